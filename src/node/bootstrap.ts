@@ -1,0 +1,81 @@
+/**
+ * Keeps the node connected to its bootstrap peers: dials each at start and
+ * redials with exponential backoff (and jitter) whenever the connection is
+ * lost or a dial fails, until stop().
+ */
+import { REDIAL_JITTER, REDIAL_MAX_MS, REDIAL_MIN_MS } from './constants.js'
+import { createLogger } from './logger.js'
+import type { Network } from './network.js'
+
+interface Target {
+  addr: string
+  peer?: string
+  attempt: number
+  timer?: ReturnType<typeof setTimeout>
+  dialing: boolean
+}
+
+export class BootstrapDialer {
+  private readonly network: Network
+  private readonly targets: Target[]
+  private readonly log = createLogger('bootstrap')
+  private running = false
+  private readonly onDisconnect = (evt: CustomEvent<{ peer: string }>): void => {
+    for (const t of this.targets) {
+      if (t.peer === evt.detail.peer && !t.dialing && t.timer == null) {
+        this.log('lost bootstrap peer %s, redialing', t.addr)
+        this.schedule(t)
+      }
+    }
+  }
+
+  constructor (network: Network, addrs: string[]) {
+    this.network = network
+    this.targets = addrs.map(addr => ({ addr, attempt: 0, dialing: false }))
+  }
+
+  start (): void {
+    this.running = true
+    this.network.addEventListener('peer:disconnect', this.onDisconnect)
+    for (const t of this.targets) void this.dial(t)
+  }
+
+  stop (): void {
+    this.running = false
+    this.network.removeEventListener('peer:disconnect', this.onDisconnect)
+    for (const t of this.targets) {
+      clearTimeout(t.timer)
+      t.timer = undefined
+    }
+  }
+
+  private schedule (t: Target): void {
+    if (!this.running) return
+    const base = Math.min(REDIAL_MAX_MS, REDIAL_MIN_MS * 2 ** t.attempt)
+    const delay = Math.round(base * (1 - REDIAL_JITTER + Math.random() * 2 * REDIAL_JITTER))
+    t.attempt++
+    t.timer = setTimeout(() => {
+      t.timer = undefined
+      void this.dial(t)
+    }, delay)
+    t.timer.unref?.()
+  }
+
+  private async dial (t: Target): Promise<void> {
+    if (!this.running || t.dialing) return
+    t.dialing = true
+    try {
+      t.peer = await this.network.dial(t.addr)
+      t.attempt = 0
+      this.log('connected to bootstrap peer %s (%s)', t.addr, t.peer)
+    } catch (err) {
+      this.log('dial to bootstrap peer %s failed (attempt %d): %e', t.addr, t.attempt, err)
+      t.dialing = false
+      this.schedule(t)
+      return
+    }
+    t.dialing = false
+    // the connection may have dropped while we were dialing
+    if (t.peer != null && !this.network.connections().some(c => c.peer === t.peer)) this.schedule(t)
+  }
+}

@@ -1,0 +1,30 @@
+/** Named limits and defaults of the node layer. */
+
+/** Listen on every interface, on a port the OS picks. */
+export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/0']
+
+/** mDNS query interval. Peers answer a query at once, so this bounds how long a newcomer waits for a missed answer. */
+export const MDNS_INTERVAL_MS = 500
+
+/**
+ * mDNS service name. Ours, not libp2p's `_p2p._udp.local`, so a swarmdrop node
+ * does not dial every IPFS node on the LAN. Swarms are told apart by their topics.
+ */
+export const MDNS_SERVICE_TAG = '_swarmdrop._udp.local'
+
+/** Redial of lost bootstrap peers: first delay, cap, and jitter fraction. */
+export const REDIAL_MIN_MS = 100
+export const REDIAL_MAX_MS = 30_000
+export const REDIAL_JITTER = 0.2
+
+/** Longest nickname, in UTF-8 bytes; longer names are cut. */
+export const MAX_NAME_BYTES = 64
+
+/** Name of the identity key file inside the repository. */
+export const IDENTITY_FILE = 'identity.key'
+
+/** Name of the lock file that marks a repository in use by a live process. */
+export const LOCK_FILE = 'node.lock'
+
+/** Gossipsub heartbeat. libp2p's default is 1 s; a LAN swarm meshes faster at 200 ms and the cost is small. */
+export const HEARTBEAT_MS = 200

@@ -1,0 +1,346 @@
+/**
+ * The network: the one module that builds and drives libp2p.
+ *
+ * Everything above it (pubsub protocol, transfer, CLI) sees peers as base58
+ * strings, pubsub as topics of bytes, and streams as duplexes of bytes, so a
+ * later move to libp2p 3 changes this file and nothing else.
+ */
+import { createLibp2p, type Libp2p } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { mdns } from '@libp2p/mdns'
+import { identify, type Identify } from '@libp2p/identify'
+import { preSharedKey } from '@libp2p/pnet'
+import { gossipsub, type GossipsubOpts, type GossipSub } from '@chainsafe/libp2p-gossipsub'
+import { TopicValidatorResult, type PrivateKey, type Message, type PeerId } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import type { Uint8ArrayList } from 'uint8arraylist'
+import { TypedEventEmitter } from '../util/events.js'
+import { HEARTBEAT_MS, MDNS_INTERVAL_MS, MDNS_SERVICE_TAG } from './constants.js'
+import { InvalidMultiaddrError, ListenError, NotStartedError } from './errors.js'
+import { createLogger } from './logger.js'
+
+/** A bidirectional byte stream to one peer over one protocol. */
+export interface ByteStream {
+  readonly remotePeer: string
+  readonly protocol: string
+  readonly source: AsyncIterable<Uint8ArrayList | Uint8Array>
+  sink: (source: AsyncIterable<Uint8ArrayList | Uint8Array> | Iterable<Uint8ArrayList | Uint8Array>) => Promise<void>
+  /** Closes both directions gracefully. */
+  close: (options?: { signal?: AbortSignal }) => Promise<void>
+  /** Tears the stream down at once, telling the other side it failed. */
+  abort: (err: Error) => void
+}
+
+/** A message received on a topic. `from` is the signer (StrictSign), never a field a sender can fill in. */
+export interface TopicMessage {
+  topic: string
+  from: string
+  data: Uint8Array
+}
+
+/** Verdict of a topic validator: `reject` scores the forwarding peer down, `ignore` drops silently. */
+export type Verdict = 'accept' | 'reject' | 'ignore'
+
+export type TopicValidator = (msg: TopicMessage) => Verdict | Promise<Verdict>
+
+export interface StreamHandlerOptions {
+  /** Most inbound streams a peer may hold open on this protocol at once. */
+  maxInboundStreams?: number
+  /** Most outbound streams this node opens to one peer on this protocol. */
+  maxOutboundStreams?: number
+}
+
+export interface NetworkEvents extends Record<string, unknown> {
+  'peer:connect': { peer: string }
+  'peer:disconnect': { peer: string }
+  /** A peer's identify exchange finished; `agent` is its agent string. */
+  'peer:identify': { peer: string, agent?: string }
+  /** mDNS (or another discovery) found a peer. */
+  'peer:discovery': { peer: string, addrs: string[] }
+  'message': TopicMessage
+  'subscription-change': { peer: string, subscriptions: Array<{ topic: string, subscribe: boolean }> }
+}
+
+export interface NetworkInit {
+  privateKey: PrivateKey
+  /** Multiaddrs to listen on. */
+  listen: string[]
+  /** Discover peers with mDNS and dial them. */
+  mdns: boolean
+  /** mDNS query interval in ms (default MDNS_INTERVAL_MS). */
+  mdnsInterval?: number
+  /** Sent to peers by identify. */
+  agent: string
+  /** A swarm key in kubo's format: every connection is wrapped in a pre-shared-key cipher. */
+  swarmKey?: Uint8Array
+  /** Overrides for gossipsub. */
+  gossipsub?: Partial<GossipsubOpts>
+}
+
+export interface ConnectionInfo {
+  peer: string
+  addr: string
+  direction: 'inbound' | 'outbound'
+}
+
+/** The libp2p peer as the rest of swarmdrop sees it. */
+export interface Network {
+  readonly peerId: string
+  isStarted: () => boolean
+  getMultiaddrs: () => string[]
+  connections: () => ConnectionInfo[]
+  /** Known addresses of a peer (from the peer store). */
+  peerAddrs: (peer: string) => Promise<string[]>
+  /** Dials a multiaddr (with or without /p2p/) or a known peer id; resolves with the peer id. */
+  dial: (target: string, options?: { signal?: AbortSignal }) => Promise<string>
+  hangUp: (peer: string) => Promise<void>
+  subscribe: (topic: string) => void
+  unsubscribe: (topic: string) => void
+  /** Publishes on a topic; resolves with the peers it was sent to (none is not an error). */
+  publish: (topic: string, data: Uint8Array) => Promise<string[]>
+  setTopicValidator: (topic: string, validator: TopicValidator) => void
+  removeTopicValidator: (topic: string) => void
+  getSubscribers: (topic: string) => string[]
+  getMeshPeers: (topic: string) => string[]
+  /** Lowers a peer's gossipsub score (app-specific component); graylisted past the threshold. */
+  penalize: (peer: string, amount: number) => void
+  score: (peer: string) => number
+  handle: (protocol: string, handler: (stream: ByteStream) => void, options?: StreamHandlerOptions) => Promise<void>
+  unhandle: (protocol: string) => Promise<void>
+  openStream: (peer: string, protocol: string, options?: { signal?: AbortSignal }) => Promise<ByteStream>
+  addEventListener: TypedEventEmitter<NetworkEvents>['addEventListener']
+  removeEventListener: TypedEventEmitter<NetworkEvents>['removeEventListener']
+}
+
+export function parseMultiaddr (value: string): Multiaddr {
+  let ma: Multiaddr
+  try {
+    ma = multiaddr(value)
+  } catch (err: any) {
+    throw new InvalidMultiaddrError(value, err.message)
+  }
+  return ma
+}
+
+type Services = { identify: Identify, pubsub: GossipSub }
+
+function toByteStream (stream: any, remotePeer: string): ByteStream {
+  return {
+    remotePeer,
+    protocol: stream.protocol ?? '',
+    source: stream.source,
+    sink: async (source) => { await stream.sink(source) },
+    close: async (options) => { await stream.close(options) },
+    abort: (err) => { stream.abort(err) }
+  }
+}
+
+class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network {
+  readonly peerId: string
+  private readonly libp2p: Libp2p<Services>
+  private readonly penalties = new Map<string, number>()
+  private readonly log = createLogger('network')
+  private readonly listen: string[]
+
+  constructor (libp2p: Libp2p<Services>, listen: string[]) {
+    super()
+    this.libp2p = libp2p
+    this.listen = listen
+    this.peerId = libp2p.peerId.toString()
+
+    libp2p.addEventListener('peer:connect', (evt) => {
+      this.safeDispatchEvent('peer:connect', { peer: evt.detail.toString() })
+    })
+    libp2p.addEventListener('peer:disconnect', (evt) => {
+      this.safeDispatchEvent('peer:disconnect', { peer: evt.detail.toString() })
+    })
+    libp2p.addEventListener('peer:identify', (evt) => {
+      this.safeDispatchEvent('peer:identify', { peer: evt.detail.peerId.toString(), agent: evt.detail.agentVersion })
+    })
+    libp2p.addEventListener('peer:discovery', (evt) => {
+      this.safeDispatchEvent('peer:discovery', {
+        peer: evt.detail.id.toString(),
+        addrs: evt.detail.multiaddrs.map(ma => ma.toString())
+      })
+    })
+    libp2p.services.pubsub.addEventListener('message', (evt) => {
+      const msg: Message = evt.detail
+      if (msg.type !== 'signed') return
+      this.safeDispatchEvent('message', { topic: msg.topic, from: msg.from.toString(), data: msg.data })
+    })
+    libp2p.services.pubsub.addEventListener('subscription-change', (evt) => {
+      this.safeDispatchEvent('subscription-change', {
+        peer: evt.detail.peerId.toString(),
+        subscriptions: evt.detail.subscriptions.map(s => ({ topic: s.topic, subscribe: s.subscribe }))
+      })
+    })
+  }
+
+  async start (): Promise<void> {
+    try {
+      await this.libp2p.start()
+    } catch (err: any) {
+      await Promise.resolve(this.libp2p.stop()).catch(() => {})
+      throw new ListenError(this.listen, err.code === 'EADDRINUSE' || /EADDRINUSE/.test(String(err.message)) ? 'the address is already in use' : (err.message ?? String(err)))
+    }
+    if (this.listen.length > 0 && this.libp2p.getMultiaddrs().length === 0) {
+      await Promise.resolve(this.libp2p.stop()).catch(() => {})
+      throw new ListenError(this.listen, 'no address could be bound')
+    }
+  }
+
+  async stop (): Promise<void> {
+    await this.libp2p.stop()
+  }
+
+  isStarted (): boolean {
+    return this.libp2p.status === 'started'
+  }
+
+  getMultiaddrs (): string[] {
+    return this.libp2p.getMultiaddrs().map(ma => ma.toString())
+  }
+
+  connections (): ConnectionInfo[] {
+    return this.libp2p.getConnections()
+      .filter(c => c.status === 'open')
+      .map(c => ({ peer: c.remotePeer.toString(), addr: c.remoteAddr.toString(), direction: c.direction }))
+  }
+
+  async peerAddrs (peer: string): Promise<string[]> {
+    try {
+      const p = await this.libp2p.peerStore.get(peerIdFromString(peer))
+      return p.addresses.map(a => a.multiaddr.toString())
+    } catch {
+      return []
+    }
+  }
+
+  private requireStarted (): void {
+    if (!this.isStarted()) throw new NotStartedError()
+  }
+
+  async dial (target: string, options: { signal?: AbortSignal } = {}): Promise<string> {
+    this.requireStarted()
+    const t: PeerId | Multiaddr = target.startsWith('/') ? parseMultiaddr(target) : peerIdFromString(target)
+    const conn = await this.libp2p.dial(t, options)
+    return conn.remotePeer.toString()
+  }
+
+  async hangUp (peer: string): Promise<void> {
+    await this.libp2p.hangUp(peerIdFromString(peer))
+  }
+
+  subscribe (topic: string): void {
+    this.libp2p.services.pubsub.subscribe(topic)
+  }
+
+  unsubscribe (topic: string): void {
+    this.libp2p.services.pubsub.unsubscribe(topic)
+  }
+
+  async publish (topic: string, data: Uint8Array): Promise<string[]> {
+    this.requireStarted()
+    const result = await this.libp2p.services.pubsub.publish(topic, data)
+    return result.recipients.map(p => p.toString())
+  }
+
+  setTopicValidator (topic: string, validator: TopicValidator): void {
+    this.libp2p.services.pubsub.topicValidators.set(topic, async (_source, msg) => {
+      if (msg.type !== 'signed') return TopicValidatorResult.Reject
+      let verdict: Verdict
+      try {
+        verdict = await validator({ topic: msg.topic, from: msg.from.toString(), data: msg.data })
+      } catch (err) {
+        this.log.error('validator for %s threw %e', topic, err)
+        verdict = 'reject'
+      }
+      return verdict === 'accept' ? TopicValidatorResult.Accept : verdict === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
+    })
+  }
+
+  removeTopicValidator (topic: string): void {
+    this.libp2p.services.pubsub.topicValidators.delete(topic)
+  }
+
+  getSubscribers (topic: string): string[] {
+    return this.libp2p.services.pubsub.getSubscribers(topic).map(p => p.toString())
+  }
+
+  getMeshPeers (topic: string): string[] {
+    return this.libp2p.services.pubsub.getMeshPeers(topic)
+  }
+
+  penalize (peer: string, amount: number): void {
+    this.penalties.set(peer, (this.penalties.get(peer) ?? 0) + amount)
+    this.log('penalized %s by %d, score now %d', peer, amount, this.score(peer))
+  }
+
+  appScore (peer: string): number {
+    return -(this.penalties.get(peer) ?? 0)
+  }
+
+  score (peer: string): number {
+    return this.libp2p.services.pubsub.getScore(peer)
+  }
+
+  async handle (protocol: string, handler: (stream: ByteStream) => void, options: StreamHandlerOptions = {}): Promise<void> {
+    await this.libp2p.handle(protocol, ({ stream, connection }) => {
+      handler(toByteStream(stream, connection.remotePeer.toString()))
+    }, options)
+  }
+
+  async unhandle (protocol: string): Promise<void> {
+    await this.libp2p.unhandle(protocol)
+  }
+
+  async openStream (peer: string, protocol: string, options: { signal?: AbortSignal } = {}): Promise<ByteStream> {
+    this.requireStarted()
+    const stream = await this.libp2p.dialProtocol(peerIdFromString(peer), protocol, options)
+    return toByteStream(stream, peer)
+  }
+}
+
+// gossipsub's factory is typed as returning the generic PubSub; the instance is a GossipSub
+const gossipsubService = gossipsub as unknown as (init: Partial<GossipsubOpts>) => (components: any) => GossipSub
+
+/** Builds a network (not started). */
+export async function createNetwork (init: NetworkInit): Promise<Network & { start: () => Promise<void>, stop: () => Promise<void> }> {
+  const listen = init.listen.map(a => parseMultiaddr(a).toString())
+  let net: Libp2pNetwork | undefined
+  const libp2p = await createLibp2p<Services>({
+    start: false,
+    privateKey: init.privateKey,
+    addresses: { listen },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    ...(init.swarmKey != null ? { connectionProtector: preSharedKey({ psk: init.swarmKey }) } : {}),
+    peerDiscovery: init.mdns
+      ? [mdns({ interval: init.mdnsInterval ?? MDNS_INTERVAL_MS, serviceTag: MDNS_SERVICE_TAG })]
+      : [],
+    connectionManager: {
+      maxConnections: 300
+    },
+    services: {
+      identify: identify({ agentVersion: init.agent }),
+      pubsub: gossipsubService({
+        allowPublishToZeroTopicPeers: true,
+        emitSelf: false,
+        floodPublish: true,
+        heartbeatInterval: HEARTBEAT_MS,
+        ...init.gossipsub,
+        scoreParams: {
+          appSpecificScore: (p: string) => net?.appScore(p) ?? 0,
+          appSpecificWeight: 1,
+          ...init.gossipsub?.scoreParams
+        }
+      })
+    }
+  })
+  net = new Libp2pNetwork(libp2p, listen)
+  return net
+}

@@ -1,0 +1,47 @@
+/**
+ * A typed EventTarget: `addEventListener('peer:connect', e => e.detail.id)`
+ * is checked against the event map of the emitter.
+ */
+export type EventMap = Record<string, unknown>
+
+export type Listener<T> = ((evt: CustomEvent<T>) => void) | { handleEvent: (evt: CustomEvent<T>) => void }
+
+export class TypedEventEmitter<Events extends EventMap> extends EventTarget {
+  override addEventListener<K extends keyof Events & string> (type: K, listener: Listener<Events[K]> | null, options?: boolean | { once?: boolean, signal?: AbortSignal }): void {
+    super.addEventListener(type, listener as any, options)
+  }
+
+  override removeEventListener<K extends keyof Events & string> (type: K, listener?: Listener<Events[K]> | null, options?: boolean | { capture?: boolean }): void {
+    super.removeEventListener(type, (listener ?? null) as any, options)
+  }
+
+  safeDispatchEvent<K extends keyof Events & string> (type: K, detail: Events[K]): boolean {
+    return this.dispatchEvent(new CustomEvent(type, { detail }))
+  }
+}
+
+/** Resolves with the detail of the next `type` event, rejects on abort. */
+export async function once<Events extends EventMap, K extends keyof Events & string> (
+  emitter: TypedEventEmitter<Events>,
+  type: K,
+  options: { signal?: AbortSignal, filter?: (detail: Events[K]) => boolean } = {}
+): Promise<Events[K]> {
+  options.signal?.throwIfAborted()
+  return new Promise((resolve, reject) => {
+    const onEvent = (evt: CustomEvent<Events[K]>): void => {
+      if (options.filter != null && !options.filter(evt.detail)) return
+      cleanup()
+      resolve(evt.detail)
+    }
+    const onAbort = (): void => {
+      cleanup()
+      reject(options.signal?.reason)
+    }
+    const cleanup = (): void => {
+      emitter.removeEventListener(type, onEvent)
+      options.signal?.removeEventListener('abort', onAbort)
+    }
+    emitter.addEventListener(type, onEvent)
+    options.signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
