@@ -53,14 +53,14 @@ export interface StreamHandlerOptions {
   maxOutboundStreams?: number
 }
 
-export interface NetworkEvents extends Record<string, unknown> {
+export interface NetworkEvents {
   'peer:connect': { peer: string }
   'peer:disconnect': { peer: string }
   /** A peer's identify exchange finished; `agent` is its agent string. */
   'peer:identify': { peer: string, agent?: string }
   /** mDNS (or another discovery) found a peer. */
   'peer:discovery': { peer: string, addrs: string[] }
-  'message': TopicMessage
+  message: TopicMessage
   'subscription-change': { peer: string, subscriptions: Array<{ topic: string, subscribe: boolean }> }
 }
 
@@ -310,7 +310,8 @@ const gossipsubService = gossipsub as unknown as (init: Partial<GossipsubOpts>) 
 /** Builds a network (not started). */
 export async function createNetwork (init: NetworkInit): Promise<Network & { start: () => Promise<void>, stop: () => Promise<void> }> {
   const listen = init.listen.map(a => parseMultiaddr(a).toString())
-  let net: Libp2pNetwork | undefined
+  // the score function is built before the network object that holds the penalties
+  const ref: { net?: Libp2pNetwork } = {}
   const libp2p = await createLibp2p<Services>({
     start: false,
     privateKey: init.privateKey,
@@ -334,13 +335,13 @@ export async function createNetwork (init: NetworkInit): Promise<Network & { sta
         heartbeatInterval: HEARTBEAT_MS,
         ...init.gossipsub,
         scoreParams: {
-          appSpecificScore: (p: string) => net?.appScore(p) ?? 0,
+          appSpecificScore: (p: string) => ref.net?.appScore(p) ?? 0,
           appSpecificWeight: 1,
           ...init.gossipsub?.scoreParams
         }
       })
     }
   })
-  net = new Libp2pNetwork(libp2p, listen)
-  return net
+  ref.net = new Libp2pNetwork(libp2p, listen)
+  return ref.net
 }

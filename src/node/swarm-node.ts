@@ -56,7 +56,7 @@ export interface PeerInfo {
   connected: boolean
 }
 
-export interface SwarmNodeEvents extends Record<string, unknown> {
+export interface SwarmNodeEvents {
   'peer:connect': { id: string }
   'peer:disconnect': { id: string }
   /** A peer's nickname became known or changed. */

@@ -2,11 +2,14 @@
  * A typed EventTarget: `addEventListener('peer:connect', e => e.detail.id)`
  * is checked against the event map of the emitter.
  */
-export type EventMap = Record<string, unknown>
+export type EventMap = object
 
 export type Listener<T> = ((evt: CustomEvent<T>) => void) | { handleEvent: (evt: CustomEvent<T>) => void }
 
 export class TypedEventEmitter<Events extends EventMap> extends EventTarget {
+  /** Type-level only: lets helpers such as once() infer the event map. */
+  declare readonly __events?: Events
+
   override addEventListener<K extends keyof Events & string> (type: K, listener: Listener<Events[K]> | null, options?: boolean | { once?: boolean, signal?: AbortSignal }): void {
     super.addEventListener(type, listener as any, options)
   }
