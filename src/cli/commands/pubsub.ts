@@ -1,0 +1,34 @@
+/** `swarmdrop pub TOPIC MESSAGE` and `swarmdrop sub TOPIC`, through the running node. */
+import type { CommandFn } from '../context.js'
+import { request } from '../control/client.js'
+import { shortId } from '../format.js'
+
+export const pub: CommandFn<'pub'> = async (ctx) => {
+  const [topic, message] = ctx.positionals as [string, string]
+  const res = await request<{ recipients: number }>(ctx.repo, 'pub', { topic, message }, { signal: ctx.signal })
+  ctx.out.data({ topic, recipients: res.recipients })
+  ctx.out.print(`published on ${topic} to ${res.recipients} peer${res.recipients === 1 ? '' : 's'}`)
+}
+
+export interface SubMessage { topic: string, from: string, name?: string, data: string, time: string }
+
+export const sub: CommandFn<'sub'> = async (ctx) => {
+  const [topic] = ctx.positionals as [string]
+  // runs until interrupted: main() turns the abort into exit 130
+  await request(ctx.repo, 'sub', { topic }, {
+    signal: ctx.signal,
+    onEvent: (evt: { subscribed?: string } & Partial<SubMessage>) => {
+      if (evt.subscribed != null) {
+        ctx.out.note(`listening on ${topic}; Ctrl-C to stop`)
+        if (ctx.out.json) ctx.out.event({ event: 'subscribed', topic })
+        return
+      }
+      if (ctx.out.json) {
+        ctx.out.event({ event: 'message', ...evt })
+      } else {
+        const who = evt.name != null ? `${evt.name} (${shortId(evt.from ?? '')})` : evt.from ?? '?'
+        ctx.out.print(`${ctx.out.style('dim', who + ':')} ${evt.data ?? ''}`)
+      }
+    }
+  })
+}

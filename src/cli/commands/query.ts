@@ -1,0 +1,54 @@
+/** Commands that ask the running node over its control socket and print the answer. */
+import type { CommandFn } from '../context.js'
+import { request } from '../control/client.js'
+import { formatDuration, formatTable } from '../format.js'
+import type { PeerInfo } from '../../node/index.js'
+
+interface Identity { peerId: string, name: string, swarm: string, addrs: string[], repo: string, version: string, pid: number }
+
+export const id: CommandFn<'id'> = async (ctx) => {
+  const res = await request<Identity>(ctx.repo, 'id', {}, { signal: ctx.signal })
+  ctx.out.data(res)
+  ctx.out.print(res.peerId)
+  ctx.out.print(`  nickname  ${res.name}`)
+  ctx.out.print(`  swarm     ${res.swarm}`)
+  for (const a of res.addrs) ctx.out.print(`  address   ${a}`)
+}
+
+export const status: CommandFn<'status'> = async (ctx) => {
+  const res = await request<Identity & { uptime: number, peers: number }>(ctx.repo, 'status', {}, { signal: ctx.signal })
+  ctx.out.data(res)
+  const rows = [
+    ['peer id', res.peerId],
+    ['nickname', res.name],
+    ['swarm', res.swarm],
+    ['repo', res.repo],
+    ['uptime', formatDuration(res.uptime)],
+    ['peers', String(res.peers)],
+    ...res.addrs.map(a => ['address', a])
+  ]
+  for (const line of formatTable(rows)) ctx.out.print(line)
+}
+
+export const peers: CommandFn<'peers'> = async (ctx) => {
+  const res = await request<{ peers: PeerInfo[] }>(ctx.repo, 'peers', {}, { signal: ctx.signal })
+  ctx.out.data(res)
+  if (res.peers.length === 0) {
+    ctx.out.print('no peers yet')
+    return
+  }
+  const rows = [['PEER', 'NAME', 'CONNECTED', 'ADDRESS'], ...res.peers.map(p => [p.id, p.name ?? '', p.connected ? 'yes' : 'no', p.addrs[0] ?? ''])]
+  for (const line of formatTable(rows)) ctx.out.print(line)
+}
+
+export const stop: CommandFn<'stop'> = async (ctx) => {
+  await request(ctx.repo, 'stop', {}, { signal: ctx.signal })
+  ctx.out.data({ stopping: true })
+  ctx.out.print(`asked the node on ${ctx.repo} to stop`)
+}
+
+export const ls: CommandFn<'ls'> = async () => { throw new Error('not built yet') }
+export const pin: CommandFn<'pin'> = async () => { throw new Error('not built yet') }
+export const unpin: CommandFn<'unpin'> = async () => { throw new Error('not built yet') }
+export const rm: CommandFn<'rm'> = async () => { throw new Error('not built yet') }
+export const gc: CommandFn<'gc'> = async () => { throw new Error('not built yet') }

@@ -1,0 +1,49 @@
+/** Pure formatting helpers of the command line (no I/O). */
+
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+
+/** 1536 → "1.5 KiB". */
+export function formatBytes (n: number): string {
+  if (!Number.isFinite(n) || n < 0) return '?'
+  let i = 0
+  let v = n
+  while (v >= 1024 && i < UNITS.length - 1) {
+    v /= 1024
+    i++
+  }
+  return i === 0 ? `${v} B` : `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ${UNITS[i]!}`
+}
+
+/** Bytes per second → "12.3 MiB/s". */
+export function formatRate (bytesPerSecond: number): string {
+  return `${formatBytes(Math.round(bytesPerSecond))}/s`
+}
+
+/** Milliseconds → "850 ms", "3.2 s", "2m05s". */
+export function formatDuration (ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '?'
+  if (ms < 1000) return `${Math.round(ms)} ms`
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`
+  const s = Math.round(ms / 1000)
+  return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
+}
+
+/** Shortens a peer id or CID for tables: first 6 and last 6 characters. */
+export function shortId (id: string): string {
+  return id.length <= 16 ? id : `${id.slice(0, 6)}…${id.slice(-6)}`
+}
+
+/** Rows of cells → aligned text lines (first row is the header). */
+export function formatTable (rows: readonly (readonly string[])[], options: { align?: ('left' | 'right')[], gap?: number } = {}): string[] {
+  const widths: number[] = []
+  for (const row of rows) {
+    row.forEach((cell, i) => { widths[i] = Math.max(widths[i] ?? 0, [...cell].length) })
+  }
+  const gap = ' '.repeat(options.gap ?? 2)
+  return rows.map(row => row.map((cell, i) => {
+    const pad = (widths[i] ?? 0) - [...cell].length
+    const last = i === row.length - 1
+    if (options.align?.[i] === 'right') return ' '.repeat(pad) + cell
+    return last ? cell : cell + ' '.repeat(pad)
+  }).join(gap))
+}

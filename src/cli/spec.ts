@@ -1,0 +1,196 @@
+/**
+ * Every command's flags, positionals and help text. Data only: loading this
+ * module must stay cheap (the `--help` path imports nothing heavier).
+ */
+import { flag, type FlagSpecs, type PositionalSpec } from './args.js'
+
+export const GLOBAL_FLAGS = {
+  repo: flag.string('DIR', 'repository of the node (default $SWARMDROP_REPO or ~/.swarmdrop)'),
+  json: flag.boolean('print JSON for scripts (field names in docs/CLI.md)'),
+  help: flag.boolean('show this help', { short: 'h' })
+}
+
+/** Options of a node started by this process (`start`, and `get` when no node runs). */
+const NODE_FLAGS = {
+  name: flag.string('NICK', 'nickname shown to other peers (default: this host\'s name)'),
+  swarm: flag.string('NAME', 'swarm to join; nodes only see files of their own swarm (default "default")'),
+  listen: flag.list('MULTIADDR', 'address to listen on, repeatable (default /ip4/0.0.0.0/tcp/0)'),
+  peer: flag.list('MULTIADDR', 'peer to dial at start and redial when lost, repeatable'),
+  'no-mdns': flag.boolean('do not discover peers on the LAN with mDNS'),
+  'swarm-key': flag.string('FILE', 'private swarm: only nodes with this pre-shared key connect (make one with `swarmdrop key gen`)')
+}
+
+export interface CommandSpec {
+  summary: string
+  /** Text after `swarmdrop <name>` in the usage line. */
+  usage: string
+  description?: string
+  flags: FlagSpecs
+  positionals: PositionalSpec[]
+  examples: string[]
+  /** Needs a running node (reached over the control socket). */
+  needsNode: boolean
+}
+
+function command<F extends FlagSpecs> (spec: Omit<CommandSpec, 'flags'> & { flags: F }): Omit<CommandSpec, 'flags'> & { flags: F & typeof GLOBAL_FLAGS } {
+  return { ...spec, flags: { ...spec.flags, ...GLOBAL_FLAGS } }
+}
+
+const cid: PositionalSpec = { name: 'CID', description: 'content identifier of the file' }
+
+export const COMMANDS = {
+  start: command({
+    summary: 'run a node in the foreground until Ctrl-C',
+    usage: '[--name NICK] [--swarm NAME] [--listen MULTIADDR]... [--peer MULTIADDR]... [--no-mdns] [--swarm-key FILE] [--replicate]',
+    description: 'Prints the peer id, nickname and addresses, then one line per event (peer joined or left, file announced,\ntransfer progress). Other commands reach it over the control socket in the repository.',
+    flags: { ...NODE_FLAGS, replicate: flag.boolean('fetch and pin every file announced in the swarm') },
+    positionals: [],
+    examples: ['swarmdrop start --name alice', 'swarmdrop start --repo /tmp/b --no-mdns --listen /ip4/127.0.0.1/tcp/4001 --peer /ip4/127.0.0.1/tcp/4002/p2p/12D3Koo...'],
+    needsNode: false
+  }),
+  share: command({
+    summary: 'import files into the running node, pin and announce them',
+    usage: 'PATH...',
+    flags: {},
+    positionals: [{ name: 'PATH', description: 'file to share', variadic: true }],
+    examples: ['swarmdrop share ./holiday.mp4 ./notes.pdf'],
+    needsNode: true
+  }),
+  ls: command({
+    summary: 'list the swarm\'s catalog: CID, name, size, providers, local',
+    usage: '',
+    flags: {},
+    positionals: [],
+    examples: ['swarmdrop ls', 'swarmdrop ls --json'],
+    needsNode: true
+  }),
+  get: command({
+    summary: 'fetch a file from the swarm and write it',
+    usage: 'CID [-o PATH] [--timeout SECONDS]',
+    description: 'Asks the running node when there is one; otherwise starts a temporary node on the repository with the\nnode options below, finds peers (mDNS or --peer), fetches, writes the file and stops. The file is written\nunder a temporary name and renamed when complete. Default output: the announced name, made safe, in the\ncurrent folder.',
+    flags: {
+      output: flag.string('PATH', 'where to write the file (a folder: the announced name inside it)', { short: 'o' }),
+      timeout: flag.number('SECONDS', 'give up when no provider is found in this time (default 30)'),
+      ...NODE_FLAGS
+    },
+    positionals: [cid],
+    examples: ['swarmdrop get bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi', 'swarmdrop get bafy... -o ~/Downloads/'],
+    needsNode: false
+  }),
+  peers: command({
+    summary: 'list the peers met since start',
+    usage: '',
+    flags: {},
+    positionals: [],
+    examples: ['swarmdrop peers --json'],
+    needsNode: true
+  }),
+  status: command({
+    summary: 'show peer id, swarm, addresses, peers, files and store size',
+    usage: '',
+    flags: {},
+    positionals: [],
+    examples: ['swarmdrop status'],
+    needsNode: true
+  }),
+  id: command({
+    summary: 'show the running node\'s peer id, nickname and addresses',
+    usage: '',
+    flags: {},
+    positionals: [],
+    examples: ['swarmdrop id --json'],
+    needsNode: true
+  }),
+  pin: command({
+    summary: 'keep a file in the store (fetching it first if needed)',
+    usage: 'CID',
+    flags: {},
+    positionals: [cid],
+    examples: ['swarmdrop pin bafy...'],
+    needsNode: true
+  }),
+  unpin: command({
+    summary: 'let gc remove a file',
+    usage: 'CID',
+    flags: {},
+    positionals: [cid],
+    examples: ['swarmdrop unpin bafy...'],
+    needsNode: true
+  }),
+  rm: command({
+    summary: 'withdraw a file from the swarm and remove it from the store',
+    usage: 'CID',
+    flags: {},
+    positionals: [cid],
+    examples: ['swarmdrop rm bafy...'],
+    needsNode: true
+  }),
+  gc: command({
+    summary: 'delete blocks no pinned file needs',
+    usage: '',
+    flags: {},
+    positionals: [],
+    examples: ['swarmdrop gc'],
+    needsNode: true
+  }),
+  pub: command({
+    summary: 'publish a message on a topic',
+    usage: 'TOPIC MESSAGE',
+    flags: {},
+    positionals: [{ name: 'TOPIC', description: 'topic name (not starting with /swarmdrop/)' }, { name: 'MESSAGE', description: 'text to send' }],
+    examples: ['swarmdrop pub chat "lunch at noon?"'],
+    needsNode: true
+  }),
+  sub: command({
+    summary: 'print each message on a topic with its sender until Ctrl-C',
+    usage: 'TOPIC',
+    flags: {},
+    positionals: [{ name: 'TOPIC', description: 'topic name' }],
+    examples: ['swarmdrop sub chat', 'swarmdrop sub chat --json'],
+    needsNode: true
+  }),
+  stop: command({
+    summary: 'stop the running node',
+    usage: '',
+    flags: {},
+    positionals: [],
+    examples: ['swarmdrop stop'],
+    needsNode: true
+  }),
+  demo: command({
+    summary: 'a local swarm on this machine: share and fetch a file, print timings',
+    usage: '[--nodes N] [--size MiB]',
+    description: 'Starts N nodes on 127.0.0.1 with temporary repositories (explicit dials, no mDNS: safe anywhere), shares a\ngenerated file from the first, fetches it on the others, prints a table and cleans up.',
+    flags: {
+      nodes: flag.number('N', 'how many nodes (default 3, 2 to 16)'),
+      size: flag.number('MiB', 'size of the generated file (default 16)')
+    },
+    positionals: [],
+    examples: ['swarmdrop demo', 'swarmdrop demo --nodes 5 --size 64'],
+    needsNode: false
+  }),
+  key: command({
+    summary: 'make a swarm key for a private swarm',
+    usage: 'gen [-o FILE]',
+    description: 'Writes a new random pre-shared key in the kubo format (owner-only file). Give the same file to every\nnode of the swarm with --swarm-key.',
+    flags: { output: flag.string('FILE', 'file to write (default: print the key)', { short: 'o' }) },
+    positionals: [{ name: 'ACTION', description: 'gen' }],
+    examples: ['swarmdrop key gen -o swarm.key'],
+    needsNode: false
+  }),
+  help: command({
+    summary: 'show help for a command',
+    usage: '[COMMAND]',
+    flags: {},
+    positionals: [{ name: 'COMMAND', description: 'command name', required: false }],
+    examples: ['swarmdrop help get'],
+    needsNode: false
+  })
+}
+
+export type CommandName = keyof typeof COMMANDS
+export type Flags<K extends CommandName> = (typeof COMMANDS)[K]['flags']
+
+export function isCommand (name: string): name is CommandName {
+  return Object.hasOwn(COMMANDS, name)
+}
