@@ -1,0 +1,75 @@
+/**
+ * Limits and timings of the block exchange. docs/PROTOCOL.md (`## Block exchange`)
+ * quotes the same values; change both together.
+ */
+
+/** Protocol id negotiated on every block exchange stream. */
+export const BLOCKS_PROTOCOL = '/swarmdrop/blocks/1.0.0'
+
+/**
+ * "A block is at most 2 MiB": the storage profile cuts files into 1 MiB raw leaves and
+ * dag-pb nodes of at most 1024 links (~ 50 KiB), so 2 MiB leaves room and bounds memory.
+ */
+export const MAX_BLOCK_SIZE = 2 * 1024 * 1024
+
+/** "A frame is at most MAX_BLOCK_SIZE plus 1 KiB of header"; longer frames abort the stream. */
+export const MAX_FRAME_SIZE = MAX_BLOCK_SIZE + 1024
+
+/** "A CID list frame carries at most 1024 CIDs"; senders split longer lists. */
+export const MAX_CIDS_PER_FRAME = 1024
+
+/** Expected size of a leaf (the storage profile's chunk size), used to turn rates into windows. */
+export const CHUNK_SIZE = 1024 * 1024
+
+// ---- serving side ----
+
+/** Inbound block streams one peer may hold open at once (libp2p resets the excess). */
+export const MAX_STREAMS_PER_PEER = 8
+
+/** Serving streams that may be sending blocks at once; WANT_BLOCKs on further streams get BUSY. */
+export const MAX_ACTIVE_STREAMS = 64
+
+/** Block bytes read from the store and not yet handed to the muxer, per peer; excess waits. */
+export const MAX_BYTES_IN_FLIGHT_PER_PEER = 8 * 1024 * 1024
+
+/** Same, summed over every peer; excess waits. */
+export const MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024
+
+/** "A provider queues at most 256 wanted blocks per stream"; the excess is answered BUSY. */
+export const MAX_QUEUED_PER_STREAM = 256
+
+/** Remembered want-haves per stream (announced with HAVE when the block arrives later). */
+export const MAX_HAVE_SUBSCRIPTIONS_PER_STREAM = 16384
+
+// ---- fetching side ----
+
+/** Blocks requested from a provider before its rate is known. */
+export const INITIAL_WINDOW = 4
+
+/** Smallest and largest number of outstanding blocks per provider. */
+export const MIN_WINDOW = 2
+export const MAX_WINDOW = 32
+
+/** A provider's window holds what it delivers in this many seconds at its measured rate. */
+export const WINDOW_SECONDS = 0.1
+
+/** A provider with outstanding blocks that sends nothing for this long is dropped. */
+export const STALL_TIMEOUT_MS = 10_000
+
+/** How long a provider that answered BUSY is left alone (doubles on each BUSY, up to 8×). */
+export const BUSY_BACKOFF_MS = 250
+
+/** A block may be requested from at most this many providers at once (endgame duplicates). */
+export const MAX_DUPLICATE_REQUESTS = 2
+
+/** Default idle timeout of a fetch: fail if no block arrives for this long. */
+export const FETCH_TIMEOUT_MS = 30_000
+
+/** Blocks verified and being written to the store at once; scheduling pauses above it. */
+export const MAX_PENDING_WRITES = 32
+
+/** Application score taken from a peer that sent a block that does not match its CID. */
+export const INVALID_BLOCK_PENALTY = 50
+
+/** Application score taken from a peer that broke the framing. */
+export const PROTOCOL_VIOLATION_PENALTY = 20

@@ -1,0 +1,104 @@
+/**
+ * Transfer: moves the blocks of a file between peers over direct, Noise-encrypted libp2p
+ * streams (`/swarmdrop/blocks/1.0.0`, docs/PROTOCOL.md `## Block exchange`).
+ *
+ * A transfer serves the blocks of its store to any peer that asks, within limits, and
+ * fetches a file DAG from many providers at once: verified block by block, persisted as
+ * blocks arrive (a later fetch of the same CID resumes), progress reported as events.
+ *
+ * @example
+ * ```ts
+ * const transfer = createTransfer({ network, store })
+ * await transfer.start()
+ * const result = await transfer.fetch(cid, {
+ *   providers: ['12D3Koo…'],
+ *   onProgress: (evt) => { if (evt.type === 'transfer:fetch:block') console.log(evt.detail.bytes, '/', evt.detail.total) }
+ * })
+ * await transfer.stop()
+ * ```
+ */
+import type { Logger } from '../node/logger.js'
+import type { PeerCounters, ServerStats } from './server.js'
+import type { FetchResult, TransferFetchEvents } from './session.js'
+import { BlockTransfer } from './transfer.js'
+import type { AbortOptions, BlockStore, TransferNetwork } from './types.js'
+
+export interface TransferInit {
+  /** The network the protocol runs on. */
+  network: TransferNetwork
+  /** Where served blocks come from and fetched blocks go. */
+  store: BlockStore
+  /** Inbound block streams one peer may hold open (default 8; libp2p resets the excess). */
+  maxStreamsPerPeer?: number
+  /** Streams sending blocks at once, over all peers (default 64); WANT_BLOCKs on further streams get BUSY. */
+  maxActiveStreams?: number
+  /** Block bytes held in memory for one peer while serving (default 8 MiB); excess waits. */
+  maxBytesInFlightPerPeer?: number
+  /** Block bytes held in memory while serving, over all peers (default 64 MiB); excess waits. */
+  maxBytesInFlight?: number
+  /** Blocks queued per stream (default 256); further WANT_BLOCKs get BUSY. */
+  maxQueuedPerStream?: number
+  /** Default idle timeout of fetch() in ms (default 30 000). */
+  timeout?: number
+  /** Outstanding blocks per provider before its rate is known (default 4). */
+  initialWindow?: number
+  /** Bounds of a provider's window (default 2 and 32). */
+  minWindow?: number
+  maxWindow?: number
+  /** A window holds what the provider delivers in this many seconds (default 0.1). */
+  windowSeconds?: number
+  /** A provider with outstanding blocks silent this long is dropped (default 10 000 ms). */
+  stallTimeout?: number
+  /** Received blocks being verified and written at once (default 32). */
+  maxPendingWrites?: number
+  /** Logger (default `swarmdrop:transfer`). */
+  logger?: Logger
+}
+
+export interface FetchOptions extends AbortOptions {
+  /** Peers to ask at once. */
+  providers?: Iterable<string>
+  /**
+   * More providers as they become known (catalog, `want` answers, new `have`s): iterated
+   * for as long as the fetch runs, then its signal aborts.
+   */
+  findProviders?: (cid: string, options: { signal: AbortSignal }) => AsyncIterable<string> | Iterable<string>
+  /**
+   * Idle timeout in ms: fail if no block arrives for this long (default: the transfer's,
+   * 30 s). NotFoundInSwarmError when no provider ever had the root, else TransferTimeoutError.
+   */
+  timeout?: number
+  onProgress?: (evt: TransferFetchEvents) => void
+}
+
+export interface TransferStats {
+  /** What this node served to others. */
+  served: ServerStats
+  /** What this node received (all fetches since start): verified blocks, duplicates, rejected ones. */
+  received: { bytes: number, blocks: number, duplicates: number, invalid: number, byPeer: Record<string, PeerCounters> }
+  /** Fetches running now. */
+  fetches: number
+}
+
+export interface Transfer {
+  start: () => Promise<void>
+  stop: () => Promise<void>
+  isStarted: () => boolean
+  /** Fetches the DAG under `cid` into the store; resolves when every block is stored. */
+  fetch: (cid: string, options?: FetchOptions) => Promise<FetchResult>
+  /** Tells peers that asked with WANT_HAVE that a block stored by someone else (e.g. an import) is here now. */
+  notifyStored: (cid: string) => void
+  stats: () => TransferStats
+}
+
+/** Builds a transfer (not started). */
+export function createTransfer (init: TransferInit): Transfer {
+  return new BlockTransfer(init)
+}
+
+export { BLOCKS_PROTOCOL } from './constants.js'
+export { NotFoundInSwarmError, TransferTimeoutError, UnsupportedCidError, InvalidCidError, InvalidBlockError, ProtocolError, TransferNotStartedError } from './errors.js'
+export { createMemoryBlockStore, type MemoryBlockStore } from './memory-store.js'
+export type { BlockStore, TransferNetwork, AbortOptions } from './types.js'
+export type { FetchResult, FetchProgress, FetchBlockProgress, FetchProviderProgress, TransferFetchEvents, PeerReceived } from './session.js'
+export type { ServerStats, PeerCounters } from './server.js'

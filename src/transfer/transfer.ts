@@ -1,0 +1,116 @@
+import type { Logger } from '../node/logger.js'
+import { createLogger } from '../node/logger.js'
+import {
+  FETCH_TIMEOUT_MS, INITIAL_WINDOW, MAX_ACTIVE_STREAMS, MAX_BYTES_IN_FLIGHT, MAX_BYTES_IN_FLIGHT_PER_PEER, MAX_HAVE_SUBSCRIPTIONS_PER_STREAM,
+  MAX_PENDING_WRITES, MAX_QUEUED_PER_STREAM, MAX_STREAMS_PER_PEER, MAX_WINDOW, MIN_WINDOW, STALL_TIMEOUT_MS, WINDOW_SECONDS
+} from './constants.js'
+import { assertSupported, parseCid } from './dag.js'
+import { TransferNotStartedError } from './errors.js'
+import { BlockServer, type PeerCounters } from './server.js'
+import { FetchSession, type FetchResult, type SessionLimits } from './session.js'
+import type { FetchOptions, Transfer, TransferInit, TransferStats } from './index.js'
+import type { BlockStore, TransferNetwork } from './types.js'
+
+export class BlockTransfer implements Transfer {
+  private readonly network: TransferNetwork
+  private readonly store: BlockStore
+  private readonly server: BlockServer
+  private readonly log: Logger
+  private readonly limits: SessionLimits
+  private readonly defaultTimeout: number
+  private readonly sessions = new Set<FetchSession>()
+  private readonly received = { bytes: 0, blocks: 0, duplicates: 0, invalid: 0 }
+  private readonly receivedBy = new Map<string, PeerCounters>()
+  private started = false
+
+  constructor (init: TransferInit) {
+    this.network = init.network
+    this.store = init.store
+    this.log = init.logger ?? createLogger('transfer')
+    this.defaultTimeout = init.timeout ?? FETCH_TIMEOUT_MS
+    this.limits = {
+      initialWindow: init.initialWindow ?? INITIAL_WINDOW,
+      minWindow: init.minWindow ?? MIN_WINDOW,
+      maxWindow: init.maxWindow ?? MAX_WINDOW,
+      windowSeconds: init.windowSeconds ?? WINDOW_SECONDS,
+      stallTimeout: init.stallTimeout ?? STALL_TIMEOUT_MS,
+      maxPendingWrites: init.maxPendingWrites ?? MAX_PENDING_WRITES
+    }
+    this.server = new BlockServer(this.network, this.store, {
+      maxStreamsPerPeer: init.maxStreamsPerPeer ?? MAX_STREAMS_PER_PEER,
+      maxActiveStreams: init.maxActiveStreams ?? MAX_ACTIVE_STREAMS,
+      maxBytesInFlightPerPeer: init.maxBytesInFlightPerPeer ?? MAX_BYTES_IN_FLIGHT_PER_PEER,
+      maxBytesInFlight: init.maxBytesInFlight ?? MAX_BYTES_IN_FLIGHT,
+      maxQueuedPerStream: init.maxQueuedPerStream ?? MAX_QUEUED_PER_STREAM,
+      maxHaveSubscriptions: MAX_HAVE_SUBSCRIPTIONS_PER_STREAM
+    }, this.log)
+  }
+
+  isStarted (): boolean {
+    return this.started
+  }
+
+  async start (): Promise<void> {
+    if (this.started) return
+    await this.server.start()
+    this.started = true
+  }
+
+  async stop (): Promise<void> {
+    if (!this.started) return
+    this.started = false
+    for (const s of this.sessions) s.abort(new TransferNotStartedError())
+    await this.server.stop()
+  }
+
+  async fetch (cid: string, options: FetchOptions = {}): Promise<FetchResult> {
+    options.signal?.throwIfAborted()
+    const root = parseCid(cid)
+    assertSupported(root)
+    if (!this.started) throw new TransferNotStartedError()
+    const session = new FetchSession(root, {
+      network: this.network,
+      store: this.store,
+      log: this.log,
+      limits: this.limits,
+      isStarted: () => this.started,
+      onStored: (key) => { this.server.notifyStored(key) },
+      onReceived: (peer, bytes, duplicate, invalid) => {
+        this.received.bytes += bytes
+        if (duplicate) this.received.duplicates++
+        else if (invalid) this.received.invalid++
+        else this.received.blocks++
+        const c = this.receivedBy.get(peer) ?? { bytes: 0, blocks: 0 }
+        c.bytes += bytes
+        c.blocks++
+        this.receivedBy.set(peer, c)
+      }
+    }, {
+      ...options,
+      timeout: options.timeout ?? this.defaultTimeout
+    })
+    this.sessions.add(session)
+    try {
+      const result = await session.run()
+      this.log('fetched %s: %d blocks, %d bytes received from %d provider(s) in %d ms', result.cid, result.blocksReceived,
+        result.bytesReceived, Object.keys(result.providers).length, result.elapsed)
+      return result
+    } finally {
+      this.sessions.delete(session)
+    }
+  }
+
+  notifyStored (cid: string): void {
+    this.server.notifyStored(cid)
+  }
+
+  stats (): TransferStats {
+    const byPeer: Record<string, PeerCounters> = {}
+    for (const [peer, c] of this.receivedBy) byPeer[peer] = { ...c }
+    return {
+      served: this.server.stats(),
+      received: { ...this.received, byPeer },
+      fetches: this.sessions.size
+    }
+  }
+}

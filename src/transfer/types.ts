@@ -1,0 +1,25 @@
+/**
+ * The seams the transfer is built against: the part of the store it reads and writes,
+ * and the part of the network it speaks over.
+ */
+import type { ByteStream, Network } from '../node/network.js'
+
+export interface AbortOptions {
+  signal?: AbortSignal
+}
+
+/**
+ * The blocks the transfer serves and stores (src/storage's Store fits). CIDs are strings
+ * (base32 CIDv1). `putBlock` must only keep bytes that hash to the CID.
+ */
+export interface BlockStore {
+  has: (cid: string, options?: AbortOptions) => Promise<boolean>
+  /** Rejects (any error) or resolves undefined when the block is not here. */
+  getBlock: (cid: string, options?: AbortOptions & { verify?: boolean }) => Promise<Uint8Array | undefined>
+  putBlock: (cid: string, bytes: Uint8Array, options?: AbortOptions) => Promise<unknown>
+}
+
+/** The part of the network the transfer uses. */
+export type TransferNetwork = Pick<Network, 'peerId' | 'handle' | 'unhandle' | 'openStream' | 'penalize'>
+
+export type { ByteStream }
