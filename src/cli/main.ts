@@ -143,7 +143,7 @@ function exitCodeOf (err: any, out: Output, name: CommandName | undefined, signa
     out.note('interrupted')
     return EXIT.INTERRUPTED
   }
-  if (USAGE_ERRORS.has(err?.name)) {
+  if (USAGE_ERRORS.has(err?.remoteName ?? err?.name)) {
     out.error(err)
     return EXIT.USAGE
   }

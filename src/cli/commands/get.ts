@@ -1,2 +1,88 @@
-import type { CommandFn } from '../context.js'
-export const get: CommandFn<'get'> = async () => { throw new Error('not built yet') }
+/**
+ * `swarmdrop get CID`: through the running node when there is one, else
+ * with a temporary node on the repository (same options as `start`), which
+ * finds peers, fetches, writes the file and stops.
+ */
+import type { CommandFn, Context } from '../context.js'
+import { request } from '../control/client.js'
+import { UsageError } from '../errors.js'
+import { fetchToFile, type FetchedFile, type FetchProgressInfo, type FilesNode } from '../files.js'
+import { formatBytes, formatDuration, formatRate, shortId } from '../format.js'
+import { nodeInit } from './start.js'
+
+const DEFAULT_TIMEOUT_S = 30
+
+export class NoPeersError extends Error {
+  static override name = 'NoPeersError'
+
+  constructor (seconds: number, mdns: boolean) {
+    super(`found no peer of the swarm in ${seconds} s; ${mdns ? 'start a node on another machine of this network, or ' : ''}pass --peer MULTIADDR of a running node`)
+    this.name = 'NoPeersError'
+  }
+}
+
+/** `swarmdrop:<cid>#<key>` capability links (encrypted shares) or a bare CID. */
+export function parseTarget (arg: string): { cid: string, key?: string } {
+  if (arg.startsWith('swarmdrop:')) {
+    const [cid, key] = arg.slice('swarmdrop:'.length).split('#', 2)
+    if (cid == null || cid === '') throw new UsageError(`"${arg}" is not a swarmdrop link; expected swarmdrop:<cid>#<key>`, 'get')
+    return key != null && key !== '' ? { cid, key } : { cid }
+  }
+  return { cid: arg }
+}
+
+export const get: CommandFn<'get'> = async (ctx) => {
+  const target = parseTarget(ctx.positionals[0]!)
+  if (target.key != null) throw new UsageError('encrypted links are not supported by this version yet', 'get')
+  const { cid } = target
+  const seconds = ctx.flags.timeout ?? DEFAULT_TIMEOUT_S
+  if (seconds <= 0) throw new UsageError('--timeout must be more than 0 seconds', 'get')
+  const bar = ctx.out.progress(shortId(cid))
+  const onProgress = (info: FetchProgressInfo): void => {
+    bar.update(info.bytes, { ...(info.total != null ? { total: info.total } : {}), providers: info.providers })
+  }
+  let file: FetchedFile
+  try {
+    try {
+      file = await request<FetchedFile>(ctx.repo, 'get', { cid, output: ctx.flags.output, cwd: ctx.cwd, timeout: seconds * 1000 }, {
+        signal: ctx.signal,
+        onEvent: (evt) => { if (evt?.type === 'progress') onProgress(evt) }
+      })
+    } catch (err: any) {
+      if (err.name !== 'NoNodeError') throw err
+      file = await withTemporaryNode(ctx, cid, seconds, onProgress)
+    }
+  } catch (err) {
+    bar.finish('failed')
+    throw err
+  }
+  bar.finish()
+  ctx.out.data(file)
+  const rate = file.received / Math.max(file.elapsed, 1) * 1000
+  const resumed = file.received < file.size ? `, ${formatBytes(file.size - file.received)} were already here` : ''
+  ctx.out.print(`wrote ${file.path} (${formatBytes(file.size)}) in ${formatDuration(file.elapsed)}, ${formatRate(rate)} from ${file.providers} peer${file.providers === 1 ? '' : 's'}${resumed}`)
+}
+
+async function withTemporaryNode (ctx: Context<'get'>, cid: string, seconds: number, onProgress: (info: FetchProgressInfo) => void): Promise<FetchedFile> {
+  const init = await nodeInit(ctx)
+  const { createSwarmNode } = await import('../../node/index.js')
+  const { waitFor } = await import('../../util/wait.js')
+  ctx.out.note(`no node runs on ${ctx.repo}; starting a temporary one`)
+  ctx.signal.throwIfAborted()
+  const node = await createSwarmNode({ ...init, lock: true }) as unknown as FilesNode
+  try {
+    try {
+      await waitFor(() => node.network.getSubscribers(node.topics.request).length > 0, {
+        timeout: seconds * 1000,
+        signal: ctx.signal,
+        message: 'a peer'
+      })
+    } catch (err: any) {
+      if (err.name === 'WaitTimeoutError') throw new NoPeersError(seconds, init.mdns !== false)
+      throw err
+    }
+    return await fetchToFile(node, cid, { cwd: ctx.cwd, output: ctx.flags.output, timeout: seconds * 1000, signal: ctx.signal, onProgress })
+  } finally {
+    await node.stop()
+  }
+}

@@ -1,7 +1,8 @@
 /** Commands that ask the running node over its control socket and print the answer. */
 import type { CommandFn } from '../context.js'
 import { request } from '../control/client.js'
-import { formatDuration, formatTable } from '../format.js'
+import type { ListedFile, StatusFiles } from '../files.js'
+import { formatBytes, formatDuration, formatTable } from '../format.js'
 import type { PeerInfo } from '../../node/index.js'
 
 interface Identity { peerId: string, name: string, swarm: string, addrs: string[], repo: string, version: string, pid: number }
@@ -16,7 +17,7 @@ export const id: CommandFn<'id'> = async (ctx) => {
 }
 
 export const status: CommandFn<'status'> = async (ctx) => {
-  const res = await request<Identity & { uptime: number, peers: number }>(ctx.repo, 'status', {}, { signal: ctx.signal })
+  const res = await request<Identity & StatusFiles & { uptime: number, peers: number }>(ctx.repo, 'status', {}, { signal: ctx.signal })
   ctx.out.data(res)
   const rows = [
     ['peer id', res.peerId],
@@ -25,6 +26,8 @@ export const status: CommandFn<'status'> = async (ctx) => {
     ['repo', res.repo],
     ['uptime', formatDuration(res.uptime)],
     ['peers', String(res.peers)],
+    ['files', `${res.files} in the swarm, ${res.local} here`],
+    ['store', `${formatBytes(res.store.bytes)} in ${res.store.blocks} blocks`],
     ...res.addrs.map(a => ['address', a])
   ]
   for (const line of formatTable(rows)) ctx.out.print(line)
@@ -47,8 +50,37 @@ export const stop: CommandFn<'stop'> = async (ctx) => {
   ctx.out.print(`asked the node on ${ctx.repo} to stop`)
 }
 
-export const ls: CommandFn<'ls'> = async () => { throw new Error('not built yet') }
-export const pin: CommandFn<'pin'> = async () => { throw new Error('not built yet') }
-export const unpin: CommandFn<'unpin'> = async () => { throw new Error('not built yet') }
-export const rm: CommandFn<'rm'> = async () => { throw new Error('not built yet') }
-export const gc: CommandFn<'gc'> = async () => { throw new Error('not built yet') }
+export const ls: CommandFn<'ls'> = async (ctx) => {
+  const res = await request<{ files: ListedFile[] }>(ctx.repo, 'ls', {}, { signal: ctx.signal })
+  ctx.out.data(res)
+  if (res.files.length === 0) {
+    ctx.out.print('no files in the swarm yet; share one with `swarmdrop share PATH`')
+    return
+  }
+  const rows = [['CID', 'NAME', 'SIZE', 'PROVIDERS', 'LOCAL'], ...res.files.map(f => [f.cid, f.name, formatBytes(f.size), String(f.providers), f.local ? 'yes' : 'no'])]
+  for (const line of formatTable(rows, { align: ['left', 'left', 'right', 'right', 'left'] })) ctx.out.print(line)
+}
+
+export const pin: CommandFn<'pin'> = async (ctx) => {
+  const res = await request<{ cid: string }>(ctx.repo, 'pin', { cid: ctx.positionals[0] }, { signal: ctx.signal })
+  ctx.out.data(res)
+  ctx.out.print(`pinned ${res.cid}`)
+}
+
+export const unpin: CommandFn<'unpin'> = async (ctx) => {
+  const res = await request<{ cid: string }>(ctx.repo, 'unpin', { cid: ctx.positionals[0] }, { signal: ctx.signal })
+  ctx.out.data(res)
+  ctx.out.print(`unpinned ${res.cid}; \`swarmdrop gc\` frees its blocks`)
+}
+
+export const rm: CommandFn<'rm'> = async (ctx) => {
+  const res = await request<{ cid: string }>(ctx.repo, 'rm', { cid: ctx.positionals[0] }, { signal: ctx.signal })
+  ctx.out.data(res)
+  ctx.out.print(`withdrew and removed ${res.cid}`)
+}
+
+export const gc: CommandFn<'gc'> = async (ctx) => {
+  const res = await request<{ removedBlocks: number, removedBytes: number }>(ctx.repo, 'gc', {}, { signal: ctx.signal })
+  ctx.out.data(res)
+  ctx.out.print(`removed ${res.removedBlocks} block${res.removedBlocks === 1 ? '' : 's'} (${formatBytes(res.removedBytes)})`)
+}

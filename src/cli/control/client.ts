@@ -34,13 +34,15 @@ export async function request<T = any> (repo: string, method: string, params: Re
     socket.once('connect', () => {
       socket.write(JSON.stringify({ v: CONTROL_VERSION, method, params }) + '\n')
     })
-    socket.once('error', (err: NodeJS.ErrnoException) => {
+    socket.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') finish(new NoNodeError(repo, `no control socket at ${path}`))
       else if (err.code === 'ECONNREFUSED') finish(new NoNodeError(repo, `the control socket ${path} is stale: its node is gone`))
       else if (err.code === 'ENOTSOCK' || err.code === 'EACCES' || err.code === 'ENOTDIR') finish(new NoNodeError(repo, `cannot use ${path}: ${err.code}`))
       else finish(err)
     })
-    createInterface({ input: socket }).on('line', (line) => {
+    const lines = createInterface({ input: socket })
+    lines.on('error', () => {}) // the socket's own 'error' handler reports it
+    lines.on('line', (line) => {
       let reply: ControlReply
       try {
         reply = JSON.parse(line)

@@ -1,16 +1,19 @@
 /**
  * What the running node answers on its control socket: one handler per
- * request method, each a thin call into the node.
+ * request method, each a thin call into the node (files.ts for files).
  */
-import type { SwarmNode } from '../../node/index.js'
 import { VERSION } from '../../version.js'
+import { fetchToFile, fileStatus, listFiles, shareFiles, type FilesNode } from '../files.js'
+import { formatBytes, formatDuration, formatRate } from '../format.js'
 import type { Handler } from './server.js'
 
 export interface HandlerHost {
-  node: SwarmNode
+  node: FilesNode
   /** Asks `start` to stop the node (the `stop` request). */
   requestStop: () => void
   started: number
+  /** A line on the node's console (and a JSON event with --json). */
+  log: (event: string, detail: Record<string, unknown>, human: string) => void
 }
 
 export function createHandlers (host: HandlerHost): Record<string, Handler> {
@@ -32,10 +35,61 @@ export function createHandlers (host: HandlerHost): Record<string, Handler> {
       return {
         ...identity(),
         uptime: Date.now() - host.started,
-        peers: peers.filter(p => p.connected).length
+        peers: peers.filter(p => p.connected).length,
+        ...await fileStatus(node)
       }
     },
     peers: async () => ({ peers: await node.peers() }),
+    share: async (params, ctx) => {
+      const paths = (params.paths as unknown[]).map(String)
+      const files = await shareFiles(node, paths, { signal: ctx.signal })
+      for (const f of files) host.log('file:shared', { ...f }, `shared       ${f.name} (${formatBytes(f.size)}) ${f.cid}`)
+      return { files }
+    },
+    ls: async () => ({ files: await listFiles(node) }),
+    get: async (params, ctx) => {
+      const cid = String(params.cid)
+      host.log('fetch:start', { cid }, `fetching     ${cid}`)
+      let step = -1
+      const file = await fetchToFile(node, cid, {
+        cwd: String(params.cwd),
+        output: params.output == null ? undefined : String(params.output),
+        timeout: typeof params.timeout === 'number' ? params.timeout : undefined,
+        signal: ctx.signal,
+        onProgress: (info) => {
+          ctx.emit({ type: 'progress', ...info })
+          if (info.total != null && info.total > 0) {
+            const s = Math.floor(info.bytes / info.total * 4)
+            if (s > step && s < 4) {
+              step = s
+              host.log('fetch:progress', { ...info }, `fetching     ${cid} ${s * 25}% from ${info.providers} peer(s)`)
+            }
+          }
+        }
+      })
+      host.log('fetch:done', { ...file }, `fetched      ${file.name} (${formatBytes(file.size)}) in ${formatDuration(file.elapsed)}, ${formatRate(file.received / Math.max(file.elapsed, 1) * 1000)}, to ${file.path}`)
+      return file
+    },
+    pin: async (params, ctx) => {
+      const cid = String(params.cid)
+      const rec = await node.store.get(cid)
+      if (rec?.complete !== true) await node.fetch(cid, { signal: ctx.signal })
+      await node.store.pin(cid)
+      return { cid, pinned: true }
+    },
+    unpin: async (params) => {
+      const cid = String(params.cid)
+      await node.store.unpin(cid)
+      return { cid, pinned: false }
+    },
+    rm: async (params, ctx) => {
+      const cid = String(params.cid)
+      await node.protocol.withdraw(cid, { signal: ctx.signal })
+      await node.store.remove(cid, { signal: ctx.signal })
+      host.log('file:removed', { cid }, `removed      ${cid}`)
+      return { cid, removed: true }
+    },
+    gc: async (_params, ctx) => node.store.gc({ signal: ctx.signal }),
     pub: async (params) => {
       const data = new TextEncoder().encode(String(params.message ?? ''))
       return { recipients: await node.publish(String(params.topic), data) }

@@ -1,0 +1,89 @@
+/**
+ * Runs the real built `bin/swarmdrop.js` in child processes for the CLI tests.
+ * Lines of stdout and stderr are collected; waits are on lines or exit, never timers.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { waitFor } from '../../src/util/wait.js'
+
+/** The real binary (dist/test/helpers → repository root). */
+export const BIN = fileURLToPath(new URL('../../../bin/swarmdrop.js', import.meta.url))
+
+/** Options every test node outside a namespace uses: no mDNS, loopback only. */
+export const LOOPBACK = ['--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0']
+
+export interface CliProcess {
+  readonly child: ChildProcess
+  readonly stdout: string[]
+  readonly stderr: string[]
+  exit?: { code: number | null, signal: string | null }
+  waitForLine: (match: RegExp | ((line: string) => boolean), options?: { timeout?: number, stream?: 'stdout' | 'stderr' }) => Promise<string>
+  waitForJson: <T = any>(match: (msg: any) => boolean, options?: { timeout?: number }) => Promise<T>
+  waitForExit: (options?: { timeout?: number }) => Promise<{ code: number | null, signal: string | null }>
+  kill: (signal?: NodeJS.Signals) => void
+}
+
+export interface SpawnOptions {
+  cwd?: string
+  env?: Record<string, string | undefined>
+}
+
+/** Starts `swarmdrop ARGS...`. */
+export function spawnCli (args: string[], options: SpawnOptions = {}): CliProcess {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: options.cwd,
+    env: { ...process.env, NO_COLOR: '1', DEBUG: '', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  const proc: CliProcess = {
+    child,
+    stdout: [],
+    stderr: [],
+    waitForLine: async (match, opts = {}) => {
+      const test = typeof match === 'function' ? match : (l: string) => match.test(l)
+      const lines = opts.stream === 'stderr' ? proc.stderr : proc.stdout
+      let found: string | undefined
+      await waitFor(() => {
+        found = lines.find(test)
+        return found != null || proc.exit != null
+      }, { timeout: opts.timeout ?? 15_000, message: () => `a matching line from ${describe()}` })
+      if (found == null) throw new Error(`exited before a matching line: ${describe()}`)
+      return found
+    },
+    waitForJson: async (match, opts = {}) => {
+      const line = await proc.waitForLine((l) => {
+        try { return match(JSON.parse(l)) } catch { return false }
+      }, opts)
+      return JSON.parse(line)
+    },
+    waitForExit: async (opts = {}) => {
+      await waitFor(() => proc.exit != null, { timeout: opts.timeout ?? 15_000, message: () => `exit of ${describe()}` })
+      return proc.exit!
+    },
+    kill: (signal = 'SIGTERM') => { child.kill(signal) }
+  }
+  const describe = (): string => `swarmdrop ${args.join(' ')}: stdout ${JSON.stringify(proc.stdout.slice(-10))} stderr ${JSON.stringify(proc.stderr.slice(-10))} exit ${JSON.stringify(proc.exit)}`
+  createInterface({ input: child.stdout! }).on('line', l => proc.stdout.push(l))
+  createInterface({ input: child.stderr! }).on('line', l => proc.stderr.push(l))
+  // 'close' (not 'exit'): every line of both pipes has been read by then
+  child.on('close', (code, signal) => { proc.exit = { code, signal } })
+  return proc
+}
+
+export interface CliResult {
+  code: number | null
+  signal: string | null
+  stdout: string
+  stderr: string
+  /** stdout parsed as JSON (throws when it is not). */
+  json: () => any
+}
+
+/** Runs `swarmdrop ARGS...` to completion. */
+export async function runCli (args: string[], options: SpawnOptions & { timeout?: number } = {}): Promise<CliResult> {
+  const p = spawnCli(args, options)
+  const { code, signal } = await p.waitForExit({ timeout: options.timeout ?? 30_000 })
+  const stdout = p.stdout.join('\n')
+  return { code, signal, stdout, stderr: p.stderr.join('\n'), json: () => JSON.parse(stdout) }
+}
