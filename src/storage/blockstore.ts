@@ -1,0 +1,262 @@
+/**
+ * The on-disk blockstore: one file per block at
+ * `blocks/<2 chars>/<base32 CIDv1>` (sharded on the next-to-last two
+ * characters of the CID, as blockstore-fs does). It implements
+ * interface-blockstore, so ipfs-unixfs-importer writes into it and
+ * ipfs-unixfs-exporter reads from it.
+ *
+ * A write goes to a temp file in `tmp/`, is fsynced, then renamed into
+ * place: a block file under its final name is always whole. The shard
+ * folders touched are fsynced by flush(), which the store calls before it
+ * writes a record that counts on those blocks. A block found corrupt is
+ * moved to `corrupt/` at once, so it is never served again.
+ */
+import { join } from 'node:path'
+import type { Blockstore, InputPair, Pair } from 'interface-blockstore'
+import { cidKey, parseCid, verifyBytes, type CID } from './cid.js'
+import { BLOCKS_DIR, CORRUPT_DIR, TMP_DIR } from './constants.js'
+import { BlockNotFoundError, CorruptBlockError, fsError } from './errors.js'
+import { syncDir, tempName, writeDurable, type StoreFs } from './fs.js'
+
+export interface AbortOptions {
+  signal?: AbortSignal
+}
+
+export interface BlockReadOptions extends AbortOptions {
+  /** Hash the bytes and compare with the CID (default false). */
+  verify?: boolean
+}
+
+export interface BlockWriteOptions extends AbortOptions {
+  /** Called after the block is in place: written=false when it was already there. */
+  onStored?: (cid: CID, bytes: number, written: boolean) => void
+}
+
+type BlockBytes = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>
+
+export interface BlockFile {
+  cid: CID
+  key: string
+  path: string
+}
+
+export class FsBlockstore implements Blockstore {
+  readonly root: string
+  private readonly fs: StoreFs
+  private readonly blocksDir: string
+  private readonly tmpDir: string
+  private readonly corruptDir: string
+  private readonly shards = new Set<string>()
+  private readonly unsynced = new Set<string>()
+  private readonly onCorrupt: (cid: CID) => void
+
+  constructor (root: string, fs: StoreFs, onCorrupt: (cid: CID) => void = () => {}) {
+    this.root = root
+    this.fs = fs
+    this.blocksDir = join(root, BLOCKS_DIR)
+    this.tmpDir = join(root, TMP_DIR)
+    this.corruptDir = join(root, CORRUPT_DIR)
+    this.onCorrupt = onCorrupt
+  }
+
+  shardOf (key: string): string {
+    return join(this.blocksDir, key.slice(-3, -1))
+  }
+
+  pathOf (cid: CID): string {
+    const key = cidKey(cid)
+    return join(this.shardOf(key), key)
+  }
+
+  async has (cid: CID, options: AbortOptions = {}): Promise<boolean> {
+    options.signal?.throwIfAborted()
+    try {
+      return (await this.fs.stat(this.pathOf(cid))).isFile()
+    } catch (err: any) {
+      if (err?.code === 'ENOENT' || err?.code === 'ENOTDIR') return false
+      throw fsError(err, this.pathOf(cid), 'read')
+    }
+  }
+
+  /** Size of a stored block, or undefined when absent. */
+  async sizeOf (cid: CID): Promise<number | undefined> {
+    try {
+      const st = await this.fs.stat(this.pathOf(cid))
+      return st.isFile() ? st.size : undefined
+    } catch (err: any) {
+      if (err?.code === 'ENOENT' || err?.code === 'ENOTDIR') return undefined
+      throw fsError(err, this.pathOf(cid), 'read')
+    }
+  }
+
+  /**
+   * Stores a block whose bytes the caller has checked against the CID
+   * (the importer made the CID from them; putBlock verifies first).
+   * A block already present is left as it is. Returns whether it was written.
+   */
+  async write (cid: CID, bytes: Uint8Array, options: BlockWriteOptions = {}): Promise<boolean> {
+    options.signal?.throwIfAborted()
+    const key = cidKey(cid)
+    const shard = this.shardOf(key)
+    const dest = join(shard, key)
+    if (await this.has(cid)) {
+      options.onStored?.(cid, bytes.byteLength, false)
+      return false
+    }
+    const tmp = tempName(this.tmpDir, 'block-')
+    try {
+      await writeDurable(this.fs, tmp, bytes)
+      if (!this.shards.has(shard)) {
+        await this.fs.mkdir(shard, { recursive: true, mode: 0o700 })
+        this.shards.add(shard)
+      }
+      await this.fs.rename(tmp, dest)
+    } catch (err) {
+      await this.fs.unlink(tmp).catch(() => {})
+      throw fsError(err, dest, 'write block')
+    }
+    this.unsynced.add(shard)
+    options.onStored?.(cid, bytes.byteLength, true)
+    return true
+  }
+
+  /** fsyncs the shard folders written since the last flush, so their renames are durable. */
+  async flush (): Promise<void> {
+    const dirs = [...this.unsynced]
+    this.unsynced.clear()
+    try {
+      await Promise.all(dirs.map(async d => { await syncDir(this.fs, d) }))
+    } catch (err) {
+      for (const d of dirs) this.unsynced.add(d)
+      throw fsError(err, this.blocksDir, 'sync')
+    }
+  }
+
+  /** Reads a block; BlockNotFoundError if absent, CorruptBlockError (and the block moved aside) if `verify` fails. */
+  async read (cid: CID, options: BlockReadOptions = {}): Promise<Uint8Array> {
+    options.signal?.throwIfAborted()
+    const path = this.pathOf(cid)
+    let bytes: Uint8Array
+    try {
+      bytes = await this.fs.readFile(path)
+    } catch (err: any) {
+      if (err?.code === 'ENOENT' || err?.code === 'ENOTDIR' || err?.code === 'EISDIR') throw new BlockNotFoundError(cidKey(cid))
+      throw fsError(err, path, 'read block')
+    }
+    if (options.verify === true && !verifyBytes(cid, bytes)) {
+      await this.quarantine(cid)
+      throw new CorruptBlockError(cidKey(cid))
+    }
+    return bytes
+  }
+
+  /** Moves a corrupt block out of `blocks/` into `corrupt/` (kept for inspection until gc). */
+  async quarantine (cid: CID): Promise<void> {
+    const key = cidKey(cid)
+    try {
+      await this.fs.mkdir(this.corruptDir, { recursive: true, mode: 0o700 })
+      await this.fs.rename(this.pathOf(cid), join(this.corruptDir, `${key}.${Date.now()}`))
+    } catch (err: any) {
+      if (err?.code !== 'ENOENT') {
+        await this.fs.unlink(this.pathOf(cid)).catch(() => {})
+      }
+    }
+    this.onCorrupt(cid)
+  }
+
+  /** Deletes a block file; returns its size, or undefined when it was not there. */
+  async remove (cid: CID): Promise<number | undefined> {
+    const path = this.pathOf(cid)
+    try {
+      const size = (await this.fs.stat(path)).size
+      await this.fs.unlink(path)
+      return size
+    } catch (err: any) {
+      if (err?.code === 'ENOENT') return undefined
+      throw fsError(err, path, 'delete block')
+    }
+  }
+
+  /** Every block file (name parsed as a CID); files with other names are skipped. */
+  async * files (options: AbortOptions = {}): AsyncGenerator<BlockFile> {
+    let shards: string[]
+    try {
+      shards = await this.fs.readdir(this.blocksDir)
+    } catch (err: any) {
+      if (err?.code === 'ENOENT') return
+      throw fsError(err, this.blocksDir, 'list')
+    }
+    for (const shard of shards.sort()) {
+      options.signal?.throwIfAborted()
+      let names: string[]
+      try {
+        names = await this.fs.readdir(join(this.blocksDir, shard))
+      } catch (err: any) {
+        if (err?.code === 'ENOENT' || err?.code === 'ENOTDIR') continue
+        throw fsError(err, join(this.blocksDir, shard), 'list')
+      }
+      for (const name of names.sort()) {
+        let cid: CID
+        try {
+          cid = parseCid(name)
+        } catch {
+          continue
+        }
+        if (cidKey(cid) !== name) continue
+        yield { cid, key: name, path: join(this.blocksDir, shard, name) }
+      }
+    }
+  }
+
+  // interface-blockstore
+
+  async put (cid: CID, bytes: BlockBytes, options: BlockWriteOptions = {}): Promise<CID> {
+    await this.write(cid, await collect(bytes), options)
+    return cid
+  }
+
+  async * putMany (source: Iterable<InputPair> | AsyncIterable<InputPair>, options: BlockWriteOptions = {}): AsyncGenerator<CID> {
+    for await (const { cid, bytes } of source) yield await this.put(cid, bytes, options)
+  }
+
+  async * get (cid: CID, options: BlockReadOptions = {}): AsyncGenerator<Uint8Array> {
+    yield await this.read(cid, options)
+  }
+
+  async * getMany (source: Iterable<CID> | AsyncIterable<CID>, options: BlockReadOptions = {}): AsyncGenerator<Pair> {
+    for await (const cid of source) {
+      const bytes = await this.read(cid, options)
+      yield { cid, bytes: once(bytes) }
+    }
+  }
+
+  async * getAll (options: BlockReadOptions = {}): AsyncGenerator<Pair> {
+    for await (const f of this.files(options)) {
+      const bytes = await this.read(f.cid, options)
+      yield { cid: f.cid, bytes: once(bytes) }
+    }
+  }
+
+  async delete (cid: CID, options: AbortOptions = {}): Promise<void> {
+    options.signal?.throwIfAborted()
+    await this.remove(cid)
+  }
+
+  async * deleteMany (source: Iterable<CID> | AsyncIterable<CID>, options: AbortOptions = {}): AsyncGenerator<CID> {
+    for await (const cid of source) {
+      await this.delete(cid, options)
+      yield cid
+    }
+  }
+}
+
+function * once (bytes: Uint8Array): Generator<Uint8Array> {
+  yield bytes
+}
+
+async function collect (bytes: BlockBytes): Promise<Uint8Array> {
+  if (bytes instanceof Uint8Array) return bytes
+  const parts: Uint8Array[] = []
+  for await (const p of bytes) parts.push(p)
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts)
+}

@@ -1,0 +1,59 @@
+/**
+ * CID parsing and block verification. The store keys everything by the
+ * base32 CIDv1 string; a CIDv0 given by a caller is turned into its v1 form.
+ */
+import { createHash } from 'node:crypto'
+import type { Blockstore } from 'interface-blockstore'
+import { CID as ParsedCID } from 'multiformats/cid'
+import { DAG_PB_CODEC, RAW_CODEC, SHA2_256 } from './constants.js'
+import { InvalidCidError } from './errors.js'
+
+/**
+ * The CID type of the IPFS libraries the store is built on (importer,
+ * exporter, dag-pb, interface-blockstore), whose multiformats may be newer
+ * than the project's own. CIDs of either version are the same at run time
+ * (`CID.asCID` accepts both), so parseCid's result is typed as this one.
+ */
+export type CID = Parameters<Blockstore['has']>[0]
+
+/** Parses a CID string (or CID) this store can hold: raw or dag-pb, sha2-256. Else InvalidCidError. */
+export function parseCid (value: string | CID): CID {
+  let cid: ParsedCID
+  if (typeof value === 'string') {
+    const text = value.trim()
+    if (text.length === 0) throw new InvalidCidError(value, 'it is empty')
+    if (text.length > 200) throw new InvalidCidError(value, 'it is too long')
+    try {
+      cid = ParsedCID.parse(text)
+    } catch (err: any) {
+      throw new InvalidCidError(value, `it does not parse (${err?.message ?? String(err)})`)
+    }
+  } else {
+    const c = ParsedCID.asCID(value)
+    if (c == null) throw new InvalidCidError(String(value), 'it is not a CID')
+    cid = c
+  }
+  if (cid.code !== RAW_CODEC && cid.code !== DAG_PB_CODEC) {
+    throw new InvalidCidError(String(value), `codec 0x${cid.code.toString(16)} is neither raw (0x55) nor dag-pb (0x70)`)
+  }
+  if (cid.multihash.code !== SHA2_256 || cid.multihash.size !== 32) {
+    throw new InvalidCidError(String(value), `hash 0x${cid.multihash.code.toString(16)} is not sha2-256`)
+  }
+  return (cid.version === 1 ? cid : cid.toV1()) as unknown as CID
+}
+
+/** The store's key of a CID: its base32 CIDv1 string. */
+export function cidKey (cid: CID): string {
+  return cid.toString()
+}
+
+/** True when `bytes` hash (sha2-256) to the digest of `cid`. */
+export function verifyBytes (cid: CID, bytes: Uint8Array): boolean {
+  const digest = createHash('sha256').update(bytes).digest()
+  const want = cid.multihash.digest
+  if (digest.byteLength !== want.byteLength) return false
+  for (let i = 0; i < want.byteLength; i++) {
+    if (digest[i] !== want[i]) return false
+  }
+  return true
+}

@@ -1,0 +1,64 @@
+/**
+ * Named limits and the CID profile of the store.
+ *
+ * The profile is Helia's `unixfs.addBytes` default (`@helia/unixfs`
+ * `src/commands/add.ts`: "cidVersion: 1, rawLeaves: true, layout:
+ * balanced({ maxChildrenPerNode: 1024 }), chunker: fixedSize({ chunkSize:
+ * 1048576 })"), which is also IPIP-499's `unixfs-v1-2025` file profile:
+ * CIDv1, sha2-256, raw leaves, 1 MiB fixed chunks, balanced DAG at most 1024
+ * links wide, and a single-chunk file reduced to its raw leaf.
+ */
+
+/** Fixed chunk size: 1 MiB (1,048,576 bytes). */
+export const CHUNK_SIZE = 1_048_576
+
+/** Widest node of the balanced DAG. */
+export const MAX_CHILDREN_PER_NODE = 1024
+
+/** CID version of every block the store creates. */
+export const CID_VERSION = 1
+
+/** Multicodec codes the store accepts: raw leaves and dag-pb (UnixFS) nodes. */
+export const RAW_CODEC = 0x55
+export const DAG_PB_CODEC = 0x70
+
+/** Multihash code of sha2-256, the only hash the store verifies. */
+export const SHA2_256 = 0x12
+
+/**
+ * Largest block putBlock accepts. "Implementations SHOULD try to not emit
+ * 1MiB bigger blocks, but MUST decode blocks <= 2MiB" (UnixFS spec, block
+ * limit); our own blocks are at most 1 MiB of data.
+ */
+export const MAX_BLOCK_SIZE = 2 * 1_048_576
+
+/** Blocks written to disk at once during an import (each is fsynced before its rename). */
+export const BLOCK_WRITE_CONCURRENCY = 8
+
+/** Blocks read ahead at once by cat/export. */
+export const BLOCK_READ_CONCURRENCY = 8
+
+/** Blocks verified at once by fsck, and presence checks at once by missing(). */
+export const CHECK_CONCURRENCY = 8
+
+/** Longest file name safeFileName returns, in UTF-8 bytes (NAME_MAX of ext4, APFS, NTFS is 255). */
+export const MAX_FILE_NAME_BYTES = 255
+
+/** Longest name kept in a record, in UTF-8 bytes; longer names are cut (the record stays small). */
+export const MAX_RECORD_NAME_BYTES = 4096
+
+/** Name used when a name is empty or nothing of it survives sanitising. */
+export const FALLBACK_FILE_NAME = 'file'
+
+/** Media type when none is given and the extension is unknown. */
+export const DEFAULT_MEDIA_TYPE = 'application/octet-stream'
+
+/** On-disk layout version, in `<store>/VERSION`. */
+export const STORE_VERSION = 1
+
+/** Folders inside the store. */
+export const BLOCKS_DIR = 'blocks'
+export const RECORDS_DIR = 'records'
+export const TMP_DIR = 'tmp'
+export const CORRUPT_DIR = 'corrupt'
+export const VERSION_FILE = 'VERSION'

@@ -1,0 +1,188 @@
+/**
+ * Errors raised by the store. Code and tests match on `.name`.
+ */
+
+export class InvalidCidError extends Error {
+  static override name = 'InvalidCidError'
+  readonly value: string
+
+  constructor (value: string, reason: string) {
+    super(`"${value.length > 120 ? value.slice(0, 117) + '...' : value}" is not a CID this store can use: ${reason}. Expected a base32 CIDv1 such as bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku`)
+    this.name = 'InvalidCidError'
+    this.value = value
+  }
+}
+
+export class BlockNotFoundError extends Error {
+  static override name = 'BlockNotFoundError'
+  readonly cid: string
+
+  constructor (cid: string) {
+    super(`block ${cid} is not in the store; fetch it from a peer first`)
+    this.name = 'BlockNotFoundError'
+    this.cid = cid
+  }
+}
+
+export class CorruptBlockError extends Error {
+  static override name = 'CorruptBlockError'
+  readonly cid: string
+
+  constructor (cid: string) {
+    super(`block ${cid} is corrupt on disk (its bytes do not hash to its CID); it was moved aside and must be fetched again`)
+    this.name = 'CorruptBlockError'
+    this.cid = cid
+  }
+}
+
+export class BlockHashMismatchError extends Error {
+  static override name = 'BlockHashMismatchError'
+  readonly cid: string
+
+  constructor (cid: string) {
+    super(`the bytes given for block ${cid} do not hash to that CID; nothing was stored`)
+    this.name = 'BlockHashMismatchError'
+    this.cid = cid
+  }
+}
+
+export class InvalidBlockError extends Error {
+  static override name = 'InvalidBlockError'
+  readonly cid: string
+
+  constructor (cid: string, reason: string) {
+    super(`block ${cid} is not acceptable: ${reason}; nothing was stored`)
+    this.name = 'InvalidBlockError'
+    this.cid = cid
+  }
+}
+
+export class RecordNotFoundError extends Error {
+  static override name = 'RecordNotFoundError'
+  readonly cid: string
+
+  constructor (cid: string) {
+    super(`no file with CID ${cid} is in the store; see the list of files, or import or fetch it first`)
+    this.name = 'RecordNotFoundError'
+    this.cid = cid
+  }
+}
+
+export class NotAFileError extends Error {
+  static override name = 'NotAFileError'
+  readonly cid: string
+
+  constructor (cid: string, type: string) {
+    super(`${cid} is a UnixFS ${type}, not a file; the store keeps single files only`)
+    this.name = 'NotAFileError'
+    this.cid = cid
+  }
+}
+
+export class InvalidRangeError extends Error {
+  static override name = 'InvalidRangeError'
+
+  constructor (reason: string) {
+    super(`invalid byte range: ${reason}`)
+    this.name = 'InvalidRangeError'
+  }
+}
+
+export class ImportSourceError extends Error {
+  static override name = 'ImportSourceError'
+  readonly path: string
+
+  constructor (path: string, reason: string) {
+    super(`cannot import ${path}: ${reason}`)
+    this.name = 'ImportSourceError'
+    this.path = path
+  }
+}
+
+export class ExportError extends Error {
+  static override name = 'ExportError'
+  readonly path: string
+  readonly code?: string
+
+  constructor (path: string, reason: string, code?: string) {
+    super(`cannot write ${path}: ${reason}; nothing was written there. Pick a folder that exists and that you can write to`)
+    this.name = 'ExportError'
+    this.path = path
+    if (code != null) this.code = code
+  }
+}
+
+export class DestinationExistsError extends Error {
+  static override name = 'DestinationExistsError'
+  readonly path: string
+
+  constructor (path: string) {
+    super(`${path} already exists; remove it, pick another name, or allow overwriting`)
+    this.name = 'DestinationExistsError'
+    this.path = path
+  }
+}
+
+export class NoSpaceError extends Error {
+  static override name = 'NoSpaceError'
+  readonly path: string
+
+  constructor (path: string, code = 'ENOSPC') {
+    super(`the disk holding ${path} is full (${code}); nothing partial was kept. Free some space (\`swarmdrop gc\` drops unneeded blocks) and try again`)
+    this.name = 'NoSpaceError'
+    this.path = path
+  }
+}
+
+export class StoreIOError extends Error {
+  static override name = 'StoreIOError'
+  readonly path: string
+  readonly code?: string
+
+  constructor (path: string, op: string, cause: unknown) {
+    const code = (cause as { code?: string } | undefined)?.code
+    super(`cannot ${op} ${path} (${code ?? (cause as Error | undefined)?.message ?? String(cause)})`, { cause })
+    this.name = 'StoreIOError'
+    this.path = path
+    if (code != null) this.code = code
+  }
+}
+
+export class StoreClosedError extends Error {
+  static override name = 'StoreClosedError'
+
+  constructor () {
+    super('the store is closed')
+    this.name = 'StoreClosedError'
+  }
+}
+
+export class StoreVersionError extends Error {
+  static override name = 'StoreVersionError'
+  readonly path: string
+
+  constructor (path: string, found: string) {
+    super(`the store at ${path} has layout version "${found}", which this swarmdrop does not know; upgrade swarmdrop or use another repository`)
+    this.name = 'StoreVersionError'
+    this.path = path
+  }
+}
+
+function isNoSpace (err: unknown): boolean {
+  const code = (err as { code?: string } | undefined)?.code
+  return code === 'ENOSPC' || code === 'EDQUOT'
+}
+
+/** Wraps a file-system failure in a named error (disk full → NoSpaceError); named errors and aborts pass through. */
+export function fsError (err: unknown, path: string, op: string): Error {
+  if (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')) return err
+  if (isNoSpace(err)) return new NoSpaceError(path, (err as { code: string }).code)
+  if (err instanceof Error && NAMED.has(err.name)) return err
+  return new StoreIOError(path, op, err)
+}
+
+const NAMED = new Set([
+  'InvalidCidError', 'BlockNotFoundError', 'CorruptBlockError', 'BlockHashMismatchError', 'InvalidBlockError',
+  'RecordNotFoundError', 'NotAFileError', 'InvalidRangeError', 'ImportSourceError', 'ExportError', 'DestinationExistsError',
+  'NoSpaceError', 'StoreIOError', 'StoreClosedError', 'StoreVersionError'
+])

@@ -1,0 +1,236 @@
+/**
+ * @packageDocumentation
+ *
+ * The content-addressed store of a swarmdrop repository (`<repo>/store`).
+ *
+ * Files are kept as UnixFS blocks whose CIDs are exactly those of Helia's
+ * `unixfs.addBytes` (CIDv1, raw leaves, 1 MiB chunks, balanced DAG of
+ * width 1024, sha2-256), so a file's CID here is its CID in IPFS. Each
+ * block is written to a temp file, fsynced and renamed; each file has a
+ * record (name, size, media type, pinned, complete) replaced atomically.
+ * A file whose root is known before its blocks (a download) is tracked as
+ * incomplete and `missing()` says which blocks to fetch next.
+ *
+ * @example
+ * ```ts
+ * const store = await createStore({ path: join(repo, 'store') })
+ * const rec = await store.import('./photo.jpg')
+ * await store.export(rec.cid, exportPath('./out', rec.name))
+ * await store.close()
+ * ```
+ */
+import type { ProgressEvent } from 'progress-events'
+import type { FileRecord } from './records.js'
+import type { StoreFs } from './fs.js'
+import { DiskStore } from './store.js'
+
+export type { FileRecord } from './records.js'
+export type { StoreFs } from './fs.js'
+export { safeFileName, exportPath, guessMediaType } from './safe-name.js'
+export { parseCid } from './cid.js'
+export { CHUNK_SIZE, MAX_CHILDREN_PER_NODE, MAX_BLOCK_SIZE, MAX_FILE_NAME_BYTES } from './constants.js'
+export {
+  InvalidCidError, BlockNotFoundError, CorruptBlockError, BlockHashMismatchError, InvalidBlockError, RecordNotFoundError,
+  NotAFileError, InvalidRangeError, ImportSourceError, ExportError, DestinationExistsError, NoSpaceError, StoreIOError,
+  StoreClosedError, StoreVersionError
+} from './errors.js'
+
+export interface StoreInit {
+  /** The store folder, normally `<repo>/store`. Created (mode 0700) if missing. */
+  path: string
+  /** Replaces some file-system functions (default node's `fs/promises`); tests use it to inject ENOSPC. */
+  fs?: Partial<StoreFs>
+}
+
+/** Progress events, `'store:<op>:<phase>'`; the CLI draws bars from them, tests count them. */
+export type StoreProgressEvent =
+  /** Bytes of the import source read so far (total known for a file path or bytes). */
+  | ProgressEvent<'store:import:read', { read: number, total?: number }>
+  /** One block of the import is on disk (`written: false`: it was there already). */
+  | ProgressEvent<'store:import:block', { cid: string, bytes: number, written: boolean }>
+  /** The import finished and its record is written. */
+  | ProgressEvent<'store:import:done', { cid: string, size: number, blocks: number }>
+  /** putBlock stored a block (`written: false`: it was there already). */
+  | ProgressEvent<'store:put:block', { cid: string, bytes: number, written: boolean }>
+  /** cat read a block. */
+  | ProgressEvent<'store:cat:block', { cid: string, bytes: number }>
+  /** export read a block. */
+  | ProgressEvent<'store:export:block', { cid: string, bytes: number }>
+  /** export wrote bytes to the temp file. */
+  | ProgressEvent<'store:export:bytes', { cid: string, written: number, total: number }>
+  /** export renamed the finished file into place. */
+  | ProgressEvent<'store:export:done', { cid: string, path: string, size: number }>
+  /** fsck verified a block. */
+  | ProgressEvent<'store:fsck:block', { cid: string, ok: boolean, checked: number }>
+  /** gc deleted a block. */
+  | ProgressEvent<'store:gc:block', { cid: string, bytes: number }>
+
+export interface StoreOptions {
+  signal?: AbortSignal
+  onProgress?: (evt: StoreProgressEvent) => void
+}
+
+/** A file path, the bytes themselves, or a stream of chunks (any sizes). */
+export type ImportInput = string | Uint8Array | AsyncIterable<Uint8Array>
+
+export interface ImportOptions extends StoreOptions {
+  /** Name kept in the record (default: the file's base name, else the record's old name, else the CID). */
+  name?: string
+  /** Media type (default: guessed from the name's extension, else application/octet-stream). */
+  mediaType?: string
+  /** Pin the file so gc keeps it (default true). A pinned file stays pinned when imported again. */
+  pin?: boolean
+  /** Mark the content as encrypted (the store only keeps the flag). */
+  encrypted?: boolean
+}
+
+export interface ExportOptions extends StoreOptions {
+  /** Verify every block against its CID while exporting (default true). */
+  verify?: boolean
+  /** Replace an existing file at destPath (default true); false → DestinationExistsError. */
+  overwrite?: boolean
+}
+
+export interface CatOptions extends StoreOptions {
+  /** First byte to read (default 0). */
+  offset?: number
+  /** How many bytes to read (default: to the end). */
+  length?: number
+  /** Verify every block against its CID (default false). */
+  verify?: boolean
+}
+
+export interface GetBlockOptions extends StoreOptions {
+  /** Verify the block against its CID (default true: this is what peers are served; sha2-256 of 1 MiB is well under a millisecond). */
+  verify?: boolean
+}
+
+export interface TrackMeta {
+  /** Name as announced (untrusted; export with safeFileName()). */
+  name: string
+  /** Size as announced; replaced by the size in the root block once it is present. */
+  size?: number
+  mediaType?: string
+  /** Pin it (default true). */
+  pin?: boolean
+  encrypted?: boolean
+}
+
+export interface GcOptions extends StoreOptions {
+  /** Also drop unpinned files, complete or not: their records, and their blocks no other kept file needs (default false). */
+  unpinned?: boolean
+}
+
+export interface GcResult {
+  removedBlocks: number
+  removedBytes: number
+}
+
+export interface StoreStat {
+  /** Block files in the store. */
+  blocks: number
+  /** Their bytes. */
+  bytes: number
+  /** File records. */
+  files: number
+}
+
+export type FsckOptions = StoreOptions
+
+export interface FsckResult {
+  /** Block files verified. */
+  checked: number
+  /** CIDs of blocks whose bytes did not hash to their CID; each was moved to `corrupt/` and must be fetched again. */
+  corrupt: string[]
+  /** Blocks that files recorded as complete need but the store lacks (corrupt ones included): fetch them again. */
+  missing: string[]
+  /** Root CIDs of files that are not complete after the check. */
+  incomplete: string[]
+  /** Record files that could not be read (left in `records/`). */
+  badRecords: string[]
+}
+
+export interface Store {
+  /** The store folder. */
+  readonly path: string
+
+  /**
+   * Imports a file (path, bytes or stream) as UnixFS blocks and writes its
+   * record (complete, pinned unless `pin: false`). Importing the same
+   * content again yields the same CID and writes no block twice. On failure
+   * (ENOSPC → NoSpaceError, unreadable source → ImportSourceError) the blocks
+   * it added that no file needs are removed and no record is written.
+   */
+  import: (input: ImportInput, options?: ImportOptions) => Promise<FileRecord>
+
+  /**
+   * Writes the file to `destPath`: into a temp file in the same folder,
+   * fsynced, then renamed, so `destPath` never holds a partial file. A
+   * missing or unwritable folder → ExportError; a full disk → NoSpaceError;
+   * a missing block → BlockNotFoundError; a corrupt one → CorruptBlockError.
+   * `destPath` is used as given: for a record's name use exportPath(dir, name).
+   */
+  export: (cid: string, destPath: string, options?: ExportOptions) => Promise<void>
+
+  /** Streams the file's bytes, or `length` bytes from `offset`. */
+  cat: (cid: string, options?: CatOptions) => AsyncIterable<Uint8Array>
+
+  /** True when the block is present. */
+  has: (cid: string) => Promise<boolean>
+
+  /** A block's bytes; BlockNotFoundError if absent, CorruptBlockError (block moved aside) if `verify` fails. */
+  getBlock: (cid: string, options?: GetBlockOptions) => Promise<Uint8Array>
+
+  /**
+   * Stores a block after checking its bytes hash to `cid`
+   * (BlockHashMismatchError, InvalidBlockError: nothing stored). A block
+   * already present is kept. Records are not touched: call missing() to
+   * recount the file.
+   */
+  putBlock: (cid: string, bytes: Uint8Array, options?: StoreOptions) => Promise<void>
+
+  /** Records a file whose root CID is known before its blocks are (a download): complete=false until all blocks are present. */
+  track: (cid: string, meta: TrackMeta) => Promise<FileRecord>
+
+  /**
+   * Re-walks the DAG of a file: returns the CIDs of blocks known to be
+   * missing (the root, or children of present nodes) and updates the
+   * record's complete/blocks/size. Empty when the file is complete.
+   */
+  missing: (cid: string, options?: StoreOptions) => Promise<string[]>
+
+  get: (cid: string) => Promise<FileRecord | undefined>
+
+  /** Every record, oldest first. */
+  list: () => Promise<FileRecord[]>
+
+  /** RecordNotFoundError when there is no record. */
+  pin: (cid: string) => Promise<void>
+  unpin: (cid: string) => Promise<void>
+
+  /** Deletes the record and the blocks no other file needs; RecordNotFoundError when there is no record. */
+  remove: (cid: string, options?: StoreOptions) => Promise<void>
+
+  /**
+   * Deletes blocks that no pinned or complete file needs (left by crashed
+   * imports, abandoned unpinned downloads), and the `corrupt/` folder.
+   * With `unpinned: true`, unpinned files are dropped first.
+   */
+  gc: (options?: GcOptions) => Promise<GcResult>
+
+  stat: (options?: StoreOptions) => Promise<StoreStat>
+
+  /**
+   * Verifies every block against its CID (corrupt ones are moved aside and
+   * reported), then re-walks every file and updates its record.
+   */
+  fsck: (options?: FsckOptions) => Promise<FsckResult>
+
+  /** Aborts running operations, waits for them, and closes. Later calls throw StoreClosedError. */
+  close: () => Promise<void>
+}
+
+/** Opens (creating if needed) the store at `init.path`; removes temp files a crash left. */
+export async function createStore (init: StoreInit): Promise<Store> {
+  return DiskStore.open(init)
+}
