@@ -5,7 +5,8 @@ import { CID } from 'multiformats/cid'
 import { Uint8ArrayList } from 'uint8arraylist'
 import * as errors from '../src/transfer/errors.js'
 import { decodeFrame, encodeBlock, encodeList, FrameType } from '../src/transfer/messages.js'
-import type { FetchProgress, TransferFetchEvents } from '../src/transfer/index.js'
+import { createMemoryBlockStore, type FetchProgress, type TransferFetchEvents } from '../src/transfer/index.js'
+import { waitFor } from '../src/util/wait.js'
 import { randomContent, readFile, startPeers } from './fixtures/transfer-peers.js'
 
 const MiB = 1024 * 1024
@@ -72,4 +73,174 @@ test('2 peers: a 32 MiB file arrives byte-identical and progress reaches 100%', 
   assert.equal(last?.totalBlocks, 33)
   assert.deepEqual(await readFile(fetcher.store, cid), content)
   assert.equal(sharer.transfer.stats().served.byPeer[fetcher.id]?.blocks, 33)
+})
+
+test('4 providers + 1 fetcher: every provider serves more than 10% of the blocks', async (t) => {
+  const peers = await startPeers(t, 5)
+  const fetcher = peers[4]
+  const providers = peers.slice(0, 4)
+  assert.ok(fetcher != null)
+  const content = randomContent(32 * MiB)
+  const cids = await Promise.all(providers.map(async p => p.store.add(content)))
+  const cid = cids[0] ?? ''
+  assert.ok(cids.every(c => c === cid))
+  const result = await fetcher.transfer.fetch(cid, { providers: providers.map(p => p.id) })
+  assert.deepEqual(await readFile(fetcher.store, cid), content)
+  for (const p of providers) {
+    const served = p.transfer.stats().served.byPeer[fetcher.id]?.blocks ?? 0
+    assert.ok(served > 0.1 * result.blocks, `provider ${p.id} served ${served} of ${result.blocks} blocks`)
+    // what it sent = what the fetcher kept from it + endgame duplicates it lost the race for
+    assert.ok((result.providers[p.id]?.blocks ?? 0) <= served)
+  }
+  const kept = Object.values(result.providers).reduce((sum, c) => sum + c.blocks, 0)
+  assert.equal(kept, result.blocks)
+})
+
+test('a provider stopped midway: the fetch completes from the two replicas', async (t) => {
+  const peers = await startPeers(t, 4)
+  const [sharer, r1, r2, fetcher] = peers
+  assert.ok(sharer != null && r1 != null && r2 != null && fetcher != null)
+  const content = randomContent(24 * MiB)
+  const cid = await sharer.store.add(content)
+  await r1.store.add(content)
+  await r2.store.add(content)
+  let stopping: Promise<void> | undefined
+  let failed = false
+  const result = await fetcher.transfer.fetch(cid, {
+    providers: [sharer.id, r1.id, r2.id],
+    onProgress: (evt) => {
+      if (evt.type === 'transfer:fetch:block' && evt.detail.blocks >= 12 && stopping == null) stopping = sharer.stop()
+      if (evt.type === 'transfer:fetch:provider' && evt.detail.peer === sharer.id && evt.detail.status === 'failed') failed = true
+    }
+  })
+  await stopping
+  assert.ok(stopping != null)
+  assert.ok(failed, 'the fetch saw the sharer go')
+  assert.deepEqual(await readFile(fetcher.store, cid), content)
+  assert.ok((result.providers[sharer.id]?.blocks ?? 0) > 0, 'the sharer served blocks before it stopped')
+  assert.ok((result.providers[r1.id]?.blocks ?? 0) + (result.providers[r2.id]?.blocks ?? 0) >= result.blocks - 12)
+})
+
+test('a lying provider: its wrong blocks are rejected and refetched, it is penalized and not used again', async (t) => {
+  let liesLeft = 0
+  let honestServes = 2
+  const peers = await startPeers(t, 3, {
+    wrapStore: (i, store) => i !== 0
+      ? store
+      : {
+          has: store.has,
+          putBlock: store.putBlock,
+          // honest for the first two blocks it serves, then random bytes for every leaf
+          getBlock: async (cid) => {
+            const bytes = await store.getBlock(cid)
+            if (bytes == null || !cid.startsWith('bafk') || honestServes-- > 0) return bytes
+            liesLeft++
+            return randomContent(bytes.byteLength)
+          }
+        }
+  })
+  const [liar, honest, fetcher] = peers
+  assert.ok(liar != null && honest != null && fetcher != null)
+  const content = randomContent(16 * MiB)
+  const cid = await liar.store.add(content)
+  await honest.store.add(content)
+  let bannedAt = -1
+  const fromLiarAfterBan: string[] = []
+  const result = await fetcher.transfer.fetch(cid, {
+    providers: [liar.id, honest.id],
+    onProgress: (evt) => {
+      if (evt.type === 'transfer:fetch:provider' && evt.detail.status === 'banned') {
+        assert.equal(evt.detail.peer, liar.id)
+        bannedAt = Date.now()
+      }
+      if (evt.type === 'transfer:fetch:block' && bannedAt !== -1 && evt.detail.peer === liar.id) fromLiarAfterBan.push(evt.detail.block)
+    }
+  })
+  assert.deepEqual(await readFile(fetcher.store, cid), content)
+  assert.notEqual(bannedAt, -1, 'the liar was banned')
+  assert.deepEqual(result.banned, [liar.id])
+  assert.ok(result.invalid >= 1 && result.invalid <= liesLeft)
+  assert.deepEqual(fromLiarAfterBan, [])
+  assert.ok((fetcher.penalties.get(liar.id) ?? 0) > 0, 'the liar was penalized on the network')
+  assert.equal(fetcher.penalties.get(honest.id), undefined)
+  assert.equal(fetcher.transfer.stats().received.invalid, result.invalid)
+})
+
+test('a CID nobody has: NotFoundInSwarmError after the timeout, with and without providers', async (t) => {
+  const [a, b] = await startPeers(t, 2)
+  assert.ok(a != null && b != null)
+  const other = createMemoryBlockStore()
+  const cid = await other.add(randomContent(3 * MiB))
+  const started = Date.now()
+  await assert.rejects(a.transfer.fetch(cid, { providers: [], timeout: 300 }), { name: 'NotFoundInSwarmError' })
+  assert.ok(Date.now() - started >= 290)
+  await assert.rejects(a.transfer.fetch(cid, { providers: [b.id], timeout: 300 }), { name: 'NotFoundInSwarmError' })
+  assert.equal(a.store.size, 0, 'nothing stored')
+  await assert.rejects(a.transfer.fetch('not-a-cid'), { name: 'InvalidCidError' })
+  // a provider that shows up later (findProviders) is used
+  const late = await b.store.add(randomContent(2 * MiB))
+  const result = await a.transfer.fetch(late, {
+    timeout: 5000,
+    findProviders: async function * () { yield b.id }
+  })
+  assert.equal(result.blocks, 3)
+})
+
+test('resume: with half the blocks already stored, only the missing half is transferred', async (t) => {
+  const [sharer, fetcher] = await startPeers(t, 2)
+  assert.ok(sharer != null && fetcher != null)
+  const content = randomContent(16 * MiB)
+  const cid = await sharer.store.add(content)
+  const leaves = sharer.store.keys().filter(k => k.startsWith('bafk'))
+  for (const k of leaves.slice(0, 8)) await fetcher.store.putBlock(k, (await sharer.store.getBlock(k)) ?? new Uint8Array())
+  const first: FetchProgress[] = []
+  const result = await fetcher.transfer.fetch(cid, {
+    providers: [sharer.id],
+    onProgress: (evt) => { if (evt.type === 'transfer:fetch:root') first.push(evt.detail) }
+  })
+  assert.deepEqual(await readFile(fetcher.store, cid), content)
+  assert.equal(result.blocksReceived, 1 + 8) // root + the 8 missing leaves
+  assert.ok(result.bytesReceived < 8.1 * MiB)
+  assert.equal(first.at(-1)?.total, 16 * MiB)
+  // everything here now: a second fetch needs no provider and moves nothing
+  const again = await fetcher.transfer.fetch(cid, { providers: [] })
+  assert.equal(again.blocksReceived, 0)
+  assert.equal(again.size, 16 * MiB)
+})
+
+test('serving limits: BUSY beyond the active-stream and queue caps, bytes in flight stay bounded, fetches still complete', async (t) => {
+  const cap = 2 * MiB
+  const peers = await startPeers(t, 3, {
+    transfer: { maxActiveStreams: 1, maxQueuedPerStream: 2, maxBytesInFlight: cap, maxBytesInFlightPerPeer: cap, initialWindow: 8, minWindow: 8 }
+  })
+  const [provider, f1, f2] = peers
+  assert.ok(provider != null && f1 != null && f2 != null)
+  const content = randomContent(12 * MiB)
+  const cid = await provider.store.add(content)
+  let peak = 0
+  const sample = (): void => { peak = Math.max(peak, provider.transfer.stats().served.bytesInFlight) }
+  const [a, b] = await Promise.all([f1, f2].map(async f => f.transfer.fetch(cid, { providers: [provider.id], onProgress: sample })))
+  assert.equal(a?.blocks, 13)
+  assert.equal(b?.blocks, 13)
+  assert.deepEqual(await readFile(f1.store, cid), content)
+  assert.deepEqual(await readFile(f2.store, cid), content)
+  const served = provider.transfer.stats().served
+  assert.ok(served.busy > 0, 'some requests were answered BUSY')
+  assert.ok(peak <= cap + MiB, `bytes in flight peaked at ${peak}`)
+  await waitFor(() => provider.transfer.stats().served.streams === 0, { message: 'serving streams to close' })
+})
+
+test('abort: the fetch rejects with the signal\'s reason and the provider\'s streams close', async (t) => {
+  const [provider, fetcher] = await startPeers(t, 2)
+  assert.ok(provider != null && fetcher != null)
+  const cid = await provider.store.add(randomContent(16 * MiB))
+  const controller = new AbortController()
+  await assert.rejects(fetcher.transfer.fetch(cid, {
+    providers: [provider.id],
+    signal: controller.signal,
+    onProgress: (evt) => { if (evt.type === 'transfer:fetch:block' && evt.detail.blocks === 4) controller.abort() }
+  }), { name: 'AbortError' })
+  assert.equal(fetcher.transfer.stats().fetches, 0)
+  await waitFor(() => provider.transfer.stats().served.streams === 0, { message: 'serving streams to close' })
+  await assert.rejects(fetcher.transfer.fetch(cid, { signal: AbortSignal.abort() }), { name: 'AbortError' })
 })

@@ -200,6 +200,7 @@ export class FetchSession {
   private idleTimer?: ReturnType<typeof setTimeout>
   private stallTimer?: ReturnType<typeof setInterval>
   private busyTimer?: ReturnType<typeof setTimeout>
+  private busyTimerAt = 0
   private readonly host: SessionHost
   private readonly options: SessionOptions
 
@@ -423,7 +424,6 @@ export class FetchSession {
         }
         p.busyStrikes = Math.min(p.busyStrikes + 1, 4)
         p.busyUntil = Date.now() + BUSY_BACKOFF_MS * 2 ** (p.busyStrikes - 1)
-        this.scheduleLater(BUSY_BACKOFF_MS * 2 ** (p.busyStrikes - 1))
         break
       }
       default:
@@ -574,7 +574,13 @@ export class FetchSession {
   // ---- scheduling ----
 
   private scheduleLater (ms: number): void {
-    if (this.busyTimer != null || this.finished) return
+    if (this.finished) return
+    const at = Date.now() + ms
+    if (this.busyTimer != null) {
+      if (this.busyTimerAt <= at) return
+      clearTimeout(this.busyTimer)
+    }
+    this.busyTimerAt = at
     this.busyTimer = setTimeout(() => {
       this.busyTimer = undefined
       this.schedule()
@@ -593,7 +599,11 @@ export class FetchSession {
     const free = new Map<Provider, number>()
     let totalFree = 0
     for (const p of this.providers.values()) {
-      if (p.state !== 'open' || p.busyUntil > now) continue
+      if (p.state !== 'open') continue
+      if (p.busyUntil > now) {
+        this.scheduleLater(p.busyUntil - now + 1)
+        continue
+      }
       const n = p.window - p.outstanding.size
       if (n > 0) {
         free.set(p, n)
