@@ -1,7 +1,9 @@
 import '../src/polyfill.js'
 import { test } from 'node:test'
 import * as assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
+import { once } from 'node:events'
 import * as fsp from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -589,10 +591,16 @@ test('opening: temp files left by a crash are removed, an unknown layout version
   let store = await createStore({ path })
   const { cid } = await store.import(pattern(10))
   await store.close()
-  await fsp.writeFile(join(path, 'tmp', 'block-1-2-3.tmp'), 'half')
+  // a temp file of a dead process goes, one of a live process (it may still rename it) stays
+  const gone = spawn(process.execPath, ['-e', ''])
+  await once(gone, 'exit')
+  await fsp.writeFile(join(path, 'tmp', `block-${gone.pid}-2-3.tmp`), 'half')
+  await fsp.writeFile(join(path, 'tmp', 'junk.tmp'), 'half')
+  await fsp.writeFile(join(path, 'tmp', `record-${process.ppid}-2-3.tmp`), 'live')
   await fsp.writeFile(join(path, 'records', 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku.json'), '{"v":1,"cid":')
   store = await createStore({ path })
-  assert.deepEqual(await fsp.readdir(join(path, 'tmp')), [])
+  assert.deepEqual(await fsp.readdir(join(path, 'tmp')), [`record-${process.ppid}-2-3.tmp`])
+  await fsp.rm(join(path, 'tmp', `record-${process.ppid}-2-3.tmp`))
   assert.deepEqual((await store.list()).map(r => r.cid), [cid])
   assert.deepEqual((await store.fsck()).badRecords, ['bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku.json'])
   await store.close()

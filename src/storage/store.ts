@@ -111,13 +111,17 @@ export class DiskStore implements Store {
     } else if (version !== String(STORE_VERSION)) {
       throw new StoreVersionError(path, version)
     }
-    // temp files are left only by a crash: none of them is referenced
+    // temp files are named after their writer's pid; those of a process that is gone were left by a crash
     const tmpDir = join(path, TMP_DIR)
     try {
-      for (const name of await fs.readdir(tmpDir)) await fs.rm(join(tmpDir, name), { force: true, recursive: true })
+      const sharedInProcess = (OPEN_PATHS.get(path) ?? 0) > 0
+      for (const name of await fs.readdir(tmpDir)) {
+        if (!writerAlive(name, sharedInProcess)) await fs.rm(join(tmpDir, name), { force: true, recursive: true })
+      }
     } catch (err) {
       throw fsError(err, tmpDir, 'clean')
     }
+    OPEN_PATHS.set(path, (OPEN_PATHS.get(path) ?? 0) + 1)
     this.badRecords = await this.records.load()
     if (this.badRecords.length > 0) this.log.error('%d unreadable records in %s: %s', this.badRecords.length, path, this.badRecords.join(', '))
   }
@@ -624,6 +628,29 @@ export class DiskStore implements Store {
     this.closing.abort(new StoreClosedError())
     await Promise.allSettled([...this.active])
     await this.blocks.flush().catch(err => { this.log.error('flush at close failed: %e', err) })
+    const n = (OPEN_PATHS.get(this.path) ?? 1) - 1
+    if (n > 0) OPEN_PATHS.set(this.path, n)
+    else OPEN_PATHS.delete(this.path)
+  }
+}
+
+/** Store folders open in this process, and how many times. */
+const OPEN_PATHS = new Map<string, number>()
+
+/**
+ * True when the temp file `name` (`<prefix>-<pid>-…`) may belong to a live
+ * writer that will still rename it: another live process, or this one when
+ * the store is already open here.
+ */
+function writerAlive (name: string, sharedInProcess: boolean): boolean {
+  const pid = Number(/^[a-z]+-(\d+)-/.exec(name)?.[1])
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false
+  if (pid === process.pid) return sharedInProcess
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err: any) {
+    return err?.code === 'EPERM'
   }
 }
 
