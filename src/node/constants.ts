@@ -6,6 +6,9 @@ export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/0']
 /** mDNS query interval. Peers answer a query at once, so this bounds how long a newcomer waits for a missed answer. */
 export const MDNS_INTERVAL_MS = 500
 
+/** After discovering a peer by mDNS, the node with the higher peer id waits this long for the other's dial before dialling itself. */
+export const MDNS_YIELD_MS = 1000
+
 /**
  * mDNS service name. Ours, not libp2p's `_p2p._udp.local`, so a swarmdrop node
  * does not dial every IPFS node on the LAN. Swarms are told apart by their topics.

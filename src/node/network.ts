@@ -145,8 +145,18 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
   private readonly log = createLogger('network')
   private readonly listen: string[]
 
-  constructor (libp2p: Libp2p<Services>, listen: string[]) {
+  constructor (libp2p: Libp2p<Services>, listen: string[], discovery: EventTarget[]) {
     super()
+    // every mDNS answer, not only the first (libp2p's own peer:discovery fires once per peer),
+    // so a peer that comes back after a disconnect is dialled again
+    for (const d of discovery) {
+      d.addEventListener('peer', (evt: any) => {
+        this.safeDispatchEvent('peer:discovery', {
+          peer: evt.detail.id.toString(),
+          addrs: evt.detail.multiaddrs.map((ma: Multiaddr) => ma.toString())
+        })
+      })
+    }
     this.libp2p = libp2p
     this.listen = listen
     this.peerId = libp2p.peerId.toString()
@@ -159,12 +169,6 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
     })
     libp2p.addEventListener('peer:identify', (evt) => {
       this.safeDispatchEvent('peer:identify', { peer: evt.detail.peerId.toString(), agent: evt.detail.agentVersion })
-    })
-    libp2p.addEventListener('peer:discovery', (evt) => {
-      this.safeDispatchEvent('peer:discovery', {
-        peer: evt.detail.id.toString(),
-        addrs: evt.detail.multiaddrs.map(ma => ma.toString())
-      })
     })
     libp2p.services.pubsub.addEventListener('message', (evt) => {
       const msg: Message = evt.detail
@@ -312,6 +316,12 @@ export async function createNetwork (init: NetworkInit): Promise<Network & { sta
   const listen = init.listen.map(a => parseMultiaddr(a).toString())
   // the score function is built before the network object that holds the penalties
   const ref: { net?: Libp2pNetwork } = {}
+  const discovery: EventTarget[] = []
+  const withDiscovery = <T extends EventTarget>(factory: (components: any) => T) => (components: any): T => {
+    const service = factory(components)
+    discovery.push(service)
+    return service
+  }
   const libp2p = await createLibp2p<Services>({
     start: false,
     privateKey: init.privateKey,
@@ -321,10 +331,14 @@ export async function createNetwork (init: NetworkInit): Promise<Network & { sta
     streamMuxers: [yamux()],
     ...(init.swarmKey != null ? { connectionProtector: preSharedKey({ psk: init.swarmKey }) } : {}),
     peerDiscovery: init.mdns
-      ? [mdns({ interval: init.mdnsInterval ?? MDNS_INTERVAL_MS, serviceTag: MDNS_SERVICE_TAG })]
+      ? [withDiscovery(mdns({ interval: init.mdnsInterval ?? MDNS_INTERVAL_MS, serviceTag: MDNS_SERVICE_TAG }))]
       : [],
     connectionManager: {
-      maxConnections: 300
+      maxConnections: 300,
+      // libp2p limits inbound connections per remote IP to 5 a second; on one host (tests, demo)
+      // or a LAN where a dozen peers start together that refuses honest peers
+      inboundConnectionThreshold: 100,
+      maxIncomingPendingConnections: 100
     },
     services: {
       identify: identify({ agentVersion: init.agent }),
@@ -337,11 +351,14 @@ export async function createNetwork (init: NetworkInit): Promise<Network & { sta
         scoreParams: {
           appSpecificScore: (p: string) => ref.net?.appScore(p) ?? 0,
           appSpecificWeight: 1,
+          // peers on this host (tests, the demo, several nodes on one laptop) all share an IP;
+          // gossipsub's IP colocation penalty would keep them out of each other's mesh
+          IPColocationFactorWhitelist: new Set(['127.0.0.1', '::1']),
           ...init.gossipsub?.scoreParams
         }
       })
     }
   })
-  ref.net = new Libp2pNetwork(libp2p, listen)
+  ref.net = new Libp2pNetwork(libp2p, listen, discovery)
   return ref.net
 }

@@ -7,13 +7,15 @@
  */
 import { hostname } from 'node:os'
 import { readFile } from 'node:fs/promises'
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import type { GossipsubOpts } from '@chainsafe/libp2p-gossipsub'
 import { TypedEventEmitter } from '../util/events.js'
 import { VERSION } from '../version.js'
 import { DEFAULT_SWARM, isReservedTopic, swarmTopics, validateSwarmName, type SwarmTopics } from '../pubsub/topics.js'
+import { createStore, type Store } from '../storage/index.js'
+import { createSwarmProtocol, type LocalFile, type SwarmProtocol, type SwarmProtocolEvents, type SwarmProtocolOptions } from '../pubsub/index.js'
 import { BootstrapDialer } from './bootstrap.js'
-import { DEFAULT_LISTEN, MAX_NAME_BYTES } from './constants.js'
+import { DEFAULT_LISTEN, MAX_NAME_BYTES, MDNS_YIELD_MS, REDIAL_MAX_MS, REDIAL_MIN_MS } from './constants.js'
 import { NotStartedError } from './errors.js'
 import { loadOrCreateIdentity } from './identity.js'
 import { createLogger } from './logger.js'
@@ -40,6 +42,8 @@ export interface SwarmNodeInit {
   swarmKey?: Uint8Array | string
   /** Gossipsub overrides (heartbeat, mesh sizes, scoring). */
   gossipsub?: Partial<GossipsubOpts>
+  /** Timing of the swarm protocol (provider TTL, re-announce interval, ...). */
+  pubsub?: SwarmProtocolOptions
   /** Take the repository lock so a second process cannot use it (default true). */
   lock?: boolean
   /** Start before resolving (default true). */
@@ -61,6 +65,11 @@ export interface SwarmNodeEvents {
   'peer:disconnect': { id: string }
   /** A peer's nickname became known or changed. */
   'peer:name': { id: string, name: string }
+  /** Forwarded from the swarm protocol (see src/pubsub). */
+  'file:announced': SwarmProtocolEvents['file:announced']
+  'file:withdrawn': SwarmProtocolEvents['file:withdrawn']
+  'provider:added': SwarmProtocolEvents['provider:added']
+  'provider:removed': SwarmProtocolEvents['provider:removed']
 }
 
 export type MessageHandler = (msg: TopicMessage) => void
@@ -100,6 +109,10 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
   readonly swarm: string
   readonly topics: SwarmTopics
   readonly network: Network & { start: () => Promise<void>, stop: () => Promise<void> }
+  /** Announcements, requests and the catalog of the swarm. */
+  readonly protocol: SwarmProtocol
+  /** The content-addressed store, `<repo>/store`; closed by stop(). */
+  readonly store: Store
   private readonly log = createLogger('node')
   private readonly bootstrap: BootstrapDialer
   private readonly mdnsEnabled: boolean
@@ -109,10 +122,13 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
   private readonly names = new Map<string, string>()
   private readonly seen = new Set<string>()
   private readonly dialing = new Set<string>()
+  private readonly dialFailures = new Map<string, { attempts: number, retryAt: number }>()
+  private readonly firstSeen = new Map<string, number>()
   private readonly handlers = new Map<string, Set<MessageHandler>>()
 
-  constructor (init: Required<Pick<SwarmNodeInit, 'repo' | 'name' | 'swarm'>> & SwarmNodeInit, network: SwarmNode['network']) {
+  constructor (init: Required<Pick<SwarmNodeInit, 'repo' | 'name' | 'swarm'>> & SwarmNodeInit, network: SwarmNode['network'], store: Store) {
     super()
+    this.store = store
     this.repo = init.repo
     this.name = init.name
     this.swarm = init.swarm
@@ -121,6 +137,16 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
     this.mdnsEnabled = init.mdns ?? true
     this.lock = init.lock ?? true
     this.bootstrap = new BootstrapDialer(network, init.bootstrap ?? [])
+    this.protocol = createSwarmProtocol({
+      ...init.pubsub,
+      network,
+      swarm: init.swarm,
+      name: init.name,
+      localFiles: async () => await this.localFiles()
+    })
+    for (const type of ['file:announced', 'file:withdrawn', 'provider:added', 'provider:removed'] as const) {
+      this.protocol.addEventListener(type, (evt: CustomEvent) => { this.safeDispatchEvent(type, evt.detail) })
+    }
 
     network.addEventListener('peer:connect', (evt) => {
       this.seen.add(evt.detail.peer)
@@ -170,8 +196,7 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
       throw err
     }
     this.started = true
-    this.network.subscribe(this.topics.announce)
-    this.network.subscribe(this.topics.request)
+    await this.protocol.start()
     this.bootstrap.start()
     this.log('started %s (%s) in swarm %s on %s', this.peerId, this.name, this.swarm, this.getMultiaddrs().join(', '))
   }
@@ -180,10 +205,19 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
     if (!this.started) return
     this.started = false
     this.bootstrap.stop()
+    await this.protocol.stop()
     await this.network.stop()
+    await this.store.close()
     await this.releaseLock?.()
     this.releaseLock = undefined
     this.log('stopped %s', this.peerId)
+  }
+
+  /** What this node holds, for the protocol: the store's files once a store is wired in, else none. */
+  private async localFiles (): Promise<LocalFile[]> {
+    const store = (this as unknown as { store?: { list?: () => Promise<Array<Omit<LocalFile, 'cid'> & { cid: unknown }>> } }).store
+    if (store?.list == null) return []
+    return (await store.list()).map(r => ({ cid: String(r.cid), name: r.name, size: r.size, mediaType: r.mediaType, encrypted: r.encrypted === true, complete: r.complete }))
   }
 
   /** Listen addresses, each ending in /p2p/<peer id>, ready to dial. */
@@ -249,14 +283,28 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
     }
   }
 
+  /**
+   * mDNS answers arrive every query interval; dial a discovered peer unless
+   * connected or already dialing, backing off after failures.
+   */
   private async dialDiscovered (peer: string): Promise<void> {
     if (!this.started || this.dialing.has(peer) || this.network.connections().some(c => c.peer === peer)) return
+    const failed = this.dialFailures.get(peer)
+    if (failed != null && Date.now() < failed.retryAt) return
+    // both sides hear each other's answers at once; two crossing dials can both fail, so the
+    // higher peer id leaves the first dial to the lower one and only steps in if it did not come
+    const first = this.firstSeen.get(peer) ?? Date.now()
+    this.firstSeen.set(peer, first)
+    if (this.peerId > peer && Date.now() - first < MDNS_YIELD_MS) return
     this.dialing.add(peer)
     try {
       await this.network.dial(peer)
+      this.dialFailures.delete(peer)
       this.log('dialled mDNS peer %s', peer)
     } catch (err) {
-      this.log('dial to mDNS peer %s failed: %e', peer, err)
+      const attempts = (failed?.attempts ?? 0) + 1
+      this.dialFailures.set(peer, { attempts, retryAt: Date.now() + Math.min(REDIAL_MAX_MS, REDIAL_MIN_MS * 2 ** attempts) })
+      this.log('dial to mDNS peer %s failed (attempt %d): %e', peer, attempts, err)
     } finally {
       this.dialing.delete(peer)
     }
@@ -287,6 +335,7 @@ export async function createSwarmNode (init: SwarmNodeInit): Promise<SwarmNode> 
   for (const a of [...listen, ...(init.bootstrap ?? [])]) parseMultiaddr(a)
   await ensureRepo(repo)
   const privateKey = await loadOrCreateIdentity(repo)
+  const store = await createStore({ path: join(repo, 'store') })
   const swarmKey = init.swarmKey == null ? undefined : parseSwarmKey(init.swarmKey)
   const network = await createNetwork({
     privateKey,
@@ -297,7 +346,7 @@ export async function createSwarmNode (init: SwarmNodeInit): Promise<SwarmNode> 
     swarmKey,
     gossipsub: init.gossipsub
   })
-  const node = new SwarmNode({ ...init, repo, swarm, name }, network)
+  const node = new SwarmNode({ ...init, repo, swarm, name }, network, store)
   if (init.start !== false) await node.start()
   return node
 }
