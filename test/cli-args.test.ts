@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { flag, parse } from '../src/cli/args.js'
 import { ExitError, InterruptedError, NoNodeError, RemoteError, UsageError } from '../src/cli/errors.js'
-import { formatBytes, formatDuration, formatTable, shortId } from '../src/cli/format.js'
+import { formatBytes, formatDuration, formatTable, printable, shortId } from '../src/cli/format.js'
 import { commandHelp } from '../src/cli/help.js'
 import { run } from '../src/cli/main.js'
 import { Output } from '../src/cli/output.js'
@@ -71,6 +71,8 @@ test('formatting helpers', () => {
   assert.equal(formatDuration(125_000), '2m05s')
   assert.equal(shortId('12D3KooWLfKDYJQspYG988Fg6NNKxk7HcPH4XMPDP1Br4F7e4DLG'), '12D3Ko…7e4DLG')
   assert.deepEqual(formatTable([['A', 'BB'], ['ccc', 'd']]), ['A    BB', 'ccc  d'])
+  // names from peers cannot drive the terminal
+  assert.equal(printable('cat\x1b]0;pwned\x07.jpg\u202egpj'), 'cat?]0;pwned?.jpg?gpj')
 })
 
 test('every command has help with a usage line, its options and an example', () => {

@@ -47,3 +47,12 @@ export function formatTable (rows: readonly (readonly string[])[], options: { al
     return last ? cell : cell + ' '.repeat(pad)
   }).join(gap))
 }
+
+/**
+ * Text from other peers (file names, nicknames, messages) made safe to print on a
+ * terminal: control characters (escape sequences included) and bidi overrides become `?`.
+ */
+export function printable (text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '?')
+}

@@ -1,7 +1,7 @@
 /** `swarmdrop pub TOPIC MESSAGE` and `swarmdrop sub TOPIC`, through the running node. */
 import type { CommandFn } from '../context.js'
 import { request } from '../control/client.js'
-import { shortId } from '../format.js'
+import { printable, shortId } from '../format.js'
 
 export const pub: CommandFn<'pub'> = async (ctx) => {
   const [topic, message] = ctx.positionals as [string, string]
@@ -26,8 +26,8 @@ export const sub: CommandFn<'sub'> = async (ctx) => {
       if (ctx.out.json) {
         ctx.out.event({ event: 'message', ...evt })
       } else {
-        const who = evt.name != null ? `${evt.name} (${shortId(evt.from ?? '')})` : evt.from ?? '?'
-        ctx.out.print(`${ctx.out.style('dim', who + ':')} ${evt.data ?? ''}`)
+        const who = evt.name != null ? `${printable(evt.name)} (${shortId(evt.from ?? '')})` : evt.from ?? '?'
+        ctx.out.print(`${ctx.out.style('dim', who + ':')} ${printable(evt.data ?? '')}`)
       }
     }
   })

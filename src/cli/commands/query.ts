@@ -2,7 +2,7 @@
 import type { CommandFn } from '../context.js'
 import { request } from '../control/client.js'
 import type { ListedFile, StatusFiles } from '../files.js'
-import { formatBytes, formatDuration, formatTable } from '../format.js'
+import { formatBytes, formatDuration, formatTable, printable } from '../format.js'
 import type { PeerInfo } from '../../node/index.js'
 
 interface Identity { peerId: string, name: string, swarm: string, addrs: string[], repo: string, version: string, pid: number }
@@ -11,7 +11,7 @@ export const id: CommandFn<'id'> = async (ctx) => {
   const res = await request<Identity>(ctx.repo, 'id', {}, { signal: ctx.signal })
   ctx.out.data(res)
   ctx.out.print(res.peerId)
-  ctx.out.print(`  nickname  ${res.name}`)
+  ctx.out.print(`  nickname  ${printable(res.name)}`)
   ctx.out.print(`  swarm     ${res.swarm}`)
   for (const a of res.addrs) ctx.out.print(`  address   ${a}`)
 }
@@ -21,7 +21,7 @@ export const status: CommandFn<'status'> = async (ctx) => {
   ctx.out.data(res)
   const rows = [
     ['peer id', res.peerId],
-    ['nickname', res.name],
+    ['nickname', printable(res.name)],
     ['swarm', res.swarm],
     ['repo', res.repo],
     ['uptime', formatDuration(res.uptime)],
@@ -40,7 +40,7 @@ export const peers: CommandFn<'peers'> = async (ctx) => {
     ctx.out.print('no peers yet')
     return
   }
-  const rows = [['PEER', 'NAME', 'CONNECTED', 'ADDRESS'], ...res.peers.map(p => [p.id, p.name ?? '', p.connected ? 'yes' : 'no', p.addrs[0] ?? ''])]
+  const rows = [['PEER', 'NAME', 'CONNECTED', 'ADDRESS'], ...res.peers.map(p => [p.id, printable(p.name ?? ''), p.connected ? 'yes' : 'no', p.addrs[0] ?? ''])]
   for (const line of formatTable(rows)) ctx.out.print(line)
 }
 
@@ -57,7 +57,7 @@ export const ls: CommandFn<'ls'> = async (ctx) => {
     ctx.out.print('no files in the swarm yet; share one with `swarmdrop share PATH`')
     return
   }
-  const rows = [['CID', 'NAME', 'SIZE', 'PROVIDERS', 'LOCAL'], ...res.files.map(f => [f.cid, f.name, formatBytes(f.size), String(f.providers), f.local ? 'yes' : 'no'])]
+  const rows = [['CID', 'NAME', 'SIZE', 'PROVIDERS', 'LOCAL'], ...res.files.map(f => [f.cid, printable(f.name), formatBytes(f.size), String(f.providers), f.local ? 'yes' : 'no'])]
   for (const line of formatTable(rows, { align: ['left', 'left', 'right', 'right', 'left'] })) ctx.out.print(line)
 }
 

@@ -9,7 +9,7 @@ import { createHandlers } from '../control/handlers.js'
 import { socketPath } from '../control/protocol.js'
 import { ControlServer } from '../control/server.js'
 import type { FilesNode } from '../files.js'
-import { formatBytes, formatDuration, shortId } from '../format.js'
+import { formatBytes, formatDuration, printable, shortId } from '../format.js'
 import type { SwarmNodeInit } from '../../node/index.js'
 
 /** Node options shared by `start` and `get` (temporary node). */
@@ -45,7 +45,7 @@ export const start: CommandFn<'start'> = async (ctx) => {
   }
   const who = (id: string): string => {
     const name = node.peerName(id)
-    return name != null ? `${name} (${shortId(id)})` : shortId(id)
+    return name != null ? `${printable(name)} (${shortId(id)})` : shortId(id)
   }
 
   let requestStop!: () => void
@@ -60,13 +60,13 @@ export const start: CommandFn<'start'> = async (ctx) => {
 
   node.addEventListener('peer:connect', (e) => { log('peer:connect', { peer: e.detail.id }, `${out.style('green', 'peer joined')}  ${who(e.detail.id)}`) })
   node.addEventListener('peer:disconnect', (e) => { log('peer:disconnect', { peer: e.detail.id }, `${out.style('yellow', 'peer left')}    ${who(e.detail.id)}`) })
-  node.addEventListener('peer:name', (e) => { log('peer:name', { peer: e.detail.id, name: e.detail.name }, `peer named   ${e.detail.name} (${shortId(e.detail.id)})`) })
+  node.addEventListener('peer:name', (e) => { log('peer:name', { peer: e.detail.id, name: e.detail.name }, `peer named   ${printable(e.detail.name)} (${shortId(e.detail.id)})`) })
   const replicator = ctx.flags.replicate ? new Replicator(node, log, ctx.signal) : undefined
   if (node.protocol != null) {
     node.protocol.addEventListener('file:announced', (e) => {
       const { entry, peer } = e.detail
       if (peer === node.peerId) return
-      log('file:announced', { cid: entry.cid, name: entry.name, size: entry.size, peer }, `${out.style('cyan', 'file')}         ${entry.name} (${formatBytes(entry.size)}) ${entry.cid} from ${who(peer)}`)
+      log('file:announced', { cid: entry.cid, name: entry.name, size: entry.size, peer }, `${out.style('cyan', 'file')}         ${printable(entry.name)} (${formatBytes(entry.size)}) ${entry.cid} from ${who(peer)}`)
       replicator?.add(entry.cid, entry.name)
     })
     node.protocol.addEventListener('file:withdrawn', (e) => {
@@ -137,14 +137,14 @@ class Replicator {
           if (!rec.pinned) await this.node.store.pin(cid)
           continue
         }
-        this.log('replicate:start', { cid, name }, `replicating  ${name} ${cid}`)
+        this.log('replicate:start', { cid, name }, `replicating  ${printable(name)} ${cid}`)
         const res = await this.node.fetch(cid, { signal: this.controller.signal })
         await this.node.store.pin(cid)
-        this.log('replicate:done', { cid, name, size: res.size, elapsed: res.elapsed }, `replicated   ${name} (${formatBytes(res.size)}) in ${formatDuration(res.elapsed)}`)
+        this.log('replicate:done', { cid, name, size: res.size, elapsed: res.elapsed }, `replicated   ${printable(name)} (${formatBytes(res.size)}) in ${formatDuration(res.elapsed)}`)
       } catch (err: any) {
         if (this.controller.signal.aborted) return
         this.seen.delete(cid) // a later announcement retries
-        this.log('replicate:failed', { cid, name, error: err.message }, `replication of ${name} ${cid} failed: ${err.message}`)
+        this.log('replicate:failed', { cid, name, error: err.message }, `replication of ${printable(name)} ${cid} failed: ${err.message}`)
       }
     }
   }

@@ -4,7 +4,7 @@
  */
 import { VERSION } from '../../version.js'
 import { fetchToFile, fileStatus, listFiles, shareFiles, type FilesNode } from '../files.js'
-import { formatBytes, formatDuration, formatRate } from '../format.js'
+import { formatBytes, formatDuration, formatRate, printable } from '../format.js'
 import type { Handler } from './server.js'
 
 export interface HandlerHost {
@@ -43,7 +43,7 @@ export function createHandlers (host: HandlerHost): Record<string, Handler> {
     share: async (params, ctx) => {
       const paths = (params.paths as unknown[]).map(String)
       const files = await shareFiles(node, paths, { signal: ctx.signal })
-      for (const f of files) host.log('file:shared', { ...f }, `shared       ${f.name} (${formatBytes(f.size)}) ${f.cid}`)
+      for (const f of files) host.log('file:shared', { ...f }, `shared       ${printable(f.name)} (${formatBytes(f.size)}) ${f.cid}`)
       return { files }
     },
     ls: async () => ({ files: await listFiles(node) }),
@@ -67,7 +67,7 @@ export function createHandlers (host: HandlerHost): Record<string, Handler> {
           }
         }
       })
-      host.log('fetch:done', { ...file }, `fetched      ${file.name} (${formatBytes(file.size)}) in ${formatDuration(file.elapsed)}, ${formatRate(file.received / Math.max(file.elapsed, 1) * 1000)}, to ${file.path}`)
+      host.log('fetch:done', { ...file }, `fetched      ${printable(file.name)} (${formatBytes(file.size)}) in ${formatDuration(file.elapsed)}, ${formatRate(file.received / Math.max(file.elapsed, 1) * 1000)}, to ${file.path}`)
       return file
     },
     pin: async (params, ctx) => {
