@@ -122,23 +122,8 @@ test('a provider stopped midway: the fetch completes from the two replicas', asy
 })
 
 test('a lying provider: its wrong blocks are rejected and refetched, it is penalized and not used again', async (t) => {
-  let liesLeft = 0
-  let honestServes = 2
-  const peers = await startPeers(t, 3, {
-    wrapStore: (i, store) => i !== 0
-      ? store
-      : {
-          has: store.has,
-          putBlock: store.putBlock,
-          // honest for the first two blocks it serves, then random bytes for every leaf
-          getBlock: async (cid) => {
-            const bytes = await store.getBlock(cid)
-            if (bytes == null || !cid.startsWith('bafk') || honestServes-- > 0) return bytes
-            liesLeft++
-            return randomContent(bytes.byteLength)
-          }
-        }
-  })
+  const lies: string[] = []
+  const peers = await startPeers(t, 3, { liars: { 0: { honestBlocks: 2, lies } } })
   const [liar, honest, fetcher] = peers
   assert.ok(liar != null && honest != null && fetcher != null)
   const content = randomContent(16 * MiB)
@@ -159,7 +144,7 @@ test('a lying provider: its wrong blocks are rejected and refetched, it is penal
   assert.deepEqual(await readFile(fetcher.store, cid), content)
   assert.notEqual(bannedAt, -1, 'the liar was banned')
   assert.deepEqual(result.banned, [liar.id])
-  assert.ok(result.invalid >= 1 && result.invalid <= liesLeft)
+  assert.ok(result.invalid >= 1 && result.invalid <= lies.length, `${result.invalid} rejected, ${lies.length} lies sent`)
   assert.deepEqual(fromLiarAfterBan, [])
   assert.ok((fetcher.penalties.get(liar.id) ?? 0) > 0, 'the liar was penalized on the network')
   assert.equal(fetcher.penalties.get(honest.id), undefined)
@@ -243,4 +228,39 @@ test('abort: the fetch rejects with the signal\'s reason and the provider\'s str
   assert.equal(fetcher.transfer.stats().fetches, 0)
   await waitFor(() => provider.transfer.stats().served.streams === 0, { message: 'serving streams to close' })
   await assert.rejects(fetcher.transfer.fetch(cid, { signal: AbortSignal.abort() }), { name: 'AbortError' })
+})
+
+test('a provider whose store holds a corrupt block does not serve it: DONT_HAVE, fetched elsewhere, nobody banned', async (t) => {
+  let corrupted: string | undefined
+  const peers = await startPeers(t, 3, {
+    wrapStore: (i, store) => i !== 0
+      ? store
+      : {
+          has: store.has,
+          putBlock: store.putBlock,
+          getBlock: async (cid) => {
+            const bytes = await store.getBlock(cid)
+            if (bytes == null || !cid.startsWith('bafk')) return bytes
+            corrupted ??= cid
+            if (cid !== corrupted) return bytes
+            const flipped = new Uint8Array(bytes)
+            flipped[0] = (flipped[0] ?? 0) ^ 1
+            return flipped
+          }
+        }
+  })
+  const [bad, good, fetcher] = peers
+  assert.ok(bad != null && good != null && fetcher != null)
+  const content = randomContent(8 * MiB)
+  const cid = await bad.store.add(content)
+  await good.store.add(content)
+  // ask the bad one alone first: it answers DONT_HAVE for the corrupt block, so this times out
+  await assert.rejects(fetcher.transfer.fetch(cid, { providers: [bad.id], timeout: 500 }), { name: 'TransferTimeoutError' })
+  assert.ok(corrupted != null)
+  assert.equal(await fetcher.store.has(corrupted), false)
+  const result = await fetcher.transfer.fetch(cid, { providers: [bad.id, good.id] })
+  assert.deepEqual(await readFile(fetcher.store, cid), content)
+  assert.deepEqual(result.banned, [])
+  assert.equal(result.providers[good.id]?.blocks, 1)
+  assert.equal(fetcher.transfer.stats().received.invalid, 0)
 })

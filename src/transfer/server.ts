@@ -9,6 +9,7 @@ import type { Logger } from '../node/logger.js'
 import { ByteBudget } from './budget.js'
 import { BLOCKS_PROTOCOL, CHUNK_SIZE, MAX_CIDS_PER_FRAME, MAX_FRAME_SIZE, PROTOCOL_VIOLATION_PENALTY } from './constants.js'
 import { ProtocolError } from './errors.js'
+import { verifyBlock } from './dag.js'
 import { decodeFrame, encodeBlock, encodeList, FrameType, type ListFrameType } from './messages.js'
 import type { BlockStore, ByteStream, TransferNetwork } from './types.js'
 
@@ -238,62 +239,111 @@ export class BlockServer {
     s.notify()
   }
 
-  /** The frames sent on a stream: control frames first, then blocks one at a time within the budgets. */
+  /**
+   * Reads one block within the budgets and checks it against its CID (on the thread pool).
+   * A block that fails the check is read again with the store's own verification, so the
+   * store can set it aside, and is answered DONT_HAVE.
+   */
+  private async load (s: ServeStream, cid: CID, peerBudget: ByteBudget, signal: AbortSignal): Promise<Loaded> {
+    const key = cid.toString()
+    let reserved = CHUNK_SIZE
+    await peerBudget.acquire(reserved, signal)
+    try {
+      await this.total.acquire(reserved, signal)
+    } catch (err) {
+      peerBudget.release(reserved)
+      throw err
+    }
+    const release = (): void => {
+      peerBudget.release(reserved)
+      this.total.release(reserved)
+    }
+    let bytes: Uint8Array | undefined
+    try {
+      if (s.queued.has(key)) {
+        bytes = await this.store.getBlock(key, { verify: false }) ?? undefined
+        if (bytes != null && !await verifyBlock(cid, bytes)) {
+          this.log.error('block %s in the store does not match its CID; not serving it', key)
+          await this.store.getBlock(key, { verify: true }).catch(() => {})
+          bytes = undefined
+        }
+      }
+    } catch {
+      bytes = undefined
+    }
+    if (bytes != null) {
+      peerBudget.adjust(bytes.byteLength - reserved)
+      this.total.adjust(bytes.byteLength - reserved)
+      reserved = bytes.byteLength
+    }
+    return bytes != null ? { cid, key, bytes, release } : { cid, key, release }
+  }
+
+  /**
+   * The frames sent on a stream: control frames first, then blocks in order, the next one
+   * read while the current one is being sent.
+   */
   private async * output (s: ServeStream, signal: AbortSignal): AsyncGenerator<Uint8ArrayList> {
     const peerBudget = this.budgetFor(s.peer)
-    while (!s.closed) {
-      const control = s.control.shift()
-      if (control != null) {
-        yield control
-        continue
+    let loading: Promise<Loaded> | undefined
+    const startNext = (): void => {
+      while (loading == null) {
+        const cid = s.queue.shift()
+        if (cid == null) return
+        if (!s.queued.has(cid.toString())) continue // cancelled
+        loading = this.load(s, cid, peerBudget, signal)
+        loading.catch(() => {}) // awaited below; a stream closing meanwhile is not an unhandled rejection
       }
-      const cid = s.queue.shift()
-      if (cid != null) {
-        const key = cid.toString()
-        if (!s.queued.has(key)) continue // cancelled
-        let reserved = CHUNK_SIZE
-        await peerBudget.acquire(reserved, signal)
-        try {
-          await this.total.acquire(reserved, signal)
-        } catch (err) {
-          peerBudget.release(reserved)
-          throw err
-        }
-        try {
-          let bytes: Uint8Array | undefined
-          try {
-            bytes = s.queued.has(key) ? await this.store.getBlock(key) : undefined
-          } catch {
-            bytes = undefined
-          }
-          const stillWanted = s.queued.delete(key)
-          if (s.queue.length === 0) this.setActive(s, false)
-          if (bytes == null) {
-            if (stillWanted) yield lp.encode.single(encodeList(FrameType.DONT_HAVE, [cid]))
-            continue
-          }
-          if (!stillWanted) continue
-          peerBudget.adjust(bytes.byteLength - reserved)
-          this.total.adjust(bytes.byteLength - reserved)
-          reserved = bytes.byteLength
-          const c = this.counters.get(s.peer) ?? { bytes: 0, blocks: 0 }
-          c.bytes += bytes.byteLength
-          c.blocks++
-          this.counters.set(s.peer, c)
-          this.served.bytes += bytes.byteLength
-          this.served.blocks++
-          // resumes once the muxer took the frame: only then are the bytes out of our hands
-          yield lp.encode.single(encodeBlock(cid, bytes))
-        } finally {
-          peerBudget.release(reserved)
-          this.total.release(reserved)
-        }
-        continue
-      }
-      this.setActive(s, false)
-      if (s.inputEnded) break
-      await s.idle()
     }
-    this.closeStream(s)
+    try {
+      while (!s.closed) {
+        const control = s.control.shift()
+        if (control != null) {
+          yield control
+          continue
+        }
+        startNext()
+        if (loading != null) {
+          const item = await loading
+          loading = undefined
+          startNext()
+          try {
+            const wanted = s.queued.delete(item.key)
+            if (!wanted) continue
+            if (item.bytes == null) {
+              yield lp.encode.single(encodeList(FrameType.DONT_HAVE, [item.cid]))
+              continue
+            }
+            const c = this.counters.get(s.peer) ?? { bytes: 0, blocks: 0 }
+            c.bytes += item.bytes.byteLength
+            c.blocks++
+            this.counters.set(s.peer, c)
+            this.served.bytes += item.bytes.byteLength
+            this.served.blocks++
+            // resumes once the muxer took the frame: only then are the bytes out of our hands
+            yield lp.encode.single(encodeBlock(item.cid, item.bytes))
+          } finally {
+            item.release()
+          }
+          continue
+        }
+        this.setActive(s, false)
+        if (s.inputEnded) break
+        await s.idle()
+      }
+    } finally {
+      if (loading != null) {
+        const pendingLoad = loading
+        pendingLoad.then((item) => { item.release() }, () => {})
+      }
+      this.closeStream(s)
+    }
   }
+}
+
+interface Loaded {
+  cid: CID
+  key: string
+  bytes?: Uint8Array
+  release: () => void
 }

@@ -1,0 +1,167 @@
+/**
+ * P1 throughput (issue 5): SIZE MiB (default 256) from one process to another on 127.0.0.1,
+ * three ways, measured in the same run:
+ *
+ *   tcp     raw Node TCP socket (the machine's ceiling)
+ *   stream  one js-libp2p stream on swarmdrop's stack (tcp + noise + yamux): the transfer's ceiling
+ *   fetch   swarmdrop's transfer: fetch of an imported file, verified and written to an on-disk store
+ *
+ * Usage: npm run bench -- throughput [--size 256] [--rounds 2]
+ * Each figure is the best of `rounds`; the ratios are fetch/stream and stream/tcp.
+ */
+import '../src/polyfill.js'
+import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { connect, createServer, type AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { loadOrCreateIdentity } from '../src/node/identity.js'
+import { createNetwork } from '../src/node/network.js'
+import { createStore } from '../src/storage/index.js'
+import { createTransfer } from '../src/transfer/index.js'
+
+const RAW_PROTOCOL = '/swarmdrop-bench/raw/1.0.0'
+const MiB = 1024 * 1024
+
+const { values } = parseArgs({
+  options: {
+    size: { type: 'string', default: '256' },
+    rounds: { type: 'string', default: '2' },
+    serve: { type: 'boolean', default: false }
+  }
+})
+const size = Number(values.size) * MiB
+const rounds = Number(values.rounds)
+
+/** 1 MiB chunks of random bytes (one buffer reused: the stream and TCP tests do not care about content). */
+function * chunks (total: number, fresh: boolean): Generator<Uint8Array> {
+  const reused = new Uint8Array(randomBytes(MiB))
+  for (let sent = 0; sent < total; sent += MiB) {
+    const n = Math.min(MiB, total - sent)
+    yield fresh ? new Uint8Array(randomBytes(n)) : reused.subarray(0, n)
+  }
+}
+
+async function startPeer (dir: string): Promise<{ network: Awaited<ReturnType<typeof createNetwork>>, store: Awaited<ReturnType<typeof createStore>>, transfer: ReturnType<typeof createTransfer> }> {
+  const privateKey = await loadOrCreateIdentity(dir)
+  const network = await createNetwork({ privateKey, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, agent: 'bench' })
+  await network.start()
+  const store = await createStore({ path: join(dir, 'store') })
+  const transfer = createTransfer({ network, store })
+  await transfer.start()
+  return { network, store, transfer }
+}
+
+/** The sending process: a store holding the file, the raw protocol, a raw TCP server. */
+async function serve (): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'swarmdrop-bench-serve-'))
+  const { network, store, transfer } = await startPeer(dir)
+  const record = await store.import((async function * () { yield * chunks(size, true) })(), { name: 'bench.bin' })
+  await network.handle(RAW_PROTOCOL, (stream) => {
+    stream.sink(chunks(size, false)).catch(() => {})
+  })
+  const tcp = createServer((socket) => {
+    const it = chunks(size, false)
+    const pump = (): void => {
+      for (;;) {
+        const next = it.next()
+        if (next.done === true) {
+          socket.end()
+          return
+        }
+        if (!socket.write(next.value)) {
+          socket.once('drain', pump)
+          return
+        }
+      }
+    }
+    pump()
+    socket.on('error', () => {})
+  })
+  await new Promise<void>(resolve => tcp.listen(0, '127.0.0.1', resolve))
+  process.stdout.write(JSON.stringify({ peerId: network.peerId, addr: network.getMultiaddrs()[0], cid: record.cid, port: (tcp.address() as AddressInfo).port }) + '\n')
+  // stop when the parent closes stdin
+  process.stdin.resume()
+  await new Promise(resolve => process.stdin.once('end', resolve))
+  tcp.close()
+  await transfer.stop()
+  await network.stop()
+  await store.close()
+  await rm(dir, { recursive: true, force: true })
+}
+
+async function main (): Promise<void> {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', '--size', String(values.size)], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const lines = createInterface({ input: child.stdout })
+  const info = await new Promise<{ peerId: string, addr: string, cid: string, port: number }>((resolve, reject) => {
+    lines.once('line', (line) => { resolve(JSON.parse(line)) })
+    child.once('exit', (code) => { reject(new Error(`server exited with ${code}`)) })
+  })
+  const dir = await mkdtemp(join(tmpdir(), 'swarmdrop-bench-fetch-'))
+  const { network, store, transfer } = await startPeer(dir)
+  await network.dial(info.addr)
+
+  const tcp = async (): Promise<number> => {
+    const start = performance.now()
+    let got = 0
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(info.port, '127.0.0.1')
+      socket.on('data', (b: Buffer) => { got += b.byteLength })
+      socket.on('end', resolve)
+      socket.on('error', reject)
+    })
+    if (got !== size) throw new Error(`tcp: got ${got} bytes`)
+    return performance.now() - start
+  }
+  const stream = async (): Promise<number> => {
+    const start = performance.now()
+    const s = await network.openStream(info.peerId, RAW_PROTOCOL)
+    let got = 0
+    for await (const chunk of s.source) got += chunk.byteLength
+    await s.close()
+    if (got !== size) throw new Error(`stream: got ${got} bytes`)
+    return performance.now() - start
+  }
+  const fetch = async (): Promise<number> => {
+    // start from an empty store each round
+    if (await store.get(info.cid) != null) await store.remove(info.cid)
+    await store.gc()
+    const start = performance.now()
+    const result = await transfer.fetch(info.cid, { providers: [info.peerId] })
+    const ms = performance.now() - start
+    if (result.size !== size) throw new Error(`fetch: got ${result.size} bytes`)
+    return ms
+  }
+
+  const best: Record<string, number> = { tcp: Infinity, stream: Infinity, fetch: Infinity }
+  const runs: Record<string, number[]> = { tcp: [], stream: [], fetch: [] }
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, fn] of Object.entries({ tcp, stream, fetch })) {
+      const ms = await fn()
+      runs[name]?.push(ms)
+      best[name] = Math.min(best[name] ?? Infinity, ms)
+    }
+  }
+  const mbs = (ms: number): number => size / MiB / (ms / 1000)
+  const fmt = (name: string): string => `${name.padEnd(6)} ${mbs(best[name] ?? 0).toFixed(0).padStart(5)} MiB/s  (${(best[name] ?? 0).toFixed(0)} ms; runs ${runs[name]?.map(ms => ms.toFixed(0)).join(', ')} ms)`
+  process.stdout.write(`throughput: ${size / MiB} MiB between two processes on 127.0.0.1, best of ${rounds}\n`)
+  process.stdout.write(`${fmt('tcp')}\n${fmt('stream')}\n${fmt('fetch')}\n`)
+  const fetchVsStream = (best.stream ?? 0) / (best.fetch ?? 1)
+  const streamVsTcp = (best.tcp ?? 0) / (best.stream ?? 1)
+  process.stdout.write(`fetch / libp2p stream = ${fetchVsStream.toFixed(2)} (goal >= 0.8); libp2p stream / tcp = ${streamVsTcp.toFixed(2)}; fetch / tcp = ${((best.tcp ?? 0) / (best.fetch ?? 1)).toFixed(2)}\n`)
+  process.stdout.write(JSON.stringify({ sizeMiB: size / MiB, tcpMiBs: +mbs(best.tcp ?? 0).toFixed(1), streamMiBs: +mbs(best.stream ?? 0).toFixed(1), fetchMiBs: +mbs(best.fetch ?? 0).toFixed(1), fetchVsStream: +fetchVsStream.toFixed(3), streamVsTcp: +streamVsTcp.toFixed(3) }) + '\n')
+
+  await transfer.stop()
+  await network.stop()
+  await store.close()
+  child.stdin.end()
+  await new Promise(resolve => child.once('exit', resolve))
+  await rm(dir, { recursive: true, force: true })
+}
+
+if (values.serve) await serve()
+else await main()
