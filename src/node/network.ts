@@ -11,7 +11,6 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { mdns } from '@libp2p/mdns'
 import { identify, type Identify } from '@libp2p/identify'
-import { preSharedKey } from '@libp2p/pnet'
 import { gossipsub, type GossipsubOpts, type GossipSub } from '@chainsafe/libp2p-gossipsub'
 import { TopicValidatorResult, type PrivateKey, type Message, type PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -21,6 +20,7 @@ import { TypedEventEmitter } from '../util/events.js'
 import { HEARTBEAT_MS, MDNS_INTERVAL_MS, MDNS_SERVICE_TAG } from './constants.js'
 import { InvalidMultiaddrError, ListenError, NotStartedError } from './errors.js'
 import { createLogger } from './logger.js'
+import { swarmProtector } from './private-swarm.js'
 
 /** A bidirectional byte stream to one peer over one protocol. */
 export interface ByteStream {
@@ -329,7 +329,7 @@ export async function createNetwork (init: NetworkInit): Promise<Network & { sta
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    ...(init.swarmKey != null ? { connectionProtector: preSharedKey({ psk: init.swarmKey }) } : {}),
+    connectionProtector: swarmProtector(init.swarmKey),
     peerDiscovery: init.mdns
       ? [withDiscovery(mdns({ interval: init.mdnsInterval ?? MDNS_INTERVAL_MS, serviceTag: MDNS_SERVICE_TAG }))]
       : [],
