@@ -32,8 +32,14 @@ export const SHA2_256 = 0x12
  */
 export const MAX_BLOCK_SIZE = 2 * 1_048_576
 
-/** Blocks written to disk at once during an import (each is fsynced before its rename). */
+/** Chunks the importer hashes at once. */
 export const BLOCK_WRITE_CONCURRENCY = 8
+
+/**
+ * Blocks an import may have in flight to the disk (each is fsynced before
+ * its rename) while it goes on reading and hashing: up to 16 MiB held.
+ */
+export const IMPORT_WRITE_WINDOW = 16
 
 /** Blocks read ahead at once by cat/export. */
 export const BLOCK_READ_CONCURRENCY = 8

@@ -21,7 +21,7 @@ import { FsBlockstore } from './blockstore.js'
 import { cidKey, parseCid, verifyBytes, type CID } from './cid.js'
 import {
   BLOCK_READ_CONCURRENCY, BLOCK_WRITE_CONCURRENCY, BLOCKS_DIR, CHECK_CONCURRENCY, CHUNK_SIZE, CID_VERSION, CORRUPT_DIR,
-  DAG_PB_CODEC, MAX_BLOCK_SIZE, MAX_CHILDREN_PER_NODE, MAX_RECORD_NAME_BYTES, RECORDS_DIR, STORE_VERSION, TMP_DIR, VERSION_FILE
+  DAG_PB_CODEC, IMPORT_WRITE_WINDOW, MAX_BLOCK_SIZE, MAX_CHILDREN_PER_NODE, MAX_RECORD_NAME_BYTES, RECORDS_DIR, STORE_VERSION, TMP_DIR, VERSION_FILE
 } from './constants.js'
 import { walkDag, type DagWalk } from './dag.js'
 import {
@@ -153,12 +153,24 @@ export class DiskStore implements Store {
       const { source, defaultName } = await this.openSource(input, options, signal)
       const distinct = new Set<string>()
       const written: CID[] = []
-      const pending = new Set<Promise<unknown>>()
+      // write-behind: the importer goes on reading and hashing while up to IMPORT_WRITE_WINDOW blocks are written
+      const pending = new Set<Promise<void>>()
+      let writeError: { err: unknown } | undefined
       let failed = false
+      const settle = async (): Promise<void> => {
+        while (pending.size > 0) await Promise.all([...pending])
+        if (writeError != null) throw writeError.err
+      }
       const storage = {
         put: async (cid: CID, bytes: Uint8Array) => {
+          while (pending.size >= IMPORT_WRITE_WINDOW) {
+            if (writeError != null) break
+            await Promise.race(pending)
+          }
+          if (writeError != null) throw writeError.err
           if (failed) throw new Error('import failed')
-          const p = this.blocks.write(cid, bytes, {
+          signal.throwIfAborted()
+          const p: Promise<void> = this.blocks.write(cid, bytes, {
             signal,
             onStored: (c, n, wasWritten) => {
               const key = cidKey(c)
@@ -166,19 +178,16 @@ export class DiskStore implements Store {
               if (wasWritten) written.push(c)
               progress(options, 'store:import:block', { cid: key, bytes: n, written: wasWritten })
             }
-          })
+          }).then(() => {}, (err) => { writeError ??= { err } }).finally(() => { pending.delete(p) })
           pending.add(p)
-          try {
-            await p
-          } finally {
-            pending.delete(p)
-          }
           return cid
         }
       }
       try {
         return await this.lock.withShared(async () => {
           const result = await importByteStream(source, storage, { ...PROFILE })
+          await settle()
+          signal.throwIfAborted()
           const key = cidKey(result.cid)
           // result.size of a dag-pb root is the DAG's size (blocks included); the file's size is in its UnixFS data
           const size = Number(result.unixfs?.fileSize() ?? result.size)
@@ -206,7 +215,7 @@ export class DiskStore implements Store {
       } catch (err) {
         // let block writes still running settle, then drop the blocks this import added that no record needs (e.g. after ENOSPC)
         failed = true
-        while (pending.size > 0) await Promise.allSettled([...pending])
+        await settle().catch(() => {})
         await this.lock.withExclusive(async () => { await this.sweep(written) }).catch(e => {
           this.log.error('cleanup after a failed import failed: %e', e)
         })
