@@ -1,0 +1,127 @@
+/**
+ * Swarm mode: one sharer and N fetchers, swarmdrop nodes in this process on
+ * 127.0.0.1 (temporary repositories, explicit dials to every other node, no
+ * mDNS). The sharer shares the file; once every fetcher heard the
+ * announcement, all of them fetch it at once with node.fetch(), finding each
+ * other as providers through the swarm's `have` messages and serving each
+ * other what they already hold. The origin is the sharer; its bytes are the
+ * block bytes its transfer served.
+ */
+import { CustomProgressEvent } from 'progress-events'
+import type { FetchResult, TransferFetchEvents } from '../../transfer/index.js'
+import { waitFor } from '../../util/wait.js'
+import type { FilesNode } from '../files.js'
+import type { BytesDetail, DiesOptions, OriginDiesResult, PeerOutcome, RunOptions, RunResult } from './types.js'
+
+const MODE = 'swarm'
+
+/** Idle timeout of a fetch in the full run: no block for this long fails it, ms. */
+const FETCH_TIMEOUT_MS = 30_000
+/** Bound on start-up (nodes connected and meshed), and on every fetcher hearing the announcement, ms. */
+const SETUP_TIMEOUT_MS = 30_000
+
+function describe (err: any): string {
+  return `${String(err?.name ?? 'Error')}: ${String(err?.message ?? err)}`
+}
+
+interface Death { heldByFetchers: number, diedAt: number, originBytes: number }
+
+export interface SwarmRunOptions extends RunOptions {
+  /** Idle timeout of each fetch, ms (default 30 s). */
+  timeout?: number
+}
+
+async function distribute (options: SwarmRunOptions, dies?: { dieAt: number }): Promise<RunResult & { death?: Death }> {
+  const { signal, peers, size } = options
+  const emit = options.onProgress
+  const run: BytesDetail['run'] = dies == null ? 'full' : 'origin-dies'
+  const { createLocalSwarm } = await import('../../testing/index.js')
+  emit?.(new CustomProgressEvent('compare:phase', { mode: MODE, phase: 'setup', message: `starting ${peers + 1} nodes on 127.0.0.1 (temporary repositories, no mDNS)` }))
+  // every node dials every earlier one: all connected, as on one LAN
+  const swarm = await createLocalSwarm({ size: peers + 1, degree: peers + 1, dir: options.dir, timeout: SETUP_TIMEOUT_MS })
+  try {
+    signal?.throwIfAborted()
+    const [sharer, ...fetchers] = swarm.nodes as unknown as [FilesNode, ...FilesNode[]]
+
+    // like HTTP clients listing the server, fetchers start once they know of the file
+    const heard = fetchers.map(() => new Set<string>())
+    fetchers.forEach((f, i) => {
+      f.protocol.addEventListener('file:announced', (evt) => { heard[i]!.add(evt.detail.entry.cid) })
+    })
+    const shared = await sharer.share(options.path, { name: options.name, signal })
+    const cid = shared.cid
+    emit?.(new CustomProgressEvent('compare:phase', { mode: MODE, phase: 'setup', message: `the sharer announced ${cid}` }))
+    await waitFor(() => heard.every(s => s.has(cid)), {
+      timeout: SETUP_TIMEOUT_MS,
+      signal,
+      message: () => `the announcement to reach every fetcher (${heard.filter(s => s.has(cid)).length} of ${fetchers.length})`
+    })
+
+    const held = new Array<number>(peers).fill(0)
+    const total = peers * size
+    const blocks = new Set<string>()
+    let totalBlocks = 0
+    let death: Death | undefined
+    let killing: Promise<void> | undefined
+    const onProgress = (i: number, evt: TransferFetchEvents): void => {
+      if (evt.type === 'transfer:fetch:provider') return
+      const d = evt.detail
+      if (d.totalBlocks != null) totalBlocks = Math.max(totalBlocks, d.totalBlocks)
+      if (evt.type === 'transfer:fetch:block') blocks.add(evt.detail.block)
+      if (d.bytes <= held[i]!) return
+      held[i] = d.bytes
+      const sum = held.reduce((a, b) => a + b, 0)
+      emit?.(new CustomProgressEvent('compare:bytes', { mode: MODE, run, bytes: sum, total }))
+      if (dies != null && killing == null && sum >= dies.dieAt * total) {
+        death = {
+          heldByFetchers: totalBlocks > 0 ? blocks.size / totalBlocks : 0,
+          diedAt: sum / total,
+          originBytes: sharer.transfer.stats().served.bytes
+        }
+        emit?.(new CustomProgressEvent('compare:phase', { mode: MODE, phase: 'killed', message: `sharer stopped with ${Math.round(death.diedAt * 100)}% of the bytes delivered; ${Math.round(death.heldByFetchers * 100)}% of the file's blocks were on some fetcher` }))
+        killing = sharer.stop()
+      }
+    }
+
+    emit?.(new CustomProgressEvent('compare:phase', { mode: MODE, phase: dies == null ? 'fetch' : 'origin-dies', message: `${peers} node${peers === 1 ? '' : 's'} fetching at once` }))
+    const t0 = performance.now()
+    const outcomes = await Promise.all(fetchers.map(async (f, i): Promise<PeerOutcome> => {
+      try {
+        const result: FetchResult = await f.fetch(cid, { signal, timeout: options.timeout ?? FETCH_TIMEOUT_MS, onProgress: (evt) => { onProgress(i, evt) } })
+        return { ok: true, ms: performance.now() - t0, bytes: result.size }
+      } catch (err) {
+        signal?.throwIfAborted()
+        if (dies == null) throw err
+        return { ok: false, ms: performance.now() - t0, bytes: held[i] ?? 0, error: describe(err) }
+      }
+    }))
+    const wallMs = performance.now() - t0
+    await killing
+    const result: RunResult & { death?: Death } = {
+      wallMs,
+      originBytes: death?.originBytes ?? sharer.transfer.stats().served.bytes,
+      peerBytes: fetchers.reduce((s, f) => s + f.transfer.stats().served.bytes, 0),
+      peers: outcomes
+    }
+    if (death != null) {
+      // what the sharer sent between the threshold and its stop counts too
+      result.originBytes = Math.max(death.originBytes, sharer.transfer.stats().served.bytes)
+      result.death = death
+    }
+    return result
+  } finally {
+    await swarm.stop()
+  }
+}
+
+/** N nodes fetch the file from the sharer, and from each other, at once. */
+export async function runSwarm (options: SwarmRunOptions): Promise<RunResult> {
+  const { death: _, ...result } = await distribute(options)
+  return result
+}
+
+/** The same, with the sharer stopped once the fetchers together hold `dieAt` of N × the file. */
+export async function runSwarmOriginDies (options: DiesOptions): Promise<OriginDiesResult> {
+  const { death, ...result } = await distribute({ ...options, timeout: options.idleTimeout }, { dieAt: options.dieAt ?? 0.5 })
+  return { ...result, heldByFetchers: death?.heldByFetchers ?? 1, diedAt: death?.diedAt ?? 1 }
+}

@@ -1,0 +1,187 @@
+/**
+ * `swarmdrop compare` (issue 8): the central HTTP file server and its clients, the
+ * report, and the real binary comparing client-server with the swarm on 127.0.0.1.
+ */
+import '../src/polyfill.js'
+import { test } from 'node:test'
+import * as assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  createFileServer, downloadFile, formatChart, formatReport, listFiles, median, uploadFile,
+  type CompareReport, type ModeReport
+} from '../src/cli/compare/index.js'
+import { runClientServer, runClientServerOriginDies } from '../src/cli/compare/client-server.js'
+import { runCli } from './helpers/cli.js'
+
+const MiB = 1024 * 1024
+
+async function tempDir (t: { after: (fn: () => Promise<void>) => void }, prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix))
+  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
+  return dir
+}
+
+test('file server: upload, list and download are byte-identical, only on 127.0.0.1, and sent bytes are counted', async (t) => {
+  const dir = await tempDir(t, 'swarmdrop-compare-http-')
+  const server = await createFileServer({ dir })
+  t.after(async () => { await server.close() })
+  assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/)
+
+  const content = randomBytes(3 * MiB + 17)
+  await writeFile(join(dir, 'src.bin'), content)
+  const stored = await uploadFile(server.url, join(dir, 'src.bin'), 'holiday photos.bin')
+  assert.deepEqual(stored, { id: stored.id, name: 'holiday photos.bin', size: content.byteLength })
+  assert.deepEqual(await listFiles(server.url), [stored])
+
+  let last = 0
+  const bytes = await downloadFile(server.url, stored.id, join(dir, 'a.bin'), { onBytes: (b) => { last = b } })
+  await downloadFile(server.url, stored.id, join(dir, 'b.bin'))
+  assert.equal(bytes, content.byteLength)
+  assert.equal(last, content.byteLength)
+  assert.ok(content.equals(await readFile(join(dir, 'a.bin'))))
+  assert.ok(content.equals(await readFile(join(dir, 'b.bin'))))
+  const stats = server.stats()
+  assert.equal(stats.bytesSent, 2 * content.byteLength)
+  assert.deepEqual(stats.downloads, { started: 2, completed: 2, aborted: 0 })
+  assert.equal(stats.uploads, 1)
+
+  await assert.rejects(downloadFile(server.url, '999', join(dir, 'c.bin')), { name: 'HttpStatusError', status: 404 })
+})
+
+test('file server: kill() cuts a download short; the client fails with IncompleteDownloadError', async (t) => {
+  const dir = await tempDir(t, 'swarmdrop-compare-kill-')
+  const server = await createFileServer({ dir })
+  t.after(async () => { await server.close() })
+  await writeFile(join(dir, 'src.bin'), randomBytes(64 * MiB))
+  const stored = await uploadFile(server.url, join(dir, 'src.bin'), 'big.bin')
+  let killed: Promise<void> | undefined
+  const download = downloadFile(server.url, stored.id, join(dir, 'out.bin'), {
+    onBytes: (b) => { if (b >= MiB && killed == null) killed = server.kill() }
+  })
+  await assert.rejects(download, (err: any) => {
+    assert.equal(err.name, 'IncompleteDownloadError')
+    assert.ok(err.received < err.expected, `${err.received} < ${err.expected}`)
+    return true
+  })
+  await killed
+  await assert.rejects(listFiles(server.url), { code: 'ECONNREFUSED' })
+})
+
+test('client-server mode: the server sends N copies; killed halfway, the clients are cut off', async (t) => {
+  const dir = await tempDir(t, 'swarmdrop-compare-cs-')
+  const size = 8 * MiB
+  await writeFile(join(dir, 'file.bin'), randomBytes(size))
+  const base = { path: join(dir, 'file.bin'), name: 'file.bin', size, peers: 3 }
+
+  const full = await runClientServer({ ...base, dir: join(dir, 'full') })
+  assert.equal(full.originBytes, 3 * size)
+  assert.equal(full.peerBytes, 0)
+  assert.equal(full.peers.length, 3)
+  for (const p of full.peers) {
+    assert.equal(p.ok, true)
+    assert.equal(p.bytes, size)
+    assert.ok(p.ms > 0 && p.ms <= full.wallMs)
+  }
+
+  const events: string[] = []
+  const dies = await runClientServerOriginDies({ ...base, dir: join(dir, 'dies'), idleTimeout: 1000, onProgress: (evt) => { if (evt.type === 'compare:phase') events.push(evt.detail.phase) } })
+  assert.deepEqual(events, ['setup', 'origin-dies', 'killed'])
+  assert.ok(dies.diedAt >= 0.5 && dies.diedAt < 1, `died at ${dies.diedAt}`)
+  assert.ok(dies.originBytes < 3 * size)
+  const failed = dies.peers.filter(p => !p.ok)
+  assert.ok(failed.length >= 1, 'at least one client was cut off')
+  for (const p of failed) {
+    assert.ok(p.bytes < size)
+    assert.match(p.error ?? '', /IncompleteDownloadError|ECONNRESET|ECONNREFUSED|aborted/)
+  }
+})
+
+function mode (name: ModeReport['mode'], over: Partial<ModeReport> = {}): ModeReport {
+  return {
+    mode: name,
+    wallMs: 1000,
+    originBytes: 4 * MiB,
+    originMultiple: 4,
+    peerBytes: 0,
+    medianMs: 900,
+    slowestMs: 1000,
+    originDies: { fetchers: 4, finished: 0, failed: 4, heldByFetchers: 0.5, diedAt: 0.5, originBytes: 2 * MiB },
+    ...over
+  }
+}
+
+test('report: median, table and chart', () => {
+  assert.equal(median([]), 0)
+  assert.equal(median([3, 1, 2]), 2)
+  assert.equal(median([4, 1, 3, 2]), 2.5)
+  const report: CompareReport = {
+    peers: 4,
+    size: MiB,
+    host: '127.0.0.1',
+    modes: {
+      clientServer: mode('client-server'),
+      swarm: mode('swarm', { wallMs: 2500, originBytes: 1.5 * MiB, originMultiple: 1.5, peerBytes: 2.5 * MiB, originDies: { fetchers: 4, finished: 4, failed: 0, heldByFetchers: 1, diedAt: 0.5, originBytes: MiB } })
+    },
+    ratios: { originBytes: 0.38, wallMs: 2.5 },
+    totalMs: 9000,
+    machine: { node: 'v20', cpus: 2, platform: 'linux' }
+  }
+  const table = formatReport(report).join('\n')
+  assert.match(table, /CLIENT-SERVER\s+SWARM/)
+  assert.match(table, /sent by the origin\s+4\.0 MiB = 4\.00×\s+1\.5 MiB = 1\.50×/)
+  assert.match(table, /origin dies halfway\s+0 of 4 finished\s+4 of 4 finished from peers/)
+  const chart = formatChart(report, { width: 20 })
+  // the longest bar fills the width; the other is in proportion
+  assert.equal((chart[1]!.match(/█/g) ?? []).length, 20)
+  assert.equal((chart[2]!.match(/█/g) ?? []).length, Math.round(1.5 / 4 * 20))
+  assert.match(chart[2]!, /swarm\s+█+\s+1\.50×$/)
+  assert.match(chart.at(-2)!, /client-server\s+█{8}\s+1\.0 s$/)
+  assert.match(chart.at(-1)!, /swarm\s+█{20}\s+2\.5 s$/)
+})
+
+const NUMBER_FIELDS = ['wallMs', 'originBytes', 'originMultiple', 'peerBytes', 'medianMs', 'slowestMs'] as const
+const DIES_FIELDS = ['fetchers', 'finished', 'failed', 'heldByFetchers', 'diedAt', 'originBytes'] as const
+
+test('swarmdrop compare --peers 4 --size 16 --json: both modes, the swarm origin sends less, the origin-dies case says who finished', async (t) => {
+  const tmp = await tempDir(t, 'swarmdrop-cli-compare-')
+  const size = 16 * MiB
+  const r = await runCli(['compare', '--peers', '4', '--size', '16', '--json'], { timeout: 90_000, env: { TMPDIR: tmp } })
+  assert.equal(r.code, 0, r.stderr)
+  const report = r.json() as CompareReport
+  assert.equal(report.peers, 4)
+  assert.equal(report.size, size)
+  assert.equal(report.host, '127.0.0.1')
+  for (const [key, name] of [['clientServer', 'client-server'], ['swarm', 'swarm']] as const) {
+    const m = report.modes[key]
+    assert.equal(m.mode, name)
+    for (const f of NUMBER_FIELDS) assert.ok(typeof m[f] === 'number' && Number.isFinite(m[f]) && m[f] >= 0, `${key}.${f} = ${m[f]}`)
+    for (const f of DIES_FIELDS) assert.ok(typeof m.originDies[f] === 'number' && Number.isFinite(m.originDies[f]), `${key}.originDies.${f} = ${m.originDies[f]}`)
+    assert.ok(m.wallMs > 0 && m.medianMs <= m.slowestMs && m.slowestMs <= m.wallMs + 1, JSON.stringify(m))
+    assert.equal(m.originMultiple, Math.round(m.originBytes / size * 100) / 100)
+    assert.equal(m.originDies.fetchers, 4)
+    assert.equal(m.originDies.finished + m.originDies.failed, 4)
+    assert.ok(m.originDies.diedAt >= 0.5, `${key} origin died at ${m.originDies.diedAt}`)
+  }
+  const { clientServer: cs, swarm: sw } = report.modes
+  // acceptance 1: the server sends a copy per client; the sharer less, the fetchers serve each other
+  assert.equal(cs.originBytes, 4 * size)
+  assert.equal(cs.peerBytes, 0)
+  assert.ok(sw.originBytes < cs.originBytes, `swarm origin ${sw.originBytes} < client-server origin ${cs.originBytes}`)
+  assert.ok(sw.peerBytes > 0, 'swarm fetchers served each other')
+  // acceptance 2: with the whole file somewhere among the fetchers, every one finishes from peers
+  if (sw.originDies.heldByFetchers === 1) assert.equal(sw.originDies.finished, 4, JSON.stringify(sw.originDies))
+  assert.ok(cs.originDies.failed >= 1, JSON.stringify(cs.originDies))
+  assert.deepEqual(await readdir(tmp), [], 'temporary folders removed')
+})
+
+test('swarmdrop compare: bad --peers or --size is a usage error (exit 2)', async () => {
+  const bad = await runCli(['compare', '--peers', '0'])
+  assert.equal(bad.code, 2)
+  assert.match(bad.stderr, /--peers must be a whole number from 1 to 16/)
+  const big = await runCli(['compare', '--size', '100000'])
+  assert.equal(big.code, 2)
+  assert.match(big.stderr, /--size must be more than 0 and at most 256/)
+})
