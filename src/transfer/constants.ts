@@ -41,6 +41,22 @@ export const MAX_QUEUED_PER_STREAM = 256
 /** Remembered want-haves per stream (announced with HAVE when the block arrives later). */
 export const MAX_HAVE_SUBSCRIPTIONS_PER_STREAM = 16384
 
+/**
+ * Super-seeding: of the blocks a peer asks about (WANT_HAVE), a provider reveals (HAVE) its
+ * share, hidden blocks / open streams, clamped to [REVEAL_MIN, REVEAL_MAX]; one more per
+ * block served, and another share when the peer asks nothing for REVEAL_IDLE_MS.
+ */
+export const REVEAL_MIN = 4
+export const REVEAL_MAX = 32
+export const REVEAL_IDLE_MS = 100
+
+/**
+ * A block this provider already sent to another peer that is still connected is answered
+ * LATER the first time a peer asks for it (that peer should get it from the other one);
+ * the requester leaves it for LATER_MS before asking this provider again.
+ */
+export const LATER_MS = 1000
+
 // ---- fetching side ----
 
 /** Blocks requested from a provider before its rate is known. */

@@ -28,18 +28,20 @@ export const FrameType = {
   /** provider → requester: I do not have these (answer to WANT_BLOCK). */
   DONT_HAVE: 0x12,
   /** provider → requester: over my limits now, ask again later or elsewhere. */
-  BUSY: 0x13
+  BUSY: 0x13,
+  /** provider → requester: another peer already got these from me; ask the others first, me again later. */
+  LATER: 0x14
 } as const
 
 export type ListFrameType = typeof FrameType.WANT_HAVE | typeof FrameType.WANT_BLOCK | typeof FrameType.CANCEL |
-  typeof FrameType.HAVE | typeof FrameType.DONT_HAVE | typeof FrameType.BUSY
+  typeof FrameType.HAVE | typeof FrameType.DONT_HAVE | typeof FrameType.BUSY | typeof FrameType.LATER
 
 export type Frame =
   | { type: ListFrameType, cids: CID[] }
   | { type: typeof FrameType.BLOCK, cid: CID, data: Uint8Array }
   | { type: 'unknown', code: number }
 
-const LIST_TYPES = new Set<number>([FrameType.WANT_HAVE, FrameType.WANT_BLOCK, FrameType.CANCEL, FrameType.HAVE, FrameType.DONT_HAVE, FrameType.BUSY])
+const LIST_TYPES = new Set<number>([FrameType.WANT_HAVE, FrameType.WANT_BLOCK, FrameType.CANCEL, FrameType.HAVE, FrameType.DONT_HAVE, FrameType.BUSY, FrameType.LATER])
 
 function varintLength (n: number): number {
   let len = 1

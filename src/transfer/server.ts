@@ -7,7 +7,7 @@ import type { CID } from 'multiformats/cid'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import type { Logger } from '../node/logger.js'
 import { ByteBudget } from './budget.js'
-import { BLOCKS_PROTOCOL, CHUNK_SIZE, MAX_CIDS_PER_FRAME, MAX_FRAME_SIZE, PROTOCOL_VIOLATION_PENALTY } from './constants.js'
+import { BLOCKS_PROTOCOL, CHUNK_SIZE, MAX_CIDS_PER_FRAME, MAX_FRAME_SIZE, PROTOCOL_VIOLATION_PENALTY, REVEAL_IDLE_MS, REVEAL_MAX, REVEAL_MIN } from './constants.js'
 import { ProtocolError } from './errors.js'
 import { verifyBlock } from './dag.js'
 import { decodeFrame, encodeBlock, encodeList, FrameType, type ListFrameType } from './messages.js'
@@ -39,6 +39,8 @@ export interface ServerStats {
   bytesInFlight: number
   /** WANT_BLOCKs answered BUSY. */
   busy: number
+  /** WANT_BLOCKs answered LATER (another connected peer got the block from us). */
+  later: number
 }
 
 function chunk<T> (items: T[], size: number): T[][] {
@@ -52,6 +54,16 @@ class ServeStream {
   readonly queue: CID[] = []
   readonly queued = new Set<string>()
   readonly subscriptions = new Map<string, CID>()
+  /** Blocks this peer asked about that we have but have not revealed yet (super-seeding). */
+  readonly hidden = new Map<string, CID>()
+  /** Blocks sent to this peer, and blocks answered LATER (each is answered LATER once). */
+  readonly servedHere = new Set<string>()
+  readonly deferredHere = new Set<string>()
+  /** Blocks revealed to this peer (their counts drop when the stream closes). */
+  readonly revealedHere = new Set<string>()
+  revealTimer?: ReturnType<typeof setTimeout>
+  revealDelay = REVEAL_IDLE_MS
+  loading = false
   readonly control: Uint8ArrayList[] = []
   active = false
   inputEnded = false
@@ -85,8 +97,12 @@ export class BlockServer {
   private readonly total: ByteBudget
   private readonly perPeer = new Map<string, ByteBudget>()
   private readonly counters = new Map<string, PeerCounters>()
-  private served = { bytes: 0, blocks: 0, busy: 0 }
+  private readonly served = { bytes: 0, blocks: 0, busy: 0, later: 0 }
   private activeStreams = 0
+  /** How many peers each block was revealed to (super-seeding). */
+  private readonly revealed = new Map<string, number>()
+  /** How many open streams each block was sent to. */
+  private readonly servedTo = new Map<string, number>()
   private started = false
 
   constructor (
@@ -120,6 +136,7 @@ export class BlockServer {
       bytes: this.served.bytes,
       blocks: this.served.blocks,
       busy: this.served.busy,
+      later: this.served.later,
       byPeer,
       streams: this.streams.size,
       activeStreams: this.activeStreams,
@@ -135,6 +152,59 @@ export class BlockServer {
       s.subscriptions.delete(key)
       s.sendList(FrameType.HAVE, [cid])
     }
+  }
+
+  /**
+   * Super-seeding: of the blocks a peer asks about, reveal (HAVE) only a share, blocks revealed
+   * to no other open stream first, so that peers downloading the same file at once get
+   * different blocks from us and trade the rest among themselves. One more block revealed to
+   * nobody else is revealed per block served; when the peer has asked us for nothing for a
+   * while (REVEAL_IDLE_MS, doubling up to 16x), another share, already revealed ones included
+   * (it may be stuck without us). A lone downloader sees up to REVEAL_MAX blocks ahead.
+   */
+  private revealBatch (s: ServeStream): number {
+    const share = Math.ceil(s.hidden.size / Math.max(1, this.streams.size))
+    return Math.max(REVEAL_MIN, Math.min(REVEAL_MAX, share))
+  }
+
+  private reveal (s: ServeStream, n: number, onlyNovel = false): void {
+    if (n <= 0 || s.hidden.size === 0 || s.closed) return
+    let picked: Array<[string, CID, number]> = []
+    if (n >= s.hidden.size && !onlyNovel) {
+      picked = [...s.hidden].map(([k, c]) => [k, c, 0])
+    } else {
+      for (const [key, cid] of s.hidden) {
+        const count = this.revealed.get(key) ?? 0
+        if (onlyNovel && count > 0) continue
+        const score = count + Math.random() * 0.5
+        if (picked.length < n) {
+          picked.push([key, cid, score])
+          picked.sort((a, b) => a[2] - b[2])
+        } else if (score < (picked[picked.length - 1]?.[2] ?? Infinity)) {
+          picked[picked.length - 1] = [key, cid, score]
+          picked.sort((a, b) => a[2] - b[2])
+        }
+      }
+    }
+    if (picked.length === 0) return
+    for (const [key] of picked) {
+      s.hidden.delete(key)
+      s.revealedHere.add(key)
+      this.revealed.set(key, (this.revealed.get(key) ?? 0) + 1)
+    }
+    s.sendList(FrameType.HAVE, picked.map(([, cid]) => cid))
+  }
+
+  private armReveal (s: ServeStream): void {
+    if (s.hidden.size === 0 || s.revealTimer != null) return
+    s.revealTimer = setTimeout(() => {
+      s.revealTimer = undefined
+      if (s.closed || s.queue.length > 0 || s.active) return
+      this.reveal(s, this.revealBatch(s))
+      s.revealDelay = Math.min(s.revealDelay * 2, REVEAL_IDLE_MS * 16)
+      this.armReveal(s)
+    }, s.revealDelay)
+    s.revealTimer.unref?.()
   }
 
   private budgetFor (peer: string): ByteBudget {
@@ -179,6 +249,21 @@ export class BlockServer {
     s.queue.length = 0
     s.queued.clear()
     s.subscriptions.clear()
+    s.hidden.clear()
+    if (s.revealTimer != null) clearTimeout(s.revealTimer)
+    for (const key of s.revealedHere) {
+      const n = (this.revealed.get(key) ?? 1) - 1
+      if (n <= 0) this.revealed.delete(key)
+      else this.revealed.set(key, n)
+    }
+    s.revealedHere.clear()
+    for (const key of s.servedHere) {
+      const n = (this.servedTo.get(key) ?? 1) - 1
+      if (n <= 0) this.servedTo.delete(key)
+      else this.servedTo.set(key, n)
+    }
+    s.servedHere.clear()
+    s.deferredHere.clear()
     s.notify()
     if (err != null) s.stream.abort(err)
     if (![...this.streams].some(o => o.peer === s.peer)) this.perPeer.delete(s.peer)
@@ -189,16 +274,16 @@ export class BlockServer {
       if (s.closed) return
       const frame = decodeFrame(buf)
       if (frame.type === FrameType.WANT_HAVE) {
-        const have: CID[] = []
         for (const cid of frame.cids) {
           const key = cid.toString()
           if (await this.store.has(key)) {
-            have.push(cid)
+            s.hidden.set(key, cid)
           } else if (s.subscriptions.size < this.limits.maxHaveSubscriptions) {
             s.subscriptions.set(key, cid)
           }
         }
-        if (have.length > 0) s.sendList(FrameType.HAVE, have)
+        s.revealDelay = REVEAL_IDLE_MS
+        this.reveal(s, this.revealBatch(s))
       } else if (frame.type === FrameType.WANT_BLOCK) {
         this.enqueue(s, frame.cids)
       } else if (frame.type === FrameType.CANCEL) {
@@ -206,6 +291,7 @@ export class BlockServer {
           const key = cid.toString()
           s.queued.delete(key)
           s.subscriptions.delete(key)
+          s.hidden.delete(key)
         }
       }
       // other frame types are answers, meaningless here; unknown types are ignored (forward compatibility)
@@ -222,6 +308,7 @@ export class BlockServer {
       for (const cid of cids) {
         const key = cid.toString()
         s.subscriptions.delete(key)
+        s.hidden.delete(key)
         if (s.queued.has(key)) continue
         if (s.queued.size >= this.limits.maxQueuedPerStream) {
           busy.push(cid)
@@ -286,11 +373,20 @@ export class BlockServer {
   private async * output (s: ServeStream, signal: AbortSignal): AsyncGenerator<Uint8ArrayList> {
     const peerBudget = this.budgetFor(s.peer)
     let loading: Promise<Loaded> | undefined
+    const later: CID[] = []
     const startNext = (): void => {
       while (loading == null) {
         const cid = s.queue.shift()
         if (cid == null) return
-        if (!s.queued.has(cid.toString())) continue // cancelled
+        const key = cid.toString()
+        if (!s.queued.has(key)) continue // cancelled
+        if ((this.servedTo.get(key) ?? 0) > 0 && !s.servedHere.has(key) && !s.deferredHere.has(key)) {
+          // another connected peer got it from us: let this one get it there
+          s.queued.delete(key)
+          s.deferredHere.add(key)
+          later.push(cid)
+          continue
+        }
         loading = this.load(s, cid, peerBudget, signal)
         loading.catch(() => {}) // awaited below; a stream closing meanwhile is not an unhandled rejection
       }
@@ -303,6 +399,11 @@ export class BlockServer {
           continue
         }
         startNext()
+        if (later.length > 0) {
+          this.served.later += later.length
+          yield lp.encode.single(encodeList(FrameType.LATER, later.splice(0, MAX_CIDS_PER_FRAME)))
+          continue
+        }
         if (loading != null) {
           const item = await loading
           loading = undefined
@@ -320,8 +421,13 @@ export class BlockServer {
             this.counters.set(s.peer, c)
             this.served.bytes += item.bytes.byteLength
             this.served.blocks++
+            if (!s.servedHere.has(item.key)) {
+              s.servedHere.add(item.key)
+              this.servedTo.set(item.key, (this.servedTo.get(item.key) ?? 0) + 1)
+            }
             // resumes once the muxer took the frame: only then are the bytes out of our hands
             yield lp.encode.single(encodeBlock(item.cid, item.bytes))
+            if (s.hidden.size > 0) this.reveal(s, 1, true)
           } finally {
             item.release()
           }
@@ -329,6 +435,7 @@ export class BlockServer {
         }
         this.setActive(s, false)
         if (s.inputEnded) break
+        this.armReveal(s)
         await s.idle()
       }
     } finally {

@@ -19,7 +19,7 @@ import { CustomProgressEvent } from 'progress-events'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import type { Logger } from '../node/logger.js'
 import {
-  BLOCKS_PROTOCOL, BUSY_BACKOFF_MS, CHUNK_SIZE, INVALID_BLOCK_PENALTY, MAX_CIDS_PER_FRAME, MAX_DUPLICATE_REQUESTS,
+  BLOCKS_PROTOCOL, BUSY_BACKOFF_MS, LATER_MS, CHUNK_SIZE, INVALID_BLOCK_PENALTY, MAX_CIDS_PER_FRAME, MAX_DUPLICATE_REQUESTS,
   MAX_FRAME_SIZE, PROTOCOL_VIOLATION_PENALTY
 } from './constants.js'
 import { NotFoundInSwarmError, ProtocolError, TransferNotStartedError, TransferTimeoutError } from './errors.js'
@@ -130,6 +130,8 @@ interface Entry {
   haveAt: Set<Provider>
   /** Providers it is requested from now, with the time of the request. */
   requested: Map<Provider, number>
+  /** Providers that answered LATER, with the time they may be asked again. */
+  later?: Map<Provider, number>
   /** Received, being verified and written. */
   landing: boolean
   /** File bytes this block stands for (summed over every place the DAG links it). */
@@ -138,6 +140,9 @@ interface Entry {
   prio: number
   isRoot: boolean
 }
+
+/** A provider holding every missing block is taken for a seed only while at least this many are missing. */
+const SEED_MIN_MISSING = 4
 
 function deferred<T> (): { promise: Promise<T>, resolve: (value: T) => void, reject: (err: unknown) => void } {
   let settle!: { resolve: (value: T) => void, reject: (err: unknown) => void }
@@ -155,6 +160,8 @@ class Provider {
   window: number
   readonly outstanding = new Map<string, Entry>()
   haveCount = 0
+  /** Had every missing block while many were missing: a complete copy (a first sharer). */
+  seed = false
   rate = 0
   lastActivity = Date.now()
   busyUntil = 0
@@ -415,6 +422,20 @@ export class FetchSession {
           if (e.haveAt.delete(p)) p.haveCount--
         }
         break
+      case FrameType.LATER: {
+        const until = Date.now() + LATER_MS
+        for (const cid of frame.cids) {
+          const key = cid.toString()
+          const e = p.outstanding.get(key)
+          p.outstanding.delete(key)
+          if (e == null) continue
+          e.requested.delete(p)
+          e.later ??= new Map()
+          e.later.set(p, until)
+        }
+        this.scheduleLater(LATER_MS + 1)
+        break
+      }
       case FrameType.BUSY: {
         for (const cid of frame.cids) {
           const key = cid.toString()
@@ -480,6 +501,7 @@ export class FetchSession {
       await this.host.store.putBlock(key, data)
       if (this.finished) return
       this.pending.delete(key)
+      for (const holder of e.haveAt) holder.haveCount--
       this.present.add(key)
       if (e.internal) this.internalPending--
       this.blocksPresent++
@@ -627,17 +649,36 @@ export class FetchSession {
       }
       batch.push(e.cid)
     }
+    // a seed has every block still missing here; partial holders (other downloaders) are
+    // preferred, so a seed only sends blocks nobody else has yet
+    // (sticky: decided while much is missing, so a downloader that finishes first stays preferred)
+    const missing = this.pending.size
+    const isSeed = (p: Provider): boolean => {
+      if (!p.seed && missing >= SEED_MIN_MISSING && p.haveCount >= missing) p.seed = true
+      return p.seed
+    }
     const pick = (e: Entry, exclude?: Map<Provider, number>): Provider | undefined => {
       let best: Provider | undefined
       let bestLoad = Infinity
+      let partialHolder = false
       for (const p of e.haveAt) {
-        if (!free.has(p) || exclude?.has(p) === true) continue
-        const load = p.outstanding.size / p.window
-        if (best == null || load < bestLoad || (load === bestLoad && p.haveCount < best.haveCount)) {
+        if (exclude?.has(p) === true) continue
+        const later = e.later?.get(p)
+        if (later != null) {
+          if (later > now) continue
+          e.later?.delete(p)
+        }
+        const seed = isSeed(p)
+        if (!seed) partialHolder = true
+        if (!free.has(p)) continue
+        const load = p.outstanding.size / p.window + (seed ? 1 : 0)
+        if (best == null || load < bestLoad) {
           best = p
           bestLoad = load
         }
       }
+      // a block a partial holder has waits for that holder's window rather than going to a seed
+      if (best != null && partialHolder && isSeed(best)) return undefined
       return best
     }
 
