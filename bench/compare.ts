@@ -1,0 +1,68 @@
+/**
+ * Client-server vs swarm (issue 8): the same SIZE MiB file (default 32) to N = 1, 2, 4, 8, 16
+ * fetchers, both ways in the same run (what `swarmdrop compare` does, once per N):
+ *
+ *   - client-server: a central HTTP server streaming from disk, N HTTP clients at once (the baseline);
+ *   - swarm: one sharer and N swarmdrop nodes fetching at once from it and from each other.
+ *
+ * Figures per N: bytes sent by the origin (× the file; goal for the swarm at N = 8: ≤ 2, the server
+ * sends 8), wall time until all N have the file (swarm / client-server), and how many fetchers still
+ * finish when the origin dies halfway. Writes docs/benchmarks/compare.json and, from it,
+ * docs/benchmarks/compare.svg.
+ *
+ * Usage: npm run bench -- compare [--size 32] [--peers 1,2,4,8,16] [--out docs/benchmarks/compare.json]
+ */
+import '../src/polyfill.js'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { cpus } from 'node:os'
+import { dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { MiB, runComparison } from '../src/cli/compare/index.js'
+import { writeCompareSvg, type CompareBenchResult, type CompareRun } from './lib/compare-svg.js'
+
+const root = fileURLToPath(new URL('../../', import.meta.url))
+const { values } = parseArgs({
+  options: {
+    size: { type: 'string', default: '32' },
+    peers: { type: 'string', default: '1,2,4,8,16' },
+    out: { type: 'string', default: 'docs/benchmarks/compare.json' }
+  }
+})
+const sizeMiB = Number(values.size)
+const peerCounts = values.peers.split(',').map(Number)
+const jsonPath = resolve(root, values.out)
+const svgPath = jsonPath.replace(/\.json$/, '.svg')
+const args = process.argv.slice(2)
+const command = `npm run bench -- compare${args.length > 0 ? ' ' + args.join(' ') : ''}`
+
+const controller = new AbortController()
+process.once('SIGINT', () => { controller.abort() })
+
+const line = (text: string): void => { process.stdout.write(text + '\n') }
+line(`compare: ${sizeMiB} MiB to N = ${peerCounts.join(', ')} fetchers, client-server (baseline) vs swarm, on 127.0.0.1`)
+line('  N | origin bytes (× file) cs → swarm (ratio) | wall time cs → swarm (ratio) | origin dies: finished cs / swarm (file held by fetchers)')
+const runs: CompareRun[] = []
+for (const peers of peerCounts) {
+  const r = await runComparison({ peers, size: Math.round(sizeMiB * MiB), signal: controller.signal })
+  const { clientServer: cs, swarm: sw } = r.modes
+  runs.push({ peers, clientServer: cs, swarm: sw, ratios: r.ratios, totalMs: r.totalMs })
+  line(`${String(peers).padStart(3)} | ${cs.originMultiple.toFixed(2)}× → ${sw.originMultiple.toFixed(2)}× (${r.ratios.originBytes.toFixed(2)}) | ` +
+    `${(cs.wallMs / 1000).toFixed(2)} s → ${(sw.wallMs / 1000).toFixed(2)} s (${r.ratios.wallMs.toFixed(2)}×) | ` +
+    `${cs.originDies.finished}/${peers} / ${sw.originDies.finished}/${peers} (${Math.round(sw.originDies.heldByFetchers * 100)}%)`)
+}
+
+const result: CompareBenchResult = {
+  figure: 'compare',
+  command,
+  date: new Date().toISOString(),
+  machine: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', platform: process.platform },
+  size: Math.round(sizeMiB * MiB),
+  runs
+}
+await mkdir(dirname(jsonPath), { recursive: true })
+await writeFile(jsonPath, JSON.stringify(result, null, 2) + '\n')
+await writeCompareSvg(jsonPath, svgPath)
+line(`wrote ${jsonPath} and ${svgPath}`)
+const at8 = runs.find(r => r.peers === 8)
+if (at8 != null) line(`goal at N = 8: swarm origin ≤ 2× the file: ${at8.swarm.originMultiple.toFixed(2)}× (${at8.swarm.originMultiple <= 2 ? 'met' : 'NOT met'}; client-server ${at8.clientServer.originMultiple.toFixed(2)}×)`)
