@@ -40,7 +40,7 @@ export function renderCompareSvg (result: CompareBenchResult): string {
   const charts = [
     lineChart({
       title: 'Bytes sent by the origin (× the file size)',
-      xLabel: 'fetchers N',
+      xLabel: 'fetchers N (log scale)',
       yLabel: '× file size',
       x,
       logX: true,
@@ -52,7 +52,7 @@ export function renderCompareSvg (result: CompareBenchResult): string {
     }, { x: 0, y: 0, width: width / 2, height: height - 24 }),
     lineChart({
       title: 'Wall time until all N have the file',
-      xLabel: 'fetchers N',
+      xLabel: 'fetchers N (log scale)',
       yLabel: 'seconds',
       x,
       logX: true,
