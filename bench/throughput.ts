@@ -5,6 +5,8 @@
  *   tcp     raw Node TCP socket (the machine's ceiling)
  *   stream  one js-libp2p stream on swarmdrop's stack (tcp + noise + yamux): the transfer's ceiling
  *   fetch   swarmdrop's transfer: fetch of an imported file, verified and written to an on-disk store
+ *   fetch-mem  the same fetch into a block store in memory: the transfer without the disk's cost
+ *              (each block written to disk is fsynced before the next can be counted durable)
  *
  * Usage: npm run bench -- throughput [--size 256] [--rounds 2]
  * Each figure is the best of `rounds`; the ratios are fetch/stream and stream/tcp.
@@ -22,7 +24,7 @@ import { parseArgs } from 'node:util'
 import { loadOrCreateIdentity } from '../src/node/identity.js'
 import { createNetwork } from '../src/node/network.js'
 import { createStore } from '../src/storage/index.js'
-import { createTransfer } from '../src/transfer/index.js'
+import { createMemoryBlockStore, createTransfer } from '../src/transfer/index.js'
 
 const RAW_PROTOCOL = '/swarmdrop-bench/raw/1.0.0'
 const MiB = 1024 * 1024
@@ -46,12 +48,12 @@ function * chunks (total: number, fresh: boolean): Generator<Uint8Array> {
   }
 }
 
-async function startPeer (dir: string): Promise<{ network: Awaited<ReturnType<typeof createNetwork>>, store: Awaited<ReturnType<typeof createStore>>, transfer: ReturnType<typeof createTransfer> }> {
+async function startPeer (dir: string, memory = false): Promise<{ network: Awaited<ReturnType<typeof createNetwork>>, store: Awaited<ReturnType<typeof createStore>>, transfer: ReturnType<typeof createTransfer> }> {
   const privateKey = await loadOrCreateIdentity(dir)
   const network = await createNetwork({ privateKey, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, agent: 'bench' })
   await network.start()
   const store = await createStore({ path: join(dir, 'store') })
-  const transfer = createTransfer({ network, store })
+  const transfer = createTransfer({ network, store: memory ? createMemoryBlockStore() : store })
   await transfer.start()
   return { network, store, transfer }
 }
@@ -104,6 +106,10 @@ async function main (): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'swarmdrop-bench-fetch-'))
   const { network, store, transfer } = await startPeer(dir)
   await network.dial(info.addr)
+  const memDir = await mkdtemp(join(tmpdir(), 'swarmdrop-bench-fetch-mem-'))
+  const mem = await startPeer(memDir, true)
+  await mem.network.dial(info.addr)
+  let memTransfer = mem.transfer
 
   const tcp = async (): Promise<number> => {
     const start = performance.now()
@@ -137,30 +143,47 @@ async function main (): Promise<void> {
     return ms
   }
 
-  const best: Record<string, number> = { tcp: Infinity, stream: Infinity, fetch: Infinity }
-  const runs: Record<string, number[]> = { tcp: [], stream: [], fetch: [] }
+  const fetchMem = async (): Promise<number> => {
+    // a fresh memory store each round: restart the transfer over a new one
+    await memTransfer.stop()
+    memTransfer = createTransfer({ network: mem.network, store: createMemoryBlockStore() })
+    await memTransfer.start()
+    const start = performance.now()
+    const result = await memTransfer.fetch(info.cid, { providers: [info.peerId] })
+    const ms = performance.now() - start
+    if (result.size !== size) throw new Error(`fetch-mem: got ${result.size} bytes`)
+    return ms
+  }
+
+  const best: Record<string, number> = { tcp: Infinity, stream: Infinity, fetch: Infinity, 'fetch-mem': Infinity }
+  const runs: Record<string, number[]> = { tcp: [], stream: [], fetch: [], 'fetch-mem': [] }
   for (let r = 0; r < rounds; r++) {
-    for (const [name, fn] of Object.entries({ tcp, stream, fetch })) {
+    for (const [name, fn] of Object.entries({ tcp, stream, fetch, 'fetch-mem': fetchMem })) {
       const ms = await fn()
       runs[name]?.push(ms)
       best[name] = Math.min(best[name] ?? Infinity, ms)
     }
   }
   const mbs = (ms: number): number => size / MiB / (ms / 1000)
-  const fmt = (name: string): string => `${name.padEnd(6)} ${mbs(best[name] ?? 0).toFixed(0).padStart(5)} MiB/s  (${(best[name] ?? 0).toFixed(0)} ms; runs ${runs[name]?.map(ms => ms.toFixed(0)).join(', ')} ms)`
+  const fmt = (name: string): string => `${name.padEnd(9)} ${mbs(best[name] ?? 0).toFixed(0).padStart(5)} MiB/s  (${(best[name] ?? 0).toFixed(0)} ms; runs ${runs[name]?.map(ms => ms.toFixed(0)).join(', ')} ms)`
   process.stdout.write(`throughput: ${size / MiB} MiB between two processes on 127.0.0.1, best of ${rounds}\n`)
-  process.stdout.write(`${fmt('tcp')}\n${fmt('stream')}\n${fmt('fetch')}\n`)
+  process.stdout.write(`${fmt('tcp')}\n${fmt('stream')}\n${fmt('fetch')}\n${fmt('fetch-mem')}\n`)
   const fetchVsStream = (best.stream ?? 0) / (best.fetch ?? 1)
+  const memVsStream = (best.stream ?? 0) / (best['fetch-mem'] ?? 1)
   const streamVsTcp = (best.tcp ?? 0) / (best.stream ?? 1)
-  process.stdout.write(`fetch / libp2p stream = ${fetchVsStream.toFixed(2)} (goal >= 0.8); libp2p stream / tcp = ${streamVsTcp.toFixed(2)}; fetch / tcp = ${((best.tcp ?? 0) / (best.fetch ?? 1)).toFixed(2)}\n`)
-  process.stdout.write(JSON.stringify({ sizeMiB: size / MiB, tcpMiBs: +mbs(best.tcp ?? 0).toFixed(1), streamMiBs: +mbs(best.stream ?? 0).toFixed(1), fetchMiBs: +mbs(best.fetch ?? 0).toFixed(1), fetchVsStream: +fetchVsStream.toFixed(3), streamVsTcp: +streamVsTcp.toFixed(3) }) + '\n')
+  process.stdout.write(`fetch / libp2p stream = ${fetchVsStream.toFixed(2)} (goal >= 0.8); fetch-mem / libp2p stream = ${memVsStream.toFixed(2)}; libp2p stream / tcp = ${streamVsTcp.toFixed(2)}; fetch / tcp = ${((best.tcp ?? 0) / (best.fetch ?? 1)).toFixed(2)}\n`)
+  process.stdout.write(JSON.stringify({ sizeMiB: size / MiB, tcpMiBs: +mbs(best.tcp ?? 0).toFixed(1), streamMiBs: +mbs(best.stream ?? 0).toFixed(1), fetchMiBs: +mbs(best.fetch ?? 0).toFixed(1), fetchMemMiBs: +mbs(best['fetch-mem'] ?? 0).toFixed(1), fetchVsStream: +fetchVsStream.toFixed(3), fetchMemVsStream: +memVsStream.toFixed(3), streamVsTcp: +streamVsTcp.toFixed(3) }) + '\n')
 
   await transfer.stop()
   await network.stop()
   await store.close()
+  await memTransfer.stop()
+  await mem.network.stop()
+  await mem.store.close()
   child.stdin.end()
   await new Promise(resolve => child.once('exit', resolve))
   await rm(dir, { recursive: true, force: true })
+  await rm(memDir, { recursive: true, force: true })
 }
 
 if (values.serve) await serve()
