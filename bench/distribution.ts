@@ -13,7 +13,8 @@
  * Usage: npm run bench -- distribution [--fetchers 8] [--size 64]
  */
 import '../src/polyfill.js'
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { spawn, type ChildProcessByStdio } from 'node:child_process'
+import type { Readable, Writable } from 'node:stream'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -107,7 +108,7 @@ class Child {
   private readonly waiting: Array<{ type: string, resolve: (m: Msg) => void }> = []
   private readonly queue: Msg[] = []
 
-  constructor (readonly proc: ChildProcessWithoutNullStreams) {
+  constructor (readonly proc: ChildProcessByStdio<Writable, Readable, null>) {
     createInterface({ input: proc.stdout }).on('line', (line) => {
       const msg = JSON.parse(line) as Msg
       const i = this.waiting.findIndex(w => w.type === msg.type)
@@ -161,7 +162,7 @@ async function main (): Promise<void> {
   const results = await Promise.all(children.map(async (c, i) => {
     c.send({ type: 'fetch', cid: record.cid, providers: [sharer.network.peerId, ...ids.filter((_, j) => j !== i)] })
     const r = await c.next('fetched')
-    return { ...r, at: performance.now() - start }
+    return { ms: r.ms as number, duplicates: r.duplicates as number, from: r.from as Record<string, { blocks: number }>, at: performance.now() - start }
   }))
   const wall = Math.max(...results.map(r => r.at))
   const sharerUpload = sharer.transfer.stats().served.bytes - servedBefore
@@ -176,12 +177,12 @@ async function main (): Promise<void> {
 
   if (process.env.DIST_DEBUG != null) {
     const sid = sharer.network.peerId
-    for (const r of results) process.stdout.write(`from sharer ${(r.from[sid]?.blocks ?? 0) as number}, from peers ${Object.entries(r.from).filter(([k]) => k !== sid).map(([, v]) => (v as any).blocks).join('+')}\n`)
+    for (const r of results) process.stdout.write(`from sharer ${r.from[sid]?.blocks ?? 0}, from peers ${Object.entries(r.from).filter(([k]) => k !== sid).map(([, v]) => v.blocks).join('+')}\n`)
     const reads = (globalThis as any).reads as Map<string, number[]>
     for (const [k, v] of reads) if (v.length > 1) process.stdout.write(`${k.slice(-8)} ${v.join(' ')}\n`)
   }
   const ratio = sharerUpload / size
-  const duplicates = results.reduce((s, r) => s + (r.duplicates as number), 0)
+  const duplicates = results.reduce((s, r) => s + r.duplicates, 0)
   process.stdout.write(`distribution: ${size / MiB} MiB from 1 sharer to ${fetchers} fetchers, each its own process on 127.0.0.1\n`)
   process.stdout.write(`sharer uploaded ${(sharerUpload / MiB).toFixed(1)} MiB = ${ratio.toFixed(2)} x the file (goal <= 2)\n`)
   process.stdout.write(`fetchers uploaded ${served.map(b => (b / MiB).toFixed(0)).join(', ')} MiB; ${duplicates} duplicate blocks in total\n`)

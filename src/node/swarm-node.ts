@@ -14,6 +14,9 @@ import { VERSION } from '../version.js'
 import { DEFAULT_SWARM, isReservedTopic, swarmTopics, validateSwarmName, type SwarmTopics } from '../pubsub/topics.js'
 import { createStore, type Store } from '../storage/index.js'
 import { createSwarmProtocol, type LocalFile, type SwarmProtocol, type SwarmProtocolEvents, type SwarmProtocolOptions } from '../pubsub/index.js'
+import { createTransfer, type FetchResult, type Transfer, type TransferInit } from '../transfer/index.js'
+import { fetchFile, shareFile, type NodeFetchOptions, type ShareOptions } from '../transfer/files.js'
+import type { FileRecord, ImportInput } from '../storage/index.js'
 import { BootstrapDialer } from './bootstrap.js'
 import { DEFAULT_LISTEN, MAX_NAME_BYTES, MDNS_YIELD_MS, REDIAL_MAX_MS, REDIAL_MIN_MS } from './constants.js'
 import { NotStartedError } from './errors.js'
@@ -44,6 +47,8 @@ export interface SwarmNodeInit {
   gossipsub?: Partial<GossipsubOpts>
   /** Timing of the swarm protocol (provider TTL, re-announce interval, ...). */
   pubsub?: SwarmProtocolOptions
+  /** Limits of the block exchange (streams, bytes in flight, windows, timeouts). */
+  transfer?: Omit<TransferInit, 'network' | 'store'>
   /** Take the repository lock so a second process cannot use it (default true). */
   lock?: boolean
   /** Start before resolving (default true). */
@@ -113,6 +118,8 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
   readonly protocol: SwarmProtocol
   /** The content-addressed store, `<repo>/store`; closed by stop(). */
   readonly store: Store
+  /** Serves the store's blocks to peers and fetches files from them. */
+  readonly transfer: Transfer
   private readonly log = createLogger('node')
   private readonly bootstrap: BootstrapDialer
   private readonly mdnsEnabled: boolean
@@ -144,6 +151,7 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
       name: init.name,
       localFiles: async () => await this.localFiles()
     })
+    this.transfer = createTransfer({ ...init.transfer, network, store })
     for (const type of ['file:announced', 'file:withdrawn', 'provider:added', 'provider:removed'] as const) {
       this.protocol.addEventListener(type, (evt: CustomEvent) => { this.safeDispatchEvent(type, evt.detail) })
     }
@@ -197,6 +205,7 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
     }
     this.started = true
     await this.protocol.start()
+    await this.transfer.start()
     this.bootstrap.start()
     this.log('started %s (%s) in swarm %s on %s', this.peerId, this.name, this.swarm, this.getMultiaddrs().join(', '))
   }
@@ -205,6 +214,7 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
     if (!this.started) return
     this.started = false
     this.bootstrap.stop()
+    await this.transfer.stop()
     await this.protocol.stop()
     await this.network.stop()
     await this.store.close()
@@ -218,6 +228,22 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
     const store = (this as unknown as { store?: { list?: () => Promise<Array<Omit<LocalFile, 'cid'> & { cid: unknown }>> } }).store
     if (store?.list == null) return []
     return (await store.list()).map(r => ({ cid: String(r.cid), name: r.name, size: r.size, mediaType: r.mediaType, encrypted: r.encrypted === true, complete: r.complete }))
+  }
+
+  /** Imports a file (path, bytes or stream) into the store, pinned, and announces it to the swarm. */
+  async share (input: ImportInput, options: ShareOptions = {}): Promise<FileRecord> {
+    if (!this.started) throw new NotStartedError()
+    return shareFile({ store: this.store, protocol: this.protocol, transfer: this.transfer, log: this.log }, input, options)
+  }
+
+  /**
+   * Fetches a file from the swarm into the store (see src/transfer): providers from the catalog
+   * and a `want`, partial `have` while downloading, announced once complete. Resumes what an
+   * earlier fetch left. Write it out with `store.export(cid, path)`.
+   */
+  async fetch (cid: string, options: NodeFetchOptions = {}): Promise<FetchResult> {
+    if (!this.started) throw new NotStartedError()
+    return fetchFile({ store: this.store, protocol: this.protocol, transfer: this.transfer, log: this.log }, cid, options)
   }
 
   /** Listen addresses, each ending in /p2p/<peer id>, ready to dial. */

@@ -1,0 +1,133 @@
+/**
+ * What a node does to share and to fetch a file: the store, the swarm protocol and the
+ * transfer put together. SwarmNode.share / SwarmNode.fetch hand off to these.
+ */
+import type { CatalogEntry, SwarmProtocol } from '../pubsub/index.js'
+import type { FileRecord, ImportInput, ImportOptions, Store } from '../storage/index.js'
+import type { Logger } from '../node/logger.js'
+import type { FetchResult, TransferFetchEvents } from './session.js'
+import type { Transfer } from './index.js'
+
+export interface FilesComponents {
+  store: Store
+  protocol: SwarmProtocol
+  transfer: Transfer
+  log: Logger
+}
+
+export type ShareOptions = ImportOptions
+
+export interface NodeFetchOptions {
+  signal?: AbortSignal
+  onProgress?: (evt: TransferFetchEvents) => void
+  /** Idle timeout in ms: fail when no block arrives for this long (default 30 s). */
+  timeout?: number
+  /** How long to ask the swarm for providers of a CID the catalog does not know (default: the timeout). */
+  wantTimeout?: number
+  /** Name kept in the record when the catalog does not know the file (default: the catalog's name, else the CID). */
+  name?: string
+}
+
+/** Imports a file into the store (pinned) and announces it to the swarm. */
+export async function shareFile (c: FilesComponents, input: ImportInput, options: ShareOptions = {}): Promise<FileRecord> {
+  options.signal?.throwIfAborted()
+  const record = await c.store.import(input, options)
+  // peers that asked for this file before it was here are told now
+  c.transfer.notifyStored(record.cid)
+  await c.protocol.announce({
+    cid: record.cid,
+    name: record.name,
+    size: record.size,
+    mediaType: record.mediaType,
+    ...(record.encrypted === true ? { encrypted: true } : {})
+  }, options.signal != null ? { signal: options.signal } : {})
+  return record
+}
+
+/**
+ * Providers of `cid` for as long as the download runs: the catalog's now, then every
+ * provider the catalog learns of (announce, have), and the answers to a `want`.
+ */
+function providersOf (c: FilesComponents, cid: string, wantTimeout: number): (cid: string, options: { signal: AbortSignal }) => AsyncIterable<string> {
+  return async function * (_cid, { signal }) {
+    const queue: string[] = [...c.protocol.providers(cid)]
+    let wake: (() => void) | undefined
+    const push = (peers: string[]): void => {
+      queue.push(...peers)
+      const w = wake
+      wake = undefined
+      w?.()
+    }
+    const onAdded = (evt: CustomEvent<{ cid: string, peer: string }>): void => {
+      if (evt.detail.cid === cid) push([evt.detail.peer])
+    }
+    const onAbort = (): void => { push([]) }
+    c.protocol.addEventListener('provider:added', onAdded)
+    signal.addEventListener('abort', onAbort, { once: true })
+    if (queue.length === 0) {
+      c.protocol.want(cid, { signal, timeout: wantTimeout }).then(push, () => {})
+    }
+    try {
+      while (!signal.aborted) {
+        const next = queue.shift()
+        if (next != null) {
+          yield next
+          continue
+        }
+        await new Promise<void>(resolve => { wake = resolve })
+      }
+    } finally {
+      c.protocol.removeEventListener('provider:added', onAdded)
+      signal.removeEventListener('abort', onAbort)
+    }
+  }
+}
+
+/**
+ * Fetches a file into the store: tracked as a partial file first (so a later fetch resumes),
+ * announced as a partial `have` once its first block is here (so other downloaders use this
+ * node too), announced as complete at the end. A fetch that found nothing leaves no record.
+ */
+export async function fetchFile (c: FilesComponents, cid: string, options: NodeFetchOptions = {}): Promise<FetchResult> {
+  options.signal?.throwIfAborted()
+  const entry: CatalogEntry | undefined = c.protocol.entry(cid)
+  const existed = await c.store.get(cid) != null
+  const record = await c.store.track(cid, {
+    name: options.name ?? entry?.name ?? cid,
+    ...(entry?.size != null ? { size: entry.size } : {}),
+    ...(entry?.mediaType != null ? { mediaType: entry.mediaType } : {}),
+    ...(entry?.encrypted === true ? { encrypted: true } : {})
+  })
+  let announcedPartial = false
+  let result: FetchResult
+  try {
+    result = await c.transfer.fetch(cid, {
+      ...(options.signal != null ? { signal: options.signal } : {}),
+      ...(options.timeout != null ? { timeout: options.timeout } : {}),
+      findProviders: providersOf(c, cid, options.wantTimeout ?? options.timeout ?? 30_000),
+      onProgress: (evt) => {
+        if (!announcedPartial && evt.type === 'transfer:fetch:block') {
+          announcedPartial = true
+          c.protocol.have(cid, false).catch((err) => { c.log('have(%s, partial) failed: %e', cid, err) })
+        }
+        options.onProgress?.(evt)
+      }
+    })
+  } catch (err) {
+    // nothing of it arrived: leave no trace of the attempt
+    if (!existed && !await c.store.has(cid).catch(() => true)) await c.store.remove(cid).catch(() => {})
+    throw err
+  }
+  const missing = await c.store.missing(cid)
+  if (missing.length === 0) {
+    const done = await c.store.get(cid) ?? record
+    await c.protocol.announce({
+      cid,
+      name: done.name,
+      size: result.size,
+      mediaType: done.mediaType,
+      ...(done.encrypted === true ? { encrypted: true } : {})
+    }).catch((err) => { c.log('announcing %s failed: %e', cid, err) })
+  }
+  return result
+}

@@ -1,0 +1,233 @@
+/**
+ * Issue 5's acceptance tests on whole nodes: createLocalSwarm in this process, and child
+ * processes (test/fixtures/transfer-node.ts) where a node must die by SIGKILL.
+ * (The lying provider, 4, is in transfer.test.ts: it needs a wire-level test double.)
+ */
+import '../src/polyfill.js'
+import { test } from 'node:test'
+import * as assert from 'node:assert/strict'
+import { spawn, type ChildProcessByStdio } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
+import { access, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import type { Readable, Writable } from 'node:stream'
+import { fileURLToPath } from 'node:url'
+import { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { createLocalSwarm, type LocalSwarm } from '../src/testing/index.js'
+import type { FetchProgress } from '../src/transfer/index.js'
+import { waitFor } from '../src/util/wait.js'
+import { seededContent } from './fixtures/transfer-peers.js'
+
+const MiB = 1024 * 1024
+const CHILD = fileURLToPath(new URL('./fixtures/transfer-node.js', import.meta.url))
+
+interface TestContext { after: (fn: () => Promise<void> | void) => void }
+
+async function localSwarm (t: TestContext, size: number): Promise<LocalSwarm> {
+  const swarm = await createLocalSwarm({ size })
+  t.after(async () => { await swarm.stop() })
+  return swarm
+}
+
+async function tempDir (t: TestContext): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'swarmdrop-transfer-node-'))
+  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
+  return dir
+}
+
+function digest (bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex')
+}
+
+type Msg = Record<string, any>
+
+/** A node in a child process; messages are JSON lines. */
+class Child {
+  readonly proc: ChildProcessByStdio<Writable, Readable, null>
+  readonly messages: Msg[] = []
+  readonly exited: Promise<number | null>
+  private readonly listeners = new Set<() => void>()
+
+  constructor (t: TestContext, init: Msg) {
+    this.proc = spawn(process.execPath, [CHILD, JSON.stringify(init)], { stdio: ['pipe', 'pipe', 'inherit'] })
+    this.exited = new Promise(resolve => this.proc.once('exit', (code) => { resolve(code) }))
+    createInterface({ input: this.proc.stdout }).on('line', (line) => {
+      this.messages.push(JSON.parse(line))
+      for (const l of this.listeners) l()
+    })
+    t.after(async () => {
+      if (this.proc.exitCode == null && this.proc.signalCode == null) this.proc.kill('SIGKILL')
+      await this.exited
+    })
+  }
+
+  /** The first message of `type` (already received or next). */
+  async next (type: string, timeout = 20_000): Promise<Msg> {
+    const find = (): Msg | undefined => this.messages.find(m => m.type === type || m.type === 'error')
+    const found = find()
+    if (found != null) return check(found)
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.listeners.delete(on)
+        reject(new Error(`child sent no "${type}" within ${timeout} ms (got ${this.messages.map(m => m.type).join(', ')})`))
+      }, timeout)
+      const on = (): void => {
+        const m = find()
+        if (m == null) return
+        clearTimeout(timer)
+        this.listeners.delete(on)
+        try {
+          resolve(check(m))
+        } catch (err) {
+          reject(err)
+        }
+      }
+      this.listeners.add(on)
+    })
+    function check (m: Msg): Msg {
+      if (m.type === 'error' && type !== 'error') throw new Error(`child failed: ${String(m.name)}: ${String(m.message)}`)
+      return m
+    }
+  }
+
+  async stop (): Promise<void> {
+    this.proc.stdin.write('stop\n')
+    await this.exited
+  }
+}
+
+test('1. two nodes: a 32 MiB file is fetched byte-identical, progress reaches 100%, the fetcher then provides it', async (t) => {
+  const swarm = await localSwarm(t, 2)
+  const dir = await tempDir(t)
+  const [sharer, fetcher] = swarm.nodes
+  assert.ok(sharer != null && fetcher != null)
+  const content = new Uint8Array(randomBytes(32 * MiB))
+  const record = await sharer.share(content, { name: 'big.bin' })
+  assert.equal(record.size, content.byteLength)
+  // the announcement reaches the fetcher's catalog
+  await waitFor(() => fetcher.protocol.providers(record.cid).includes(sharer.peerId), { message: 'the announcement' })
+  let last: FetchProgress | undefined
+  let events = 0
+  const result = await fetcher.fetch(record.cid, {
+    onProgress: (evt) => {
+      if (evt.type === 'transfer:fetch:block') {
+        events++
+        last = evt.detail
+      }
+    }
+  })
+  assert.equal(result.size, content.byteLength)
+  assert.equal(events, 33)
+  assert.equal(last?.bytes, content.byteLength)
+  assert.equal(last?.total, content.byteLength)
+  assert.equal((last?.bytes ?? 0) / (last?.total ?? 1), 1)
+  const out = join(dir, 'out.bin')
+  await fetcher.store.export(record.cid, out)
+  assert.equal(digest(await readFile(out)), digest(content))
+  const fetched = await fetcher.store.get(record.cid)
+  assert.equal(fetched?.complete, true)
+  assert.equal(fetched?.name, 'big.bin')
+  // after fetching, the fetcher is a provider too
+  await waitFor(() => sharer.protocol.providers(record.cid).includes(fetcher.peerId), { message: 'the fetcher\'s announcement' })
+})
+
+test('2. four providers + one fetcher: every provider serves more than 10% of the blocks', async (t) => {
+  const swarm = await localSwarm(t, 5)
+  const providers = swarm.nodes.slice(0, 4)
+  const fetcher = swarm.nodes[4]
+  assert.ok(fetcher != null)
+  const content = new Uint8Array(randomBytes(24 * MiB))
+  const records = await Promise.all(providers.map(async p => p.share(content, { name: 'shared.bin' })))
+  const cid = records[0]?.cid ?? ''
+  await waitFor(() => providers.every(p => fetcher.protocol.providers(cid).includes(p.peerId)), { message: 'four providers in the catalog' })
+  const result = await fetcher.fetch(cid)
+  assert.equal(result.blocks, 25)
+  for (const p of providers) {
+    const served = p.transfer.stats().served.byPeer[fetcher.peerId]?.blocks ?? 0
+    assert.ok(served > 0.1 * result.blocks, `${p.name} served ${served} of ${result.blocks} blocks`)
+  }
+})
+
+test('3. the sharer is SIGKILLed midway through a fetch from it and two replicas: the fetch completes from the replicas', async (t) => {
+  const swarm = await localSwarm(t, 3)
+  const dir = await tempDir(t)
+  const [r1, r2, fetcher] = swarm.nodes
+  assert.ok(r1 != null && r2 != null && fetcher != null)
+  const size = 24 * MiB
+  const sharer = new Child(t, { repo: join(dir, 'sharer'), bootstrap: swarm.nodes.map(n => n.getMultiaddrs()[0]), share: { seed: 'test-3', size } })
+  const { peerId: sharerId } = await sharer.next('ready')
+  const { cid } = await sharer.next('shared')
+  const content = seededContent('test-3', size)
+  await r1.share(content, { name: 'replica.bin' })
+  await r2.share(content, { name: 'replica.bin' })
+  await waitFor(() => [sharerId, r1.peerId, r2.peerId].every(p => fetcher.protocol.providers(cid).includes(p)), { message: 'three providers in the catalog' })
+  let killedAt = -1
+  const result = await fetcher.fetch(cid, {
+    onProgress: (evt) => {
+      if (evt.type === 'transfer:fetch:block' && killedAt === -1 && evt.detail.bytes >= size / 2 && (fetcher.transfer.stats().received.byPeer[sharerId]?.blocks ?? 0) > 0) {
+        killedAt = evt.detail.bytes
+        sharer.proc.kill('SIGKILL')
+      }
+    }
+  })
+  assert.ok(killedAt > 0, 'the sharer was killed during the fetch')
+  const fromSharer = result.providers[sharerId]?.blocks ?? 0
+  assert.ok(fromSharer > 0 && fromSharer < result.blocks, `the sharer served ${fromSharer} of ${result.blocks} blocks before it died`)
+  const out = join(dir, 'out.bin')
+  await fetcher.store.export(cid, out)
+  assert.equal(digest(await readFile(out)), digest(content))
+})
+
+test('5. the fetching process is SIGKILLed at ~50%; restarted, it resumes and receives at most ~60% of the file', async (t) => {
+  const swarm = await localSwarm(t, 1)
+  const dir = await tempDir(t)
+  const sharer = swarm.nodes[0]
+  assert.ok(sharer != null)
+  const size = 32 * MiB
+  const content = new Uint8Array(randomBytes(size))
+  const { cid } = await sharer.share(content, { name: 'resume.bin' })
+  const repo = join(dir, 'fetcher')
+  const bootstrap = [sharer.getMultiaddrs()[0]]
+
+  const first = new Child(t, { repo, bootstrap, fetch: { cid, freezeAt: 0.5 } })
+  const { peerId } = await first.next('ready')
+  const frozen = await first.next('frozen')
+  first.proc.kill('SIGKILL')
+  await first.exited
+  assert.ok(frozen.bytes >= size / 2 && frozen.bytes < size, `frozen at ${frozen.bytes} of ${size}`)
+  const servedFirst = sharer.transfer.stats().served.byPeer[peerId]?.bytes ?? 0
+
+  const output = join(dir, 'out.bin')
+  const second = new Child(t, { repo, bootstrap, fetch: { cid, output } })
+  const done = await second.next('fetched', 60_000)
+  await second.stop()
+  assert.equal(done.sha256, digest(content))
+  const received = done.result.bytesReceived as number
+  assert.ok(received <= 0.6 * size, `the second run received ${received} bytes (${(100 * received / size).toFixed(0)}% of the file)`)
+  const servedSecond = (sharer.transfer.stats().served.byPeer[peerId]?.bytes ?? 0) - servedFirst
+  assert.ok(servedSecond <= 0.6 * size, `the sharer sent ${servedSecond} bytes in the second run`)
+  assert.ok(servedSecond > 0)
+})
+
+test('6. a CID nobody has: named error after the timeout, no record and nothing under the output name', async (t) => {
+  const swarm = await localSwarm(t, 2)
+  const dir = await tempDir(t)
+  const [, fetcher] = swarm.nodes
+  assert.ok(fetcher != null)
+  const bytes = new Uint8Array(randomBytes(1000))
+  const cid = CID.create(1, raw.code, await sha256.digest(bytes)).toString()
+  const output = join(dir, 'nobody.bin')
+  const started = Date.now()
+  await assert.rejects(async () => {
+    await fetcher.fetch(cid, { timeout: 1000 })
+    await fetcher.store.export(cid, output)
+  }, { name: 'NotFoundInSwarmError' })
+  assert.ok(Date.now() - started >= 990, 'waited for the timeout')
+  assert.equal(await fetcher.store.get(cid), undefined, 'no record left')
+  await assert.rejects(access(output), { code: 'ENOENT' })
+  assert.equal(fetcher.transfer.stats().fetches, 0)
+})
