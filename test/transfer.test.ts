@@ -29,8 +29,8 @@ test('frames round-trip: CID lists and blocks', () => {
   assert.equal(block.cid.toString(), a.toString())
   assert.deepEqual(block.data, data)
   assert.deepEqual(decodeFrame(new Uint8Array([0x7f, 1, 2])), { type: 'unknown', code: 0x7f })
-  assert.throws(() => decodeFrame(new Uint8Array([FrameType.HAVE, 40, 1, 2])), { name: 'ProtocolError' })
-  assert.throws(() => decodeFrame(new Uint8Array(0)), { name: 'ProtocolError' })
+  assert.throws(() => decodeFrame(new Uint8Array([FrameType.HAVE, 40, 1, 2])), { name: 'BlockProtocolError' })
+  assert.throws(() => decodeFrame(new Uint8Array(0)), { name: 'BlockProtocolError' })
 })
 
 test('every error class carries its name', () => {
@@ -38,9 +38,7 @@ test('every error class carries its name', () => {
     new errors.NotFoundInSwarmError('bafy', 10, 0),
     new errors.TransferTimeoutError('bafy', 10, 3),
     new errors.UnsupportedCidError('bafy', 'x'),
-    new errors.InvalidCidError('nope'),
-    new errors.InvalidBlockError('bafy', 'peer'),
-    new errors.ProtocolError('x'),
+    new errors.BlockProtocolError('x'),
     new errors.TransferNotStartedError()
   ]
   for (const err of made) {

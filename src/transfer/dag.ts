@@ -7,7 +7,8 @@ import * as dagPb from '@ipld/dag-pb'
 import { UnixFS } from 'ipfs-unixfs'
 import { CID } from 'multiformats/cid'
 import { equals } from 'uint8arrays/equals'
-import { InvalidCidError, UnsupportedCidError } from './errors.js'
+import { InvalidCidError } from '../storage/errors.js'
+import { UnsupportedCidError } from './errors.js'
 
 export const RAW_CODE = 0x55
 export const DAG_PB_CODE = 0x70
@@ -19,7 +20,7 @@ export function parseCid (value: string | CID): CID {
   try {
     return CID.parse(value)
   } catch {
-    throw new InvalidCidError(value)
+    throw new InvalidCidError(value, 'it does not parse as a CID')
   }
 }
 

@@ -42,39 +42,13 @@ export class UnsupportedCidError extends Error {
   }
 }
 
-/** The string is not a CID. */
-export class InvalidCidError extends Error {
-  static override name = 'InvalidCidError'
-  readonly value: string
-
-  constructor (value: string) {
-    super(`"${value}" is not a valid CID; expected e.g. bafkrei… or bafybei…`)
-    this.name = 'InvalidCidError'
-    this.value = value
-  }
-}
-
-/** A block whose bytes do not hash to its CID (the peer that sent it is dropped). */
-export class InvalidBlockError extends Error {
-  static override name = 'InvalidBlockError'
-  readonly cid: string
-  readonly peer: string
-
-  constructor (cid: string, peer: string) {
-    super(`peer ${peer} sent bytes for ${cid} that do not hash to it`)
-    this.name = 'InvalidBlockError'
-    this.cid = cid
-    this.peer = peer
-  }
-}
-
-/** A peer broke the block exchange framing (unknown frame, truncated CID, oversized frame). */
-export class ProtocolError extends Error {
-  static override name = 'ProtocolError'
+/** A peer broke the block exchange framing (empty or oversized frame, truncated varint or CID, undecodable CID). */
+export class BlockProtocolError extends Error {
+  static override name = 'BlockProtocolError'
 
   constructor (reason: string) {
     super(`block exchange protocol violation: ${reason}`)
-    this.name = 'ProtocolError'
+    this.name = 'BlockProtocolError'
   }
 }
 

@@ -97,8 +97,8 @@ export function createTransfer (init: TransferInit): Transfer {
 }
 
 export { BLOCKS_PROTOCOL } from './constants.js'
-export { NotFoundInSwarmError, TransferTimeoutError, UnsupportedCidError, InvalidCidError, InvalidBlockError, ProtocolError, TransferNotStartedError } from './errors.js'
+export { NotFoundInSwarmError, TransferTimeoutError, UnsupportedCidError, BlockProtocolError, TransferNotStartedError } from './errors.js'
 export { createMemoryBlockStore, type MemoryBlockStore } from './memory-store.js'
-export type { BlockStore, TransferNetwork, AbortOptions } from './types.js'
+export type { BlockStore, TransferNetwork } from './types.js'
 export type { FetchResult, FetchProgress, FetchBlockProgress, FetchProviderProgress, TransferFetchEvents, PeerReceived } from './session.js'
 export type { ServerStats, PeerCounters } from './server.js'

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto'
 import { importBytes, importByteStream } from 'ipfs-unixfs-importer'
 import { CID } from 'multiformats/cid'
 import { equals } from 'uint8arrays/equals'
-import { InvalidBlockError } from './errors.js'
+import { BlockHashMismatchError } from '../storage/errors.js'
 import type { BlockStore } from './types.js'
 
 export interface MemoryBlockStore extends BlockStore {
@@ -39,7 +39,7 @@ export function createMemoryBlockStore (): MemoryBlockStore {
       const parsed = CID.parse(cid)
       const digest = createHash('sha256').update(bytes).digest()
       if (!equals(new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength), parsed.multihash.digest)) {
-        throw new InvalidBlockError(cid, 'local')
+        throw new BlockHashMismatchError(cid)
       }
       blocks.set(cid, bytes)
     },

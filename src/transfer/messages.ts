@@ -12,7 +12,7 @@
 import { CID } from 'multiformats/cid'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { MAX_BLOCK_SIZE } from './constants.js'
-import { ProtocolError } from './errors.js'
+import { BlockProtocolError } from './errors.js'
 
 export const FrameType = {
   /** requester → provider: tell me (now or later) which of these you have. */
@@ -67,12 +67,12 @@ function readVarint (buf: Uint8Array, offset: number): [number, number] {
   let shift = 0
   for (let i = 0; i < 4; i++) {
     const b = buf[offset++]
-    if (b === undefined) throw new ProtocolError('truncated varint')
+    if (b === undefined) throw new BlockProtocolError('truncated varint')
     value += (b & 0x7f) * 2 ** shift
     if ((b & 0x80) === 0) return [value, offset]
     shift += 7
   }
-  throw new ProtocolError('varint too long')
+  throw new BlockProtocolError('varint too long')
 }
 
 /** Encodes a CID list frame. Callers keep lists at or under MAX_CIDS_PER_FRAME. */
@@ -103,22 +103,22 @@ function decodeCid (bytes: Uint8Array): CID {
   try {
     return CID.decode(bytes)
   } catch (err: any) {
-    throw new ProtocolError(`invalid CID (${String(err.message)})`)
+    throw new BlockProtocolError(`invalid CID (${String(err.message)})`)
   }
 }
 
 /** Decodes one frame payload (as delivered by it-length-prefixed). */
 export function decodeFrame (frame: Uint8ArrayList | Uint8Array): Frame {
-  if (frame.byteLength === 0) throw new ProtocolError('empty frame')
+  if (frame.byteLength === 0) throw new BlockProtocolError('empty frame')
   const type = frame instanceof Uint8Array ? frame[0] ?? 0 : frame.get(0)
   if (type === FrameType.BLOCK) {
     // the header is small: parse it from the first bytes, take the block as one view/copy
     const head = frame.subarray(0, Math.min(frame.byteLength, 128))
     const [cidLen, cidStart] = readVarint(head, 1)
-    if (cidLen === 0 || cidStart + cidLen > head.byteLength) throw new ProtocolError('truncated CID in BLOCK')
+    if (cidLen === 0 || cidStart + cidLen > head.byteLength) throw new BlockProtocolError('truncated CID in BLOCK')
     const cid = decodeCid(head.subarray(cidStart, cidStart + cidLen))
     const dataLen = frame.byteLength - cidStart - cidLen
-    if (dataLen > MAX_BLOCK_SIZE) throw new ProtocolError(`block of ${dataLen} bytes exceeds ${MAX_BLOCK_SIZE}`)
+    if (dataLen > MAX_BLOCK_SIZE) throw new BlockProtocolError(`block of ${dataLen} bytes exceeds ${MAX_BLOCK_SIZE}`)
     return { type, cid, data: frame.subarray(cidStart + cidLen) }
   }
   if (!LIST_TYPES.has(type)) return { type: 'unknown', code: type }
@@ -127,7 +127,7 @@ export function decodeFrame (frame: Uint8ArrayList | Uint8Array): Frame {
   let offset = 1
   while (offset < buf.byteLength) {
     const [len, start] = readVarint(buf, offset)
-    if (len === 0 || start + len > buf.byteLength) throw new ProtocolError('truncated CID in list')
+    if (len === 0 || start + len > buf.byteLength) throw new BlockProtocolError('truncated CID in list')
     cids.push(decodeCid(buf.subarray(start, start + len)))
     offset = start + len
   }

@@ -8,7 +8,7 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 import type { Logger } from '../node/logger.js'
 import { ByteBudget } from './budget.js'
 import { BLOCKS_PROTOCOL, CHUNK_SIZE, MAX_CIDS_PER_FRAME, MAX_FRAME_SIZE, PROTOCOL_VIOLATION_PENALTY, REVEAL_IDLE_MS, REVEAL_MAX, REVEAL_MIN } from './constants.js'
-import { ProtocolError } from './errors.js'
+import { BlockProtocolError } from './errors.js'
 import { verifyBlock } from './dag.js'
 import { decodeFrame, encodeBlock, encodeList, FrameType, type ListFrameType } from './messages.js'
 import type { BlockStore, ByteStream, TransferNetwork } from './types.js'
@@ -232,7 +232,7 @@ export class BlockServer {
       this.closeStream(s, err)
     })
     this.readInput(s).catch((err) => {
-      if (err instanceof ProtocolError) {
+      if (err instanceof BlockProtocolError) {
         this.log('%p broke the block protocol: %e', s.peer, err)
         this.network.penalize(s.peer, PROTOCOL_VIOLATION_PENALTY)
       }

@@ -22,7 +22,7 @@ import {
   BLOCKS_PROTOCOL, BUSY_BACKOFF_MS, LATER_MS, CHUNK_SIZE, INVALID_BLOCK_PENALTY, MAX_CIDS_PER_FRAME, MAX_DUPLICATE_REQUESTS,
   MAX_FRAME_SIZE, PROTOCOL_VIOLATION_PENALTY
 } from './constants.js'
-import { NotFoundInSwarmError, ProtocolError, TransferNotStartedError, TransferTimeoutError } from './errors.js'
+import { NotFoundInSwarmError, BlockProtocolError, TransferNotStartedError, TransferTimeoutError } from './errors.js'
 import { DAG_PB_CODE, decodeNode, verifyBlock } from './dag.js'
 import { decodeFrame, encodeList, FrameType, type Frame, type ListFrameType } from './messages.js'
 import type { BlockStore, ByteStream, TransferNetwork } from './types.js'
@@ -390,7 +390,7 @@ export class FetchSession {
       }
       this.providerGone(p, new Error('the provider closed the stream'))
     } catch (err: any) {
-      if (err instanceof ProtocolError) {
+      if (err instanceof BlockProtocolError) {
         this.host.network.penalize(p.peer, PROTOCOL_VIOLATION_PENALTY)
       }
       this.providerGone(p, err)
