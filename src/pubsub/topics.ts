@@ -5,6 +5,11 @@
  * the `/swarmdrop/` prefix.
  */
 
+import { InvalidSwarmNameError } from './errors.js'
+
+export { InvalidSwarmNameError }
+
+/** Version of the protocol: in every topic name and every message. */
 export const PROTOCOL_VERSION = 1
 
 export const RESERVED_PREFIX = '/swarmdrop/'
@@ -13,26 +18,15 @@ export const DEFAULT_SWARM = 'default'
 
 const SWARM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 
-export class InvalidSwarmNameError extends Error {
-  static override name = 'InvalidSwarmNameError'
-  readonly value: string
-
-  constructor (value: string) {
-    super(`"${value}" is not a valid swarm name: use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit`)
-    this.name = 'InvalidSwarmNameError'
-    this.value = value
-  }
-}
-
 export function validateSwarmName (swarm: string): string {
   if (!SWARM_NAME.test(swarm)) throw new InvalidSwarmNameError(swarm)
   return swarm
 }
 
 export interface SwarmTopics {
-  /** announce, withdraw, have, hello: what exists and who has it. */
+  /** hello, announce, withdraw, have, catalog answers: what exists and who has it. */
   announce: string
-  /** want and catalog requests. */
+  /** want and catalog requests: questions, answered on the announce topic. */
   request: string
 }
 

@@ -1,0 +1,100 @@
+/**
+ * Named limits and timing of the pubsub protocol (docs/PROTOCOL.md quotes
+ * these values; change both together).
+ */
+
+/** "Validators reject messages larger than 64 KiB" (PROTOCOL.md, Validation). */
+export const MAX_MESSAGE_BYTES = 64 * 1024
+
+/** Catalog answers and announce batches are cut into messages of at most this many bytes, leaving room under the cap. */
+export const MAX_BATCH_BYTES = 60 * 1024
+
+/** "A file name is 1 to 255 UTF-8 bytes, without control characters." */
+export const MAX_FILE_NAME_BYTES = 255
+
+/** "A media type is `type/subtype` with optional parameters, at most 255 bytes of printable ASCII." */
+export const MAX_MEDIA_TYPE_BYTES = 255
+
+/** "A nickname in a hello is 1 to 64 UTF-8 bytes, without control characters." */
+export const MAX_NICKNAME_BYTES = 64
+
+/** "A request id is 8 to 32 random bytes." We send 8. */
+export const MIN_REQUEST_ID_BYTES = 8
+export const MAX_REQUEST_ID_BYTES = 32
+export const REQUEST_ID_BYTES = 8
+
+/** "An announce or withdraw lists 1 to 1024 files; a catalog answer 1 to 1024 records of 1 to 64 providers each." */
+export const MAX_FILES_PER_MESSAGE = 1024
+export const MAX_PROVIDERS_PER_RECORD = 64
+
+/** Media type used when a caller gives none. */
+export const DEFAULT_MEDIA_TYPE = 'application/octet-stream'
+
+// --- timing ---
+
+/** After the first peer subscribes, wait this long (more connections land) before hello, catalog request and own files. */
+export const JOIN_DELAY_MS = 50
+
+/**
+ * The responder a catalog request names answers at once. Every other node waits
+ * CATALOG_FALLBACK_DELAY_MS (none when no responder is named) plus a uniform random
+ * delay in [0, CATALOG_ANSWER_WINDOW_MS], then sends only what the answers it heard left out.
+ */
+export const CATALOG_FALLBACK_DELAY_MS = 250
+export const CATALOG_ANSWER_WINDOW_MS = 400
+
+/** With no answer heard this long after a catalog request, the newcomer asks again, at most CATALOG_RETRIES times. */
+export const CATALOG_RETRY_MS = 1_000
+export const CATALOG_RETRIES = 2
+
+/** Own files are re-announced every interval × uniform(1 − jitter, 1 + jitter). */
+export const REANNOUNCE_INTERVAL_MS = 20_000
+export const REANNOUNCE_JITTER = 0.25
+
+/** A provider not heard from for this long (about three missed re-announces) leaves the catalog. */
+export const PROVIDER_TTL_MS = 90_000
+
+/** Expiry sweeps run every min(this, ttl / 4). */
+export const SWEEP_INTERVAL_MS = 1_000
+
+/** want(): give up (resolve with no providers) after this long. */
+export const WANT_TIMEOUT_MS = 5_000
+
+/** want(): after the first provider answers, wait this long for others before resolving. */
+export const WANT_SETTLE_MS = 50
+
+/** A provider answers a want after a uniform random delay in [0, this]... */
+export const WANT_ANSWER_WINDOW_MS = 50
+
+/** ...and stays silent if this many complete providers already answered that request. */
+export const WANT_ENOUGH_ANSWERS = 3
+
+// --- limits against abuse (issue 7 tunes these) ---
+
+/** Score penalty (gossipsub app-specific component) for each rejected message, charged to its signer. Graylisted at −80. */
+export const INVALID_MESSAGE_PENALTY = 10
+
+/**
+ * Requests are rate-limited per signer with token buckets (refilled at RATE per second, holding at most BURST):
+ * over the limit, a request is ignored (neither relayed nor answered). A newcomer's request and its retries fit the burst.
+ */
+export const CATALOG_REQUEST_RATE_PER_S = 1
+export const CATALOG_REQUEST_BURST = 3
+
+export const WANT_RATE_PER_S = 20
+export const WANT_BURST = 40
+
+/** At most this many files are listed for one provider; more announcements from it are dropped. */
+export const MAX_FILES_PER_PROVIDER = 10_000
+
+/** At most this many providers are kept per file. */
+export const MAX_PROVIDERS_PER_FILE = 256
+
+/** At most this many CIDs known only from have (no metadata yet). */
+export const MAX_ORPHAN_CIDS = 1_024
+
+/** At most this many catalog requests are waiting for their answer timer at once. */
+export const MAX_PENDING_ANSWERS = 32
+
+/** At most this many peers have a rate-limit bucket; idle buckets are dropped first. */
+export const MAX_RATE_LIMITED_PEERS = 4_096

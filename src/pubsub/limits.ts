@@ -1,0 +1,46 @@
+/**
+ * Per-peer rate limits for requests, applied in the topic validators so that
+ * a flood is neither answered nor relayed. Bounded: at most `maxPeers`
+ * buckets, the least recently used dropped first.
+ */
+
+export interface TokenBucketInit {
+  /** Tokens added per second. */
+  rate: number
+  /** Most tokens a bucket holds (and starts with). */
+  burst: number
+  maxPeers: number
+}
+
+export class PeerRateLimiter {
+  private readonly rate: number
+  private readonly burst: number
+  private readonly maxPeers: number
+  private readonly buckets = new Map<string, { tokens: number, at: number }>()
+
+  constructor (init: TokenBucketInit) {
+    this.rate = init.rate
+    this.burst = init.burst
+    this.maxPeers = init.maxPeers
+  }
+
+  /** Takes one token from `peer`'s bucket; false when it is empty. */
+  take (peer: string, now = Date.now()): boolean {
+    let bucket = this.buckets.get(peer)
+    if (bucket == null) {
+      bucket = { tokens: this.burst, at: now }
+    } else {
+      this.buckets.delete(peer)
+      bucket.tokens = Math.min(this.burst, bucket.tokens + (now - bucket.at) * this.rate / 1000)
+      bucket.at = now
+    }
+    this.buckets.set(peer, bucket)
+    if (this.buckets.size > this.maxPeers) {
+      const oldest = this.buckets.keys().next().value
+      if (oldest != null) this.buckets.delete(oldest)
+    }
+    if (bucket.tokens < 1) return false
+    bucket.tokens -= 1
+    return true
+  }
+}

@@ -1,0 +1,218 @@
+import '../src/polyfill.js'
+import { test } from 'node:test'
+import * as assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { createSwarmNode, type SwarmNode } from '../src/node/index.js'
+import { createLocalSwarm, type LocalSwarm } from '../src/testing/index.js'
+import type { CatalogEntry } from '../src/pubsub/index.js'
+import { once } from '../src/util/events.js'
+import { waitFor } from '../src/util/wait.js'
+import { cidOf, countEvents, fileOf } from './helpers/pubsub.js'
+
+const LOCAL = ['/ip4/127.0.0.1/tcp/0']
+
+async function localSwarm (t: { after: (fn: () => Promise<void>) => void }, init: Parameters<typeof createLocalSwarm>[0]): Promise<LocalSwarm> {
+  const swarm = await createLocalSwarm(init)
+  t.after(async () => { await swarm.stop() })
+  return swarm
+}
+
+function providersOf (entry: CatalogEntry | undefined): string[] {
+  return entry?.providers.map(p => p.peer) ?? []
+}
+
+/** Resolves when `node` fires `type` for `cid` (and `peer`, when given). Set up before the action. */
+async function eventFor (node: SwarmNode, type: 'file:announced' | 'file:withdrawn' | 'provider:removed', cid: string, peer?: string): Promise<void> {
+  await once(node, type, {
+    filter: (d: any) => (d.cid ?? d.entry?.cid) === cid && (peer == null || d.peer === peer),
+    signal: AbortSignal.timeout(10_000)
+  })
+}
+
+test('acceptance 1: a file announced by node 0 reaches the catalog of every node of a 6-node swarm, with node 0 as provider', async (t) => {
+  const swarm = await localSwarm(t, { size: 6 })
+  const [n0, ...others] = swarm.nodes as [SwarmNode, ...SwarmNode[]]
+  const file = await fileOf('acceptance-1', { mediaType: 'image/jpeg', encrypted: true })
+  const heard = others.map(async n => { await eventFor(n, 'file:announced', file.cid, n0.peerId) })
+
+  await n0.protocol.announce(file)
+  await Promise.all(heard)
+
+  for (const n of others) {
+    const entry = n.protocol.entry(file.cid)
+    assert.ok(entry != null, `node ${n.name} has the entry`)
+    assert.deepEqual({ ...entry, providers: providersOf(entry) }, {
+      cid: file.cid, name: file.name, size: file.size, mediaType: 'image/jpeg', encrypted: true, providers: [n0.peerId]
+    })
+    assert.deepEqual(n.protocol.providers(file.cid), [n0.peerId])
+    assert.equal(n.protocol.stats().rejected, 0)
+  }
+  // the announcer lists itself, but providers() means remote peers
+  assert.deepEqual(providersOf(n0.protocol.entry(file.cid)), [n0.peerId])
+  assert.deepEqual(n0.protocol.providers(file.cid), [])
+})
+
+test('acceptance 2: a 7th node joining after 20 announcements has all 20 within 2 s, for a bounded number of messages', async (t) => {
+  // no periodic re-announce during the test: every message counted is due to the newcomer
+  const pubsub = { reannounceInterval: 60_000, providerTtl: 300_000 }
+  const swarm = await localSwarm(t, { size: 6, node: { pubsub } })
+  const files = await Promise.all(Array.from({ length: 20 }, async (_, i) => await fileOf(`late-joiner-${i}`)))
+  for (const [i, f] of files.entries()) await swarm.nodes[i % 6]!.protocol.announce(f)
+  await waitFor(() => swarm.nodes.every(n => n.protocol.catalog().length === 20), { timeout: 10_000, message: 'every node to hear the 20 announcements' })
+  // the swarm's own start-up is over: no request or answer pending, and the observer (node 5) got every message sent so far
+  const observer = swarm.nodes[5]!
+  const settled = (nodes: SwarmNode[]): boolean => nodes.every(n => n.protocol.stats().pendingAnswers === 0 && n.protocol.stats().pendingRequests === 0)
+  await waitFor(() => settled(swarm.nodes), { message: 'the swarm to settle' })
+
+  // count on the wire: every message the passive observer receives on the swarm's topics, plus its own
+  const topics = new Set([observer.topics.announce, observer.topics.request])
+  const seen = countEvents<{ topic: string }>(observer.network as unknown as EventTarget, 'message', m => topics.has(m.topic))
+  t.after(() => { seen.stop() })
+  const publishedBefore = swarm.nodes.map(n => n.protocol.stats().published)
+
+  const late = await createSwarmNode({ repo: join(swarm.dir, 'late'), name: 'late', listen: LOCAL, mdns: false, pubsub })
+  t.after(async () => { await late.stop() })
+  const joined = Date.now()
+  await Promise.all(swarm.nodes.map(async n => await late.dial(n.getMultiaddrs()[0]!)))
+  await waitFor(() => late.protocol.catalog().length === 20, { timeout: 5_000, message: () => `20 entries at the late joiner (has ${late.protocol.catalog().length})` })
+  const elapsed = Date.now() - joined
+  assert.ok(elapsed <= 2_000, `catalog complete ${elapsed} ms after joining`)
+  for (const f of files) assert.equal(late.protocol.entry(f.cid)?.name, f.name)
+
+  // every answer timer has fired (sent or suppressed), and the observer saw every message the others published
+  const all = [...swarm.nodes, late]
+  // (the newcomer may even have its catalog before it asks: gossipsub re-sends the last second's messages to new
+  // peers, so answers to the swarm's own start-up requests can reach it; it asks anyway and is answered)
+  await waitFor(() => (late.protocol.stats().publishedByType['catalog-request'] ?? 0) > 0 && settled(all), { message: 'answer timers to settle' })
+  const publishedBy = (n: SwarmNode, i: number): number => n.protocol.stats().published - (publishedBefore[i] ?? 0)
+  const total = (): number => all.reduce((sum, n, i) => sum + publishedBy(n, i), 0)
+  await waitFor(() => seen.count + publishedBy(observer, 5) === total(), { message: () => `observer to see ${total()} messages (saw ${seen.count} + own ${publishedBy(observer, 5)})` })
+  const messages = seen.count + publishedBy(observer, 5)
+  const naive = 6 * files.length
+  t.diagnostic(`late joiner: ${messages} messages on the wire (naive peers x files = ${naive}), catalog complete in ${elapsed} ms`)
+  assert.ok(messages <= 8, `${messages} messages: hello, catalog request and a few answers`)
+  assert.ok(messages * 10 <= naive)
+})
+
+test('acceptance 3a: a withdraw removes the provider everywhere', async (t) => {
+  const swarm = await localSwarm(t, { size: 4 })
+  const [n0, n1, ...others] = swarm.nodes as [SwarmNode, SwarmNode, ...SwarmNode[]]
+  const file = await fileOf('withdraw-me')
+  await Promise.all([n1, ...others].map(async n => { await eventFor(n, 'file:announced', file.cid) }).concat(n0.protocol.announce(file)))
+  // a second provider keeps the entry alive: only node 0 must go
+  await Promise.all([n0, ...others].map(async n => { await eventFor(n, 'file:announced', file.cid, n1.peerId) }).concat(n1.protocol.announce(file)))
+
+  const withdrawn = [n1, ...others].map(async n => { await eventFor(n, 'file:withdrawn', file.cid, n0.peerId) })
+  await n0.protocol.withdraw(file.cid)
+  await Promise.all(withdrawn)
+  for (const n of [n1, ...others]) assert.deepEqual(providersOf(n.protocol.entry(file.cid)), [n1.peerId])
+
+  // the last provider withdraws: the file leaves every catalog
+  const gone = [n0, ...others].map(async n => { await eventFor(n, 'provider:removed', file.cid, n1.peerId) })
+  await n1.protocol.withdraw(file.cid)
+  await Promise.all(gone)
+  for (const n of swarm.nodes) assert.equal(n.protocol.entry(file.cid), undefined)
+})
+
+test('acceptance 3b: a provider that shuts down leaves every catalog after the TTL', async (t) => {
+  const pubsub = { providerTtl: 1_000, reannounceInterval: 250 }
+  const swarm = await localSwarm(t, { size: 4, node: { pubsub } })
+  const [n0, n1, ...others] = swarm.nodes as [SwarmNode, SwarmNode, ...SwarmNode[]]
+  const file = await fileOf('shutdown')
+  await n0.protocol.announce(file)
+  await n1.protocol.announce(file)
+  await waitFor(() => [n1, ...others].every(n => n.protocol.entry(file.cid)?.providers.length === 2), { message: 'both providers everywhere' })
+
+  const removed = [n1, ...others].map(async n => { await eventFor(n, 'provider:removed', file.cid, n0.peerId) })
+  const stoppedAt = Date.now()
+  await n0.stop()
+  await Promise.all(removed)
+  const after = Date.now() - stoppedAt
+  t.diagnostic(`provider removed ${after} ms after shutdown (TTL 1000 ms)`)
+  // node 1 keeps re-announcing, so it stays
+  for (const n of [n1, ...others]) assert.deepEqual(providersOf(n.protocol.entry(file.cid)), [n1.peerId])
+})
+
+test('acceptance 5: two swarms on the same connected nodes never see each other\'s files', async (t) => {
+  const alpha = await localSwarm(t, { size: 3, swarm: 'alpha' })
+  const beta = await localSwarm(t, { size: 3, swarm: 'beta' })
+  // one network: every alpha node connects to every beta node
+  await Promise.all(alpha.nodes.flatMap(a => beta.nodes.map(async b => await a.dial(b.getMultiaddrs()[0]!))))
+  const fa = await fileOf('alpha-file')
+  const fb = await fileOf('beta-file')
+  const betaTopics = new Set(Object.values(beta.nodes[0]!.topics))
+  const leaks = alpha.nodes.map(n => countEvents<{ topic: string }>(n.network as unknown as EventTarget, 'message', m => betaTopics.has(m.topic)))
+
+  await alpha.nodes[0]!.protocol.announce(fa)
+  await beta.nodes[0]!.protocol.announce(fb)
+  await waitFor(() => alpha.nodes.slice(1).every(n => n.protocol.entry(fa.cid) != null) && beta.nodes.slice(1).every(n => n.protocol.entry(fb.cid) != null), { message: 'each swarm to hear its own file' })
+  // a beta node asking for alpha's file gets no answer
+  assert.deepEqual(await beta.nodes[1]!.protocol.want(fa.cid, { timeout: 300 }), [])
+
+  for (const n of alpha.nodes) assert.equal(n.protocol.entry(fb.cid), undefined)
+  for (const n of beta.nodes) assert.equal(n.protocol.entry(fa.cid), undefined)
+  for (const l of leaks) assert.equal(l.count, 0)
+  assert.notEqual(alpha.nodes[0]!.topics.announce, beta.nodes[0]!.topics.announce)
+})
+
+test('want: resolves the providers of a CID missing from the catalog, and [] after its timeout when nobody has it', async (t) => {
+  const swarm = await localSwarm(t, { size: 3 })
+  const [n0, n1, n2] = swarm.nodes as [SwarmNode, SwarmNode, SwarmNode]
+  // node 1 holds a CID without announcing metadata (a partial download); the others know it from have,
+  // so make a fresh node that never heard it
+  const cid = await cidOf('wanted')
+  await n1.protocol.have(cid, true)
+  await waitFor(() => n0.protocol.providers(cid).length === 1 && n2.protocol.providers(cid).length === 1)
+  assert.deepEqual(await n0.protocol.want(cid), [n1.peerId], 'known providers are returned at once')
+  assert.equal(n0.protocol.entry(cid), undefined, 'a have carries no metadata')
+
+  const late = await swarm.addNode()
+  assert.deepEqual(late.protocol.providers(cid), [])
+  const wantsBefore = n1.protocol.stats().receivedByType.want ?? 0
+  assert.deepEqual(await late.protocol.want(cid, { timeout: 5_000 }), [n1.peerId])
+  assert.equal(n1.protocol.stats().receivedByType.want, wantsBefore + 1)
+
+  const missing = await cidOf('nobody has this')
+  const started = Date.now()
+  assert.deepEqual(await late.protocol.want(missing, { timeout: 200 }), [])
+  assert.ok(Date.now() - started >= 190)
+
+  const controller = new AbortController()
+  const aborted = late.protocol.want(missing, { signal: controller.signal })
+  controller.abort(new Error('changed my mind'))
+  await assert.rejects(aborted, /changed my mind/)
+  await assert.rejects(late.protocol.want('not a cid'), { name: 'InvalidFileError' })
+})
+
+test('the node: events forwarded, bad files refused, user topics untouched by the validators', async (t) => {
+  const swarm = await localSwarm(t, { size: 2 })
+  const [a, b] = swarm.nodes as [SwarmNode, SwarmNode]
+  await assert.rejects(a.protocol.announce({ cid: 'bafy-not-a-cid', name: 'x', size: 1, mediaType: 'text/plain' }), { name: 'InvalidFileError' })
+  await assert.rejects(a.protocol.announce({ ...(await fileOf('x')), name: 'n'.repeat(256) }), { name: 'InvalidFileError' })
+  await assert.rejects(a.protocol.announce({ ...(await fileOf('x')), size: -1 }), { name: 'InvalidFileError' })
+  await assert.rejects(a.protocol.announce({ ...(await fileOf('x')), mediaType: 'not a type' }), { name: 'InvalidFileError' })
+
+  // an empty media type becomes application/octet-stream
+  const file = await fileOf('forwarded', { mediaType: '' })
+  const added = once(b, 'provider:added', { filter: d => d.cid === file.cid, signal: AbortSignal.timeout(5_000) })
+  const announced = once(b, 'file:announced', { filter: d => d.entry.cid === file.cid, signal: AbortSignal.timeout(5_000) })
+  await a.protocol.announce(file)
+  assert.equal((await announced).entry.mediaType, 'application/octet-stream')
+  assert.equal((await added).peer, a.peerId)
+
+  // bytes that are no swarmdrop message pass on a user topic
+  const got = new Promise<Uint8Array>((resolve) => { b.subscribe('chat', (m) => { resolve(m.data) }) })
+  await waitFor(() => a.network.getSubscribers('chat').includes(b.peerId))
+  await a.publish('chat', new Uint8Array([0xff, 0x00, 0x13]))
+  assert.deepEqual([...await got], [0xff, 0x00, 0x13])
+  assert.equal(b.protocol.stats().rejected, 0)
+})
+
+test('a stopped node\'s protocol refuses calls and leaves no timer behind', async (t) => {
+  const swarm = await localSwarm(t, { size: 2 })
+  const n = swarm.nodes[1]!
+  await n.stop()
+  assert.equal(n.protocol.isStarted(), false)
+  await assert.rejects(n.protocol.announce(await fileOf('late')), { name: 'ProtocolNotStartedError' })
+  await assert.rejects(n.protocol.want(await cidOf('late')), { name: 'ProtocolNotStartedError' })
+})
