@@ -223,11 +223,9 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
     this.log('stopped %s', this.peerId)
   }
 
-  /** What this node holds, for the protocol: the store's files once a store is wired in, else none. */
+  /** What this node holds, for the protocol: the store's files. */
   private async localFiles (): Promise<LocalFile[]> {
-    const store = (this as unknown as { store?: { list?: () => Promise<Array<Omit<LocalFile, 'cid'> & { cid: unknown }>> } }).store
-    if (store?.list == null) return []
-    return (await store.list()).map(r => ({ cid: String(r.cid), name: r.name, size: r.size, mediaType: r.mediaType, encrypted: r.encrypted === true, complete: r.complete }))
+    return (await this.store.list()).map(r => ({ cid: r.cid, name: r.name, size: r.size, mediaType: r.mediaType, encrypted: r.encrypted === true, complete: r.complete }))
   }
 
   /** Imports a file (path, bytes or stream) into the store, pinned, and announces it to the swarm. */
