@@ -7,18 +7,11 @@
 import { stat } from 'node:fs/promises'
 import { basename, resolve } from 'node:path'
 import type { SwarmNode } from '../node/index.js'
-import type { FileRecord, Store, StoreStat } from '../storage/index.js'
-import type { SwarmProtocol } from '../pubsub/index.js'
-import type { FetchResult, TransferFetchEvents, TransferStats } from '../transfer/index.js'
+import type { StoreStat } from '../storage/index.js'
+import type { TransferFetchEvents } from '../transfer/index.js'
 
-/** What the CLI needs of a node with files (src/node wires store, protocol and transfer in). */
-export interface FilesNode extends SwarmNode {
-  store: Store
-  protocol: SwarmProtocol
-  transfer: { stats: () => TransferStats }
-  share: (input: string | Uint8Array, options?: { name?: string, signal?: AbortSignal, onProgress?: (evt: any) => void }) => Promise<FileRecord | { cid: string, name: string, size: number }>
-  fetch: (cid: string, options?: { signal?: AbortSignal, timeout?: number, onProgress?: (evt: TransferFetchEvents) => void }) => Promise<FetchResult>
-}
+/** A node with its store, protocol and transfer (all SwarmNodes are). */
+export type FilesNode = SwarmNode
 
 export class PathNotFoundError extends Error {
   static override name = 'PathNotFoundError'

@@ -55,7 +55,7 @@ export const demo: CommandFn<'demo'> = async (ctx) => {
   try {
     const discoveryMs = performance.now() - t0
     signal.throwIfAborted()
-    const nodes = swarm.nodes as unknown as FilesNode[]
+    const nodes = swarm.nodes
     const [sharer, ...fetchers] = nodes as [FilesNode, ...FilesNode[]]
     out.note(`swarm formed in ${formatDuration(discoveryMs)}: every node connected and meshed`)
 

@@ -6,11 +6,13 @@
 import type { CommandFn, Context } from '../context.js'
 import { request } from '../control/client.js'
 import { UsageError } from '../errors.js'
-import { fetchToFile, type FetchedFile, type FetchProgressInfo, type FilesNode } from '../files.js'
+import { fetchToFile, type FetchedFile, type FetchProgressInfo } from '../files.js'
 import { formatBytes, formatDuration, formatRate, shortId } from '../format.js'
 import { nodeInit } from './start.js'
 
 const DEFAULT_TIMEOUT_S = 30
+/** How long a temporary node waits for the catalog to name the file before fetching anyway. */
+const CATALOG_WAIT_MS = 3000
 
 export class NoPeersError extends Error {
   static override name = 'NoPeersError'
@@ -69,7 +71,7 @@ async function withTemporaryNode (ctx: Context<'get'>, cid: string, seconds: num
   const { waitFor } = await import('../../util/wait.js')
   ctx.out.note(`no node runs on ${ctx.repo}; starting a temporary one`)
   ctx.signal.throwIfAborted()
-  const node = await createSwarmNode({ ...init, lock: true }) as unknown as FilesNode
+  const node = await createSwarmNode({ ...init, lock: true })
   try {
     try {
       await waitFor(() => node.network.getSubscribers(node.topics.request).length > 0, {
@@ -81,6 +83,10 @@ async function withTemporaryNode (ctx: Context<'get'>, cid: string, seconds: num
       if (err.name === 'WaitTimeoutError') throw new NoPeersError(seconds, init.mdns !== false)
       throw err
     }
+    // the catalog (asked for at join) gives the file's name; do not wait long for an unknown CID
+    await waitFor(() => node.protocol.entry(cid) != null, { timeout: CATALOG_WAIT_MS, signal: ctx.signal }).catch((err) => {
+      if (err.name !== 'WaitTimeoutError') throw err
+    })
     return await fetchToFile(node, cid, { cwd: ctx.cwd, output: ctx.flags.output, timeout: seconds * 1000, signal: ctx.signal, onProgress })
   } finally {
     await node.stop()

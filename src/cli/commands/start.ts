@@ -36,7 +36,7 @@ export const start: CommandFn<'start'> = async (ctx) => {
   const init = await nodeInit(ctx)
   const { createSwarmNode } = await import('../../node/index.js')
   ctx.signal.throwIfAborted()
-  const node = await createSwarmNode(init) as unknown as FilesNode
+  const node = await createSwarmNode(init)
   const started = Date.now()
 
   const log = (event: string, detail: Record<string, unknown>, human: string): void => {

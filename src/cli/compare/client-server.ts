@@ -17,7 +17,7 @@ function describe (err: any): string {
   return `${String(err?.name ?? 'Error')}: ${String(err?.message ?? err)}`
 }
 
-interface Death { heldByFetchers: number, diedAt: number }
+interface Death { heldByFetchers: number, diedAt: number, diedMs: number }
 
 async function distribute (options: RunOptions, dies?: { dieAt: number }): Promise<RunResult & { death?: Death }> {
   const { signal, peers, size } = options
@@ -30,6 +30,7 @@ async function distribute (options: RunOptions, dies?: { dieAt: number }): Promi
     emit?.(new CustomProgressEvent('compare:phase', { mode: MODE, phase: 'setup', message: `HTTP server on ${server.url}; uploading the file` }))
     await uploadFile(server.url, options.path, options.name, { signal })
 
+    let t0 = performance.now()
     const held = new Array<number>(peers).fill(0)
     const total = peers * size
     let death: Death | undefined
@@ -40,14 +41,14 @@ async function distribute (options: RunOptions, dies?: { dieAt: number }): Promi
       emit?.(new CustomProgressEvent('compare:bytes', { mode: MODE, run, bytes: sum, total }))
       if (dies != null && killing == null && sum >= dies.dieAt * total) {
         // HTTP clients read from offset 0 up: what some client holds is the longest prefix
-        death = { heldByFetchers: Math.max(...held) / size, diedAt: sum / total }
+        death = { heldByFetchers: Math.max(...held) / size, diedAt: sum / total, diedMs: performance.now() - t0 }
         emit?.(new CustomProgressEvent('compare:phase', { mode: MODE, phase: 'killed', message: `server killed with ${Math.round(death.diedAt * 100)}% of the bytes delivered` }))
         killing = server.kill()
       }
     }
 
     emit?.(new CustomProgressEvent('compare:phase', { mode: MODE, phase: dies == null ? 'fetch' : 'origin-dies', message: `${peers} client${peers === 1 ? '' : 's'} downloading at once` }))
-    const t0 = performance.now()
+    t0 = performance.now()
     const outcomes = await Promise.all(Array.from({ length: peers }, async (_, i): Promise<PeerOutcome> => {
       const dir = join(options.dir, `client-${i}`)
       await mkdir(dir, { recursive: true })
@@ -66,7 +67,11 @@ async function distribute (options: RunOptions, dies?: { dieAt: number }): Promi
     const wallMs = performance.now() - t0
     await killing
     const result: RunResult & { death?: Death } = { wallMs, originBytes: server.stats().bytesSent, peerBytes: 0, peers: outcomes }
-    if (death != null) result.death = death
+    if (death != null) {
+      // bytes already in flight when the server died still landed: count them
+      death.heldByFetchers = Math.max(...held) / size
+      result.death = death
+    }
     return result
   } finally {
     await server.close()
@@ -83,5 +88,5 @@ export async function runClientServer (options: RunOptions): Promise<RunResult> 
 export async function runClientServerOriginDies (options: DiesOptions): Promise<OriginDiesResult> {
   const { death, ...result } = await distribute(options, { dieAt: options.dieAt ?? 0.5 })
   // every client finished before the threshold was reached: nothing to kill (only with tiny files)
-  return { ...result, heldByFetchers: death?.heldByFetchers ?? 1, diedAt: death?.diedAt ?? 1 }
+  return { ...result, heldByFetchers: death?.heldByFetchers ?? 1, diedAt: death?.diedAt ?? 1, diedMs: death?.diedMs ?? result.wallMs }
 }

@@ -12,10 +12,17 @@ export interface OriginDiesReport {
   finished: number
   /** Fetchers that did not (client-server: cut off; swarm: blocks nobody else had). */
   failed: number
-  /** Fraction of the file (0..1) at least one fetcher held when the origin died. */
+  /** Of the finished ones, those that already had the whole file when the origin died. */
+  finishedBefore: number
+  /**
+   * Fraction of the file (0..1, rounded down) that had reached at least one fetcher when the
+   * origin was gone (blocks in flight included). Below 1, the rest existed only at the origin.
+   */
   heldByFetchers: number
   /** How far the distribution was when the origin died: fetchers' bytes / (N × file). */
   diedAt: number
+  /** When it died, ms after the common start. */
+  diedMs: number
   /** Bytes the origin sent before it died. */
   originBytes: number
 }
@@ -61,6 +68,8 @@ export function median (values: readonly number[]): number {
 }
 
 const round2 = (n: number): number => Math.round(n * 100) / 100
+/** Rounded down, so that 1 means all of it. */
+const floor2 = (n: number): number => Math.floor(n * 100) / 100
 
 /** Figures of one mode from its full run and its origin-dies run. */
 export function modeReport (mode: ModeName, size: number, full: RunResult, dies: OriginDiesResult): ModeReport {
@@ -78,8 +87,10 @@ export function modeReport (mode: ModeName, size: number, full: RunResult, dies:
       fetchers: dies.peers.length,
       finished,
       failed: dies.peers.length - finished,
-      heldByFetchers: round2(dies.heldByFetchers),
+      finishedBefore: dies.peers.filter(p => p.ok && p.ms <= dies.diedMs).length,
+      heldByFetchers: floor2(dies.heldByFetchers),
       diedAt: round2(dies.diedAt),
+      diedMs: Math.round(dies.diedMs),
       originBytes: dies.originBytes
     }
   }
@@ -93,8 +104,9 @@ export function ratios (clientServer: ModeReport, swarm: ModeReport): CompareRep
 }
 
 function diesLine (d: OriginDiesReport, mode: ModeName): string {
-  const verb = mode === 'client-server' ? 'finished' : 'finished from peers'
-  return `${d.finished} of ${d.fetchers} ${verb}`
+  const after = d.finished - d.finishedBefore
+  const before = d.finishedBefore > 0 ? `${d.finishedBefore} done before + ` : ''
+  return `${before}${after}${d.finishedBefore > 0 ? '' : ` of ${d.fetchers}`} finished${mode === 'swarm' && after > 0 ? ' from peers' : ''}, ${d.failed} failed`
 }
 
 /** The table: one column per mode. */
@@ -109,7 +121,7 @@ export function formatReport (r: CompareReport): string[] {
     ['median per peer', formatDuration(cs.medianMs), formatDuration(sw.medianMs)],
     ['slowest peer', formatDuration(cs.slowestMs), formatDuration(sw.slowestMs)],
     ['origin dies halfway', diesLine(cs.originDies, cs.mode), diesLine(sw.originDies, sw.mode)],
-    ['  file held by fetchers then', `${Math.round(cs.originDies.heldByFetchers * 100)}%`, `${Math.round(sw.originDies.heldByFetchers * 100)}%`]
+    ['  file that had left the origin', `${Math.floor(cs.originDies.heldByFetchers * 100)}%`, `${Math.floor(sw.originDies.heldByFetchers * 100)}%`]
   ]
   return formatTable(rows, { align: ['left', 'right', 'right'] })
 }

@@ -7,10 +7,11 @@
  * other what they already hold. The origin is the sharer; its bytes are the
  * block bytes its transfer served.
  */
+import { mkdir } from 'node:fs/promises'
 import { CustomProgressEvent } from 'progress-events'
 import type { FetchResult, TransferFetchEvents } from '../../transfer/index.js'
 import { waitFor } from '../../util/wait.js'
-import type { FilesNode } from '../files.js'
+import type { SwarmNode } from '../../node/index.js'
 import type { BytesDetail, DiesOptions, OriginDiesResult, PeerOutcome, RunOptions, RunResult } from './types.js'
 
 const MODE = 'swarm'
@@ -24,7 +25,7 @@ function describe (err: any): string {
   return `${String(err?.name ?? 'Error')}: ${String(err?.message ?? err)}`
 }
 
-interface Death { heldByFetchers: number, diedAt: number, originBytes: number }
+interface Death { heldByFetchers: number, diedAt: number, diedMs: number, originBytes: number }
 
 export interface SwarmRunOptions extends RunOptions {
   /** Idle timeout of each fetch, ms (default 30 s). */
@@ -37,11 +38,12 @@ async function distribute (options: SwarmRunOptions, dies?: { dieAt: number }): 
   const run: BytesDetail['run'] = dies == null ? 'full' : 'origin-dies'
   const { createLocalSwarm } = await import('../../testing/index.js')
   emit?.(new CustomProgressEvent('compare:phase', { mode: MODE, phase: 'setup', message: `starting ${peers + 1} nodes on 127.0.0.1 (temporary repositories, no mDNS)` }))
+  await mkdir(options.dir, { recursive: true })
   // every node dials every earlier one: all connected, as on one LAN
   const swarm = await createLocalSwarm({ size: peers + 1, degree: peers + 1, dir: options.dir, timeout: SETUP_TIMEOUT_MS })
   try {
     signal?.throwIfAborted()
-    const [sharer, ...fetchers] = swarm.nodes as unknown as [FilesNode, ...FilesNode[]]
+    const [sharer, ...fetchers] = swarm.nodes as [SwarmNode, ...SwarmNode[]]
 
     // like HTTP clients listing the server, fetchers start once they know of the file
     const heard = fetchers.map(() => new Set<string>())
@@ -57,6 +59,7 @@ async function distribute (options: SwarmRunOptions, dies?: { dieAt: number }): 
       message: () => `the announcement to reach every fetcher (${heard.filter(s => s.has(cid)).length} of ${fetchers.length})`
     })
 
+    let t0 = performance.now()
     const held = new Array<number>(peers).fill(0)
     const total = peers * size
     const blocks = new Set<string>()
@@ -73,18 +76,23 @@ async function distribute (options: SwarmRunOptions, dies?: { dieAt: number }): 
       const sum = held.reduce((a, b) => a + b, 0)
       emit?.(new CustomProgressEvent('compare:bytes', { mode: MODE, run, bytes: sum, total }))
       if (dies != null && killing == null && sum >= dies.dieAt * total) {
-        death = {
-          heldByFetchers: totalBlocks > 0 ? blocks.size / totalBlocks : 0,
-          diedAt: sum / total,
-          originBytes: sharer.transfer.stats().served.bytes
-        }
-        emit?.(new CustomProgressEvent('compare:phase', { mode: MODE, phase: 'killed', message: `sharer stopped with ${Math.round(death.diedAt * 100)}% of the bytes delivered; ${Math.round(death.heldByFetchers * 100)}% of the file's blocks were on some fetcher` }))
-        killing = sharer.stop()
+        const diedAt = sum / total
+        const diedMs = performance.now() - t0
+        // blocks already on their way still land: what the fetchers hold is counted once the sharer is gone
+        killing = sharer.stop().then(() => {
+          death = {
+            heldByFetchers: totalBlocks > 0 ? blocks.size / totalBlocks : 0,
+            diedAt,
+            diedMs,
+            originBytes: sharer.transfer.stats().served.bytes
+          }
+          emit?.(new CustomProgressEvent('compare:phase', { mode: MODE, phase: 'killed', message: `sharer stopped with ${Math.round(diedAt * 100)}% of the bytes delivered; ${Math.round(death.heldByFetchers * 100)}% of the file's blocks were on some fetcher` }))
+        })
       }
     }
 
     emit?.(new CustomProgressEvent('compare:phase', { mode: MODE, phase: dies == null ? 'fetch' : 'origin-dies', message: `${peers} node${peers === 1 ? '' : 's'} fetching at once` }))
-    const t0 = performance.now()
+    t0 = performance.now()
     const outcomes = await Promise.all(fetchers.map(async (f, i): Promise<PeerOutcome> => {
       try {
         const result: FetchResult = await f.fetch(cid, { signal, timeout: options.timeout ?? FETCH_TIMEOUT_MS, onProgress: (evt) => { onProgress(i, evt) } })
@@ -104,8 +112,8 @@ async function distribute (options: SwarmRunOptions, dies?: { dieAt: number }): 
       peers: outcomes
     }
     if (death != null) {
-      // what the sharer sent between the threshold and its stop counts too
-      result.originBytes = Math.max(death.originBytes, sharer.transfer.stats().served.bytes)
+      // blocks received from the sharer's last sends before its connections closed count as held
+      death.heldByFetchers = totalBlocks > 0 ? blocks.size / totalBlocks : 0
       result.death = death
     }
     return result
@@ -123,5 +131,5 @@ export async function runSwarm (options: SwarmRunOptions): Promise<RunResult> {
 /** The same, with the sharer stopped once the fetchers together hold `dieAt` of N × the file. */
 export async function runSwarmOriginDies (options: DiesOptions): Promise<OriginDiesResult> {
   const { death, ...result } = await distribute({ ...options, timeout: options.idleTimeout }, { dieAt: options.dieAt ?? 0.5 })
-  return { ...result, heldByFetchers: death?.heldByFetchers ?? 1, diedAt: death?.diedAt ?? 1 }
+  return { ...result, heldByFetchers: death?.heldByFetchers ?? 1, diedAt: death?.diedAt ?? 1, diedMs: death?.diedMs ?? result.wallMs }
 }

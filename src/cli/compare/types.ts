@@ -31,6 +31,8 @@ export interface OriginDiesResult extends RunResult {
   heldByFetchers: number
   /** Sum of the fetchers' bytes when the origin died, as a fraction of N × the file. */
   diedAt: number
+  /** When the origin died, ms after the common start. */
+  diedMs: number
 }
 
 export interface RunOptions {
