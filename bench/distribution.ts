@@ -166,6 +166,7 @@ async function main (): Promise<void> {
   }))
   const wall = Math.max(...results.map(r => r.at))
   const sharerUpload = sharer.transfer.stats().served.bytes - servedBefore
+  if (process.env.DIST_DEBUG != null) process.stdout.write(`sharer: ${JSON.stringify({ ...sharer.transfer.stats().served, byPeer: undefined })}\n`)
   const served = await Promise.all(children.map(async c => {
     c.send({ type: 'stats' })
     return (await c.next('stats')).served as number

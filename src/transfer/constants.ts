@@ -47,7 +47,7 @@ export const MAX_HAVE_SUBSCRIPTIONS_PER_STREAM = 16384
  * block served, and another share when the peer asks nothing for REVEAL_IDLE_MS.
  */
 export const REVEAL_MIN = 4
-export const REVEAL_MAX = 32
+export const REVEAL_MAX = 16
 export const REVEAL_IDLE_MS = 100
 
 /**
@@ -55,7 +55,7 @@ export const REVEAL_IDLE_MS = 100
  * LATER the first time a peer asks for it (that peer should get it from the other one);
  * the requester leaves it for LATER_MS before asking this provider again.
  */
-export const LATER_MS = 1000
+export const LATER_MS = 2000
 
 // ---- fetching side ----
 

@@ -41,6 +41,8 @@ export interface ServerStats {
   busy: number
   /** WANT_BLOCKs answered LATER (another connected peer got the block from us). */
   later: number
+  /** Blocks sent while another connected peer had already got them from us. */
+  again: number
 }
 
 function chunk<T> (items: T[], size: number): T[][] {
@@ -97,7 +99,7 @@ export class BlockServer {
   private readonly total: ByteBudget
   private readonly perPeer = new Map<string, ByteBudget>()
   private readonly counters = new Map<string, PeerCounters>()
-  private readonly served = { bytes: 0, blocks: 0, busy: 0, later: 0 }
+  private readonly served = { bytes: 0, blocks: 0, busy: 0, later: 0, again: 0 }
   private activeStreams = 0
   /** How many peers each block was revealed to (super-seeding). */
   private readonly revealed = new Map<string, number>()
@@ -108,6 +110,8 @@ export class BlockServer {
   constructor (
     private readonly network: TransferNetwork,
     private readonly store: BlockStore,
+    /** Verified blocks on their way into the store (served from memory meanwhile). */
+    private readonly landing: ReadonlyMap<string, Uint8Array>,
     private readonly limits: ServerLimits,
     private readonly log: Logger
   ) {
@@ -137,6 +141,7 @@ export class BlockServer {
       blocks: this.served.blocks,
       busy: this.served.busy,
       later: this.served.later,
+      again: this.served.again,
       byPeer,
       streams: this.streams.size,
       activeStreams: this.activeStreams,
@@ -274,16 +279,26 @@ export class BlockServer {
       if (s.closed) return
       const frame = decodeFrame(buf)
       if (frame.type === FrameType.WANT_HAVE) {
+        const have: CID[] = []
+        let lacking = false
         for (const cid of frame.cids) {
           const key = cid.toString()
-          if (await this.store.has(key)) {
-            s.hidden.set(key, cid)
-          } else if (s.subscriptions.size < this.limits.maxHaveSubscriptions) {
-            s.subscriptions.set(key, cid)
+          if (this.landing.has(key) || await this.store.has(key)) {
+            have.push(cid)
+          } else {
+            lacking = true
+            if (s.subscriptions.size < this.limits.maxHaveSubscriptions) s.subscriptions.set(key, cid)
           }
         }
-        s.revealDelay = REVEAL_IDLE_MS
-        this.reveal(s, this.revealBatch(s))
+        if (lacking) {
+          // a downloader itself: everything it has is news, tell it all
+          if (have.length > 0) s.sendList(FrameType.HAVE, have)
+        } else {
+          // a complete copy: super-seed
+          for (const cid of have) s.hidden.set(cid.toString(), cid)
+          s.revealDelay = REVEAL_IDLE_MS
+          this.reveal(s, this.revealBatch(s))
+        }
       } else if (frame.type === FrameType.WANT_BLOCK) {
         this.enqueue(s, frame.cids)
       } else if (frame.type === FrameType.CANCEL) {
@@ -347,7 +362,8 @@ export class BlockServer {
     }
     let bytes: Uint8Array | undefined
     try {
-      if (s.queued.has(key)) {
+      bytes = this.landing.get(key)
+      if (bytes == null && s.queued.has(key)) {
         bytes = await this.store.getBlock(key, { verify: false }) ?? undefined
         if (bytes != null && !await verifyBlock(cid, bytes)) {
           this.log.error('block %s in the store does not match its CID; not serving it', key)
@@ -421,6 +437,7 @@ export class BlockServer {
             this.counters.set(s.peer, c)
             this.served.bytes += item.bytes.byteLength
             this.served.blocks++
+            if ((this.servedTo.get(item.key) ?? 0) > 0) this.served.again++
             if (!s.servedHere.has(item.key)) {
               s.servedHere.add(item.key)
               this.servedTo.set(item.key, (this.servedTo.get(item.key) ?? 0) + 1)

@@ -116,8 +116,10 @@ export interface SessionHost {
   log: Logger
   limits: SessionLimits
   isStarted: () => boolean
-  /** A block was stored (the server tells subscribed peers). */
-  onStored: (key: string) => void
+  /** A block was verified and is being written: peers may be served it from memory meanwhile. */
+  onVerified: (key: string, bytes: Uint8Array) => void
+  /** The write of a verified block ended (stored, or failed). */
+  onLanded: (key: string) => void
   /** Bytes received over the network, for the transfer's totals. */
   onReceived: (peer: string, bytes: number, duplicate: boolean, invalid: boolean) => void
 }
@@ -498,14 +500,18 @@ export class FetchSession {
       e.requested.clear()
       let info: ReturnType<typeof decodeNode> | undefined
       if (e.internal || e.isRoot) info = decodeNode(cid, data)
-      await this.host.store.putBlock(key, data)
+      this.host.onVerified(key, data)
+      try {
+        await this.host.store.putBlock(key, data)
+      } finally {
+        this.host.onLanded(key)
+      }
       if (this.finished) return
       this.pending.delete(key)
       for (const holder of e.haveAt) holder.haveCount--
       this.present.add(key)
       if (e.internal) this.internalPending--
       this.blocksPresent++
-      this.host.onStored(key)
       if (info != null) {
         if (e.isRoot) this.total = info.fileSize ?? data.byteLength
         this.bytesPresent += info.ownBytes
@@ -665,8 +671,16 @@ export class FetchSession {
         if (exclude?.has(p) === true) continue
         const later = e.later?.get(p)
         if (later != null) {
+          // it said: ask the others first. Wait while another holder is known, else LATER_MS
           if (later > now) continue
-          e.later?.delete(p)
+          let other = false
+          for (const q of e.haveAt) {
+            if (q !== p && q.state === 'open' && e.later?.has(q) !== true) {
+              other = true
+              break
+            }
+          }
+          if (other) continue
         }
         const seed = isSeed(p)
         if (!seed) partialHolder = true

@@ -21,6 +21,8 @@ export class BlockTransfer implements Transfer {
   private readonly sessions = new Set<FetchSession>()
   private readonly received = { bytes: 0, blocks: 0, duplicates: 0, invalid: 0 }
   private readonly receivedBy = new Map<string, PeerCounters>()
+  /** Verified blocks being written to the store: served from memory until they are on disk. */
+  private readonly landing = new Map<string, Uint8Array>()
   private started = false
 
   constructor (init: TransferInit) {
@@ -36,7 +38,7 @@ export class BlockTransfer implements Transfer {
       stallTimeout: init.stallTimeout ?? STALL_TIMEOUT_MS,
       maxPendingWrites: init.maxPendingWrites ?? MAX_PENDING_WRITES
     }
-    this.server = new BlockServer(this.network, this.store, {
+    this.server = new BlockServer(this.network, this.store, this.landing, {
       maxStreamsPerPeer: init.maxStreamsPerPeer ?? MAX_STREAMS_PER_PEER,
       maxActiveStreams: init.maxActiveStreams ?? MAX_ACTIVE_STREAMS,
       maxBytesInFlightPerPeer: init.maxBytesInFlightPerPeer ?? MAX_BYTES_IN_FLIGHT_PER_PEER,
@@ -74,7 +76,11 @@ export class BlockTransfer implements Transfer {
       log: this.log,
       limits: this.limits,
       isStarted: () => this.started,
-      onStored: (key) => { this.server.notifyStored(key) },
+      onVerified: (key, bytes) => {
+        this.landing.set(key, bytes)
+        this.server.notifyStored(key)
+      },
+      onLanded: (key) => { this.landing.delete(key) },
       onReceived: (peer, bytes, duplicate, invalid) => {
         this.received.bytes += bytes
         if (duplicate) this.received.duplicates++
