@@ -10,8 +10,9 @@
  *            fsync, rename
  *     vs     `cp FILE DEST` (cp does not fsync; `cp + sync` is shown as well)
  *
- * Usage: npm run bench -- import-export [--size 256] [--rounds 3] [--dir /tmp] [--json]
- * Each figure is the best of `rounds`. A ratio is our throughput / the baseline's.
+ * Usage: npm run bench -- import-export [--size 256] [--rounds 5] [--dir /tmp] [--json]
+ * Each round runs every baseline next to its contender; a ratio (our throughput / the
+ * baseline's) is the median of the per-round ratios, times are medians (and best).
  */
 import '../src/polyfill.js'
 import { spawn } from 'node:child_process'
@@ -27,7 +28,7 @@ const MiB = 1024 * 1024
 const { values } = parseArgs({
   options: {
     size: { type: 'string', default: '256' },
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '5' },
     dir: { type: 'string', default: tmpdir() },
     json: { type: 'boolean', default: false }
   }
@@ -47,12 +48,6 @@ async function run (cmd: string, args: string[]): Promise<number> {
   return performance.now() - t0
 }
 
-async function best (fn: (round: number) => Promise<number>): Promise<number> {
-  let min = Infinity
-  for (let r = 0; r < rounds; r++) min = Math.min(min, await fn(r))
-  return min
-}
-
 const dir = await mkdtemp(join(values.dir, 'swarmdrop-bench-storage-'))
 try {
   const input = join(dir, 'input.bin')
@@ -62,76 +57,71 @@ try {
   await fh.close()
   await readFile(input) // into the page cache, for every contender alike
 
-  const sha256sum = await best(async () => run('sha256sum', [input]))
+  // baseline and contender run back to back in each round, and each round gives a ratio: on a
+  // shared machine the load drifts between rounds far more than within one
+  const r = { sha256sum: [] as number[], import: [] as number[], reimport: [] as number[], cp: [] as number[], cpSync: [] as number[], export: [] as number[], exportNoVerify: [] as number[] }
   let cid = ''
-  const importMs = await best(async (r) => {
-    const store = await createStore({ path: join(dir, `store-${r}`) })
-    const t0 = performance.now()
+  for (let round = 0; round < rounds; round++) {
+    r.sha256sum.push(await run('sha256sum', [input]))
+    const store = await createStore({ path: join(dir, 'store') })
+    let t0 = performance.now()
     cid = (await store.import(input)).cid
-    const ms = performance.now() - t0
-    await store.close()
-    if (r > 0) await rm(join(dir, `store-${r}`), { recursive: true })
-    return ms
-  })
-  const store = await createStore({ path: join(dir, 'store-0') })
-  const reimportMs = await best(async () => {
-    const t0 = performance.now()
+    r.import.push(performance.now() - t0)
+    t0 = performance.now()
     await store.import(input)
-    return performance.now() - t0
-  })
-  const cp = await best(async () => {
-    const ms = await run('cp', [input, join(dir, 'cp.bin')])
+    r.reimport.push(performance.now() - t0)
+
+    r.cp.push(await run('cp', [input, join(dir, 'cp.bin')]))
     await rm(join(dir, 'cp.bin'))
-    return ms
-  })
-  const cpSync = await best(async () => {
-    const t0 = performance.now()
+    t0 = performance.now()
     await run('cp', [input, join(dir, 'cp.bin')])
     await run('sync', [join(dir, 'cp.bin')])
-    const ms = performance.now() - t0
+    r.cpSync.push(performance.now() - t0)
     await rm(join(dir, 'cp.bin'))
-    return ms
-  })
-  const exportMs = await best(async () => {
-    const t0 = performance.now()
+    t0 = performance.now()
     await store.export(cid, join(dir, 'out.bin'))
-    const ms = performance.now() - t0
+    r.export.push(performance.now() - t0)
     await rm(join(dir, 'out.bin'))
-    return ms
-  })
-  const exportNoVerifyMs = await best(async () => {
-    const t0 = performance.now()
+    t0 = performance.now()
     await store.export(cid, join(dir, 'out.bin'), { verify: false })
-    const ms = performance.now() - t0
+    r.exportNoVerify.push(performance.now() - t0)
     await rm(join(dir, 'out.bin'))
-    return ms
-  })
-  await store.close()
+    await store.close()
+    await rm(join(dir, 'store'), { recursive: true })
+  }
 
+  const median = (xs: number[]): number => {
+    const s = [...xs].sort((a, b) => a - b)
+    return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
+  }
+  const ratio = (base: number[], ours: number[]): number => +median(base.map((b, i) => b / ours[i]!)).toFixed(2)
   const mbs = (ms: number): number => Math.round(size / MiB / (ms / 1000))
-  const rows: Array<[string, number]> = [
-    ['sha256sum', sha256sum],
-    ['import', importMs],
-    ['re-import (blocks present)', reimportMs],
-    ['cp', cp],
-    ['cp + sync', cpSync],
-    ['export (verify)', exportMs],
-    ['export (no verify)', exportNoVerifyMs]
+  const rows: Array<[string, number[]]> = [
+    ['sha256sum', r.sha256sum],
+    ['import', r.import],
+    ['re-import (blocks present)', r.reimport],
+    ['cp', r.cp],
+    ['cp + sync', r.cpSync],
+    ['export (verify)', r.export],
+    ['export (no verify)', r.exportNoVerify]
   ]
   const ratios = {
-    importVsSha256sum: +(sha256sum / importMs).toFixed(2),
-    exportVsCp: +(cp / exportMs).toFixed(2),
-    exportVsCpSync: +(cpSync / exportMs).toFixed(2)
+    importVsSha256sum: ratio(r.sha256sum, r.import),
+    exportVsCp: ratio(r.cp, r.export),
+    exportVsCpSync: ratio(r.cpSync, r.export),
+    exportNoVerifyVsCpSync: ratio(r.cpSync, r.exportNoVerify)
   }
   if (values.json === true) {
-    process.stdout.write(JSON.stringify({ sizeMiB: size / MiB, rounds, node: process.version, ms: Object.fromEntries(rows.map(([k, v]) => [k, Math.round(v)])), ratios }) + '\n')
+    process.stdout.write(JSON.stringify({ sizeMiB: size / MiB, rounds, node: process.version, medianMs: Object.fromEntries(rows.map(([k, v]) => [k, Math.round(median(v))])), ratios }) + '\n')
   } else {
-    process.stdout.write(`storage import/export, ${size / MiB} MiB of random bytes, best of ${rounds}, node ${process.version}\n\n`)
-    process.stdout.write('| what | ms | MiB/s |\n|---|---:|---:|\n')
-    for (const [k, v] of rows) process.stdout.write(`| ${k} | ${Math.round(v)} | ${mbs(v)} |\n`)
-    process.stdout.write(`\nimport / sha256sum: ${ratios.importVsSha256sum}× (goal ≥ 0.7×)\n`)
-    process.stdout.write(`export / cp:        ${ratios.exportVsCp}×\n`)
-    process.stdout.write(`export / cp + sync: ${ratios.exportVsCpSync}×\n`)
+    process.stdout.write(`storage import/export, ${size / MiB} MiB of random bytes, ${rounds} rounds, node ${process.version}\n\n`)
+    process.stdout.write('| what | median ms | MiB/s | best ms |\n|---|---:|---:|---:|\n')
+    for (const [k, v] of rows) process.stdout.write(`| ${k} | ${Math.round(median(v))} | ${mbs(median(v))} | ${Math.round(Math.min(...v))} |\n`)
+    process.stdout.write('\nratios (our throughput / the baseline\'s, median of the per-round ratios):\n')
+    process.stdout.write(`import / sha256sum:              ${ratios.importVsSha256sum}× (goal ≥ 0.7×)\n`)
+    process.stdout.write(`export / cp:                     ${ratios.exportVsCp}× (cp does not fsync)\n`)
+    process.stdout.write(`export / cp + sync:              ${ratios.exportVsCpSync}×\n`)
+    process.stdout.write(`export (no verify) / cp + sync:  ${ratios.exportNoVerifyVsCpSync}×\n`)
   }
 } finally {
   await rm(dir, { recursive: true, force: true })
