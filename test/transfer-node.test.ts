@@ -1,7 +1,6 @@
 /**
  * Issue 5's acceptance tests on whole nodes: createLocalSwarm in this process, and child
  * processes (test/fixtures/transfer-node.ts) where a node must die by SIGKILL.
- * (The lying provider, 4, is in transfer.test.ts: it needs a wire-level test double.)
  */
 import '../src/polyfill.js'
 import { test } from 'node:test'
@@ -20,7 +19,7 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { createLocalSwarm, type LocalSwarm } from '../src/testing/index.js'
 import type { FetchProgress } from '../src/transfer/index.js'
 import { waitFor } from '../src/util/wait.js'
-import { seededContent } from './fixtures/transfer-peers.js'
+import { lyingTransfer, seededContent } from './fixtures/transfer-peers.js'
 
 const MiB = 1024 * 1024
 const CHILD = fileURLToPath(new URL('./fixtures/transfer-node.js', import.meta.url))
@@ -180,6 +179,38 @@ test('3. the sharer is SIGKILLed midway through a fetch from it and two replicas
   const out = join(dir, 'out.bin')
   await fetcher.store.export(cid, out)
   assert.equal(digest(await readFile(out)), digest(content))
+})
+
+test('4. a lying provider among the sharers: its wrong blocks are rejected and refetched, it is penalized and not used again', async (t) => {
+  const swarm = await localSwarm(t, 3)
+  const [liar, honest, fetcher] = swarm.nodes
+  assert.ok(liar != null && honest != null && fetcher != null)
+  const content = new Uint8Array(randomBytes(16 * MiB))
+  const { cid } = await liar.share(content, { name: 'lies.bin' })
+  await honest.share(content, { name: 'truth.bin' })
+  // the liar's node now answers the block protocol with a test double: honest twice, then random bytes
+  const lies: string[] = []
+  await liar.transfer.stop()
+  const double = lyingTransfer(liar.network, liar.store, { honestBlocks: 2, lies })
+  await double.start()
+  t.after(async () => { await double.stop().catch(() => {}) })
+  await waitFor(() => [liar.peerId, honest.peerId].every(p => fetcher.protocol.providers(cid).includes(p)), { message: 'two providers in the catalog' })
+  let banned = false
+  const afterBan: string[] = []
+  const result = await fetcher.fetch(cid, {
+    onProgress: (evt) => {
+      if (evt.type === 'transfer:fetch:provider' && evt.detail.status === 'banned' && evt.detail.peer === liar.peerId) banned = true
+      if (evt.type === 'transfer:fetch:block' && banned && evt.detail.peer === liar.peerId) afterBan.push(evt.detail.block)
+    }
+  })
+  assert.ok(banned, 'the liar was dropped')
+  assert.ok(lies.length > 0 && result.invalid >= 1 && result.invalid <= lies.length)
+  assert.deepEqual(result.banned, [liar.peerId])
+  assert.deepEqual(afterBan, [])
+  assert.ok(fetcher.network.score(liar.peerId) < fetcher.network.score(honest.peerId), 'the liar\'s score went down')
+  const dir = await tempDir(t)
+  await fetcher.store.export(cid, join(dir, 'out.bin'))
+  assert.equal(digest(await readFile(join(dir, 'out.bin'))), digest(content))
 })
 
 test('5. the fetching process is SIGKILLed at ~50%; restarted, it resumes and receives at most ~60% of the file', async (t) => {
