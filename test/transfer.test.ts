@@ -3,6 +3,7 @@ import { test } from 'node:test'
 import * as assert from 'node:assert/strict'
 import { CID } from 'multiformats/cid'
 import { Uint8ArrayList } from 'uint8arraylist'
+import { ByteBudget } from '../src/transfer/budget.js'
 import * as errors from '../src/transfer/errors.js'
 import { decodeFrame, encodeBlock, encodeList, FrameType } from '../src/transfer/messages.js'
 import { createMemoryBlockStore, type FetchProgress, type TransferFetchEvents } from '../src/transfer/index.js'
@@ -261,4 +262,38 @@ test('a provider whose store holds a corrupt block does not serve it: DONT_HAVE,
   assert.deepEqual(result.banned, [])
   assert.equal(result.providers[good.id]?.blocks, 1)
   assert.equal(fetcher.transfer.stats().received.invalid, 0)
+})
+
+test('ByteBudget: waiters are served in order, one holder may exceed the cap, abort removes a waiter', async () => {
+  const budget = new ByteBudget(10)
+  await budget.acquire(25) // alone: allowed past the cap
+  const order: number[] = []
+  const a = budget.acquire(6).then(() => { order.push(1) })
+  const b = budget.acquire(4).then(() => { order.push(2) })
+  const controller = new AbortController()
+  const c = budget.acquire(8, controller.signal)
+  controller.abort(new Error('gone'))
+  await assert.rejects(c, { message: 'gone' })
+  assert.deepEqual(order, [])
+  budget.release(25)
+  await Promise.all([a, b])
+  assert.deepEqual(order, [1, 2])
+  assert.equal(budget.inUse, 10)
+  budget.adjust(-4)
+  assert.equal(budget.inUse, 6)
+})
+
+test('stop() during a fetch: the fetch rejects with TransferNotStartedError and later fetches are refused', async (t) => {
+  const [provider, fetcher] = await startPeers(t, 2)
+  assert.ok(provider != null && fetcher != null)
+  const cid = await provider.store.add(randomContent(12 * MiB))
+  let stopping: Promise<void> | undefined
+  await assert.rejects(fetcher.transfer.fetch(cid, {
+    providers: [provider.id],
+    onProgress: (evt) => { if (evt.type === 'transfer:fetch:block' && evt.detail.blocks === 3) stopping = fetcher.transfer.stop() }
+  }), { name: 'TransferNotStartedError' })
+  await stopping
+  assert.equal(fetcher.transfer.isStarted(), false)
+  await assert.rejects(fetcher.transfer.fetch(cid, { providers: [provider.id] }), { name: 'TransferNotStartedError' })
+  await waitFor(() => provider.transfer.stats().served.streams === 0, { message: 'serving streams to close' })
 })
