@@ -1,7 +1,7 @@
 /**
- * The swarmdrop command, as a user runs it: the real built binary in child
- * processes, nodes on 127.0.0.1 with mDNS off (tests with mDNS live in
- * cli-mdns.test.ts, inside a network namespace).
+ * The swarmdrop command without files: usage, exit codes, the node's
+ * lifecycle and its control socket. The real built binary in child
+ * processes, nodes on 127.0.0.1 with mDNS off (mDNS: cli-mdns.test.ts).
  */
 import '../src/polyfill.js'
 import { test } from 'node:test'
@@ -11,14 +11,16 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LOOPBACK, runCli, spawnCli, type CliProcess } from './helpers/cli.js'
 
-async function tempDir (t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
+type After = { after: (fn: () => Promise<void>) => void }
+
+async function tempDir (t: After): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'swarmdrop-cli-'))
   t.after(async () => { await rm(dir, { recursive: true, force: true }) })
   return dir
 }
 
 /** Starts `swarmdrop start --json` and waits for its ready event; killed in teardown. */
-async function startNode (t: { after: (fn: () => Promise<void>) => void }, args: string[]): Promise<{ proc: CliProcess, ready: any }> {
+async function startNode (t: After, args: string[]): Promise<{ proc: CliProcess, ready: any }> {
   const proc = spawnCli(['start', '--json', ...LOOPBACK, ...args])
   t.after(async () => {
     if (proc.exit == null) {
@@ -66,14 +68,17 @@ test('commands that need a node exit 2 naming the repository and `swarmdrop star
   assert.match(e.stderr, new RegExp(repo))
 })
 
-test('start serves an owner-only control socket; a second start on the repository fails and the first keeps running', async (t) => {
+test('the control socket: owner-only; a second start fails while the first runs; a killed node\'s socket is stale and replaced; SIGINT stops cleanly', async (t) => {
   const dir = await tempDir(t)
   const repo = join(dir, 'a')
-  const { proc, ready } = await startNode(t, ['--repo', repo, '--name', 'alice'])
+  const socket = join(repo, 'control.sock')
+  const first = spawnCli(['start', '--json', '--repo', repo, '--name', 'alice', ...LOOPBACK])
+  t.after(() => { first.kill('SIGKILL') })
+  const ready = await first.waitForJson(m => m.event === 'ready')
   assert.equal(ready.name, 'alice')
   assert.match(ready.peerId, /^12D3Koo/)
-  assert.equal(ready.socket, join(repo, 'control.sock'))
-  const info = await stat(ready.socket)
+  assert.equal(ready.socket, socket)
+  const info = await stat(socket)
   assert.ok(info.isSocket())
   assert.equal(info.mode & 0o777, 0o600)
 
@@ -81,80 +86,33 @@ test('start serves an owner-only control socket; a second start on the repositor
   assert.equal(second.code, 1)
   assert.match(second.stderr, /in use by a running node \(pid \d+\)/)
   assert.equal(second.stderr.trim().split('\n').length, 1)
-
   const id = await runCli(['id', '--json', '--repo', repo])
   assert.equal(id.code, 0)
-  assert.equal(id.json().peerId, ready.peerId)
-  assert.equal(proc.exit, undefined, 'the first node still runs')
+  assert.equal(id.json().peerId, ready.peerId, 'the first node still answers')
 
-  // SIGINT stops it cleanly: exit 0, socket removed
-  proc.kill('SIGINT')
-  assert.deepEqual(await proc.waitForExit(), { code: 0, signal: null })
-  assert.ok(proc.stdout.some(l => JSON.parse(l).event === 'stopped'))
-  await assert.rejects(stat(ready.socket), { code: 'ENOENT' })
-})
-
-test('a socket left by a killed node is reported as stale and replaced by the next start', async (t) => {
-  const dir = await tempDir(t)
-  const repo = join(dir, 'a')
-  const first = spawnCli(['start', '--json', '--repo', repo, ...LOOPBACK])
-  await first.waitForJson(m => m.event === 'ready')
+  // killed: its socket stays behind, and is reported as stale
   first.kill('SIGKILL')
   await first.waitForExit()
-  assert.ok((await stat(join(repo, 'control.sock'))).isSocket(), 'the killed node left its socket')
+  assert.ok((await stat(socket)).isSocket(), 'the killed node left its socket')
+  const stale = await runCli(['peers', '--repo', repo])
+  assert.equal(stale.code, 2)
+  assert.match(stale.stderr, /stale/)
 
-  const r = await runCli(['peers', '--repo', repo])
-  assert.equal(r.code, 2)
-  assert.match(r.stderr, /stale/)
-
-  const { ready } = await startNode(t, ['--repo', repo])
+  // the next start replaces it; same repository, same identity
+  const { proc, ready: again } = await startNode(t, ['--repo', repo])
+  assert.equal(again.peerId, ready.peerId)
   const s = await runCli(['status', '--json', '--repo', repo])
   assert.equal(s.code, 0, s.stderr)
   assert.equal(s.json().peerId, ready.peerId)
-  const stop = await runCli(['stop', '--repo', repo])
-  assert.equal(stop.code, 0)
+  assert.equal(s.json().peers, 0)
+
+  proc.kill('SIGINT')
+  assert.deepEqual(await proc.waitForExit(), { code: 0, signal: null })
+  assert.ok(proc.stdout.some(l => JSON.parse(l).event === 'stopped'))
+  await assert.rejects(stat(socket), { code: 'ENOENT' })
 })
 
-test('two nodes: peers shows the other with its nickname; pub reaches sub', async (t) => {
-  const dir = await tempDir(t)
-  const a = await startNode(t, ['--repo', join(dir, 'a'), '--name', 'alice'])
-  const b = await startNode(t, ['--repo', join(dir, 'b'), '--name', 'bob', '--peer', a.ready.addrs[0]])
-  await a.proc.waitForJson(m => m.event === 'peer:name' && m.name === 'bob')
-
-  const peers = await runCli(['peers', '--json', '--repo', join(dir, 'a')])
-  assert.equal(peers.code, 0)
-  const list = peers.json().peers
-  assert.equal(list.length, 1)
-  assert.equal(list[0].id, b.ready.peerId)
-  assert.equal(list[0].name, 'bob')
-  assert.equal(list[0].connected, true)
-  const human = await runCli(['peers', '--repo', join(dir, 'a')])
-  assert.match(human.stdout, /^PEER +NAME +CONNECTED +ADDRESS$/m)
-  assert.match(human.stdout, new RegExp(`^${b.ready.peerId} +bob +yes`, 'm'))
-
-  const sub = spawnCli(['sub', 'chat', '--json', '--repo', join(dir, 'b')])
-  t.after(() => { sub.kill('SIGKILL') })
-  await sub.waitForJson(m => m.event === 'subscribed')
-  // gossipsub needs to learn b's new subscription before a publishes
-  let delivered: string | undefined
-  for (let i = 0; i < 50 && delivered == null; i++) {
-    const pub = await runCli(['pub', 'chat', `hello ${i}`, '--json', '--repo', join(dir, 'a')])
-    assert.equal(pub.code, 0, pub.stderr)
-    if (pub.json().recipients > 0) delivered = `hello ${i}`
-  }
-  assert.ok(delivered != null, 'a saw b subscribed')
-  const msg = await sub.waitForJson(m => m.event === 'message' && m.data === delivered)
-  assert.equal(msg.from, a.ready.peerId)
-  assert.equal(msg.name, 'alice')
-  sub.kill('SIGINT')
-  assert.equal((await sub.waitForExit()).code, 130)
-
-  const reserved = await runCli(['pub', '/swarmdrop/1/default/announce', 'x', '--repo', join(dir, 'a')])
-  assert.equal(reserved.code, 2)
-  assert.match(reserved.stderr, /reserved/)
-})
-
-test('key gen writes an owner-only kubo key file that start accepts, and never overwrites one', async (t) => {
+test('key gen writes an owner-only kubo key file that start accepts, and never overwrites one; stop stops the node', async (t) => {
   const dir = await tempDir(t)
   const file = join(dir, 'swarm.key')
   const r = await runCli(['key', 'gen', '-o', file])
@@ -164,10 +122,14 @@ test('key gen writes an owner-only kubo key file that start accepts, and never o
   const again = await runCli(['key', 'gen', '-o', file])
   assert.equal(again.code, 1)
   assert.match(again.stderr, /already exists/)
-  const { ready } = await startNode(t, ['--repo', join(dir, 'a'), '--swarm-key', file])
-  assert.match(ready.peerId, /^12D3Koo/)
   await writeFile(join(dir, 'bad.key'), 'nonsense')
   const bad = await runCli(['start', '--repo', join(dir, 'b'), ...LOOPBACK, '--swarm-key', join(dir, 'bad.key')])
   assert.equal(bad.code, 2)
   assert.match(bad.stderr, /swarm key file .*bad\.key is invalid/)
+
+  const { proc, ready } = await startNode(t, ['--repo', join(dir, 'a'), '--swarm-key', file])
+  assert.match(ready.peerId, /^12D3Koo/)
+  const stop = await runCli(['stop', '--repo', join(dir, 'a')])
+  assert.equal(stop.code, 0)
+  assert.deepEqual(await proc.waitForExit(), { code: 0, signal: null })
 })

@@ -3,6 +3,7 @@
  * Lines of stdout and stderr are collected; waits are on lines or exit, never timers.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { waitFor } from '../../src/util/wait.js'
@@ -86,4 +87,23 @@ export async function runCli (args: string[], options: SpawnOptions & { timeout?
   const { code, signal } = await p.waitForExit({ timeout: options.timeout ?? 30_000 })
   const stdout = p.stdout.join('\n')
   return { code, signal, stdout, stderr: p.stderr.join('\n'), json: () => JSON.parse(stdout) }
+}
+
+const README = fileURLToPath(new URL('../../../README.md', import.meta.url))
+
+/** The command lines in the code blocks of README.md's `## Tour` section, comments dropped. */
+export async function tourCommands (): Promise<string[]> {
+  const text = await readFile(README, 'utf8')
+  const start = text.indexOf('\n## Tour')
+  if (start === -1) throw new Error('README.md has no ## Tour section')
+  const end = text.indexOf('\n## ', start + 1)
+  const section = text.slice(start, end === -1 ? undefined : end)
+  const out: string[] = []
+  for (const block of section.matchAll(/```[a-z]*\n([\s\S]*?)```/g)) {
+    for (const line of block[1]!.split('\n')) {
+      const cmd = line.replace(/#.*$/, '').trim()
+      if (cmd !== '') out.push(cmd)
+    }
+  }
+  return out
 }
