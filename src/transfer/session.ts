@@ -143,9 +143,6 @@ interface Entry {
   isRoot: boolean
 }
 
-/** A provider holding every missing block is taken for a seed only while at least this many are missing. */
-const SEED_MIN_MISSING = 4
-
 function deferred<T> (): { promise: Promise<T>, resolve: (value: T) => void, reject: (err: unknown) => void } {
   let settle!: { resolve: (value: T) => void, reject: (err: unknown) => void }
   const promise = new Promise<T>((resolve, reject) => { settle = { resolve, reject } })
@@ -162,8 +159,6 @@ class Provider {
   window: number
   readonly outstanding = new Map<string, Entry>()
   haveCount = 0
-  /** Had every missing block while many were missing: a complete copy (a first sharer). */
-  seed = false
   rate = 0
   lastActivity = Date.now()
   busyUntil = 0
@@ -655,18 +650,9 @@ export class FetchSession {
       }
       batch.push(e.cid)
     }
-    // a seed has every block still missing here; partial holders (other downloaders) are
-    // preferred, so a seed only sends blocks nobody else has yet
-    // (sticky: decided while much is missing, so a downloader that finishes first stays preferred)
-    const missing = this.pending.size
-    const isSeed = (p: Provider): boolean => {
-      if (!p.seed && missing >= SEED_MIN_MISSING && p.haveCount >= missing) p.seed = true
-      return p.seed
-    }
     const pick = (e: Entry, exclude?: Map<Provider, number>): Provider | undefined => {
       let best: Provider | undefined
       let bestLoad = Infinity
-      let partialHolder = false
       for (const p of e.haveAt) {
         if (exclude?.has(p) === true) continue
         const later = e.later?.get(p)
@@ -682,17 +668,13 @@ export class FetchSession {
           }
           if (other) continue
         }
-        const seed = isSeed(p)
-        if (!seed) partialHolder = true
         if (!free.has(p)) continue
-        const load = p.outstanding.size / p.window + (seed ? 1 : 0)
+        const load = p.outstanding.size / p.window
         if (best == null || load < bestLoad) {
           best = p
           bestLoad = load
         }
       }
-      // a block a partial holder has waits for that holder's window rather than going to a seed
-      if (best != null && partialHolder && isSeed(best)) return undefined
       return best
     }
 
