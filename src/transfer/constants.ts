@@ -53,7 +53,8 @@ export const REVEAL_IDLE_MS = 100
 /**
  * A block this provider already sent to another peer that is still connected is answered
  * LATER the first time a peer asks for it (that peer should get it from the other one);
- * the requester leaves it for LATER_MS before asking this provider again.
+ * the requester does not ask this provider again while another holder is known, and not
+ * before LATER_MS in any case.
  */
 export const LATER_MS = 2000
 
