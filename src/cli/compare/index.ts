@@ -19,6 +19,7 @@
  * ```
  */
 import { randomBytes } from 'node:crypto'
+import { setMaxListeners } from 'node:events'
 import { mkdir, mkdtemp, open, rm } from 'node:fs/promises'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -32,8 +33,12 @@ export const DEFAULT_PEERS = 8
 export const MAX_PEERS = 16
 export const DEFAULT_SIZE = 16 * MiB
 export const MAX_SIZE = 256 * MiB
-/** After the origin died, a swarm fetcher that receives no block for this long gives up (ms). */
-export const DEFAULT_IDLE_TIMEOUT = 5_000
+/**
+ * After the origin died, a swarm fetcher that receives no block for this long gives up (ms).
+ * Longer than the transfer's stall timeout (10 s), so a request left at the dead origin is
+ * re-sent to another holder before the fetch gives up.
+ */
+export const DEFAULT_IDLE_TIMEOUT = 12_000
 
 export interface CompareOptions {
   /** Fetchers in each mode (default 8, 1 to 16). */
@@ -44,7 +49,7 @@ export interface CompareOptions {
   dir?: string
   /** The origin dies when the fetchers together hold this fraction of N × the file (default 0.5). */
   dieAt?: number
-  /** After the origin died, a swarm fetcher idle this long fails, ms (default 5 s). */
+  /** After the origin died, a swarm fetcher idle this long fails, ms (default 12 s). */
   idleTimeout?: number
   signal?: AbortSignal
   onProgress?: (evt: CompareProgressEvents) => void
@@ -82,6 +87,8 @@ export async function runComparison (options: CompareOptions = {}): Promise<Comp
   if (!(dieAt > 0 && dieAt < 1)) throw new InvalidCompareOptionError(`dieAt must be between 0 and 1, got ${dieAt}`)
   const idleTimeout = options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT
 
+  // every fetch, server request and wait listens on the caller's signal
+  if (options.signal != null) setMaxListeners(4 * peers + 16, options.signal)
   const started = performance.now()
   const dir = await mkdtemp(join(options.dir ?? tmpdir(), 'swarmdrop-compare-'))
   try {
