@@ -6,6 +6,7 @@ import { Uint8ArrayList } from 'uint8arraylist'
 import { ByteBudget } from '../src/transfer/budget.js'
 import * as errors from '../src/transfer/errors.js'
 import { decodeFrame, encodeBlock, encodeList, FrameType } from '../src/transfer/messages.js'
+import { bestOf } from '../src/transfer/session.js'
 import { createMemoryBlockStore, type FetchProgress, type TransferFetchEvents } from '../src/transfer/index.js'
 import { waitFor } from '../src/util/wait.js'
 import { randomContent, readFile, startPeers } from './fixtures/transfer-peers.js'
@@ -296,4 +297,31 @@ test('stop() during a fetch: the fetch rejects with TransferNotStartedError and 
   assert.equal(fetcher.transfer.isStarted(), false)
   await assert.rejects(fetcher.transfer.fetch(cid, { providers: [provider.id] }), { name: 'TransferNotStartedError' })
   await waitFor(() => provider.transfer.stats().served.streams === 0, { message: 'serving streams to close' })
+})
+
+test('a DAG whose 600 leaves are one block: fetched once, counted 600 times in progress', async (t) => {
+  const [provider, fetcher] = await startPeers(t, 2)
+  assert.ok(provider != null && fetcher != null)
+  const cid = await provider.store.add((async function * () {
+    const chunk = new Uint8Array(MiB).fill(7)
+    for (let i = 0; i < 600; i++) yield chunk
+  })())
+  let last: FetchProgress | undefined
+  const result = await fetcher.transfer.fetch(cid, {
+    providers: [provider.id],
+    onProgress: (evt) => { if (evt.type === 'transfer:fetch:complete') last = evt.detail }
+  })
+  assert.equal(result.size, 600 * MiB)
+  assert.equal(result.blocks, 2) // the root and the one distinct leaf
+  assert.equal(result.blocksReceived, 2)
+  assert.equal(last?.bytes, 600 * MiB)
+  assert.equal(last?.total, 600 * MiB)
+})
+
+test('bestOf picks the n best in order without sorting everything', () => {
+  const asc = (a: number, b: number): number => a - b
+  assert.deepEqual(bestOf([5, 3, 9, 1, 7, 3], 3, asc), [1, 3, 3])
+  assert.deepEqual(bestOf([2, 1], 5, asc), [1, 2])
+  const many = Array.from({ length: 5000 }, (_, i) => (i * 7919) % 5000)
+  assert.deepEqual(bestOf(many, 4, asc), [0, 1, 2, 3])
 })

@@ -151,6 +151,21 @@ function deferred<T> (): { promise: Promise<T>, resolve: (value: T) => void, rej
   return { promise, resolve: (v) => { settle.resolve(v) }, reject: (e) => { settle.reject(e) } }
 }
 
+/** The `n` best items by `compare` (ascending), without sorting all of them. */
+export function bestOf<T> (items: T[], n: number, compare: (a: T, b: T) => number): T[] {
+  if (items.length <= n) return [...items].sort(compare)
+  const best: T[] = []
+  for (const item of items) {
+    const last = best[best.length - 1]
+    if (best.length === n && last != null && compare(item, last) >= 0) continue
+    let i = best.length
+    while (i > 0 && compare(item, best[i - 1] as T) < 0) i--
+    best.splice(i, 0, item)
+    if (best.length > n) best.pop()
+  }
+  return best
+}
+
 class Provider {
   stream?: ByteStream
   out?: Pushable<Uint8ArrayList | Uint8Array>
@@ -696,12 +711,22 @@ export class FetchSession {
     if (candidates.length > 0) {
       const better = (a: Entry, b: Entry): number =>
         (Number(b.internal) - Number(a.internal)) || (a.haveAt.size - b.haveAt.size) || (a.prio - b.prio)
-      // only the best few are needed: a partial sort would do, a full sort is simpler and cheap at these sizes
-      candidates.sort(better)
-      for (const e of candidates) {
+      // a few slots are free per event while thousands of blocks may be missing: try the best
+      // few first (a bounded selection), and sort everything only if slots are still free
+      const few = bestOf(candidates, totalFree * 4, better)
+      for (const e of few) {
         if (totalFree === 0) break
         const p = pick(e)
         if (p != null) assign(e, p)
+      }
+      if (totalFree > 0 && few.length < candidates.length) {
+        candidates.sort(better)
+        for (const e of candidates) {
+          if (totalFree === 0) break
+          if (e.requested.size > 0) continue
+          const p = pick(e)
+          if (p != null) assign(e, p)
+        }
       }
     }
 
