@@ -12,6 +12,7 @@
  * - Every block is hashed against its CID before it is stored; a provider that sends a wrong
  *   block is dropped for this download and penalized on the network.
  */
+import { setMaxListeners } from 'node:events'
 import * as lp from 'it-length-prefixed'
 import { pushable, type Pushable } from 'it-pushable'
 import type { CID } from 'multiformats/cid'
@@ -224,6 +225,8 @@ export class FetchSession {
   private readonly options: SessionOptions
 
   constructor (root: CID, host: SessionHost, options: SessionOptions) {
+    // every stream opened for this download listens on it (libp2p's dial), and there may be many providers
+    setMaxListeners(Infinity, this.controller.signal)
     this.root = root
     this.rootKey = root.toString()
     this.host = host
