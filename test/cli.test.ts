@@ -62,6 +62,10 @@ test('commands that need a node exit 2 naming the repository and `swarmdrop star
     assert.equal(lines.length, 1, `one line: ${r.stderr}`)
     assert.match(lines[0]!, new RegExp(`no swarmdrop node is running on the repository ${repo}.*swarmdrop start`))
   }
+  // DEBUG adds the stack
+  const debug = await runCli(['ls', '--repo', repo], { env: { DEBUG: 'swarmdrop:none' } })
+  assert.equal(debug.code, 2)
+  assert.match(debug.stderr, /^swarmdrop: error: no swarmdrop node.*\n.*NoNodeError.*\n\s+at /m)
   // SWARMDROP_REPO is the default repository
   const e = await runCli(['ls'], { env: { SWARMDROP_REPO: repo } })
   assert.equal(e.code, 2)

@@ -70,6 +70,12 @@ export class Output {
     this.stderrTty = (this.stderr as NodeJS.WriteStream).isTTY === true
     this.colour = this.tty && env.NO_COLOR == null && env.TERM !== 'dumb'
     this.debug = env.DEBUG != null && env.DEBUG !== ''
+    // `swarmdrop ls | head -1`: the reader went away; drop further output instead of crashing
+    for (const stream of [this.stdout, this.stderr]) {
+      stream.on?.('error', (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EPIPE') throw err
+      })
+    }
   }
 
   /** Resolves once everything written so far was handed to the OS (call before exiting). */

@@ -44,12 +44,16 @@ export const get: CommandFn<'get'> = async (ctx) => {
     bar.update(info.bytes, { ...(info.total != null ? { total: info.total } : {}), providers: info.providers })
   }
   let file: FetchedFile
+  const f = ctx.flags
+  const nodeFlags = Object.entries({ name: f.name != null, swarm: f.swarm != null, 'swarm-key': f['swarm-key'] != null, listen: f.listen.length > 0, peer: f.peer.length > 0, 'no-mdns': f['no-mdns'] })
+    .filter(([, given]) => given).map(([flag]) => flag)
   try {
     try {
       file = await request<FetchedFile>(ctx.repo, 'get', { cid, output: ctx.flags.output, cwd: ctx.cwd, timeout: seconds * 1000 }, {
         signal: ctx.signal,
         onEvent: (evt) => { if (evt?.type === 'progress') onProgress(evt) }
       })
+      if (nodeFlags.length > 0) ctx.out.note(`a node runs on ${ctx.repo}: it fetched with its own options (${nodeFlags.map(f => `--${f}`).join(' ')} ignored)`)
     } catch (err: any) {
       if (err.name !== 'NoNodeError') throw err
       file = await withTemporaryNode(ctx, cid, seconds, onProgress)
