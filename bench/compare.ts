@@ -43,8 +43,18 @@ const line = (text: string): void => { process.stdout.write(text + '\n') }
 line(`compare: ${sizeMiB} MiB to N = ${peerCounts.join(', ')} fetchers, client-server (baseline) vs swarm, on 127.0.0.1`)
 line('  N | origin bytes (× file) cs → swarm (ratio) | wall time cs → swarm (ratio) | origin dies: finished cs / swarm (file held by fetchers)')
 const runs: CompareRun[] = []
+const failures: Array<{ peers: number, error: string }> = []
 for (const peers of peerCounts) {
-  const r = await runComparison({ peers, size: Math.round(sizeMiB * MiB), signal: controller.signal })
+  let r
+  try {
+    r = await runComparison({ peers, size: Math.round(sizeMiB * MiB), signal: controller.signal })
+  } catch (err: any) {
+    if (controller.signal.aborted) throw err
+    // reported, not retried: a figure with a hole says more than a silent second try
+    failures.push({ peers, error: `${String(err.name)}: ${String(err.message)}` })
+    line(`${String(peers).padStart(3)} | FAILED: ${String(err.name)}: ${String(err.message)}`)
+    continue
+  }
   const { clientServer: cs, swarm: sw } = r.modes
   runs.push({ peers, clientServer: cs, swarm: sw, ratios: r.ratios, totalMs: r.totalMs })
   line(`${String(peers).padStart(3)} | ${cs.originMultiple.toFixed(2)}× → ${sw.originMultiple.toFixed(2)}× (${r.ratios.originBytes.toFixed(2)}) | ` +
@@ -58,11 +68,13 @@ const result: CompareBenchResult = {
   date: new Date().toISOString(),
   machine: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', platform: process.platform },
   size: Math.round(sizeMiB * MiB),
-  runs
+  runs,
+  failures
 }
 await mkdir(dirname(jsonPath), { recursive: true })
 await writeFile(jsonPath, JSON.stringify(result, null, 2) + '\n')
 await writeCompareSvg(jsonPath, svgPath)
 line(`wrote ${jsonPath} and ${svgPath}`)
 const at8 = runs.find(r => r.peers === 8)
+if (failures.length > 0) process.exitCode = 1
 if (at8 != null) line(`goal at N = 8: swarm origin ≤ 2× the file: ${at8.swarm.originMultiple.toFixed(2)}× (${at8.swarm.originMultiple <= 2 ? 'met' : 'NOT met'}; client-server ${at8.clientServer.originMultiple.toFixed(2)}×)`)

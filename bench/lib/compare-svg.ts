@@ -27,6 +27,8 @@ export interface CompareBenchResult {
   machine: { node: string, cpus: number, cpuModel: string, platform: string }
   size: number
   runs: CompareRun[]
+  /** Values of N whose run failed (no point on the chart), with why. */
+  failures?: Array<{ peers: number, error: string }>
 }
 
 const COLOURS = { clientServer: '#d9822b', swarm: '#2b8a3e', goal: '#888' }
@@ -63,7 +65,9 @@ export function renderCompareSvg (result: CompareBenchResult): string {
       ]
     }, { x: width / 2, y: 0, width: width / 2, height: height - 24 })
   ]
-  const note = `${mib} MiB file, every peer on 127.0.0.1 in one process; ${result.machine.cpus} CPUs, Node ${result.machine.node}; ${result.command}`
+  const failed = result.failures?.map(f => f.peers) ?? []
+  const note = `${mib} MiB file, every peer on 127.0.0.1 in one process; ${result.machine.cpus} CPUs, Node ${result.machine.node}; ${result.command}` +
+    (failed.length > 0 ? `; no point for N = ${failed.join(', ')} (the run failed, see compare.json)` : '')
   return svgDocument(width, height, charts, { title: `swarmdrop compare: client-server vs swarm, ${mib} MiB to N fetchers`, note })
 }
 
