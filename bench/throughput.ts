@@ -8,15 +8,16 @@
  *   fetch-mem  the same fetch into a block store in memory: the transfer without the disk's cost
  *              (each block written to disk is fsynced before the next can be counted durable)
  *
- * Usage: npm run bench -- throughput [--size 256] [--rounds 2]
- * Each figure is the best of `rounds`; the ratios are fetch/stream and stream/tcp.
+ * Usage: npm run bench -- throughput [--size 256] [--rounds 3]
+ * Each round runs the four one after the other; a ratio is taken within each round (the machine's
+ * load changes between rounds) and the median over rounds is reported, with the best of each.
  */
 import '../src/polyfill.js'
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { connect, createServer, type AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
@@ -32,7 +33,7 @@ const MiB = 1024 * 1024
 const { values } = parseArgs({
   options: {
     size: { type: 'string', default: '256' },
-    rounds: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '3' },
     serve: { type: 'boolean', default: false }
   }
 })
@@ -168,11 +169,19 @@ async function main (): Promise<void> {
   const fmt = (name: string): string => `${name.padEnd(9)} ${mbs(best[name] ?? 0).toFixed(0).padStart(5)} MiB/s  (${(best[name] ?? 0).toFixed(0)} ms; runs ${runs[name]?.map(ms => ms.toFixed(0)).join(', ')} ms)`
   process.stdout.write(`throughput: ${size / MiB} MiB between two processes on 127.0.0.1, best of ${rounds}\n`)
   process.stdout.write(`${fmt('tcp')}\n${fmt('stream')}\n${fmt('fetch')}\n${fmt('fetch-mem')}\n`)
-  const fetchVsStream = (best.stream ?? 0) / (best.fetch ?? 1)
-  const memVsStream = (best.stream ?? 0) / (best['fetch-mem'] ?? 1)
-  const streamVsTcp = (best.tcp ?? 0) / (best.stream ?? 1)
-  process.stdout.write(`fetch / libp2p stream = ${fetchVsStream.toFixed(2)} (goal >= 0.8); fetch-mem / libp2p stream = ${memVsStream.toFixed(2)}; libp2p stream / tcp = ${streamVsTcp.toFixed(2)}; fetch / tcp = ${((best.tcp ?? 0) / (best.fetch ?? 1)).toFixed(2)}\n`)
-  process.stdout.write(JSON.stringify({ sizeMiB: size / MiB, tcpMiBs: +mbs(best.tcp ?? 0).toFixed(1), streamMiBs: +mbs(best.stream ?? 0).toFixed(1), fetchMiBs: +mbs(best.fetch ?? 0).toFixed(1), fetchMemMiBs: +mbs(best['fetch-mem'] ?? 0).toFixed(1), fetchVsStream: +fetchVsStream.toFixed(3), fetchMemVsStream: +memVsStream.toFixed(3), streamVsTcp: +streamVsTcp.toFixed(3) }) + '\n')
+  // per-round ratios (time of the stream / time of the fetch), median over rounds
+  const median = (xs: number[]): number => {
+    const sorted = [...xs].sort((a, b) => a - b)
+    const mid = Math.floor(sorted.length / 2)
+    return sorted.length % 2 === 1 ? sorted[mid] ?? 0 : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2
+  }
+  const ratios = (num: string, den: string): number[] => (runs[num] ?? []).map((ms, i) => ms / (runs[den]?.[i] ?? Infinity))
+  const fetchVsStream = median(ratios('stream', 'fetch'))
+  const memVsStream = median(ratios('stream', 'fetch-mem'))
+  const streamVsTcp = median(ratios('tcp', 'stream'))
+  process.stdout.write(`per round fetch / stream: ${ratios('stream', 'fetch').map(r => r.toFixed(2)).join(', ')}; fetch-mem / stream: ${ratios('stream', 'fetch-mem').map(r => r.toFixed(2)).join(', ')}\n`)
+  process.stdout.write(`median of ${rounds}: fetch / libp2p stream = ${fetchVsStream.toFixed(2)} (goal >= 0.8); fetch-mem / libp2p stream = ${memVsStream.toFixed(2)}; libp2p stream / tcp = ${streamVsTcp.toFixed(2)}; load average ${loadavg().map(l => l.toFixed(1)).join(' ')}\n`)
+  process.stdout.write(JSON.stringify({ sizeMiB: size / MiB, tcpMiBs: +mbs(best.tcp ?? 0).toFixed(1), streamMiBs: +mbs(best.stream ?? 0).toFixed(1), fetchMiBs: +mbs(best.fetch ?? 0).toFixed(1), fetchMemMiBs: +mbs(best['fetch-mem'] ?? 0).toFixed(1), fetchVsStream: +fetchVsStream.toFixed(3), fetchMemVsStream: +memVsStream.toFixed(3), streamVsTcp: +streamVsTcp.toFixed(3), load: loadavg()[0] }) + '\n')
 
   await transfer.stop()
   await network.stop()
