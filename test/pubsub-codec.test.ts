@@ -182,6 +182,22 @@ test('catalog: events, metadata, expiry, and reports that cannot resurrect a wit
   assert.equal(catalog.size, 0)
 })
 
+test('catalog: a report never overrides what a provider announced itself', async () => {
+  const catalog = new Catalog(PEER_B, () => {})
+  const m = await meta('m')
+  const reported = { ...m, name: 'reported.bin' }
+  const own = { ...m, name: 'own.bin' }
+  catalog.add({ cid: m.cid, peer: PEER_A, meta: reported, complete: true, lastSeen: 1, firstHand: false })
+  assert.equal(catalog.get(m.cid)?.name, 'reported.bin')
+  catalog.add({ cid: m.cid, peer: RSA_PEER, meta: own, complete: true, lastSeen: 2, firstHand: true })
+  assert.equal(catalog.get(m.cid)?.name, 'own.bin', 'a first-hand announcement replaces a report')
+  catalog.add({ cid: m.cid, peer: RSA_PEER, meta: reported, complete: true, lastSeen: 3, firstHand: false })
+  catalog.add({ cid: m.cid, peer: PEER_A, meta: reported, complete: true, lastSeen: 3, firstHand: false })
+  assert.equal(catalog.get(m.cid)?.name, 'own.bin', 'reports do not replace it')
+  catalog.add({ cid: m.cid, peer: RSA_PEER, meta: { ...own, name: 'renamed.bin' }, complete: true, lastSeen: 4, firstHand: true })
+  assert.equal(catalog.get(m.cid)?.name, 'renamed.bin', 'its announcer may change it')
+})
+
 test('rate limiter: a burst, then the refill rate', () => {
   const limiter = new PeerRateLimiter({ rate: 2, burst: 3, maxPeers: 2 })
   assert.deepEqual([1, 2, 3, 4].map(() => limiter.take('a', 0)), [true, true, true, false])

@@ -52,6 +52,8 @@ interface EntryState {
   meta?: FileMeta
   /** The provider whose announcement gave `meta`. */
   metaFrom?: string
+  /** `meta` came from that provider itself, not from another peer's report. */
+  metaFirstHand?: boolean
   providers: Map<string, ProviderState>
 }
 
@@ -106,10 +108,13 @@ export class Catalog {
     }
 
     const wasVisible = entry.meta != null
-    if (claim.meta != null && (entry.meta == null || entry.metaFrom === claim.peer)) {
+    // metadata: the first heard; replaced only by a provider's own announcement: the same provider's,
+    // or any provider's when what we had was only reported by a third peer
+    if (claim.meta != null && (entry.meta == null || (claim.firstHand && (entry.metaFrom === claim.peer || entry.metaFirstHand !== true)))) {
       if (entry.meta == null) this.orphans--
       entry.meta = claim.meta
       entry.metaFrom = claim.peer
+      entry.metaFirstHand = claim.firstHand
     }
 
     if (existing == null) {
@@ -143,6 +148,7 @@ export class Catalog {
       for (const [p, s] of entry.providers) {
         if (s.hasMeta) {
           entry.metaFrom = p
+          entry.metaFirstHand = s.firstHand
           break
         }
       }

@@ -508,11 +508,19 @@ class SwarmProtocolImpl extends TypedEventEmitter<SwarmProtocolEvents> implement
     }
   }
 
-  /** The state of a catalog request (created when first heard of, by request or answer); undefined when too many are open. */
+  /**
+   * The state of a catalog request (created when first heard of, by request or answer). When too many
+   * are open the oldest one not waiting on our answer is dropped, so a flood of answers to made-up
+   * requests cannot keep us from answering real ones; undefined only when all are waiting.
+   */
   private requestState (requestId: string, now: number): RequestState | undefined {
     let state = this.requests.get(requestId)
     if (state == null) {
-      if (this.requests.size >= MAX_PENDING_ANSWERS * 4) return undefined
+      if (this.requests.size >= MAX_PENDING_ANSWERS * 4) {
+        const victim = [...this.requests].find(([, s]) => !s.answering)
+        if (victim == null) return undefined
+        this.requests.delete(victim[0])
+      }
       state = { covered: new Set(), heardAt: now, answering: false }
       this.requests.set(requestId, state)
     }
