@@ -110,6 +110,7 @@ function mode (name: ModeReport['mode'], over: Partial<ModeReport> = {}): ModeRe
     peerBytes: 0,
     medianMs: 900,
     slowestMs: 1000,
+    cpuMs: 800,
     originDies: { fetchers: 4, finished: 0, failed: 4, finishedBefore: 0, heldByFetchers: 0.5, diedAt: 0.5, diedMs: 500, originBytes: 2 * MiB },
     ...over
   }
@@ -158,7 +159,7 @@ test('swarm mode: the sharer dies once the fetchers must hold every block; each 
   assert.ok(dies.peerBytes > 0)
 })
 
-const NUMBER_FIELDS = ['wallMs', 'originBytes', 'originMultiple', 'peerBytes', 'medianMs', 'slowestMs'] as const
+const NUMBER_FIELDS = ['wallMs', 'originBytes', 'originMultiple', 'peerBytes', 'medianMs', 'slowestMs', 'cpuMs'] as const
 const DIES_FIELDS = ['fetchers', 'finished', 'failed', 'finishedBefore', 'heldByFetchers', 'diedAt', 'diedMs', 'originBytes'] as const
 
 test('swarmdrop compare --peers 4 --size 16 --json: both modes, the swarm origin sends less, the origin-dies case says who finished', async (t) => {

@@ -49,6 +49,7 @@ async function distribute (options: RunOptions, dies?: { dieAt: number }): Promi
 
     emit?.(new CustomProgressEvent('compare:phase', { mode: MODE, phase: dies == null ? 'fetch' : 'origin-dies', message: `${peers} client${peers === 1 ? '' : 's'} downloading at once` }))
     t0 = performance.now()
+    const cpu0 = process.cpuUsage()
     const outcomes = await Promise.all(Array.from({ length: peers }, async (_, i): Promise<PeerOutcome> => {
       const dir = join(options.dir, `client-${i}`)
       await mkdir(dir, { recursive: true })
@@ -65,8 +66,10 @@ async function distribute (options: RunOptions, dies?: { dieAt: number }): Promi
       }
     }))
     const wallMs = performance.now() - t0
+    const cpu = process.cpuUsage(cpu0)
+    const cpuMs = (cpu.user + cpu.system) / 1000
     await killing
-    const result: RunResult & { death?: Death } = { wallMs, originBytes: server.stats().bytesSent, peerBytes: 0, peers: outcomes }
+    const result: RunResult & { death?: Death } = { wallMs, originBytes: server.stats().bytesSent, peerBytes: 0, cpuMs, peers: outcomes }
     if (death != null) {
       // bytes already in flight when the server died still landed: count them
       death.heldByFetchers = Math.max(...held) / size

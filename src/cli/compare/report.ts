@@ -40,6 +40,11 @@ export interface ModeReport {
   /** Median and slowest time of one fetcher, from the common start, ms. */
   medianMs: number
   slowestMs: number
+  /**
+   * CPU time the process spent during the wall time, ms (every peer runs in this one process:
+   * more than the wall time means both cores were busy; near it, one core was the limit).
+   */
+  cpuMs: number
   originDies: OriginDiesReport
 }
 
@@ -83,6 +88,7 @@ export function modeReport (mode: ModeName, size: number, full: RunResult, dies:
     peerBytes: full.peerBytes,
     medianMs: Math.round(median(times)),
     slowestMs: Math.round(Math.max(0, ...times)),
+    cpuMs: Math.round(full.cpuMs),
     originDies: {
       fetchers: dies.peers.length,
       finished,
@@ -120,6 +126,7 @@ export function formatReport (r: CompareReport): string[] {
     ['sent peer to peer', formatBytes(cs.peerBytes), formatBytes(sw.peerBytes)],
     ['median per peer', formatDuration(cs.medianMs), formatDuration(sw.medianMs)],
     ['slowest peer', formatDuration(cs.slowestMs), formatDuration(sw.slowestMs)],
+    ['CPU time (all peers)', formatDuration(cs.cpuMs), formatDuration(sw.cpuMs)],
     ['origin dies halfway', diesLine(cs.originDies, cs.mode), diesLine(sw.originDies, sw.mode)],
     ['  file that had left the origin', `${Math.floor(cs.originDies.heldByFetchers * 100)}%`, `${Math.floor(sw.originDies.heldByFetchers * 100)}%`]
   ]

@@ -93,6 +93,7 @@ async function distribute (options: SwarmRunOptions, dies?: { dieAt: number }): 
 
     emit?.(new CustomProgressEvent('compare:phase', { mode: MODE, phase: dies == null ? 'fetch' : 'origin-dies', message: `${peers} node${peers === 1 ? '' : 's'} fetching at once` }))
     t0 = performance.now()
+    const cpu0 = process.cpuUsage()
     const outcomes = await Promise.all(fetchers.map(async (f, i): Promise<PeerOutcome> => {
       try {
         const result: FetchResult = await f.fetch(cid, { signal, timeout: options.timeout ?? FETCH_TIMEOUT_MS, onProgress: (evt) => { onProgress(i, evt) } })
@@ -104,11 +105,14 @@ async function distribute (options: SwarmRunOptions, dies?: { dieAt: number }): 
       }
     }))
     const wallMs = performance.now() - t0
+    const cpu = process.cpuUsage(cpu0)
+    const cpuMs = (cpu.user + cpu.system) / 1000
     await killing
     const result: RunResult & { death?: Death } = {
       wallMs,
       originBytes: death?.originBytes ?? sharer.transfer.stats().served.bytes,
       peerBytes: fetchers.reduce((s, f) => s + f.transfer.stats().served.bytes, 0),
+      cpuMs,
       peers: outcomes
     }
     if (death != null) {

@@ -22,6 +22,8 @@ export interface RunResult {
   originBytes: number
   /** Bytes the fetchers sent to each other (0 for HTTP clients). */
   peerBytes: number
+  /** CPU time of this process (user + system) over the same span, ms: every peer runs in it. */
+  cpuMs: number
   peers: PeerOutcome[]
 }
 
