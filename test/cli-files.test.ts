@@ -206,6 +206,48 @@ test('get without a running node starts a temporary one; SIGINT leaves no file a
   assert.ok((await readFile(res.path)).equals(bytes))
 })
 
+test('share --encrypt prints a link; get LINK decrypts; the bare CID yields ciphertext; a wrong key writes nothing', async (t) => {
+  const dir = await tempDir(t)
+  const marker = 'PLAINTEXT-MARKER-' + randomBytes(8).toString('hex')
+  const secret = Buffer.concat([Buffer.from(marker), randomBytes(300 * 1024), Buffer.from(marker)])
+  await writeFile(join(dir, 'secret.pdf'), secret)
+  const res1 = await runCli(['share', '--encrypt', join(dir, 'secret.pdf'), '--json', '--repo', repoA()])
+  assert.equal(res1.code, 0, res1.stderr)
+  const [file] = res1.json().files
+  assert.equal(file.name, 'secret.pdf')
+  assert.equal(file.size, secret.length)
+  assert.match(file.link, new RegExp(`^swarmdrop:${file.cid}#[A-Za-z0-9_-]{43}$`))
+
+  // the swarm sees a placeholder name and the encrypted flag
+  const entry = await waitListed(repoB(), file.cid)
+  assert.equal(entry.name, 'encrypted')
+  assert.equal(entry.encrypted, true)
+
+  const cwd = join(dir, 'out')
+  await mkdir(cwd)
+  const got = await runCli(['get', file.link, '--json', '--repo', repoB()], { cwd })
+  assert.equal(got.code, 0, got.stderr)
+  assert.equal(got.json().path, join(cwd, 'secret.pdf'), 'the name comes from inside the encrypted file')
+  assert.equal(got.json().decrypted, true)
+  assert.ok((await readFile(join(cwd, 'secret.pdf'))).equals(secret))
+
+  const bare = await runCli(['get', file.cid, '-o', 'cipher.bin', '--repo', repoB()], { cwd })
+  assert.equal(bare.code, 0, bare.stderr)
+  assert.match(bare.stderr, /this file is encrypted: .*cipher\.bin holds ciphertext/)
+  const cipher = await readFile(join(cwd, 'cipher.bin'))
+  assert.equal(cipher.indexOf(marker), -1, 'no plaintext in the stored bytes')
+
+  const wrong = file.link.replace(/#.*$/, '#' + Buffer.alloc(32, 7).toString('base64url'))
+  const bad = await runCli(['get', wrong, '-o', 'wrong.pdf', '--repo', repoB()], { cwd })
+  assert.equal(bad.code, 1)
+  assert.match(bad.stderr, /does not decrypt with this key/)
+  assert.deepEqual((await readdir(cwd)).sort(), ['cipher.bin', 'secret.pdf'], 'nothing written for the wrong key')
+
+  const malformed = await runCli(['get', 'swarmdrop:nonsense', '--repo', repoB()], { cwd })
+  assert.equal(malformed.code, 2)
+  assert.match(malformed.stderr, /not a valid swarmdrop link/)
+})
+
 test('start --replicate fetches and pins every announced file (last: stops alice)', async (t) => {
   const dir = await tempDir(t)
   const { a } = shared

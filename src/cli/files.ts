@@ -4,8 +4,10 @@
  * fetch to a file. The node does the work; this module picks names and
  * paths, and turns progress events into plain numbers.
  */
-import { stat } from 'node:fs/promises'
-import { basename, resolve } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { open, rename, stat, unlink } from 'node:fs/promises'
+import { basename, dirname, join, resolve } from 'node:path'
 import type { SwarmNode } from '../node/index.js'
 import type { StoreStat } from '../storage/index.js'
 import type { TransferFetchEvents } from '../transfer/index.js'
@@ -24,7 +26,15 @@ export class PathNotFoundError extends Error {
   }
 }
 
-export interface SharedFile { cid: string, name: string, size: number }
+export interface SharedFile {
+  cid: string
+  /** The file's name (for an encrypted share: the real name, announced only as a placeholder). */
+  name: string
+  /** Bytes of the file (for an encrypted share: of the plaintext). */
+  size: number
+  /** Encrypted shares: the capability link `swarmdrop:<cid>#<key>` that fetches and decrypts it. */
+  link?: string
+}
 
 /** Checks that every path is a readable regular file; returns absolute paths. */
 export async function checkSharePaths (paths: string[], cwd: string): Promise<string[]> {
@@ -43,14 +53,35 @@ export async function checkSharePaths (paths: string[], cwd: string): Promise<st
   return out
 }
 
-export async function shareFiles (node: FilesNode, paths: string[], options: { signal?: AbortSignal } = {}): Promise<SharedFile[]> {
+export async function shareFiles (node: FilesNode, paths: string[], options: { signal?: AbortSignal, encrypt?: boolean } = {}): Promise<SharedFile[]> {
   const out: SharedFile[] = []
   for (const path of paths) {
     options.signal?.throwIfAborted()
+    if (options.encrypt === true) {
+      out.push(await shareEncrypted(node, path, options.signal))
+      continue
+    }
     const rec = await node.share(path, { name: basename(path), signal: options.signal })
     out.push({ cid: rec.cid, name: rec.name, size: rec.size })
   }
   return out
+}
+
+/** Encrypts a file with a fresh key while importing it; the swarm only sees ciphertext and a placeholder name. */
+async function shareEncrypted (node: FilesNode, path: string, signal?: AbortSignal): Promise<SharedFile> {
+  const { encrypt, formatLink, generateContentKey, ENCRYPTED_PLACEHOLDER_NAME } = await import('../crypto/index.js')
+  const { guessMediaType } = await import('../storage/index.js')
+  const name = basename(path)
+  const { size } = await stat(path)
+  const key = generateContentKey()
+  const source = createReadStream(path, { signal })
+  const rec = await node.share(encrypt(source, key, { name, mediaType: guessMediaType(name), size }), {
+    name: ENCRYPTED_PLACEHOLDER_NAME,
+    mediaType: 'application/octet-stream',
+    encrypted: true,
+    signal
+  })
+  return { cid: rec.cid, name, size, link: formatLink(rec.cid, key) }
 }
 
 export interface ListedFile {
@@ -116,9 +147,15 @@ export interface FetchedFile {
   /** Peers that sent blocks. */
   providers: number
   elapsed: number
+  /** The file is an encrypted share: decrypted with the link's key, or (bare CID) written as ciphertext. */
+  encrypted: boolean
+  /** Fetched by its link and decrypted. */
+  decrypted: boolean
 }
 
 export interface FetchToFileOptions {
+  /** The key of a capability link: decrypt instead of writing the stored bytes. */
+  key?: Uint8Array
   /** -o: a file path, or a folder for the announced name. */
   output?: string
   /** Folder for relative paths and the default output. */
@@ -142,7 +179,7 @@ export async function outputPath (name: string, options: { output?: string, cwd:
   return isDir ? { path: exportPath(abs, name), explicit: false } : { path: abs, explicit: true }
 }
 
-/** Fetches `cid` into the node's store (resuming what is there) and writes it out. */
+/** Fetches `cid` into the node's store (resuming what is there) and writes it out (decrypted when given a key). */
 export async function fetchToFile (node: FilesNode, cid: string, options: FetchToFileOptions): Promise<FetchedFile> {
   const { parseCid } = await import('../storage/index.js')
   parseCid(cid)
@@ -155,16 +192,54 @@ export async function fetchToFile (node: FilesNode, cid: string, options: FetchT
     }
   })
   const record = await node.store.get(cid)
-  const name = node.protocol.entry(cid)?.name ?? record?.name ?? cid
-  const { path, explicit } = await outputPath(name, options)
-  await node.store.export(cid, path, { signal: options.signal, overwrite: explicit })
-  return {
+  const entry = node.protocol.entry(cid)
+  const encrypted = record?.encrypted === true || entry?.encrypted === true
+  const base = {
     cid,
-    name,
     size: result.size,
-    path,
     received: result.bytesReceived,
     providers: Object.keys(result.providers).length,
     elapsed: result.elapsed
   }
+  if (options.key != null) {
+    const { name, path, size } = await decryptToFile(node, cid, options.key, options)
+    return { ...base, name, size, path, encrypted: true, decrypted: true }
+  }
+  const name = entry?.name ?? record?.name ?? cid
+  const { path, explicit } = await outputPath(name, options)
+  await node.store.export(cid, path, { signal: options.signal, overwrite: explicit })
+  return { ...base, name, path, encrypted, decrypted: false }
+}
+
+/**
+ * Decrypts a stored encrypted file into place: a temp file in the target folder, fsynced,
+ * renamed; any authentication failure (tampering, wrong key) removes it, so nothing is left.
+ */
+async function decryptToFile (node: FilesNode, cid: string, key: Uint8Array, options: FetchToFileOptions): Promise<{ name: string, path: string, size: number }> {
+  const { openEncrypted } = await import('../crypto/index.js')
+  const { DestinationExistsError } = await import('../storage/index.js')
+  const { meta, data } = await openEncrypted(node.store.cat(cid, { signal: options.signal }), key)
+  const { path, explicit } = await outputPath(meta.name, options)
+  if (!explicit && await stat(path).then(() => true, () => false)) {
+    await data.return(undefined)
+    throw new DestinationExistsError(path)
+  }
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.part`)
+  const fh = await open(tmp, 'wx', 0o600)
+  try {
+    try {
+      for await (const chunk of data) {
+        options.signal?.throwIfAborted()
+        await fh.write(chunk)
+      }
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
+    await rename(tmp, path)
+  } catch (err) {
+    await unlink(tmp).catch(() => {})
+    throw err
+  }
+  return { name: meta.name, path, size: meta.size }
 }

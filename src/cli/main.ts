@@ -129,7 +129,7 @@ export async function run (argv: readonly string[], options: RunOptions = {}): P
 }
 
 /** Named errors that mean "fix the command line" (or start a node): exit 2. */
-const USAGE_ERRORS = new Set(['NoNodeError', 'InvalidMultiaddrError', 'InvalidSwarmNameError', 'InvalidSwarmKeyError', 'InvalidCidError', 'ReservedTopicError'])
+const USAGE_ERRORS = new Set(['NoNodeError', 'InvalidMultiaddrError', 'InvalidSwarmNameError', 'InvalidSwarmKeyError', 'InvalidCidError', 'ReservedTopicError', 'InvalidLinkError'])
 
 /** Prints why a command failed (unless it already did) and picks the exit code. */
 function exitCodeOf (err: any, out: Output, name: CommandName | undefined, signal: AbortSignal): number {

@@ -50,10 +50,11 @@ export const COMMANDS = {
   }),
   share: command({
     summary: 'import files into the running node, pin and announce them',
-    usage: 'PATH...',
-    flags: {},
+    usage: 'PATH... [--encrypt]',
+    description: 'Prints each file\'s CID, name and size. With --encrypt, each file is encrypted with a fresh random key\nbefore import: the swarm stores and replicates only ciphertext under a placeholder name, and the command\nprints a link swarmdrop:<cid>#<key>; only holders of the link can read the file (`swarmdrop get LINK`).',
+    flags: { encrypt: flag.boolean('encrypt each file with a fresh key; print its capability link') },
     positionals: [{ name: 'PATH', description: 'file to share', variadic: true }],
-    examples: ['swarmdrop share ./holiday.mp4 ./notes.pdf'],
+    examples: ['swarmdrop share ./holiday.mp4 ./notes.pdf', 'swarmdrop share --encrypt ./tax-return.pdf'],
     needsNode: true
   }),
   ls: command({
@@ -66,15 +67,15 @@ export const COMMANDS = {
   }),
   get: command({
     summary: 'fetch a file from the swarm and write it',
-    usage: 'CID [-o PATH] [--timeout SECONDS]',
-    description: 'Asks the running node when there is one; otherwise starts a temporary node on the repository with the\nnode options below, finds peers (mDNS or --peer), fetches, writes the file and stops. The file is written\nunder a temporary name and renamed when complete. Default output: the announced name, made safe, in the\ncurrent folder.',
+    usage: 'CID|LINK [-o PATH] [--timeout SECONDS]',
+    description: 'Asks the running node when there is one; otherwise starts a temporary node on the repository with the\nnode options below, finds peers (mDNS or --peer), fetches, writes the file and stops. The file is written\nunder a temporary name and renamed when complete. Default output: the announced name, made safe, in the\ncurrent folder. A link fetches an encrypted share and decrypts it (the name comes from inside the\nencrypted file); a tampered file or a wrong key writes nothing.',
     flags: {
       output: flag.string('PATH', 'where to write the file (a folder: the announced name inside it)', { short: 'o' }),
       timeout: flag.number('SECONDS', 'give up when no provider is found in this time (default 30)'),
       ...NODE_FLAGS
     },
-    positionals: [cid],
-    examples: ['swarmdrop get bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi', 'swarmdrop get bafy... -o ~/Downloads/'],
+    positionals: [{ name: 'CID|LINK', description: 'content identifier, or the link swarmdrop:<cid>#<key> of an encrypted share' }],
+    examples: ['swarmdrop get bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi', 'swarmdrop get bafy... -o ~/Downloads/', 'swarmdrop get "swarmdrop:bafy...#Zm9v..."'],
     needsNode: false
   }),
   peers: command({

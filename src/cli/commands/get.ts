@@ -23,20 +23,14 @@ export class NoPeersError extends Error {
   }
 }
 
-/** `swarmdrop:<cid>#<key>` capability links (encrypted shares) or a bare CID. */
-export function parseTarget (arg: string): { cid: string, key?: string } {
-  if (arg.startsWith('swarmdrop:')) {
-    const [cid, key] = arg.slice('swarmdrop:'.length).split('#', 2)
-    if (cid == null || cid === '') throw new UsageError(`"${arg}" is not a swarmdrop link; expected swarmdrop:<cid>#<key>`, 'get')
-    return key != null && key !== '' ? { cid, key } : { cid }
-  }
-  return { cid: arg }
+/** A bare CID, or a capability link `swarmdrop:<cid>#<key>` of an encrypted share. */
+export async function parseTarget (arg: string): Promise<{ cid: string, key?: Uint8Array }> {
+  const { isLink, parseLink } = await import('../../crypto/index.js')
+  return isLink(arg) ? parseLink(arg) : { cid: arg }
 }
 
 export const get: CommandFn<'get'> = async (ctx) => {
-  const target = parseTarget(ctx.positionals[0]!)
-  if (target.key != null) throw new UsageError('encrypted links are not supported by this version yet', 'get')
-  const { cid } = target
+  const { cid, key } = await parseTarget(ctx.positionals[0]!)
   const seconds = ctx.flags.timeout ?? DEFAULT_TIMEOUT_S
   if (seconds <= 0) throw new UsageError('--timeout must be more than 0 seconds', 'get')
   const bar = ctx.out.progress(shortId(cid))
@@ -49,14 +43,15 @@ export const get: CommandFn<'get'> = async (ctx) => {
     .filter(([, given]) => given).map(([flag]) => flag)
   try {
     try {
-      file = await request<FetchedFile>(ctx.repo, 'get', { cid, output: ctx.flags.output, cwd: ctx.cwd, timeout: seconds * 1000 }, {
+      const params = { cid, output: ctx.flags.output, cwd: ctx.cwd, timeout: seconds * 1000, ...(key != null ? { key: Buffer.from(key).toString('base64url') } : {}) }
+      file = await request<FetchedFile>(ctx.repo, 'get', params, {
         signal: ctx.signal,
         onEvent: (evt) => { if (evt?.type === 'progress') onProgress(evt) }
       })
       if (nodeFlags.length > 0) ctx.out.note(`a node runs on ${ctx.repo}: it fetched with its own options (${nodeFlags.map(f => `--${f}`).join(' ')} ignored)`)
     } catch (err: any) {
       if (err.name !== 'NoNodeError') throw err
-      file = await withTemporaryNode(ctx, cid, seconds, onProgress)
+      file = await withTemporaryNode(ctx, cid, key, seconds, onProgress)
     }
   } catch (err) {
     bar.finish('failed')
@@ -66,10 +61,13 @@ export const get: CommandFn<'get'> = async (ctx) => {
   ctx.out.data(file)
   const rate = file.received / Math.max(file.elapsed, 1) * 1000
   const resumed = file.received < file.size ? `, ${formatBytes(file.size - file.received)} were already here` : ''
-  ctx.out.print(`wrote ${file.path} (${formatBytes(file.size)}) in ${formatDuration(file.elapsed)}, ${formatRate(rate)} from ${file.providers} peer${file.providers === 1 ? '' : 's'}${resumed}`)
+  ctx.out.print(`wrote ${file.path} (${formatBytes(file.size)}${file.decrypted ? ', decrypted' : ''}) in ${formatDuration(file.elapsed)}, ${formatRate(rate)} from ${file.providers} peer${file.providers === 1 ? '' : 's'}${resumed}`)
+  if (file.encrypted && !file.decrypted) {
+    ctx.out.note(`this file is encrypted: ${file.path} holds ciphertext. To read it, ask the sharer for its link (swarmdrop:${cid}#<key>) and run \`swarmdrop get LINK\``)
+  }
 }
 
-async function withTemporaryNode (ctx: Context<'get'>, cid: string, seconds: number, onProgress: (info: FetchProgressInfo) => void): Promise<FetchedFile> {
+async function withTemporaryNode (ctx: Context<'get'>, cid: string, key: Uint8Array | undefined, seconds: number, onProgress: (info: FetchProgressInfo) => void): Promise<FetchedFile> {
   const init = await nodeInit(ctx)
   const { createSwarmNode } = await import('../../node/index.js')
   const { waitFor } = await import('../../util/wait.js')
@@ -91,7 +89,7 @@ async function withTemporaryNode (ctx: Context<'get'>, cid: string, seconds: num
     await waitFor(() => node.protocol.entry(cid) != null, { timeout: CATALOG_WAIT_MS, signal: ctx.signal }).catch((err) => {
       if (err.name !== 'WaitTimeoutError') throw err
     })
-    return await fetchToFile(node, cid, { cwd: ctx.cwd, output: ctx.flags.output, timeout: seconds * 1000, signal: ctx.signal, onProgress })
+    return await fetchToFile(node, cid, { ...(key != null ? { key } : {}), cwd: ctx.cwd, output: ctx.flags.output, timeout: seconds * 1000, signal: ctx.signal, onProgress })
   } finally {
     await node.stop()
   }

@@ -42,8 +42,8 @@ export function createHandlers (host: HandlerHost): Record<string, Handler> {
     peers: async () => ({ peers: await node.peers() }),
     share: async (params, ctx) => {
       const paths = (params.paths as unknown[]).map(String)
-      const files = await shareFiles(node, paths, { signal: ctx.signal })
-      for (const f of files) host.log('file:shared', { ...f }, `shared       ${printable(f.name)} (${formatBytes(f.size)}) ${f.cid}`)
+      const files = await shareFiles(node, paths, { signal: ctx.signal, encrypt: params.encrypt === true })
+      for (const f of files) host.log('file:shared', { cid: f.cid, name: f.name, size: f.size, encrypted: f.link != null }, `shared       ${printable(f.name)} (${formatBytes(f.size)}${f.link != null ? ', encrypted' : ''}) ${f.cid}`)
       return { files }
     },
     ls: async () => ({ files: await listFiles(node) }),
@@ -52,6 +52,7 @@ export function createHandlers (host: HandlerHost): Record<string, Handler> {
       host.log('fetch:start', { cid }, `fetching     ${cid}`)
       let step = -1
       const file = await fetchToFile(node, cid, {
+        ...(typeof params.key === 'string' ? { key: new Uint8Array(Buffer.from(params.key, 'base64url')) } : {}),
         cwd: String(params.cwd),
         output: params.output == null ? undefined : String(params.output),
         timeout: typeof params.timeout === 'number' ? params.timeout : undefined,
@@ -67,7 +68,7 @@ export function createHandlers (host: HandlerHost): Record<string, Handler> {
           }
         }
       })
-      host.log('fetch:done', { ...file }, `fetched      ${printable(file.name)} (${formatBytes(file.size)}) in ${formatDuration(file.elapsed)}, ${formatRate(file.received / Math.max(file.elapsed, 1) * 1000)}, to ${file.path}`)
+      host.log('fetch:done', { ...file, name: file.decrypted ? undefined : file.name }, `fetched      ${printable(file.name)} (${formatBytes(file.size)}) in ${formatDuration(file.elapsed)}, ${formatRate(file.received / Math.max(file.elapsed, 1) * 1000)}, to ${file.path}`)
       return file
     },
     pin: async (params, ctx) => {
