@@ -15,7 +15,7 @@ import {
 } from '../src/cli/compare/index.js'
 import { runClientServer, runClientServerOriginDies } from '../src/cli/compare/client-server.js'
 import { runSwarmOriginDies } from '../src/cli/compare/swarm.js'
-import { runCli } from './helpers/cli.js'
+import { runCli, spawnCli } from './helpers/cli.js'
 
 const MiB = 1024 * 1024
 
@@ -193,6 +193,17 @@ test('swarmdrop compare --peers 4 --size 16 --json: both modes, the swarm origin
   const d = sw.originDies
   assert.equal(d.finished, d.heldByFetchers === 1 ? 4 : d.finishedBefore, JSON.stringify(d))
   assert.ok(cs.originDies.failed >= 1, JSON.stringify(cs.originDies))
+  assert.deepEqual(await readdir(tmp), [], 'temporary folders removed')
+})
+
+test('swarmdrop compare: Ctrl-C while the swarm fetches → exit 130, every node stopped, temporary folders removed', async (t) => {
+  const tmp = await tempDir(t, 'swarmdrop-cli-compare-int-')
+  const p = spawnCli(['compare', '--peers', '2', '--size', '32'], { env: { TMPDIR: tmp } })
+  t.after(() => { if (p.exit == null) p.kill('SIGKILL') })
+  await p.waitForLine(/^swarm: 2 nodes fetching at once/, { stream: 'stderr', timeout: 30_000 })
+  p.kill('SIGINT')
+  const { code } = await p.waitForExit({ timeout: 20_000 })
+  assert.equal(code, 130, p.stderr.join('\n'))
   assert.deepEqual(await readdir(tmp), [], 'temporary folders removed')
 })
 
