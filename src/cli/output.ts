@@ -22,6 +22,8 @@ export interface ProgressInfo {
   providers?: number
   /** Short status shown instead of the rate (e.g. "looking for providers"). */
   status?: string
+  /** Current rate in bytes/s, when the source measures it (else: average since the first bytes). */
+  rate?: number
 }
 
 export interface ProgressBar {
@@ -42,7 +44,9 @@ interface Bar {
   total?: number
   providers?: number
   status?: string
-  started: number
+  rate?: number
+  /** First update that had bytes: rates count from there (not from start-up, not resumed bytes). */
+  first?: { done: number, at: number }
   finished?: string
   /** Last 10 % step printed in plain mode. */
   step: number
@@ -137,7 +141,7 @@ export class Output {
    * a plain line every 10 % otherwise, nothing in --json mode.
    */
   progress (label: string, total?: number): ProgressBar {
-    const bar: Bar = { label, done: 0, started: Date.now(), step: -1 }
+    const bar: Bar = { label, done: 0, step: -1, status: 'waiting…' }
     if (total != null) bar.total = total
     if (this.json) return { update: () => {}, finish: () => {} }
     if (this.stderrTty) {
@@ -147,8 +151,10 @@ export class Output {
     return {
       update: (done, info = {}) => {
         bar.done = done
+        if (bar.first == null && done > 0) bar.first = { done, at: Date.now() }
         if (info.total != null) bar.total = info.total
         if (info.providers != null) bar.providers = info.providers
+        bar.rate = info.rate
         bar.status = info.status
         if (this.stderrTty) {
           this.draw(false)
@@ -177,8 +183,8 @@ export class Output {
   }
 
   private barLine (b: Bar): string {
-    const elapsed = Math.max(1, Date.now() - b.started)
-    const rate = b.done / elapsed * 1000
+    const average = b.first == null ? 0 : (b.done - b.first.done) / Math.max(1, Date.now() - b.first.at) * 1000
+    const rate = b.finished == null && b.rate != null ? b.rate : average
     const frac = b.total != null && b.total > 0 ? Math.min(1, b.done / b.total) : 0
     const filled = Math.round(frac * BAR_WIDTH)
     const bar = '█'.repeat(filled) + '░'.repeat(BAR_WIDTH - filled)

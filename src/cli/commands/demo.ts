@@ -83,7 +83,7 @@ export const demo: CommandFn<'demo'> = async (ctx) => {
           signal,
           onProgress: (evt) => {
             const info = progressOf(evt)
-            if (info != null) bar.update(info.bytes, { providers: info.providers })
+            if (info != null) bar.update(info.bytes, { providers: info.providers, rate: info.rate })
           }
         })
         bar.finish()

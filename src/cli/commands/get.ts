@@ -35,7 +35,7 @@ export const get: CommandFn<'get'> = async (ctx) => {
   if (seconds <= 0) throw new UsageError('--timeout must be more than 0 seconds', 'get')
   const bar = ctx.out.progress(shortId(cid))
   const onProgress = (info: FetchProgressInfo): void => {
-    bar.update(info.bytes, { ...(info.total != null ? { total: info.total } : {}), providers: info.providers })
+    bar.update(info.bytes, { ...(info.total != null ? { total: info.total } : {}), providers: info.providers, rate: info.rate })
   }
   let file: FetchedFile
   const f = ctx.flags
