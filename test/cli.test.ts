@@ -46,7 +46,7 @@ test('usage errors exit 2 with the usage; unknown commands too', async () => {
   const h = await runCli(['share', '--help'])
   assert.equal(h.code, 0)
   assert.match(h.stdout, /^usage: swarmdrop share PATH\.\.\./)
-  assert.match(h.stdout, /Example:\n {2}swarmdrop share/)
+  assert.match(h.stdout, /Examples?:\n {2}swarmdrop share/)
   const v = await runCli(['--version'])
   assert.match(v.stdout, /^swarmdrop \d+\.\d+\.\d+$/)
 })
