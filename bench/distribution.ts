@@ -17,7 +17,7 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process'
 import type { Readable, Writable } from 'node:stream'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
@@ -49,21 +49,7 @@ async function startPeer (dir: string): Promise<{ network: Awaited<ReturnType<ty
   const network = await createNetwork({ privateKey, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, agent: 'bench' })
   await network.start()
   const store = await createStore({ path: join(dir, 'store') })
-  const reads = new Map<string, number[]>()
-  const t0 = performance.now()
-  const counting = {
-    has: store.has.bind(store),
-    putBlock: store.putBlock.bind(store),
-    getBlock: async (cid: string, options?: { verify?: boolean }) => {
-      const l = reads.get(cid) ?? []
-      l.push(Math.round(performance.now() - t0))
-      reads.set(cid, l)
-      return store.getBlock(cid, options)
-    }
-  }
-  if (process.env.DIST_DEBUG != null) process.on('beforeExit', () => {})
-  ;(globalThis as any).reads = reads
-  const transfer = createTransfer({ network, store: counting })
+  const transfer = createTransfer({ network, store })
   await transfer.start()
   return {
     network,
@@ -165,8 +151,8 @@ async function main (): Promise<void> {
     return { ms: r.ms as number, duplicates: r.duplicates as number, from: r.from as Record<string, { blocks: number }>, at: performance.now() - start }
   }))
   const wall = Math.max(...results.map(r => r.at))
-  const sharerUpload = sharer.transfer.stats().served.bytes - servedBefore
-  if (process.env.DIST_DEBUG != null) process.stdout.write(`sharer: ${JSON.stringify({ ...sharer.transfer.stats().served, byPeer: undefined })}\n`)
+  const sharerStats = sharer.transfer.stats().served
+  const sharerUpload = sharerStats.bytes - servedBefore
   const served = await Promise.all(children.map(async c => {
     c.send({ type: 'stats' })
     return (await c.next('stats')).served as number
@@ -176,19 +162,17 @@ async function main (): Promise<void> {
   await sharer.stop()
   await rm(dir, { recursive: true, force: true })
 
-  if (process.env.DIST_DEBUG != null) {
-    const sid = sharer.network.peerId
-    for (const r of results) process.stdout.write(`from sharer ${r.from[sid]?.blocks ?? 0}, from peers ${Object.entries(r.from).filter(([k]) => k !== sid).map(([, v]) => v.blocks).join('+')}\n`)
-    const reads = (globalThis as any).reads as Map<string, number[]>
-    for (const [k, v] of reads) if (v.length > 1) process.stdout.write(`${k.slice(-8)} ${v.join(' ')}\n`)
-  }
+  const sid = sharer.network.peerId
+  const perFetcher = results.map(r => `${r.from[sid]?.blocks ?? 0}+${Object.entries(r.from).filter(([k]) => k !== sid).reduce((n, [, v]) => n + v.blocks, 0)}`)
   const ratio = sharerUpload / size
   const duplicates = results.reduce((s, r) => s + r.duplicates, 0)
   process.stdout.write(`distribution: ${size / MiB} MiB from 1 sharer to ${fetchers} fetchers, each its own process on 127.0.0.1\n`)
   process.stdout.write(`sharer uploaded ${(sharerUpload / MiB).toFixed(1)} MiB = ${ratio.toFixed(2)} x the file (goal <= 2)\n`)
+  process.stdout.write(`blocks each fetcher got from the sharer + from other fetchers: ${perFetcher.join(', ')}\n`)
   process.stdout.write(`fetchers uploaded ${served.map(b => (b / MiB).toFixed(0)).join(', ')} MiB; ${duplicates} duplicate blocks in total\n`)
   process.stdout.write(`wall time until all ${fetchers} have it: ${wall.toFixed(0)} ms = ${(wall / soloResult.ms).toFixed(2)} x one fetcher alone (${(soloResult.ms as number).toFixed(0)} ms); per fetcher ${results.map(r => r.at.toFixed(0)).join(', ')} ms\n`)
-  process.stdout.write(JSON.stringify({ sizeMiB: size / MiB, fetchers, sharerUploadRatio: +ratio.toFixed(3), wallMs: Math.round(wall), soloMs: Math.round(soloResult.ms), wallVsSolo: +(wall / soloResult.ms).toFixed(2), duplicates }) + '\n')
+  process.stdout.write(`sharer: ${sharerStats.again} blocks sent again to a second connected peer, ${sharerStats.later} requests answered LATER; load average ${loadavg().map(l => l.toFixed(1)).join(' ')}\n`)
+  process.stdout.write(JSON.stringify({ sizeMiB: size / MiB, fetchers, sharerUploadRatio: +ratio.toFixed(3), wallMs: Math.round(wall), soloMs: Math.round(soloResult.ms), wallVsSolo: +(wall / soloResult.ms).toFixed(2), duplicates, load: loadavg()[0] }) + '\n')
 }
 
 if (values.fetcher) await fetcher()
