@@ -44,8 +44,17 @@ test('three nodes with one key form a swarm; a node without the key and one with
     assert.ok(!node.network.connections().some(c => ids.has(c.peer)), 'no member holds a connection to an outsider')
   }
   for (const o of outsiders) assert.equal(o.network.connections().length, 0)
-  // the members still talk to each other
+  // the members still talk to each other: a file shared by one reaches the others' catalogs...
   for (const node of swarm.nodes) assert.equal(node.network.connections().length, 2)
+  const rec = await member.share(new TextEncoder().encode('members only'), { name: 'private.txt' })
+  for (const node of swarm.nodes.slice(1)) {
+    await waitFor(() => node.protocol.entry(rec.cid) != null, { timeout: 10_000, message: `${rec.cid} in a member's catalog` })
+  }
+  // ...and no outsider's
+  for (const o of outsiders) {
+    assert.equal(o.protocol.catalog().length, 0, 'no catalog entry leaks to an outsider')
+    assert.equal(o.network.connections().length, 0)
+  }
 })
 
 interface Proc { stderr: string[], ready: Promise<{ addrs: string[] }>, kill: () => void, exited: Promise<void> }
