@@ -130,7 +130,6 @@ test('a lying provider: its wrong blocks are rejected and refetched, it is penal
   const cid = await liar.store.add(content)
   await honest.store.add(content)
   let bannedAt = -1
-  const fromLiarAfterBan: string[] = []
   const result = await fetcher.transfer.fetch(cid, {
     providers: [liar.id, honest.id],
     onProgress: (evt) => {
@@ -138,14 +137,14 @@ test('a lying provider: its wrong blocks are rejected and refetched, it is penal
         assert.equal(evt.detail.peer, liar.id)
         bannedAt = Date.now()
       }
-      if (evt.type === 'transfer:fetch:block' && bannedAt !== -1 && evt.detail.peer === liar.id) fromLiarAfterBan.push(evt.detail.block)
     }
   })
   assert.deepEqual(await readFile(fetcher.store, cid), content)
   assert.notEqual(bannedAt, -1, 'the liar was banned')
   assert.deepEqual(result.banned, [liar.id])
   assert.ok(result.invalid >= 1 && result.invalid <= lies.length, `${result.invalid} rejected, ${lies.length} lies sent`)
-  assert.deepEqual(fromLiarAfterBan, [])
+  // kept from the liar: at most the root and its two honest leaves; its stream closed at the first lie, so it was asked nothing more
+  assert.ok((result.providers[liar.id]?.blocks ?? 0) <= 3)
   assert.ok((fetcher.penalties.get(liar.id) ?? 0) > 0, 'the liar was penalized on the network')
   assert.equal(fetcher.penalties.get(honest.id), undefined)
   assert.equal(fetcher.transfer.stats().received.invalid, result.invalid)

@@ -38,6 +38,9 @@ export const MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024
 /** "A provider queues at most 256 wanted blocks per stream"; the excess is answered BUSY. */
 export const MAX_QUEUED_PER_STREAM = 256
 
+/** Blocks a serving stream reads and verifies ahead of the one it is sending (within the byte budgets). */
+export const READ_AHEAD = 4
+
 /** Remembered want-haves per stream (announced with HAVE when the block arrives later). */
 export const MAX_HAVE_SUBSCRIPTIONS_PER_STREAM = 16384
 
@@ -61,14 +64,14 @@ export const LATER_MS = 2000
 // ---- fetching side ----
 
 /** Blocks requested from a provider before its rate is known. */
-export const INITIAL_WINDOW = 4
+export const INITIAL_WINDOW = 8
 
 /** Smallest and largest number of outstanding blocks per provider. */
-export const MIN_WINDOW = 2
+export const MIN_WINDOW = 4
 export const MAX_WINDOW = 32
 
 /** A provider's window holds what it delivers in this many seconds at its measured rate. */
-export const WINDOW_SECONDS = 0.1
+export const WINDOW_SECONDS = 0.25
 
 /** A provider with outstanding blocks that sends nothing for this long is dropped. */
 export const STALL_TIMEOUT_MS = 10_000

@@ -7,7 +7,7 @@ import type { CID } from 'multiformats/cid'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import type { Logger } from '../node/logger.js'
 import { ByteBudget } from './budget.js'
-import { BLOCKS_PROTOCOL, CHUNK_SIZE, MAX_CIDS_PER_FRAME, MAX_FRAME_SIZE, PROTOCOL_VIOLATION_PENALTY, REVEAL_IDLE_MS, REVEAL_MAX, REVEAL_MIN } from './constants.js'
+import { BLOCKS_PROTOCOL, CHUNK_SIZE, MAX_CIDS_PER_FRAME, MAX_FRAME_SIZE, PROTOCOL_VIOLATION_PENALTY, READ_AHEAD, REVEAL_IDLE_MS, REVEAL_MAX, REVEAL_MIN } from './constants.js'
 import { BlockProtocolError } from './errors.js'
 import { verifyBlock } from './dag.js'
 import { decodeFrame, encodeBlock, encodeList, FrameType, type ListFrameType } from './messages.js'
@@ -65,7 +65,6 @@ class ServeStream {
   readonly revealedHere = new Set<string>()
   revealTimer?: ReturnType<typeof setTimeout>
   revealDelay = REVEAL_IDLE_MS
-  loading = false
   readonly control: Uint8ArrayList[] = []
   active = false
   inputEnded = false
@@ -383,15 +382,16 @@ export class BlockServer {
   }
 
   /**
-   * The frames sent on a stream: control frames first, then blocks in order, the next one
-   * read while the current one is being sent.
+   * The frames sent on a stream: control frames first, then blocks in order, the next
+   * READ_AHEAD read (and verified) while the current one is being sent.
    */
   private async * output (s: ServeStream, signal: AbortSignal): AsyncGenerator<Uint8ArrayList> {
     const peerBudget = this.budgetFor(s.peer)
-    let loading: Promise<Loaded> | undefined
+    // blocks being read (and verified) ahead of the one being sent, in queue order
+    const loading: Array<Promise<Loaded>> = []
     const later: CID[] = []
     const startNext = (): void => {
-      while (loading == null) {
+      while (loading.length < READ_AHEAD) {
         const cid = s.queue.shift()
         if (cid == null) return
         const key = cid.toString()
@@ -403,8 +403,9 @@ export class BlockServer {
           later.push(cid)
           continue
         }
-        loading = this.load(s, cid, peerBudget, signal)
-        loading.catch(() => {}) // awaited below; a stream closing meanwhile is not an unhandled rejection
+        const load = this.load(s, cid, peerBudget, signal)
+        load.catch(() => {}) // awaited below; a stream closing meanwhile is not an unhandled rejection
+        loading.push(load)
       }
     }
     try {
@@ -420,9 +421,9 @@ export class BlockServer {
           yield lp.encode.single(encodeList(FrameType.LATER, later.splice(0, MAX_CIDS_PER_FRAME)))
           continue
         }
-        if (loading != null) {
-          const item = await loading
-          loading = undefined
+        const next = loading.shift()
+        if (next != null) {
+          const item = await next
           startNext()
           try {
             const wanted = s.queued.delete(item.key)
@@ -456,10 +457,7 @@ export class BlockServer {
         await s.idle()
       }
     } finally {
-      if (loading != null) {
-        const pendingLoad = loading
-        pendingLoad.then((item) => { item.release() }, () => {})
-      }
+      for (const pendingLoad of loading.splice(0)) pendingLoad.then((item) => { item.release() }, () => {})
       this.closeStream(s)
     }
   }

@@ -494,6 +494,12 @@ export class FetchSession {
     try {
       const ok = await verifyBlock(cid, data)
       if (this.finished) return
+      if (p.banned) {
+        // dropped while this block was being checked: nothing from a liar is used
+        e.landing = false
+        this.duplicates++
+        return
+      }
       if (!ok) {
         this.invalid++
         this.host.onReceived(p.peer, data.byteLength, false, true)
