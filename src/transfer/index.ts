@@ -40,12 +40,12 @@ export interface TransferInit {
   maxQueuedPerStream?: number
   /** Default idle timeout of fetch() in ms (default 30 000). */
   timeout?: number
-  /** Outstanding blocks per provider before its rate is known (default 4). */
+  /** Outstanding blocks per provider before its rate is known (default 8). */
   initialWindow?: number
-  /** Bounds of a provider's window (default 2 and 32). */
+  /** Bounds of a provider's window (default 4 and 32). */
   minWindow?: number
   maxWindow?: number
-  /** A window holds what the provider delivers in this many seconds (default 0.1). */
+  /** A window holds what the provider delivers in this many seconds (default 0.25). */
   windowSeconds?: number
   /** A provider with outstanding blocks silent this long is dropped (default 10 000 ms). */
   stallTimeout?: number
