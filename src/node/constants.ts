@@ -31,3 +31,30 @@ export const LOCK_FILE = 'node.lock'
 
 /** Gossipsub heartbeat. libp2p's default is 1 s; a LAN swarm meshes faster at 200 ms and the cost is small. */
 export const HEARTBEAT_MS = 200
+
+/**
+ * Gossipsub topic score parameters for the swarm's own topics.
+ *
+ * P4 (invalid message deliveries) is what matters: every message our
+ * validators reject counts against the peer that delivered it, squared,
+ * decaying by 10 % a second. With weight -10 and topic weight 1, three
+ * rejected messages put a peer at -90, past the graylist threshold (-80):
+ * its RPCs are then ignored; at -10 (gossip threshold) it already gets no
+ * gossip. Mesh delivery rate (P3) and mesh failure (P3b) are off: swarm
+ * topics are quiet by nature and an honest idle peer must not be punished.
+ * Time in mesh (P1) and first deliveries (P2) give honest peers a small
+ * positive score.
+ */
+export const SWARM_TOPIC_SCORE = {
+  topicWeight: 1,
+  timeInMeshWeight: 0.01,
+  timeInMeshQuantum: 1000,
+  timeInMeshCap: 100,
+  firstMessageDeliveriesWeight: 0.5,
+  firstMessageDeliveriesDecay: 0.9,
+  firstMessageDeliveriesCap: 20,
+  meshMessageDeliveriesWeight: 0,
+  meshFailurePenaltyWeight: 0,
+  invalidMessageDeliveriesWeight: -10,
+  invalidMessageDeliveriesDecay: 0.9
+}

@@ -9,6 +9,7 @@ import { hostname } from 'node:os'
 import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { GossipsubOpts } from '@chainsafe/libp2p-gossipsub'
+import { createTopicScoreParams } from '@chainsafe/libp2p-gossipsub/score'
 import { TypedEventEmitter } from '../util/events.js'
 import { VERSION } from '../version.js'
 import { DEFAULT_SWARM, isReservedTopic, swarmTopics, validateSwarmName, type SwarmTopics } from '../pubsub/topics.js'
@@ -18,7 +19,7 @@ import { createTransfer, type FetchResult, type Transfer, type TransferInit } fr
 import { fetchFile, shareFile, type NodeFetchOptions, type ShareOptions } from '../transfer/files.js'
 import type { FileRecord, ImportInput } from '../storage/index.js'
 import { BootstrapDialer } from './bootstrap.js'
-import { DEFAULT_LISTEN, MAX_NAME_BYTES, MDNS_YIELD_MS, REDIAL_MAX_MS, REDIAL_MIN_MS } from './constants.js'
+import { DEFAULT_LISTEN, MAX_NAME_BYTES, MDNS_YIELD_MS, REDIAL_MAX_MS, REDIAL_MIN_MS, SWARM_TOPIC_SCORE } from './constants.js'
 import { NotStartedError } from './errors.js'
 import { loadOrCreateIdentity } from './identity.js'
 import { createLogger } from './logger.js'
@@ -359,19 +360,37 @@ export async function createSwarmNode (init: SwarmNodeInit): Promise<SwarmNode> 
   for (const a of [...listen, ...(init.bootstrap ?? [])]) parseMultiaddr(a)
   await ensureRepo(repo)
   const privateKey = await loadOrCreateIdentity(repo)
-  const store = await createStore({ path: join(repo, 'store') })
   const swarmKey = init.swarmKey == null ? undefined : parseSwarmKey(init.swarmKey)
-  const network = await createNetwork({
-    privateKey,
-    listen,
-    mdns: init.mdns ?? true,
-    mdnsInterval: init.mdnsInterval,
-    agent: agentString(name),
-    swarmKey,
-    gossipsub: init.gossipsub
-  })
-  const node = new SwarmNode({ ...init, repo, swarm, name }, network, store)
-  if (init.start !== false) await node.start()
+  const topics = swarmTopics(swarm)
+  const store = await createStore({ path: join(repo, 'store') })
+  let node: SwarmNode
+  try {
+    const network = await createNetwork({
+      privateKey,
+      listen,
+      mdns: init.mdns ?? true,
+      mdnsInterval: init.mdnsInterval,
+      agent: agentString(name),
+      swarmKey,
+      gossipsub: {
+        ...init.gossipsub,
+        scoreParams: {
+          ...init.gossipsub?.scoreParams,
+          topics: {
+            [topics.announce]: createTopicScoreParams(SWARM_TOPIC_SCORE),
+            [topics.request]: createTopicScoreParams(SWARM_TOPIC_SCORE),
+            ...init.gossipsub?.scoreParams?.topics
+          }
+        }
+      }
+    })
+    node = new SwarmNode({ ...init, repo, swarm, name }, network, store)
+    if (init.start !== false) await node.start()
+  } catch (err) {
+    // nothing stays open when a node cannot be built or started
+    await store.close().catch(() => {})
+    throw err
+  }
   return node
 }
 
