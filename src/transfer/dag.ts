@@ -2,7 +2,7 @@
  * What the transfer needs to know about a UnixFS DAG: a block's children, how many
  * file bytes it stands for, and whether its bytes hash to its CID.
  */
-import { webcrypto } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import * as dagPb from '@ipld/dag-pb'
 import { UnixFS } from 'ipfs-unixfs'
 import { CID } from 'multiformats/cid'
@@ -35,14 +35,15 @@ export function assertSupported (cid: CID): void {
 }
 
 /**
- * True when `bytes` hash to `cid`. SHA-256 runs on libuv's thread pool (WebCrypto), so
- * verification overlaps with decryption on the main thread.
+ * True when `bytes` hash to `cid`. Synchronous SHA-256 (about 0.6 ms per MiB with SHA-NI):
+ * WebCrypto's thread-pool digest copies the block first and cost more main-thread time in
+ * profiles than hashing in place.
  */
 export async function verifyBlock (cid: CID, bytes: Uint8Array): Promise<boolean> {
   if (cid.multihash.code === IDENTITY) return equals(cid.multihash.digest, bytes)
   if (cid.multihash.code !== SHA2_256) return false
-  const digest = new Uint8Array(await webcrypto.subtle.digest('SHA-256', bytes))
-  return equals(digest, cid.multihash.digest)
+  const d = createHash('sha256').update(bytes).digest()
+  return equals(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), cid.multihash.digest)
 }
 
 export interface Child {

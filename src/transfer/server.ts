@@ -341,7 +341,7 @@ export class BlockServer {
   }
 
   /**
-   * Reads one block within the budgets and checks it against its CID (on the thread pool).
+   * Reads one block within the budgets and checks it against its CID.
    * A block that fails the check is read again with the store's own verification, so the
    * store can set it aside, and is answered DONT_HAVE.
    */
