@@ -16,8 +16,13 @@ import type { BytesDetail, DiesOptions, OriginDiesResult, PeerOutcome, RunOption
 
 const MODE = 'swarm'
 
-/** Idle timeout of a fetch in the full run: no block for this long fails it, ms. */
-const FETCH_TIMEOUT_MS = 30_000
+/**
+ * Idle timeout of a fetch in the full run: no block for this long fails it, ms. Twice the
+ * transfer's default (30 s): with 17 nodes sharing one process on a busy 2-core machine, a
+ * fetcher was seen to wait more than 30 s for its first leaf while the others progressed; the
+ * comparison reports such a straggler in slowestMs rather than failing the whole run.
+ */
+const FETCH_TIMEOUT_MS = 60_000
 /** Bound on start-up (nodes connected and meshed), and on every fetcher hearing the announcement, ms. */
 const SETUP_TIMEOUT_MS = 30_000
 
