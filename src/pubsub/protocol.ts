@@ -539,8 +539,8 @@ class SwarmProtocolImpl extends TypedEventEmitter<SwarmProtocolEvents> implement
     }, responder === this.self ? 0 : (responder == null ? 0 : this.catalogFallbackDelay) + jitter(this.catalogAnswerWindow))
   }
 
+  /** Answers from the catalog as it is (own files are synced at start and every re-announce: no store read on this path). */
   private async answerCatalogRequest (requestId: string, state: RequestState): Promise<void> {
-    await this.syncOwn()
     if (!this.started) return
     const now = Date.now()
     const byCid = new Map<string, CatalogRecordInfo>()
