@@ -12,26 +12,10 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { waitFor } from '../src/util/wait.js'
-import { LOOPBACK, runCli, spawnCli, type CliProcess } from './helpers/cli.js'
-
-type After = { after: (fn: () => Promise<void>) => void }
+import { LOOPBACK, runCli, spawnCli, startNode, tempDir as tempDirIn, type After, type CliProcess } from './helpers/cli.js'
 
 async function tempDir (t: After): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'swarmdrop-cli-files-'))
-  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
-  return dir
-}
-
-async function startNode (t: After, args: string[]): Promise<{ proc: CliProcess, ready: any }> {
-  const proc = spawnCli(['start', '--json', ...LOOPBACK, ...args])
-  t.after(async () => {
-    if (proc.exit == null) {
-      proc.kill('SIGKILL')
-      await proc.waitForExit()
-    }
-  })
-  const ready = await proc.waitForJson(m => m.event === 'ready')
-  return { proc, ready }
+  return tempDirIn(t, 'swarmdrop-cli-files-')
 }
 
 /** Waits until `ls --json` on `repo` lists `cid`; returns the entry. */

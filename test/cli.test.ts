@@ -6,31 +6,9 @@
 import '../src/polyfill.js'
 import { test } from 'node:test'
 import * as assert from 'node:assert/strict'
-import { mkdtemp, rm, stat, readFile, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { stat, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { LOOPBACK, runCli, spawnCli, type CliProcess } from './helpers/cli.js'
-
-type After = { after: (fn: () => Promise<void>) => void }
-
-async function tempDir (t: After): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'swarmdrop-cli-'))
-  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
-  return dir
-}
-
-/** Starts `swarmdrop start --json` and waits for its ready event; killed in teardown. */
-async function startNode (t: After, args: string[]): Promise<{ proc: CliProcess, ready: any }> {
-  const proc = spawnCli(['start', '--json', ...LOOPBACK, ...args])
-  t.after(async () => {
-    if (proc.exit == null) {
-      proc.kill('SIGKILL')
-      await proc.waitForExit()
-    }
-  })
-  const ready = await proc.waitForJson(m => m.event === 'ready')
-  return { proc, ready }
-}
+import { LOOPBACK, runCli, spawnCli, startNode, tempDir } from './helpers/cli.js'
 
 test('usage errors exit 2 with the usage; unknown commands too', async () => {
   const r = await runCli(['ls', '--bogus'])

@@ -10,21 +10,7 @@ import * as assert from 'node:assert/strict'
 import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { LOOPBACK, runCli, spawnCli, type CliProcess } from './helpers/cli.js'
-
-type After = { after: (fn: () => Promise<void>) => void }
-
-async function startNode (t: After, args: string[]): Promise<{ proc: CliProcess, ready: any }> {
-  const proc = spawnCli(['start', '--json', ...LOOPBACK, ...args])
-  t.after(async () => {
-    if (proc.exit == null) {
-      proc.kill('SIGKILL')
-      await proc.waitForExit()
-    }
-  })
-  const ready = await proc.waitForJson(m => m.event === 'ready')
-  return { proc, ready }
-}
+import { runCli, startNode } from './helpers/cli.js'
 
 async function * walk (dir: string): AsyncGenerator<string> {
   for (const e of await readdir(dir, { withFileTypes: true })) {

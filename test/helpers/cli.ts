@@ -3,7 +3,9 @@
  * Lines of stdout and stderr are collected; waits are on lines or exit, never timers.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { waitFor } from '../../src/util/wait.js'
@@ -106,4 +108,26 @@ export async function tourCommands (): Promise<string[]> {
     }
   }
   return out
+}
+
+export type After = { after: (fn: () => Promise<void>) => void }
+
+/** A temp folder removed in the test's teardown. */
+export async function tempDir (t: After, prefix = 'swarmdrop-cli-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix))
+  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
+  return dir
+}
+
+/** Starts `swarmdrop start --json` on loopback and waits for its ready event; killed in teardown. */
+export async function startNode (t: After, args: string[]): Promise<{ proc: CliProcess, ready: any }> {
+  const proc = spawnCli(['start', '--json', ...LOOPBACK, ...args])
+  t.after(async () => {
+    if (proc.exit == null) {
+      proc.kill('SIGKILL')
+      await proc.waitForExit()
+    }
+  })
+  const ready = await proc.waitForJson(m => m.event === 'ready')
+  return { proc, ready }
 }
