@@ -111,7 +111,7 @@ function mode (name: ModeReport['mode'], over: Partial<ModeReport> = {}): ModeRe
     medianMs: 900,
     slowestMs: 1000,
     cpuMs: 800,
-    originDies: { fetchers: 4, finished: 0, failed: 4, finishedBefore: 0, heldByFetchers: 0.5, diedAt: 0.5, diedMs: 500, originBytes: 2 * MiB },
+    originDies: { fetchers: 4, finished: 0, failed: 4, finishedBefore: 0, reasons: { IncompleteDownloadError: 4 }, heldByFetchers: 0.5, diedAt: 0.5, diedMs: 500, originBytes: 2 * MiB },
     ...over
   }
 }
@@ -126,7 +126,7 @@ test('report: median, table and chart', () => {
     host: '127.0.0.1',
     modes: {
       clientServer: mode('client-server'),
-      swarm: mode('swarm', { wallMs: 2500, originBytes: 1.5 * MiB, originMultiple: 1.5, peerBytes: 2.5 * MiB, originDies: { fetchers: 4, finished: 4, failed: 0, finishedBefore: 0, heldByFetchers: 1, diedAt: 0.5, diedMs: 1200, originBytes: MiB } })
+      swarm: mode('swarm', { wallMs: 2500, originBytes: 1.5 * MiB, originMultiple: 1.5, peerBytes: 2.5 * MiB, originDies: { fetchers: 4, finished: 4, failed: 0, finishedBefore: 0, reasons: {}, heldByFetchers: 1, diedAt: 0.5, diedMs: 1200, originBytes: MiB } })
     },
     ratios: { originBytes: 0.38, wallMs: 2.5 },
     totalMs: 9000,
@@ -192,6 +192,9 @@ test('swarmdrop compare --peers 4 --size 16 --json: both modes, the swarm origin
   // with part of it only at the origin, only those that were already done have it
   const d = sw.originDies
   assert.equal(d.finished, d.heldByFetchers === 1 ? 4 : d.finishedBefore, JSON.stringify(d))
+  // the ones that could not finish are stopped as soon as the blocks are known to be lost
+  if (d.heldByFetchers < 1) assert.deepEqual(d.reasons, { BlocksLostError: d.failed })
+  assert.equal(Object.values(cs.originDies.reasons).reduce((a, b) => a + b, 0), cs.originDies.failed)
   assert.ok(cs.originDies.failed >= 1, JSON.stringify(cs.originDies))
   assert.deepEqual(await readdir(tmp), [], 'temporary folders removed')
 })

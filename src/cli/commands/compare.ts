@@ -60,5 +60,8 @@ export const compare: CommandFn<'compare'> = async (ctx) => {
   const { clientServer: cs, swarm: sw } = report.modes
   out.print(`origin: the HTTP server, or the swarm's sharer. The swarm's fetchers sent ${formatBytes(sw.peerBytes)} to each other.`)
   out.print(`origin dies halfway: it was stopped once the fetchers together held half of N × the file (client-server ${Math.round(cs.originDies.diedAt * 100)}%,`)
-  out.print(`swarm ${Math.round(sw.originDies.diedAt * 100)}%); a swarm fetcher that then received no block for ${DEFAULT_IDLE_TIMEOUT / 1000} s failed.`)
+  out.print(`swarm ${Math.round(sw.originDies.diedAt * 100)}%). A swarm fetcher can finish only if every block had reached some fetcher; if not, the`)
+  out.print(`others are stopped once the last blocks in flight landed, else a fetcher gives up after ${DEFAULT_IDLE_TIMEOUT / 1000} s without a block.`)
+  const why = (r: Record<string, number>): string => Object.entries(r).map(([k, v]) => `${v} ${k}`).join(', ')
+  if (cs.originDies.failed + sw.originDies.failed > 0) out.print(`failures: client-server ${why(cs.originDies.reasons) || 'none'}; swarm ${why(sw.originDies.reasons) || 'none'}.`)
 }

@@ -8,31 +8,8 @@ import { stat } from 'node:fs/promises'
 import { request, type IncomingMessage } from 'node:http'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { HttpStatusError, IncompleteDownloadError } from './errors.js'
 import type { StoredFile } from './http-server.js'
-
-export class HttpStatusError extends Error {
-  static override name = 'HttpStatusError'
-  readonly status: number
-
-  constructor (status: number, url: string) {
-    super(`${url} answered HTTP ${status}`)
-    this.name = 'HttpStatusError'
-    this.status = status
-  }
-}
-
-export class IncompleteDownloadError extends Error {
-  static override name = 'IncompleteDownloadError'
-  readonly received: number
-  readonly expected: number
-
-  constructor (received: number, expected: number) {
-    super(`download cut short: ${received} of ${expected} bytes`)
-    this.name = 'IncompleteDownloadError'
-    this.received = received
-    this.expected = expected
-  }
-}
 
 interface RequestOptions {
   method?: string

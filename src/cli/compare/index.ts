@@ -24,6 +24,7 @@ import { mkdir, mkdtemp, open, rm } from 'node:fs/promises'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runClientServer, runClientServerOriginDies } from './client-server.js'
+import { InvalidCompareOptionError } from './errors.js'
 import { modeReport, ratios, type CompareReport } from './report.js'
 import { runSwarm, runSwarmOriginDies } from './swarm.js'
 import type { CompareProgressEvents } from './types.js'
@@ -34,11 +35,11 @@ export const MAX_PEERS = 16
 export const DEFAULT_SIZE = 16 * MiB
 export const MAX_SIZE = 256 * MiB
 /**
- * After the origin died, a swarm fetcher that receives no block for this long gives up (ms).
- * Longer than the transfer's stall timeout (10 s), so a request left at the dead origin is
- * re-sent to another holder before the fetch gives up.
+ * After the origin died, a swarm fetcher that receives no block for this long gives up (ms):
+ * the same patience as in the full run. (When blocks are known to be lost with the origin, the
+ * remaining fetches are stopped at once: see BlocksLostError.)
  */
-export const DEFAULT_IDLE_TIMEOUT = 12_000
+export const DEFAULT_IDLE_TIMEOUT = 60_000
 
 export interface CompareOptions {
   /** Fetchers in each mode (default 8, 1 to 16). */
@@ -49,19 +50,10 @@ export interface CompareOptions {
   dir?: string
   /** The origin dies when the fetchers together hold this fraction of N × the file (default 0.5). */
   dieAt?: number
-  /** After the origin died, a swarm fetcher idle this long fails, ms (default 12 s). */
+  /** After the origin died, a swarm fetcher idle this long fails, ms (default 60 s). */
   idleTimeout?: number
   signal?: AbortSignal
   onProgress?: (evt: CompareProgressEvents) => void
-}
-
-export class InvalidCompareOptionError extends Error {
-  static override name = 'InvalidCompareOptionError'
-
-  constructor (message: string) {
-    super(message)
-    this.name = 'InvalidCompareOptionError'
-  }
 }
 
 async function writeRandomFile (path: string, size: number, signal?: AbortSignal): Promise<void> {
@@ -128,5 +120,6 @@ export async function runComparison (options: CompareOptions = {}): Promise<Comp
 
 export { formatChart, formatReport, median, type CompareReport, type ModeReport, type OriginDiesReport, type ChartOptions } from './report.js'
 export { createFileServer, type FileServer, type FileServerStats, type StoredFile } from './http-server.js'
-export { downloadFile, listFiles, uploadFile, HttpStatusError, IncompleteDownloadError } from './http-client.js'
+export { downloadFile, listFiles, uploadFile } from './http-client.js'
+export { InvalidCompareOptionError, HttpStatusError, IncompleteDownloadError, BlocksLostError } from './errors.js'
 export type { CompareProgressEvents, ModeName, PhaseDetail, BytesDetail, RunResult, OriginDiesResult, PeerOutcome } from './types.js'

@@ -14,6 +14,8 @@ export interface OriginDiesReport {
   failed: number
   /** Of the finished ones, those that already had the whole file when the origin died. */
   finishedBefore: number
+  /** Why the others failed: error name → fetchers (e.g. IncompleteDownloadError, BlocksLostError). */
+  reasons: Record<string, number>
   /**
    * Fraction of the file (0..1, rounded down) that had reached at least one fetcher when the
    * origin was gone (blocks in flight included). Below 1, the rest existed only at the origin.
@@ -76,6 +78,16 @@ const round2 = (n: number): number => Math.round(n * 100) / 100
 /** Rounded down, so that 1 means all of it. */
 const floor2 = (n: number): number => Math.floor(n * 100) / 100
 
+function reasonsOf (run: RunResult): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const p of run.peers) {
+    if (p.ok) continue
+    const name = /^([A-Za-z]+):/.exec(p.error ?? '')?.[1] ?? 'Error'
+    out[name] = (out[name] ?? 0) + 1
+  }
+  return out
+}
+
 /** Figures of one mode from its full run and its origin-dies run. */
 export function modeReport (mode: ModeName, size: number, full: RunResult, dies: OriginDiesResult): ModeReport {
   const times = full.peers.map(p => p.ms)
@@ -94,6 +106,7 @@ export function modeReport (mode: ModeName, size: number, full: RunResult, dies:
       finished,
       failed: dies.peers.length - finished,
       finishedBefore: dies.peers.filter(p => p.ok && p.ms <= dies.diedMs).length,
+      reasons: reasonsOf(dies),
       heldByFetchers: floor2(dies.heldByFetchers),
       diedAt: round2(dies.diedAt),
       diedMs: Math.round(dies.diedMs),

@@ -12,6 +12,7 @@ import { CustomProgressEvent } from 'progress-events'
 import type { FetchResult, TransferFetchEvents } from '../../transfer/index.js'
 import { waitFor } from '../../util/wait.js'
 import type { SwarmNode } from '../../node/index.js'
+import { BlocksLostError } from './errors.js'
 import type { BytesDetail, DiesOptions, OriginDiesResult, PeerOutcome, RunOptions, RunResult } from './types.js'
 
 const MODE = 'swarm'
@@ -23,8 +24,21 @@ const MODE = 'swarm'
  * comparison reports such a straggler in slowestMs rather than failing the whole run.
  */
 const FETCH_TIMEOUT_MS = 60_000
+/** After the sharer stopped, no block anywhere for this long means its last sends have landed, ms. */
+const SETTLE_MS = 3_000
 /** Bound on start-up (nodes connected and meshed), and on every fetcher hearing the announcement, ms. */
 const SETUP_TIMEOUT_MS = 30_000
+
+/** A signal aborted when either is. */
+function anySignal (a: AbortSignal, b: AbortSignal): AbortSignal {
+  const controller = new AbortController()
+  const abort = (s: AbortSignal): void => { controller.abort(s.reason) }
+  for (const s of [a, b]) {
+    if (s.aborted) abort(s)
+    else s.addEventListener('abort', () => { abort(s) }, { once: true })
+  }
+  return controller.signal
+}
 
 function describe (err: any): string {
   return `${String(err?.name ?? 'Error')}: ${String(err?.message ?? err)}`
@@ -71,11 +85,20 @@ async function distribute (options: SwarmRunOptions, dies?: { dieAt: number }): 
     let totalBlocks = 0
     let death: Death | undefined
     let killing: Promise<void> | undefined
+    // aborts the fetches that cannot finish: the origin is gone with blocks nobody else got
+    const lost = new AbortController()
+    const fetchSignal = signal == null ? lost.signal : anySignal(signal, lost.signal)
+    let lastBlockAt = performance.now()
+    let watch: ReturnType<typeof setInterval> | undefined
+    let settled = false
     const onProgress = (i: number, evt: TransferFetchEvents): void => {
       if (evt.type === 'transfer:fetch:provider') return
       const d = evt.detail
       if (d.totalBlocks != null) totalBlocks = Math.max(totalBlocks, d.totalBlocks)
-      if (evt.type === 'transfer:fetch:block') blocks.add(evt.detail.block)
+      if (evt.type === 'transfer:fetch:block') {
+        blocks.add(evt.detail.block)
+        lastBlockAt = performance.now()
+      }
       if (d.bytes <= held[i]!) return
       held[i] = d.bytes
       const sum = held.reduce((a, b) => a + b, 0)
@@ -92,6 +115,13 @@ async function distribute (options: SwarmRunOptions, dies?: { dieAt: number }): 
             originBytes: sharer.transfer.stats().served.bytes
           }
           emit?.(new CustomProgressEvent('compare:phase', { mode: MODE, phase: 'killed', message: `sharer stopped with ${Math.round(diedAt * 100)}% of the bytes delivered; ${Math.round(death.heldByFetchers * 100)}% of the file's blocks were on some fetcher` }))
+          if (settled) return
+          watch = setInterval(() => {
+            if (totalBlocks > 0 && blocks.size < totalBlocks && performance.now() - lastBlockAt > SETTLE_MS) {
+              clearInterval(watch)
+              lost.abort(new BlocksLostError(totalBlocks - blocks.size, totalBlocks))
+            }
+          }, 250)
         })
       }
     }
@@ -101,14 +131,17 @@ async function distribute (options: SwarmRunOptions, dies?: { dieAt: number }): 
     const cpu0 = process.cpuUsage()
     const outcomes = await Promise.all(fetchers.map(async (f, i): Promise<PeerOutcome> => {
       try {
-        const result: FetchResult = await f.fetch(cid, { signal, timeout: options.timeout ?? FETCH_TIMEOUT_MS, onProgress: (evt) => { onProgress(i, evt) } })
+        const result: FetchResult = await f.fetch(cid, { signal: fetchSignal, timeout: options.timeout ?? FETCH_TIMEOUT_MS, onProgress: (evt) => { onProgress(i, evt) } })
         return { ok: true, ms: performance.now() - t0, bytes: result.size }
       } catch (err) {
         signal?.throwIfAborted()
         if (dies == null) throw err
-        return { ok: false, ms: performance.now() - t0, bytes: held[i] ?? 0, error: describe(err) }
+        return { ok: false, ms: performance.now() - t0, bytes: held[i] ?? 0, error: describe(lost.signal.aborted ? lost.signal.reason : err) }
       }
-    }))
+    })).finally(() => {
+      settled = true
+      clearInterval(watch)
+    })
     const wallMs = performance.now() - t0
     const cpu = process.cpuUsage(cpu0)
     const cpuMs = (cpu.user + cpu.system) / 1000
