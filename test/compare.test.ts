@@ -10,7 +10,8 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  createFileServer, downloadFile, formatChart, formatReport, listFiles, median, uploadFile,
+  createFileServer, downloadFile, formatChart, formatReport, listFiles, median, uploadFile, runComparison,
+  BlocksLostError, HttpStatusError, IncompleteDownloadError, InvalidCompareOptionError,
   type CompareReport, type ModeReport
 } from '../src/cli/compare/index.js'
 import { runClientServer, runClientServerOriginDies } from '../src/cli/compare/client-server.js'
@@ -115,6 +116,23 @@ function mode (name: ModeReport['mode'], over: Partial<ModeReport> = {}): ModeRe
     ...over
   }
 }
+
+test('errors carry their names; bad options are refused before anything starts', async () => {
+  for (const [name, Err, err] of [
+    ['InvalidCompareOptionError', InvalidCompareOptionError, new InvalidCompareOptionError('x')],
+    ['HttpStatusError', HttpStatusError, new HttpStatusError(404, 'http://127.0.0.1:1/files/9')],
+    ['IncompleteDownloadError', IncompleteDownloadError, new IncompleteDownloadError(1, 2)],
+    ['BlocksLostError', BlocksLostError, new BlocksLostError(2, 17)]
+  ] as const) {
+    assert.equal(err.name, name)
+    assert.equal(Err.name, name)
+    assert.ok(err instanceof Error)
+  }
+  await assert.rejects(runComparison({ peers: 0 }), { name: 'InvalidCompareOptionError' })
+  await assert.rejects(runComparison({ peers: 17 }), { name: 'InvalidCompareOptionError' })
+  await assert.rejects(runComparison({ size: 0 }), { name: 'InvalidCompareOptionError' })
+  await assert.rejects(runComparison({ dieAt: 1 }), { name: 'InvalidCompareOptionError' })
+})
 
 test('report: median, table and chart', () => {
   assert.equal(median([]), 0)
