@@ -14,7 +14,7 @@
  */
 import '../src/polyfill.js'
 import { mkdir, writeFile } from 'node:fs/promises'
-import { cpus } from 'node:os'
+import { cpus, loadavg } from 'node:os'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -42,6 +42,7 @@ process.once('SIGINT', () => { controller.abort() })
 const line = (text: string): void => { process.stdout.write(text + '\n') }
 line(`compare: ${sizeMiB} MiB to N = ${peerCounts.join(', ')} fetchers, client-server (baseline) vs swarm, on 127.0.0.1`)
 line('  N | origin bytes (× file) cs → swarm (ratio) | wall time cs → swarm (ratio) | origin dies: finished cs / swarm (file held by fetchers)')
+const loadAtStart = loadavg()[0] ?? 0
 const runs: CompareRun[] = []
 const failures: Array<{ peers: number, error: string }> = []
 for (const peers of peerCounts) {
@@ -66,7 +67,14 @@ const result: CompareBenchResult = {
   figure: 'compare',
   command,
   date: new Date().toISOString(),
-  machine: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', platform: process.platform },
+  machine: {
+    node: process.version,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    platform: process.platform,
+    // the machine is shared: 1-minute load average when the run started and ended
+    load: [Math.round(loadAtStart * 10) / 10, Math.round((loadavg()[0] ?? 0) * 10) / 10]
+  },
   size: Math.round(sizeMiB * MiB),
   runs,
   failures

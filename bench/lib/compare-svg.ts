@@ -24,7 +24,7 @@ export interface CompareBenchResult {
   figure: 'compare'
   command: string
   date: string
-  machine: { node: string, cpus: number, cpuModel: string, platform: string }
+  machine: { node: string, cpus: number, cpuModel: string, platform: string, load?: [number, number] }
   size: number
   runs: CompareRun[]
   /** Values of N whose run failed (no point on the chart), with why. */
@@ -66,7 +66,8 @@ export function renderCompareSvg (result: CompareBenchResult): string {
     }, { x: width / 2, y: 0, width: width / 2, height: height - 24 })
   ]
   const failed = result.failures?.map(f => f.peers) ?? []
-  const note = `${mib} MiB file, every peer on 127.0.0.1 in one process; ${result.machine.cpus} CPUs, Node ${result.machine.node}; ${result.command}` +
+  const load = result.machine.load != null ? ` (load ${result.machine.load[0]} → ${result.machine.load[1]})` : ''
+  const note = `${mib} MiB file, every peer on 127.0.0.1 in one process; ${result.machine.cpus} CPUs${load}, Node ${result.machine.node}; ${result.command}` +
     (failed.length > 0 ? `; no point for N = ${failed.join(', ')} (the run failed, see compare.json)` : '')
   return svgDocument(width, height, charts, { title: `swarmdrop compare: client-server vs swarm, ${mib} MiB to N fetchers`, note })
 }
