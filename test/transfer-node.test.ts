@@ -165,9 +165,12 @@ test('3. the sharer is SIGKILLed midway through a fetch from it and two replicas
   await r2.share(content, { name: 'replica.bin' })
   await waitFor(() => [sharerId, r1.peerId, r2.peerId].every(p => fetcher.protocol.providers(cid).includes(p)), { message: 'three providers in the catalog' })
   let killedAt = -1
+  const events: string[] = []
   const result = await fetcher.fetch(cid, {
     onProgress: (evt) => {
-      if (evt.type === 'transfer:fetch:block' && killedAt === -1 && evt.detail.bytes >= size / 2 && (fetcher.transfer.stats().received.byPeer[sharerId]?.blocks ?? 0) > 0) {
+      if (evt.type === 'transfer:fetch:provider') events.push(`${evt.detail.peer.slice(-6)} ${evt.detail.status} ${evt.detail.reason ?? ''}`)
+      // at a quarter: more is missing than the sharer can have in flight, so the replicas must serve the rest
+      if (evt.type === 'transfer:fetch:block' && killedAt === -1 && evt.detail.bytes >= size / 4 && (fetcher.transfer.stats().received.byPeer[sharerId]?.blocks ?? 0) > 0) {
         killedAt = evt.detail.bytes
         sharer.proc.kill('SIGKILL')
       }
@@ -175,7 +178,9 @@ test('3. the sharer is SIGKILLed midway through a fetch from it and two replicas
   })
   assert.ok(killedAt > 0, 'the sharer was killed during the fetch')
   const fromSharer = result.providers[sharerId]?.blocks ?? 0
-  assert.ok(fromSharer > 0 && fromSharer < result.blocks, `the sharer served ${fromSharer} of ${result.blocks} blocks before it died`)
+  assert.ok(fromSharer > 0 && fromSharer < result.blocks, `the sharer served ${fromSharer} of ${result.blocks} blocks before it died (killed at ${killedAt}; ${events.join('; ')})`)
+  const fromReplicas = (result.providers[r1.peerId]?.blocks ?? 0) + (result.providers[r2.peerId]?.blocks ?? 0)
+  assert.equal(fromSharer + fromReplicas, result.blocks)
   const out = join(dir, 'out.bin')
   await fetcher.store.export(cid, out)
   assert.equal(digest(await readFile(out)), digest(content))
@@ -207,7 +212,8 @@ test('4. a lying provider among the sharers: its wrong blocks are rejected and r
   // kept from the liar: at most the root and its two honest leaves; its stream closed at the first lie, so it was asked nothing more
   assert.ok((result.providers[liar.peerId]?.blocks ?? 0) <= 3)
   assert.equal(result.blocks, 17)
-  assert.ok(fetcher.network.score(liar.peerId) < fetcher.network.score(honest.peerId), 'the liar\'s score went down')
+  // gossipsub refreshes scores on its heartbeat
+  await waitFor(() => fetcher.network.score(liar.peerId) < fetcher.network.score(honest.peerId), { message: 'the liar\'s score to go down' })
   const dir = await tempDir(t)
   await fetcher.store.export(cid, join(dir, 'out.bin'))
   assert.equal(digest(await readFile(join(dir, 'out.bin'))), digest(content))

@@ -38,6 +38,12 @@ export const MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024
 /** "A provider queues at most 256 wanted blocks per stream"; the excess is answered BUSY. */
 export const MAX_QUEUED_PER_STREAM = 256
 
+/**
+ * Answer frames (HAVE, DONT_HAVE, BUSY; each at most 1024 CIDs, ~40 KB) waiting for a peer
+ * that does not read them; at this many, its stream is not read until it takes some.
+ */
+export const MAX_CONTROL_FRAMES_PER_STREAM = 16
+
 /** Blocks a serving stream reads and verifies ahead of the one it is sending (within the byte budgets). */
 export const READ_AHEAD = 4
 

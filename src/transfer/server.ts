@@ -7,7 +7,7 @@ import type { CID } from 'multiformats/cid'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import type { Logger } from '../node/logger.js'
 import { ByteBudget } from './budget.js'
-import { BLOCKS_PROTOCOL, CHUNK_SIZE, MAX_CIDS_PER_FRAME, MAX_FRAME_SIZE, PROTOCOL_VIOLATION_PENALTY, READ_AHEAD, REVEAL_IDLE_MS, REVEAL_MAX, REVEAL_MIN } from './constants.js'
+import { BLOCKS_PROTOCOL, CHUNK_SIZE, MAX_CIDS_PER_FRAME, MAX_CONTROL_FRAMES_PER_STREAM, MAX_FRAME_SIZE, PROTOCOL_VIOLATION_PENALTY, READ_AHEAD, REVEAL_IDLE_MS, REVEAL_MAX, REVEAL_MIN } from './constants.js'
 import { BlockProtocolError } from './errors.js'
 import { verifyBlock } from './dag.js'
 import { decodeFrame, encodeBlock, encodeList, FrameType, type ListFrameType } from './messages.js'
@@ -70,6 +70,7 @@ class ServeStream {
   inputEnded = false
   closed = false
   private wake?: () => void
+  private drained?: () => void
 
   constructor (readonly stream: ByteStream) {}
 
@@ -85,6 +86,17 @@ class ServeStream {
 
   async idle (): Promise<void> {
     await new Promise<void>(resolve => { this.wake = resolve })
+  }
+
+  /** The output took a control frame (or the stream closed): the input may read on. */
+  notifyDrained (): void {
+    const drained = this.drained
+    this.drained = undefined
+    drained?.()
+  }
+
+  async backlogged (): Promise<void> {
+    await new Promise<void>(resolve => { this.drained = resolve })
   }
 
   sendList (type: ListFrameType, cids: CID[]): void {
@@ -269,26 +281,32 @@ export class BlockServer {
     s.servedHere.clear()
     s.deferredHere.clear()
     s.notify()
+    s.notifyDrained()
     if (err != null) s.stream.abort(err)
     if (![...this.streams].some(o => o.peer === s.peer)) this.perPeer.delete(s.peer)
   }
 
   private async readInput (s: ServeStream): Promise<void> {
     for await (const buf of lp.decode(s.stream.source, { maxDataLength: MAX_FRAME_SIZE })) {
+      // a peer that does not read our answers is not read either, so they cannot pile up
+      while (s.control.length >= MAX_CONTROL_FRAMES_PER_STREAM && !s.closed) await s.backlogged()
       if (s.closed) return
       const frame = decodeFrame(buf)
       if (frame.type === FrameType.WANT_HAVE) {
         const have: CID[] = []
         let lacking = false
-        for (const cid of frame.cids) {
+        // the store's has() is a file-system call: ask for the whole frame at once
+        const present = await Promise.all(frame.cids.map(async cid => this.landing.has(cid.toString()) || await this.store.has(cid.toString()).catch(() => false)))
+        if (s.closed) return
+        frame.cids.forEach((cid, i) => {
           const key = cid.toString()
-          if (this.landing.has(key) || await this.store.has(key)) {
+          if (present[i] === true) {
             have.push(cid)
           } else {
             lacking = true
             if (s.subscriptions.size < this.limits.maxHaveSubscriptions) s.subscriptions.set(key, cid)
           }
-        }
+        })
         if (lacking) {
           // a downloader itself: everything it has is news, tell it all
           if (have.length > 0) s.sendList(FrameType.HAVE, have)
@@ -413,6 +431,7 @@ export class BlockServer {
         const control = s.control.shift()
         if (control != null) {
           yield control
+          s.notifyDrained()
           continue
         }
         startNext()

@@ -144,6 +144,9 @@ interface Entry {
   isRoot: boolean
 }
 
+/** After a download, how long a provider gets to end its side of the stream before it is reset. */
+const DRAIN_TIMEOUT_MS = 5_000
+
 function deferred<T> (): { promise: Promise<T>, resolve: (value: T) => void, reject: (err: unknown) => void } {
   let settle!: { resolve: (value: T) => void, reject: (err: unknown) => void }
   const promise = new Promise<T>((resolve, reject) => { settle = { resolve, reject } })
@@ -179,6 +182,10 @@ class Provider {
   lastActivity = Date.now()
   busyUntil = 0
   busyStrikes = 0
+  /** Answered LATER at least once: it is serving this file to others too. */
+  saidLater = false
+  /** Called when its stream's source ends (the provider closed its side, or the stream broke). */
+  onEnd?: () => void
   bytes = 0
   blocks = 0
 
@@ -204,6 +211,7 @@ export class FetchSession {
   private readonly started = Date.now()
   private readonly deferred = deferred<FetchResult>()
   private finished = false
+  private completed = false
   private expanding = 0
   private pendingWrites = 0
   private total?: number
@@ -260,7 +268,7 @@ export class FetchSession {
       throw err
     } finally {
       signal?.removeEventListener('abort', onAbort)
-      this.cleanup()
+      this.cleanup(this.completed)
     }
   }
 
@@ -400,7 +408,9 @@ export class FetchSession {
   private async read (p: Provider, stream: ByteStream): Promise<void> {
     try {
       for await (const buf of lp.decode(stream.source, { maxDataLength: MAX_FRAME_SIZE })) {
-        if (p.state === 'closed') return
+        // after the download: keep reading (and dropping) until the provider ends its side,
+        // so what it already sent does not wait forever for flow-control credit
+        if (p.state === 'closed') continue
         this.onFrame(p, decodeFrame(buf))
       }
       this.providerGone(p, new Error('the provider closed the stream'))
@@ -409,6 +419,8 @@ export class FetchSession {
         this.host.network.penalize(p.peer, PROTOCOL_VIOLATION_PENALTY)
       }
       this.providerGone(p, err)
+    } finally {
+      p.onEnd?.()
     }
   }
 
@@ -438,6 +450,7 @@ export class FetchSession {
         }
         break
       case FrameType.LATER: {
+        p.saidLater = true
         const until = Date.now() + LATER_MS
         for (const cid of frame.cids) {
           const key = cid.toString()
@@ -645,13 +658,18 @@ export class FetchSession {
     const now = Date.now()
     const free = new Map<Provider, number>()
     let totalFree = 0
+    // no provider holds more than its share of what is missing: the ones that answer first
+    // must not take everything before the others have said what they have
+    let live = 0
+    for (const p of this.providers.values()) if (p.state !== 'closed') live++
+    const share = Math.max(this.host.limits.minWindow, Math.ceil(this.pending.size / Math.max(1, live)))
     for (const p of this.providers.values()) {
       if (p.state !== 'open') continue
       if (p.busyUntil > now) {
         this.scheduleLater(p.busyUntil - now + 1)
         continue
       }
-      const n = p.window - p.outstanding.size
+      const n = Math.min(p.window, share) - p.outstanding.size
       if (n > 0) {
         free.set(p, n)
         totalFree += n
@@ -693,8 +711,11 @@ export class FetchSession {
           if (other) continue
         }
         if (!free.has(p)) continue
-        const load = p.outstanding.size / p.window
-        if (best == null || load < bestLoad) {
+        // a provider that said LATER serves many peers (a first sharer): the others come first.
+        // Then fewest outstanding (every provider gets a share from the start), the faster on
+        // ties; fast providers still end up with more, as they free their slots sooner
+        const load = (p.saidLater ? 1_000 : 0) + p.outstanding.size
+        if (best == null || load < bestLoad || (load === bestLoad && p.rate > best.rate)) {
           best = p
           bestLoad = load
         }
@@ -797,6 +818,7 @@ export class FetchSession {
     if (this.finished) return
     this.progress('transfer:fetch:complete')
     this.finished = true
+    this.completed = true
     const providers: Record<string, PeerReceived> = {}
     for (const p of this.providers.values()) if (p.blocks > 0) providers[p.peer] = { bytes: p.bytes, blocks: p.blocks }
     this.deferred.resolve({
@@ -819,7 +841,7 @@ export class FetchSession {
     this.deferred.reject(err)
   }
 
-  private cleanup (): void {
+  private cleanup (completed: boolean): void {
     this.finished = true
     if (this.idleTimer != null) clearTimeout(this.idleTimer)
     if (this.stallTimer != null) clearInterval(this.stallTimer)
@@ -838,10 +860,18 @@ export class FetchSession {
         }
       }
       p.outstanding.clear()
-      p.out?.end()
-      // closes our side; the provider ends its side once it has nothing left to send
       const stream = p.stream
-      stream?.close({ signal: AbortSignal.timeout(5_000) }).catch((err: Error) => { stream.abort(err) })
+      if (!completed) {
+        p.out?.end()
+        stream?.abort(new Error('download stopped'))
+        continue
+      }
+      // end our side; the provider answers what it still had (cancelled: nothing) and ends
+      // its side, which the read loop waits for, dropping what comes; give up after a while
+      const timer = setTimeout(() => { stream?.abort(new Error('the provider did not close the stream')) }, DRAIN_TIMEOUT_MS)
+      timer.unref?.()
+      p.onEnd = () => { clearTimeout(timer) }
+      p.out?.end()
     }
   }
 }
