@@ -29,6 +29,14 @@ export const IDENTITY_FILE = 'identity.key'
 /** Name of the lock file that marks a repository in use by a live process. */
 export const LOCK_FILE = 'node.lock'
 
+/**
+ * Largest yamux receive window of one stream: what a peer may send on a stream before this node
+ * reads it. yamux's default (16 MiB) let a peer that never reads its answers park 8 block
+ * streams × 16 MiB in our memory (test/security-flood.test.ts); 4 MiB still holds three 1 MiB
+ * blocks in flight, and transfers on 127.0.0.1 were no slower (bench/throughput).
+ */
+export const MAX_STREAM_WINDOW_BYTES = 4 * 1024 * 1024
+
 /** Gossipsub heartbeat. libp2p's default is 1 s; a LAN swarm meshes faster at 200 ms and the cost is small. */
 export const HEARTBEAT_MS = 200
 

@@ -17,7 +17,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { TypedEventEmitter } from '../util/events.js'
-import { HEARTBEAT_MS, MDNS_INTERVAL_MS, MDNS_SERVICE_TAG } from './constants.js'
+import { HEARTBEAT_MS, MAX_STREAM_WINDOW_BYTES, MDNS_INTERVAL_MS, MDNS_SERVICE_TAG } from './constants.js'
 import { InvalidMultiaddrError, ListenError, NotStartedError } from './errors.js'
 import { createLogger } from './logger.js'
 import { swarmProtector } from './private-swarm.js'
@@ -328,7 +328,7 @@ export async function createNetwork (init: NetworkInit): Promise<Network & { sta
     addresses: { listen },
     transports: [tcp()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    streamMuxers: [yamux({ maxStreamWindowSize: MAX_STREAM_WINDOW_BYTES })],
     connectionProtector: swarmProtector(init.swarmKey),
     peerDiscovery: init.mdns
       ? [withDiscovery(mdns({ interval: init.mdnsInterval ?? MDNS_INTERVAL_MS, serviceTag: MDNS_SERVICE_TAG }))]
