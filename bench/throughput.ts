@@ -6,7 +6,8 @@
  *   stream  one js-libp2p stream on swarmdrop's stack (tcp + noise + yamux): the transfer's ceiling
  *   fetch   swarmdrop's transfer: fetch of an imported file, verified and written to an on-disk store
  *   fetch-mem  the same fetch into a block store in memory: the transfer without the disk's cost
- *              (each block written to disk is fsynced before the next can be counted durable)
+ *   store-put  the on-disk store alone: putBlock of the same blocks, 32 at a time (as the fetch
+ *              writes them), into an empty store: the ceiling of a fetch to disk
  *
  * Usage: npm run bench -- throughput [--size 256] [--rounds 3]
  * Each round runs the four one after the other; a ratio is taken within each round (the machine's
@@ -24,6 +25,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { loadOrCreateIdentity } from '../src/node/identity.js'
 import { createNetwork } from '../src/node/network.js'
+import * as dagPb from '@ipld/dag-pb'
 import { createStore } from '../src/storage/index.js'
 import { createMemoryBlockStore, createTransfer } from '../src/transfer/index.js'
 
@@ -156,10 +158,35 @@ async function main (): Promise<void> {
     return ms
   }
 
-  const best: Record<string, number> = { tcp: Infinity, stream: Infinity, fetch: Infinity, 'fetch-mem': Infinity }
-  const runs: Record<string, number[]> = { tcp: [], stream: [], fetch: [], 'fetch-mem': [] }
+  const storePut = async (): Promise<number> => {
+    // the blocks of the file, read back from the store the fetch filled
+    const blocks: Array<[string, Uint8Array]> = []
+    const walk = async (cid: string): Promise<void> => {
+      const bytes = await store.getBlock(cid)
+      blocks.push([cid, bytes])
+      if (cid.startsWith('bafy')) for (const link of dagPb.decode(bytes).Links) await walk(link.Hash.toString())
+    }
+    await walk(info.cid)
+    const putDir = await mkdtemp(join(tmpdir(), 'swarmdrop-bench-put-'))
+    const target = await createStore({ path: join(putDir, 'store') })
+    const start = performance.now()
+    let next = 0
+    await Promise.all(Array.from({ length: 32 }, async () => {
+      while (next < blocks.length) {
+        const [cid, bytes] = blocks[next++] ?? ['', new Uint8Array()]
+        await target.putBlock(cid, bytes)
+      }
+    }))
+    const ms = performance.now() - start
+    await target.close()
+    await rm(putDir, { recursive: true, force: true })
+    return ms
+  }
+
+  const best: Record<string, number> = { tcp: Infinity, stream: Infinity, fetch: Infinity, 'fetch-mem': Infinity, 'store-put': Infinity }
+  const runs: Record<string, number[]> = { tcp: [], stream: [], fetch: [], 'fetch-mem': [], 'store-put': [] }
   for (let r = 0; r < rounds; r++) {
-    for (const [name, fn] of Object.entries({ tcp, stream, fetch, 'fetch-mem': fetchMem })) {
+    for (const [name, fn] of Object.entries({ tcp, stream, fetch, 'fetch-mem': fetchMem, 'store-put': storePut })) {
       const ms = await fn()
       runs[name]?.push(ms)
       best[name] = Math.min(best[name] ?? Infinity, ms)
@@ -168,7 +195,7 @@ async function main (): Promise<void> {
   const mbs = (ms: number): number => size / MiB / (ms / 1000)
   const fmt = (name: string): string => `${name.padEnd(9)} ${mbs(best[name] ?? 0).toFixed(0).padStart(5)} MiB/s  (${(best[name] ?? 0).toFixed(0)} ms; runs ${runs[name]?.map(ms => ms.toFixed(0)).join(', ')} ms)`
   process.stdout.write(`throughput: ${size / MiB} MiB between two processes on 127.0.0.1, best of ${rounds}\n`)
-  process.stdout.write(`${fmt('tcp')}\n${fmt('stream')}\n${fmt('fetch')}\n${fmt('fetch-mem')}\n`)
+  process.stdout.write(`${fmt('tcp')}\n${fmt('stream')}\n${fmt('fetch')}\n${fmt('fetch-mem')}\n${fmt('store-put')}\n`)
   // per-round ratios (time of the stream / time of the fetch), median over rounds
   const median = (xs: number[]): number => {
     const sorted = [...xs].sort((a, b) => a - b)
@@ -179,9 +206,10 @@ async function main (): Promise<void> {
   const fetchVsStream = median(ratios('stream', 'fetch'))
   const memVsStream = median(ratios('stream', 'fetch-mem'))
   const streamVsTcp = median(ratios('tcp', 'stream'))
+  const fetchVsPut = median(ratios('store-put', 'fetch'))
   process.stdout.write(`per round fetch / stream: ${ratios('stream', 'fetch').map(r => r.toFixed(2)).join(', ')}; fetch-mem / stream: ${ratios('stream', 'fetch-mem').map(r => r.toFixed(2)).join(', ')}\n`)
-  process.stdout.write(`median of ${rounds}: fetch / libp2p stream = ${fetchVsStream.toFixed(2)} (goal >= 0.8); fetch-mem / libp2p stream = ${memVsStream.toFixed(2)}; libp2p stream / tcp = ${streamVsTcp.toFixed(2)}; load average ${loadavg().map(l => l.toFixed(1)).join(' ')}\n`)
-  process.stdout.write(JSON.stringify({ sizeMiB: size / MiB, tcpMiBs: +mbs(best.tcp ?? 0).toFixed(1), streamMiBs: +mbs(best.stream ?? 0).toFixed(1), fetchMiBs: +mbs(best.fetch ?? 0).toFixed(1), fetchMemMiBs: +mbs(best['fetch-mem'] ?? 0).toFixed(1), fetchVsStream: +fetchVsStream.toFixed(3), fetchMemVsStream: +memVsStream.toFixed(3), streamVsTcp: +streamVsTcp.toFixed(3), load: loadavg()[0] }) + '\n')
+  process.stdout.write(`median of ${rounds}: fetch / libp2p stream = ${fetchVsStream.toFixed(2)} (goal >= 0.8); fetch-mem / libp2p stream = ${memVsStream.toFixed(2)}; fetch / store-put = ${fetchVsPut.toFixed(2)}; libp2p stream / tcp = ${streamVsTcp.toFixed(2)}; load average ${loadavg().map(l => l.toFixed(1)).join(' ')}\n`)
+  process.stdout.write(JSON.stringify({ sizeMiB: size / MiB, tcpMiBs: +mbs(best.tcp ?? 0).toFixed(1), streamMiBs: +mbs(best.stream ?? 0).toFixed(1), fetchMiBs: +mbs(best.fetch ?? 0).toFixed(1), fetchMemMiBs: +mbs(best['fetch-mem'] ?? 0).toFixed(1), fetchVsStream: +fetchVsStream.toFixed(3), fetchMemVsStream: +memVsStream.toFixed(3), storePutMiBs: +mbs(best['store-put'] ?? 0).toFixed(1), fetchVsStorePut: +fetchVsPut.toFixed(3), streamVsTcp: +streamVsTcp.toFixed(3), load: loadavg()[0] }) + '\n')
 
   await transfer.stop()
   await network.stop()
