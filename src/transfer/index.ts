@@ -102,3 +102,4 @@ export { createMemoryBlockStore, type MemoryBlockStore } from './memory-store.js
 export type { BlockStore, TransferNetwork } from './types.js'
 export type { FetchResult, FetchProgress, FetchBlockProgress, FetchProviderProgress, TransferFetchEvents, PeerReceived } from './session.js'
 export type { ServerStats, PeerCounters } from './server.js'
+export type { NodeFetchOptions, ShareOptions } from './files.js'
