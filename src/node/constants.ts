@@ -37,6 +37,9 @@ export const LOCK_FILE = 'node.lock'
  */
 export const MAX_STREAM_WINDOW_BYTES = 4 * 1024 * 1024
 
+/** Shortest time a connection-monitor ping may take before libp2p aborts the connection (libp2p's default: 5 s). */
+export const PING_TIMEOUT_MS = 20_000
+
 /** Gossipsub heartbeat. libp2p's default is 1 s; a LAN swarm meshes faster at 200 ms and the cost is small. */
 export const HEARTBEAT_MS = 200
 

@@ -17,7 +17,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { TypedEventEmitter } from '../util/events.js'
-import { HEARTBEAT_MS, MAX_STREAM_WINDOW_BYTES, MDNS_INTERVAL_MS, MDNS_SERVICE_TAG } from './constants.js'
+import { HEARTBEAT_MS, MAX_STREAM_WINDOW_BYTES, PING_TIMEOUT_MS, MDNS_INTERVAL_MS, MDNS_SERVICE_TAG } from './constants.js'
 import { InvalidMultiaddrError, ListenError, NotStartedError } from './errors.js'
 import { createLogger } from './logger.js'
 import { swarmProtector } from './private-swarm.js'
@@ -339,6 +339,12 @@ export async function createNetwork (init: NetworkInit): Promise<Network & { sta
       // or a LAN where a dozen peers start together that refuses honest peers
       inboundConnectionThreshold: 100,
       maxIncomingPendingConnections: 100
+    },
+    connectionMonitor: {
+      // libp2p pings every connection every 10 s and aborts it when a ping takes more than 5 s;
+      // behind megabytes of block data on a busy machine a ping can, and the abort kills a healthy
+      // transfer. 20 s still finds a dead peer (a laptop that went to sleep) within half a minute.
+      pingTimeout: { minTimeout: PING_TIMEOUT_MS }
     },
     services: {
       identify: identify({ agentVersion: init.agent }),
