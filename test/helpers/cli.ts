@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { waitFor } from '../../src/util/wait.js'
+import { lineWaiters } from './lines.js'
 
 /** The real binary (dist/test/helpers → repository root). */
 export const BIN = fileURLToPath(new URL('../../../bin/swarmdrop.js', import.meta.url))
@@ -39,31 +39,14 @@ export function spawnCli (args: string[], options: SpawnOptions = {}): CliProces
     env: { ...process.env, NO_COLOR: '1', DEBUG: '', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
+  const out = lineWaiters(() => proc.stdout, () => proc.exit, () => describe())
+  const err = lineWaiters(() => proc.stderr, () => proc.exit, () => describe())
   const proc: CliProcess = {
     child,
     stdout: [],
     stderr: [],
-    waitForLine: async (match, opts = {}) => {
-      const test = typeof match === 'function' ? match : (l: string) => match.test(l)
-      const lines = opts.stream === 'stderr' ? proc.stderr : proc.stdout
-      let found: string | undefined
-      await waitFor(() => {
-        found = lines.find(test)
-        return found != null || proc.exit != null
-      }, { timeout: opts.timeout ?? 15_000, message: () => `a matching line from ${describe()}` })
-      if (found == null) throw new Error(`exited before a matching line: ${describe()}`)
-      return found
-    },
-    waitForJson: async (match, opts = {}) => {
-      const line = await proc.waitForLine((l) => {
-        try { return match(JSON.parse(l)) } catch { return false }
-      }, opts)
-      return JSON.parse(line)
-    },
-    waitForExit: async (opts = {}) => {
-      await waitFor(() => proc.exit != null, { timeout: opts.timeout ?? 15_000, message: () => `exit of ${describe()}` })
-      return proc.exit!
-    },
+    ...out,
+    waitForLine: async (match, opts = {}) => (opts.stream === 'stderr' ? err : out).waitForLine(match, opts),
     kill: (signal = 'SIGTERM') => { child.kill(signal) }
   }
   const describe = (): string => `swarmdrop ${args.join(' ')}: stdout ${JSON.stringify(proc.stdout.slice(-10))} stderr ${JSON.stringify(proc.stderr.slice(-10))} exit ${JSON.stringify(proc.exit)}`

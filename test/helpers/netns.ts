@@ -10,7 +10,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { waitFor } from '../../src/util/wait.js'
+import { lineWaiters } from './lines.js'
 
 const RUNNER = fileURLToPath(new URL('../fixtures/netns-runner.js', import.meta.url))
 const SETUP = 'ip link set lo up && ip route add 224.0.0.0/4 dev lo && exec "$0" "$@"'
@@ -85,26 +85,7 @@ export class Netns {
       id,
       lines: [],
       stderr: [],
-      waitForLine: async (match, opts = {}) => {
-        const test = typeof match === 'function' ? match : (l: string) => match.test(l)
-        let found: string | undefined
-        await waitFor(() => {
-          found = proc.lines.find(test)
-          return found != null || proc.exit != null
-        }, { timeout: opts.timeout ?? 15_000, message: () => `a matching line from ${describe()}` })
-        if (found == null) throw new Error(`exited before a matching line: ${describe()}`)
-        return found
-      },
-      waitForJson: async (match, opts = {}) => {
-        const line = await proc.waitForLine((l) => {
-          try { return match(JSON.parse(l)) } catch { return false }
-        }, opts)
-        return JSON.parse(line)
-      },
-      waitForExit: async (opts = {}) => {
-        await waitFor(() => proc.exit != null, { timeout: opts.timeout ?? 15_000, message: () => `exit of ${describe()}` })
-        return proc.exit!
-      },
+      ...lineWaiters(() => proc.lines, () => proc.exit, describe),
       write: (data) => { send({ op: 'write', id, data }) },
       kill: (signal = 'SIGTERM') => { send({ op: 'kill', id, signal }) }
     }
