@@ -5,6 +5,7 @@
 import '../src/polyfill.js'
 import { test } from 'node:test'
 import * as assert from 'node:assert/strict'
+import { waitFor } from '../src/util/wait.js'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -45,6 +46,8 @@ test('file server: upload, list and download are byte-identical, only on 127.0.0
   assert.equal(last, content.byteLength)
   assert.ok(content.equals(await readFile(join(dir, 'a.bin'))))
   assert.ok(content.equals(await readFile(join(dir, 'b.bin'))))
+  // the server counts a download once its side of the response has ended, which may come after the client's last byte
+  await waitFor(() => server.stats().downloads.completed + server.stats().downloads.aborted === 2, { timeout: 5000, message: 'the server to account for both downloads' })
   const stats = server.stats()
   assert.equal(stats.bytesSent, 2 * content.byteLength)
   assert.deepEqual(stats.downloads, { started: 2, completed: 2, aborted: 0 })
