@@ -140,8 +140,9 @@ class HttpFileServer implements FileServer {
       this.counters.downloads.completed++
     } catch {
       // the client went away or the server was killed: the response is already destroyed. A client
-      // that had every byte may close before the response's 'finish' (Node 22 does): that download completed
-      if (sent === size && res.writableEnded) this.counters.downloads.completed++
+      // that has every byte (Content-Length) closes its connection at once, which can land before the
+      // server's own stream has ended: every byte went out, so that download completed
+      if (sent === size) this.counters.downloads.completed++
       else this.counters.downloads.aborted++
     }
   }
