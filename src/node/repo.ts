@@ -6,6 +6,7 @@
  */
 import { mkdir, access, constants as fsConstants, open, readFile, unlink, stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import { isProcessAlive } from '../util/process.js'
 import { LOCK_FILE } from './constants.js'
 import { RepoError, RepoLockedError } from './errors.js'
 
@@ -31,20 +32,11 @@ export async function ensureRepo (repo: string): Promise<void> {
   }
 }
 
-function isAlive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err: any) {
-    return err.code === 'EPERM'
-  }
-}
-
 /** Returns the pid of a live process holding the lock, or undefined. */
 export async function readLock (repo: string): Promise<number | undefined> {
   try {
     const pid = Number.parseInt(await readFile(join(repo, LOCK_FILE), 'utf8'), 10)
-    return Number.isSafeInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined
+    return Number.isSafeInteger(pid) && pid > 0 && isProcessAlive(pid) ? pid : undefined
   } catch {
     return undefined
   }

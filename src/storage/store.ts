@@ -8,6 +8,7 @@
  * either the old or the new record: never a record that lies about a block
  * it counts as present, never a block file with wrong bytes.
  */
+import { isProcessAlive } from '../util/process.js'
 import { createReadStream } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
 import { exporter } from 'ipfs-unixfs-exporter'
@@ -655,12 +656,7 @@ function writerAlive (name: string, sharedInProcess: boolean): boolean {
   const pid = Number(/^[a-z]+-(\d+)-/.exec(name)?.[1])
   if (!Number.isSafeInteger(pid) || pid <= 0) return false
   if (pid === process.pid) return sharedInProcess
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err: any) {
-    return err?.code === 'EPERM'
-  }
+  return isProcessAlive(pid)
 }
 
 function applyWalk (rec: FileRecord, walk: DagWalk): FileRecord {
