@@ -71,10 +71,13 @@ export class NotStartedError extends Error {
 export class InvalidSwarmKeyError extends Error {
   static override name = 'InvalidSwarmKeyError'
   readonly path?: string
+  /** What is wrong with the key, without the file name. */
+  readonly reason: string
 
   constructor (reason: string, path?: string) {
     super(`${path != null ? `the swarm key file ${path}` : 'the swarm key'} is invalid: ${reason}. Expected the kubo format: /key/swarm/psk/1.0.0/, /base16/, 64 hex digits (make one with \`swarmdrop key gen\`)`)
     this.name = 'InvalidSwarmKeyError'
+    this.reason = reason
     if (path != null) this.path = path
   }
 }

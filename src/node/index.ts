@@ -9,8 +9,8 @@
  * await node.stop()
  * ```
  */
-export { createSwarmNode, readSwarmKeyFile, ReservedTopicError, type SwarmNode, type SwarmNodeInit, type SwarmNodeEvents, type PeerInfo, type MessageHandler } from './swarm-node.js'
+export { createSwarmNode, ReservedTopicError, type SwarmNode, type SwarmNodeInit, type SwarmNodeEvents, type PeerInfo, type MessageHandler } from './swarm-node.js'
 export type { TopicMessage, ByteStream, Network, Verdict, TopicValidator } from './network.js'
-export { parseSwarmKey, generateSwarmKey } from './swarm-key.js'
+export { parseSwarmKey, generateSwarmKey, readSwarmKeyFile } from './swarm-key.js'
 export { InvalidIdentityError, RepoError, RepoLockedError, InvalidMultiaddrError, ListenError, NotStartedError, InvalidSwarmKeyError } from './errors.js'
 export { createLogger, type Logger } from './logger.js'

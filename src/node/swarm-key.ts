@@ -6,6 +6,7 @@
  *     <64 hex digits: 32 random bytes>
  */
 import { randomBytes } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
 import { InvalidSwarmKeyError } from './errors.js'
 
 const HEADER = '/key/swarm/psk/1.0.0/'
@@ -26,4 +27,19 @@ export function parseSwarmKey (input: Uint8Array | string): Uint8Array {
 /** A new random swarm key file's content. */
 export function generateSwarmKey (): string {
   return `${HEADER}\n${ENCODING}\n${randomBytes(32).toString('hex')}\n`
+}
+
+/** Reads and validates a swarm key file; every failure is an InvalidSwarmKeyError naming the file. */
+export async function readSwarmKeyFile (path: string): Promise<Uint8Array> {
+  let bytes: Uint8Array
+  try {
+    bytes = await readFile(path)
+  } catch (err: any) {
+    throw new InvalidSwarmKeyError(`cannot read it (${err.code ?? err.message})`, path)
+  }
+  try {
+    return parseSwarmKey(bytes)
+  } catch (err: any) {
+    throw new InvalidSwarmKeyError(err instanceof InvalidSwarmKeyError ? err.reason : String(err.message), path)
+  }
 }

@@ -6,7 +6,6 @@
  * (started in order, stopped in reverse). After stop() nothing is left open.
  */
 import { hostname } from 'node:os'
-import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { GossipsubOpts } from '@chainsafe/libp2p-gossipsub'
 import { createTopicScoreParams } from '@chainsafe/libp2p-gossipsub/score'
@@ -392,20 +391,4 @@ export async function createSwarmNode (init: SwarmNodeInit): Promise<SwarmNode> 
     throw err
   }
   return node
-}
-
-/** Reads a swarm key file (kubo format). */
-export async function readSwarmKeyFile (path: string): Promise<Uint8Array> {
-  const { InvalidSwarmKeyError } = await import('./errors.js')
-  let bytes: Uint8Array
-  try {
-    bytes = await readFile(path)
-  } catch (err: any) {
-    throw new InvalidSwarmKeyError(`cannot read it (${err.code ?? err.message})`, path)
-  }
-  try {
-    return parseSwarmKey(bytes)
-  } catch (err: any) {
-    throw new InvalidSwarmKeyError(err.reason ?? err.message, path)
-  }
 }
