@@ -10,7 +10,7 @@ import { InvalidFileError, InvalidProtocolOptionError, InvalidSwarmNameError, Pr
 import { createSwarmProtocol, swarmTopics } from '../src/pubsub/index.js'
 import { PeerRateLimiter } from '../src/pubsub/limits.js'
 import { Envelope, type FileMeta as PbFileMeta } from '../src/pubsub/pb/messages.js'
-import type { Network } from '../src/node/network.js'
+import type { Network } from '../src/net/network.js'
 import { cidOf, pb } from './helpers/pubsub.js'
 
 const PEER_A = '12D3KooWSa5uzdyrFTDZioDRZ7BYdcMx8N13Le8V8TrWJM1F4n73'

@@ -8,7 +8,7 @@ import type { CatalogEntry } from '../src/pubsub/index.js'
 import { once } from '../src/util/events.js'
 import { waitFor } from '../src/util/wait.js'
 import { decodeWire, type WireMessage } from '../src/pubsub/codec.js'
-import type { TopicMessage } from '../src/node/network.js'
+import type { TopicMessage } from '../src/net/network.js'
 import { cidOf, countEvents, fileOf } from './helpers/pubsub.js'
 
 const LOCAL = ['/ip4/127.0.0.1/tcp/0']

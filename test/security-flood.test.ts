@@ -19,10 +19,10 @@ import { fileURLToPath } from 'node:url'
 import * as lp from 'it-length-prefixed'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { MAX_STREAM_WINDOW_BYTES } from '../src/node/constants.js'
+import { MAX_STREAM_WINDOW_BYTES } from '../src/net/constants.js'
 import { createSwarmNode } from '../src/node/index.js'
-import { loadOrCreateIdentity } from '../src/node/identity.js'
-import { createNetwork, type ByteStream, type Network } from '../src/node/network.js'
+import { loadOrCreateIdentity } from '../src/net/identity.js'
+import { createNetwork, type ByteStream, type Network } from '../src/net/network.js'
 import { announcedFileBytes, batches, encodeWire, type AnnouncedFileInfo } from '../src/pubsub/codec.js'
 import {
   MAX_BATCH_BYTES, MAX_FILES_PER_MESSAGE, MAX_FILES_PER_PROVIDER, MAX_MESSAGE_BYTES, WANT_BURST, WANT_RATE_PER_S

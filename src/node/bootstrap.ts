@@ -4,8 +4,8 @@
  * lost or a dial fails, until stop().
  */
 import { REDIAL_JITTER, REDIAL_MAX_MS, REDIAL_MIN_MS } from './constants.js'
-import { createLogger } from './logger.js'
-import type { Network } from './network.js'
+import { createLogger } from '../util/logger.js'
+import type { Network } from '../net/index.js'
 
 interface Target {
   addr: string

@@ -9,8 +9,10 @@
  * await node.stop()
  * ```
  */
+export type { NodeFetchOptions, ShareOptions } from './files.js'
 export { createSwarmNode, ReservedTopicError, type SwarmNode, type SwarmNodeInit, type SwarmNodeEvents, type PeerInfo, type MessageHandler } from './swarm-node.js'
-export type { TopicMessage, ByteStream, Network, Verdict, TopicValidator } from './network.js'
-export { parseSwarmKey, generateSwarmKey, readSwarmKeyFile } from './swarm-key.js'
-export { InvalidIdentityError, RepoError, RepoLockedError, InvalidMultiaddrError, ListenError, NotStartedError, InvalidSwarmKeyError } from './errors.js'
-export { createLogger, type Logger } from './logger.js'
+export type { TopicMessage, ByteStream, Network, Verdict, TopicValidator } from '../net/index.js'
+export { parseSwarmKey, generateSwarmKey, readSwarmKeyFile, InvalidIdentityError, InvalidMultiaddrError, ListenError, InvalidSwarmKeyError } from '../net/index.js'
+export { RepoError, NotStartedError } from '../util/errors.js'
+export { RepoLockedError } from './errors.js'
+export { createLogger, type Logger } from '../util/logger.js'

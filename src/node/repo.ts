@@ -8,7 +8,8 @@ import { mkdir, access, constants as fsConstants, open, readFile, unlink, stat }
 import { join } from 'node:path'
 import { isProcessAlive } from '../util/process.js'
 import { LOCK_FILE } from './constants.js'
-import { RepoError, RepoLockedError } from './errors.js'
+import { RepoError } from '../util/errors.js'
+import { RepoLockedError } from './errors.js'
 
 export async function ensureRepo (repo: string): Promise<void> {
   try {

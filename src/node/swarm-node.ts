@@ -7,24 +7,20 @@
  */
 import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
-import type { GossipsubOpts } from '@chainsafe/libp2p-gossipsub'
-import { createTopicScoreParams } from '@chainsafe/libp2p-gossipsub/score'
 import { TypedEventEmitter } from '../util/events.js'
 import { VERSION } from '../version.js'
 import { DEFAULT_SWARM, isReservedTopic, swarmTopics, validateSwarmName, type SwarmTopics } from '../pubsub/topics.js'
 import { createStore, type Store } from '../storage/index.js'
 import { createSwarmProtocol, type LocalFile, type SwarmProtocol, type SwarmProtocolEvents, type SwarmProtocolOptions } from '../pubsub/index.js'
 import { createTransfer, type FetchResult, type Transfer, type TransferInit } from '../transfer/index.js'
-import { fetchFile, shareFile, type NodeFetchOptions, type ShareOptions } from '../transfer/files.js'
+import { fetchFile, shareFile, type NodeFetchOptions, type ShareOptions } from './files.js'
 import type { FileRecord, ImportInput } from '../storage/index.js'
 import { BootstrapDialer } from './bootstrap.js'
-import { DEFAULT_LISTEN, MAX_NAME_BYTES, MDNS_YIELD_MS, REDIAL_MAX_MS, REDIAL_MIN_MS, SWARM_TOPIC_SCORE } from './constants.js'
-import { NotStartedError } from './errors.js'
-import { loadOrCreateIdentity } from './identity.js'
-import { createLogger } from './logger.js'
-import { createNetwork, parseMultiaddr, type Network, type TopicMessage } from './network.js'
+import { DEFAULT_LISTEN, MAX_NAME_BYTES, MDNS_YIELD_MS, REDIAL_MAX_MS, REDIAL_MIN_MS } from './constants.js'
+import { NotStartedError } from '../util/errors.js'
+import { createLogger } from '../util/logger.js'
+import { createNetwork, loadOrCreateIdentity, parseMultiaddr, parseSwarmKey, type GossipsubOptions, type Network, type TopicMessage } from '../net/index.js'
 import { ensureRepo, lockRepo } from './repo.js'
-import { parseSwarmKey } from './swarm-key.js'
 
 export interface SwarmNodeInit {
   /** The repository folder: identity and data live here. Created (mode 0700) if missing. */
@@ -44,7 +40,7 @@ export interface SwarmNodeInit {
   /** A swarm key (kubo format, the file's bytes or text): only nodes with the same key can connect. */
   swarmKey?: Uint8Array | string
   /** Gossipsub overrides (heartbeat, mesh sizes, scoring). */
-  gossipsub?: Partial<GossipsubOpts>
+  gossipsub?: GossipsubOptions
   /** Timing of the swarm protocol (provider TTL, re-announce interval, ...). */
   pubsub?: SwarmProtocolOptions
   /** Limits of the block exchange (streams, bytes in flight, windows, timeouts). */
@@ -371,17 +367,8 @@ export async function createSwarmNode (init: SwarmNodeInit): Promise<SwarmNode> 
       mdnsInterval: init.mdnsInterval,
       agent: agentString(name),
       swarmKey,
-      gossipsub: {
-        ...init.gossipsub,
-        scoreParams: {
-          ...init.gossipsub?.scoreParams,
-          topics: {
-            [topics.announce]: createTopicScoreParams(SWARM_TOPIC_SCORE),
-            [topics.request]: createTopicScoreParams(SWARM_TOPIC_SCORE),
-            ...init.gossipsub?.scoreParams?.topics
-          }
-        }
-      }
+      scoredTopics: [topics.announce, topics.request],
+      gossipsub: init.gossipsub
     })
     node = new SwarmNode({ ...init, repo, swarm, name }, network, store)
     if (init.start !== false) await node.start()

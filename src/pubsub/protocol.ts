@@ -3,8 +3,8 @@
  * gossipsub topics of a swarm (docs/PROTOCOL.md is the spec of what goes on
  * the wire; this file is one implementation of it).
  */
-import type { Network, TopicMessage, Verdict } from '../node/network.js'
-import { createLogger } from '../node/logger.js'
+import type { Network, TopicMessage, Verdict } from '../net/index.js'
+import { createLogger } from '../util/logger.js'
 import { TypedEventEmitter } from '../util/events.js'
 import { Catalog, type CatalogEntry, type CatalogEvents } from './catalog.js'
 import {

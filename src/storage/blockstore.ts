@@ -13,7 +13,7 @@
  */
 import { join } from 'node:path'
 import type { Blockstore, InputPair, Pair } from 'interface-blockstore'
-import { cidKey, parseCid, verifyBytes, type CID } from './cid.js'
+import { cidKey, parseCid, verifyBytes, type CID } from '../content/cid.js'
 import { BLOCKS_DIR, CORRUPT_DIR, TMP_DIR } from './constants.js'
 import { BlockNotFoundError, CorruptBlockError, fsError } from './errors.js'
 import { syncDir, tempName, writeDurable, type StoreFs } from './fs.js'

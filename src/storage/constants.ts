@@ -1,5 +1,6 @@
 /**
- * Named limits and the CID profile of the store.
+ * Named limits of the store. The CID profile (chunk size, DAG width, codecs,
+ * block size limit) is in src/content/constants.ts.
  *
  * The profile is Helia's `unixfs.addBytes` default (`@helia/unixfs`
  * `src/commands/add.ts`: "cidVersion: 1, rawLeaves: true, layout:
@@ -9,28 +10,7 @@
  * links wide, and a single-chunk file reduced to its raw leaf.
  */
 
-/** Fixed chunk size: 1 MiB (1,048,576 bytes). */
-export const CHUNK_SIZE = 1_048_576
-
-/** Widest node of the balanced DAG. */
-export const MAX_CHILDREN_PER_NODE = 1024
-
-/** CID version of every block the store creates. */
-export const CID_VERSION = 1
-
-/** Multicodec codes the store accepts: raw leaves and dag-pb (UnixFS) nodes. */
-export const RAW_CODEC = 0x55
-export const DAG_PB_CODEC = 0x70
-
-/** Multihash code of sha2-256, the only hash the store verifies. */
-export const SHA2_256 = 0x12
-
-/**
- * Largest block putBlock accepts. "Implementations SHOULD try to not emit
- * 1MiB bigger blocks, but MUST decode blocks <= 2MiB" (UnixFS spec, block
- * limit); our own blocks are at most 1 MiB of data.
- */
-export const MAX_BLOCK_SIZE = 2 * 1_048_576
+export { CHUNK_SIZE, MAX_CHILDREN_PER_NODE, CID_VERSION, RAW_CODEC, DAG_PB_CODEC, SHA2_256, MAX_BLOCK_SIZE, MAX_FILE_NAME_BYTES } from '../content/constants.js'
 
 /** Chunks the importer hashes at once. */
 export const BLOCK_WRITE_CONCURRENCY = 8
@@ -46,9 +26,6 @@ export const BLOCK_READ_CONCURRENCY = 8
 
 /** Blocks verified at once by fsck, and presence checks at once by missing(). */
 export const CHECK_CONCURRENCY = 8
-
-/** Longest file name safeFileName returns, in UTF-8 bytes (NAME_MAX of ext4, APFS, NTFS is 255). */
-export const MAX_FILE_NAME_BYTES = 255
 
 /** Longest name kept in a record, in UTF-8 bytes; longer names are cut (the record stays small). */
 export const MAX_RECORD_NAME_BYTES = 4096

@@ -7,7 +7,7 @@
 import * as dagPb from '@ipld/dag-pb'
 import { UnixFS } from 'ipfs-unixfs'
 import type { FsBlockstore } from './blockstore.js'
-import { cidKey, parseCid, type CID } from './cid.js'
+import { cidKey, parseCid, type CID } from '../content/cid.js'
 import { CHECK_CONCURRENCY, DAG_PB_CODEC } from './constants.js'
 import { InvalidBlockError, NotAFileError } from './errors.js'
 

@@ -27,7 +27,7 @@ import { DiskStore } from './store.js'
 export type { FileRecord } from './records.js'
 export type { StoreFs } from './fs.js'
 export { safeFileName, exportPath, guessMediaType } from './safe-name.js'
-export { parseCid } from './cid.js'
+export { parseCid } from '../content/cid.js'
 export { CHUNK_SIZE, MAX_CHILDREN_PER_NODE, MAX_BLOCK_SIZE, MAX_FILE_NAME_BYTES } from './constants.js'
 export {
   InvalidCidError, BlockNotFoundError, CorruptBlockError, BlockHashMismatchError, InvalidBlockError, RecordNotFoundError,

@@ -17,9 +17,9 @@ import { fixedSize } from 'ipfs-unixfs-importer/chunker'
 import { balanced } from 'ipfs-unixfs-importer/layout'
 import * as dagPb from '@ipld/dag-pb'
 import { CustomProgressEvent } from 'progress-events'
-import { createLogger } from '../node/logger.js'
+import { createLogger } from '../util/logger.js'
 import { FsBlockstore } from './blockstore.js'
-import { cidKey, parseCid, verifyBytes, type CID } from './cid.js'
+import { cidKey, parseCid, verifyBytes, type CID } from '../content/cid.js'
 import {
   BLOCK_READ_CONCURRENCY, BLOCK_WRITE_CONCURRENCY, BLOCKS_DIR, CHECK_CONCURRENCY, CHUNK_SIZE, CID_VERSION, CORRUPT_DIR,
   DAG_PB_CODEC, IMPORT_WRITE_WINDOW, MAX_BLOCK_SIZE, MAX_CHILDREN_PER_NODE, MAX_RECORD_NAME_BYTES, RECORDS_DIR, STORE_VERSION, TMP_DIR, VERSION_FILE

@@ -7,7 +7,7 @@ import * as dagPb from '@ipld/dag-pb'
 import { UnixFS } from 'ipfs-unixfs'
 import { CID } from 'multiformats/cid'
 import { equals } from 'uint8arrays/equals'
-import { InvalidCidError } from '../storage/errors.js'
+import { InvalidCidError } from '../content/errors.js'
 import { UnsupportedCidError } from './errors.js'
 
 export const RAW_CODE = 0x55

@@ -17,7 +17,7 @@
  * await transfer.stop()
  * ```
  */
-import type { Logger } from '../node/logger.js'
+import type { Logger } from '../util/logger.js'
 import type { PeerCounters, ServerStats } from './server.js'
 import type { FetchResult, TransferFetchEvents } from './session.js'
 import { BlockTransfer } from './transfer.js'
@@ -102,4 +102,3 @@ export { createMemoryBlockStore, type MemoryBlockStore } from './memory-store.js
 export type { BlockStore, TransferNetwork } from './types.js'
 export type { FetchResult, FetchProgress, FetchBlockProgress, FetchProviderProgress, TransferFetchEvents, PeerReceived } from './session.js'
 export type { ServerStats, PeerCounters } from './server.js'
-export type { NodeFetchOptions, ShareOptions } from './files.js'

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto'
 import { importBytes, importByteStream } from 'ipfs-unixfs-importer'
 import { CID } from 'multiformats/cid'
 import { equals } from 'uint8arrays/equals'
-import { BlockHashMismatchError } from '../storage/errors.js'
+import { BlockHashMismatchError } from '../content/errors.js'
 import type { BlockStore } from './types.js'
 
 export interface MemoryBlockStore extends BlockStore {

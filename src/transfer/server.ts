@@ -5,7 +5,7 @@
 import * as lp from 'it-length-prefixed'
 import type { CID } from 'multiformats/cid'
 import type { Uint8ArrayList } from 'uint8arraylist'
-import type { Logger } from '../node/logger.js'
+import type { Logger } from '../util/logger.js'
 import { ByteBudget } from './budget.js'
 import { BLOCKS_PROTOCOL, CHUNK_SIZE, MAX_CIDS_PER_FRAME, MAX_CONTROL_FRAMES_PER_STREAM, MAX_FRAME_SIZE, PROTOCOL_VIOLATION_PENALTY, READ_AHEAD, REVEAL_IDLE_MS, REVEAL_MAX, REVEAL_MIN } from './constants.js'
 import { BlockProtocolError } from './errors.js'

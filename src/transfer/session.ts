@@ -18,7 +18,7 @@ import { pushable, type Pushable } from 'it-pushable'
 import type { CID } from 'multiformats/cid'
 import { CustomProgressEvent } from 'progress-events'
 import type { Uint8ArrayList } from 'uint8arraylist'
-import type { Logger } from '../node/logger.js'
+import type { Logger } from '../util/logger.js'
 import {
   BLOCKS_PROTOCOL, BUSY_BACKOFF_MS, LATER_MS, CHUNK_SIZE, INVALID_BLOCK_PENALTY, MAX_CIDS_PER_FRAME, MAX_DUPLICATE_REQUESTS,
   MAX_FRAME_SIZE, PROTOCOL_VIOLATION_PENALTY

@@ -1,5 +1,5 @@
-import type { Logger } from '../node/logger.js'
-import { createLogger } from '../node/logger.js'
+import type { Logger } from '../util/logger.js'
+import { createLogger } from '../util/logger.js'
 import {
   FETCH_TIMEOUT_MS, INITIAL_WINDOW, MAX_ACTIVE_STREAMS, MAX_BYTES_IN_FLIGHT, MAX_BYTES_IN_FLIGHT_PER_PEER, MAX_HAVE_SUBSCRIPTIONS_PER_STREAM,
   MAX_PENDING_WRITES, MAX_QUEUED_PER_STREAM, MAX_STREAMS_PER_PEER, MAX_WINDOW, MIN_WINDOW, STALL_TIMEOUT_MS, WINDOW_SECONDS

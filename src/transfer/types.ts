@@ -2,7 +2,7 @@
  * The seams the transfer is built against: the part of the store it reads and writes,
  * and the part of the network it speaks over.
  */
-import type { ByteStream, Network } from '../node/network.js'
+import type { ByteStream, Network } from '../net/index.js'
 
 export interface AbortOptions {
   signal?: AbortSignal

@@ -7,7 +7,7 @@ import { EXIT, ExitError, UsageError } from '../errors.js'
 export const key: CommandFn<'key'> = async (ctx) => {
   const action = ctx.positionals[0]
   if (action !== 'gen') throw new UsageError(`unknown action "${action ?? ''}"; the only one is \`gen\``, 'key')
-  const { generateSwarmKey } = await import('../../node/swarm-key.js')
+  const { generateSwarmKey } = await import('../../net/swarm-key.js')
   const text = generateSwarmKey()
   const file = ctx.flags.output
   if (file == null) {

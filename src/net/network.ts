@@ -12,14 +12,16 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { mdns } from '@libp2p/mdns'
 import { identify, type Identify } from '@libp2p/identify'
 import { gossipsub, type GossipsubOpts, type GossipSub } from '@chainsafe/libp2p-gossipsub'
+import { createTopicScoreParams } from '@chainsafe/libp2p-gossipsub/score'
 import { TopicValidatorResult, type PrivateKey, type Message, type PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { TypedEventEmitter } from '../util/events.js'
-import { HEARTBEAT_MS, MAX_STREAM_WINDOW_BYTES, PING_TIMEOUT_MS, MDNS_INTERVAL_MS, MDNS_SERVICE_TAG } from './constants.js'
-import { InvalidMultiaddrError, ListenError, NotStartedError } from './errors.js'
-import { createLogger } from './logger.js'
+import { HEARTBEAT_MS, MAX_STREAM_WINDOW_BYTES, PING_TIMEOUT_MS, MDNS_INTERVAL_MS, MDNS_SERVICE_TAG, SWARM_TOPIC_SCORE } from './constants.js'
+import { NotStartedError } from '../util/errors.js'
+import { InvalidMultiaddrError, ListenError } from './errors.js'
+import { createLogger } from '../util/logger.js'
 import { swarmProtector } from './private-swarm.js'
 
 /** A bidirectional byte stream to one peer over one protocol. */
@@ -76,9 +78,14 @@ export interface NetworkInit {
   agent: string
   /** A swarm key in kubo's format: every connection is wrapped in a pre-shared-key cipher. */
   swarmKey?: Uint8Array
+  /** Topics scored with SWARM_TOPIC_SCORE (invalid messages graylist their sender). */
+  scoredTopics?: string[]
   /** Overrides for gossipsub. */
-  gossipsub?: Partial<GossipsubOpts>
+  gossipsub?: GossipsubOptions
 }
+
+/** Gossipsub overrides a caller may pass (heartbeat, mesh sizes, scoring). */
+export type GossipsubOptions = Partial<GossipsubOpts>
 
 export interface ConnectionInfo {
   peer: string
@@ -360,7 +367,11 @@ export async function createNetwork (init: NetworkInit): Promise<Network & { sta
           // peers on this host (tests, the demo, several nodes on one laptop) all share an IP;
           // gossipsub's IP colocation penalty would keep them out of each other's mesh
           IPColocationFactorWhitelist: new Set(['127.0.0.1', '::1']),
-          ...init.gossipsub?.scoreParams
+          ...init.gossipsub?.scoreParams,
+          topics: {
+            ...Object.fromEntries((init.scoredTopics ?? []).map(t => [t, createTopicScoreParams(SWARM_TOPIC_SCORE)])),
+            ...init.gossipsub?.scoreParams?.topics
+          }
         }
       })
     }

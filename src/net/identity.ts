@@ -12,7 +12,8 @@ import { randomBytes } from 'node:crypto'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
 import { IDENTITY_FILE } from './constants.js'
-import { InvalidIdentityError, RepoError } from './errors.js'
+import { RepoError } from '../util/errors.js'
+import { InvalidIdentityError } from './errors.js'
 
 export async function loadOrCreateIdentity (repo: string): Promise<PrivateKey> {
   const path = join(repo, IDENTITY_FILE)

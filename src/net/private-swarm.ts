@@ -12,7 +12,7 @@
  */
 import { preSharedKey } from '@libp2p/pnet'
 import type { ConnectionProtector, MultiaddrConnection } from '@libp2p/interface'
-import { createLogger } from './logger.js'
+import { createLogger } from '../util/logger.js'
 
 /** varint(19) + "/multistream/1.0.0\n": the first bytes of any libp2p connection, both ways. */
 const MULTISTREAM_HEADER = new TextEncoder().encode('\x13/multistream/1.0.0\n')

@@ -1,6 +1,9 @@
 /**
- * CID parsing and block verification. The store keys everything by the
- * base32 CIDv1 string; a CIDv0 given by a caller is turned into its v1 form.
+ * The one CID rule of swarmdrop: which CIDs it accepts (raw or dag-pb,
+ * sha2-256 of 32 bytes; no identity hashes, no other codecs), how they are
+ * parsed from text, bytes or another CID object, and how a block is verified
+ * against one. A CIDv0 is turned into its v1 form at this edge, so every layer
+ * above sees and keys CIDv1 only (base32 text).
  */
 import { createHash } from 'node:crypto'
 import type { Blockstore } from 'interface-blockstore'
@@ -16,8 +19,8 @@ import { InvalidCidError } from './errors.js'
  */
 export type CID = Parameters<Blockstore['has']>[0]
 
-/** Parses a CID string (or CID) this store can hold: raw or dag-pb, sha2-256. Else InvalidCidError. */
-export function parseCid (value: string | CID): CID {
+/** Parses a CID string, its binary form, or a CID object: raw or dag-pb, sha2-256. Else InvalidCidError. */
+export function parseCid (value: string | Uint8Array | CID): CID {
   let cid: ParsedCID
   if (typeof value === 'string') {
     const text = value.trim()
@@ -27,6 +30,12 @@ export function parseCid (value: string | CID): CID {
       cid = ParsedCID.parse(text)
     } catch (err: any) {
       throw new InvalidCidError(value, `it does not parse (${err?.message ?? String(err)})`)
+    }
+  } else if (value instanceof Uint8Array) {
+    try {
+      cid = ParsedCID.decode(value)
+    } catch (err: any) {
+      throw new InvalidCidError(`${value.byteLength} bytes`, `they do not decode as a CID (${err?.message ?? String(err)})`)
     }
   } else {
     const c = ParsedCID.asCID(value)
@@ -47,7 +56,11 @@ export function cidKey (cid: CID): string {
   return cid.toString()
 }
 
-/** True when `bytes` hash (sha2-256) to the digest of `cid`. */
+/**
+ * True when `bytes` hash (sha2-256) to the digest of `cid`. Synchronous SHA-256 (about 0.6 ms
+ * per MiB with SHA-NI): WebCrypto's thread-pool digest copies the block first and cost more
+ * main-thread time in profiles than hashing in place.
+ */
 export function verifyBytes (cid: CID, bytes: Uint8Array): boolean {
   const digest = createHash('sha256').update(bytes).digest()
   const want = cid.multihash.digest

@@ -4,9 +4,9 @@
  */
 import type { CatalogEntry, SwarmProtocol } from '../pubsub/index.js'
 import type { FileRecord, ImportInput, ImportOptions, Store } from '../storage/index.js'
-import type { Logger } from '../node/logger.js'
-import type { FetchResult, TransferFetchEvents } from './session.js'
-import type { Transfer } from './index.js'
+import type { Logger } from '../util/logger.js'
+import type { FetchResult, TransferFetchEvents } from '../transfer/index.js'
+import type { Transfer } from '../transfer/index.js'
 
 export interface FilesComponents {
   store: Store

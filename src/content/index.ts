@@ -1,0 +1,9 @@
+/**
+ * The content profile: what a swarmdrop CID is (one parser, one verifier), how
+ * a UnixFS block is decoded, and every size limit of the profile. It depends on
+ * nothing of swarmdrop but `src/util`; storage, pubsub and transfer share it.
+ */
+export { parseCid, cidKey, verifyBytes, type CID } from './cid.js'
+export { decodeNode, type DagNode, type DagChild } from './unixfs.js'
+export { CHUNK_SIZE, MAX_CHILDREN_PER_NODE, CID_VERSION, RAW_CODEC, DAG_PB_CODEC, SHA2_256, MAX_BLOCK_SIZE, MAX_FILE_NAME_BYTES, MAX_NICKNAME_BYTES } from './constants.js'
+export { InvalidCidError, InvalidBlockError, BlockHashMismatchError } from './errors.js'

@@ -1,0 +1,54 @@
+/** Named limits and defaults of the network adapter. */
+
+/** mDNS query interval. Peers answer a query at once, so this bounds how long a newcomer waits for a missed answer. */
+export const MDNS_INTERVAL_MS = 500
+
+/**
+ * mDNS service name. Ours, not libp2p's `_p2p._udp.local`, so a swarmdrop node
+ * does not dial every IPFS node on the LAN. Swarms are told apart by their topics.
+ */
+export const MDNS_SERVICE_TAG = '_swarmdrop._udp.local'
+
+/** Name of the identity key file inside the repository. */
+export const IDENTITY_FILE = 'identity.key'
+
+/**
+ * Largest yamux receive window of one stream: what a peer may send on a stream before this node
+ * reads it. yamux's default (16 MiB) let a peer that never reads its answers park 8 block
+ * streams × 16 MiB in our memory (test/security-flood.test.ts); 4 MiB still holds three 1 MiB
+ * blocks in flight, and transfers on 127.0.0.1 were no slower (bench/throughput).
+ */
+export const MAX_STREAM_WINDOW_BYTES = 4 * 1024 * 1024
+
+/** Shortest time a connection-monitor ping may take before libp2p aborts the connection (libp2p's default: 5 s). */
+export const PING_TIMEOUT_MS = 20_000
+
+/** Gossipsub heartbeat. libp2p's default is 1 s; a LAN swarm meshes faster at 200 ms and the cost is small. */
+export const HEARTBEAT_MS = 200
+
+/**
+ * Gossipsub topic score parameters for the swarm's own topics.
+ *
+ * P4 (invalid message deliveries) is what matters: every message our
+ * validators reject counts against the peer that delivered it, squared,
+ * decaying by 10 % a second. With weight -10 and topic weight 1, three
+ * rejected messages put a peer at -90, past the graylist threshold (-80):
+ * its RPCs are then ignored; at -10 (gossip threshold) it already gets no
+ * gossip. Mesh delivery rate (P3) and mesh failure (P3b) are off: swarm
+ * topics are quiet by nature and an honest idle peer must not be punished.
+ * Time in mesh (P1) and first deliveries (P2) give honest peers a small
+ * positive score.
+ */
+export const SWARM_TOPIC_SCORE = {
+  topicWeight: 1,
+  timeInMeshWeight: 0.01,
+  timeInMeshQuantum: 1000,
+  timeInMeshCap: 100,
+  firstMessageDeliveriesWeight: 0.5,
+  firstMessageDeliveriesDecay: 0.9,
+  firstMessageDeliveriesCap: 20,
+  meshMessageDeliveriesWeight: 0,
+  meshFailurePenaltyWeight: 0,
+  invalidMessageDeliveriesWeight: -10,
+  invalidMessageDeliveriesDecay: 0.9
+}
