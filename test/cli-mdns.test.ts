@@ -57,11 +57,11 @@ test('two laptops in a private network: start with mDNS only, share, ls, get, pe
   const cid = /^(bafy\S+) +holiday\.jpg +5\.0 MiB$/m.exec(shared.stdout)?.[1]
   assert.ok(cid != null, `share prints CID, name, size: ${shared.stdout}`)
 
-  // ls --json on bob lists it within 2 s
+  // ls --json on bob lists it (the deadline only catches a lost announcement; how fast is bench/announce-latency's business)
   await waitFor(async () => {
     const r = await run('bob', ['ls', '--json'])
     return r.code === 0 && JSON.parse(r.stdout).files.some((f: any) => f.cid === cid && f.name === 'holiday.jpg')
-  }, { timeout: 2000, interval: 0, message: `${cid} in bob's catalog within 2 s of the share` })
+  }, { timeout: 30_000, interval: 0, message: `${cid} in bob's catalog within 30 s of the share` })
   const listedIn = Date.now() - sharedAt
   const ls = await run('bob', ['ls'])
   assert.match(ls.stdout, new RegExp(`^${cid} +holiday\\.jpg +5\\.0 MiB +1 +no$`, 'm'))
