@@ -16,7 +16,8 @@ import type { Blockstore, InputPair, Pair } from 'interface-blockstore'
 import { cidKey, parseCid, verifyBytes, type CID } from '../content/cid.js'
 import { BLOCKS_DIR, CORRUPT_DIR, TMP_DIR } from './constants.js'
 import { BlockNotFoundError, CorruptBlockError, fsError } from './errors.js'
-import { syncDir, tempName, writeDurable, type StoreFs } from './fs.js'
+import { syncDir, writeFileAtomic } from '../util/atomic-write.js'
+import type { StoreFs } from './fs.js'
 
 export interface AbortOptions {
   signal?: AbortSignal
@@ -103,16 +104,14 @@ export class FsBlockstore implements Blockstore {
       options.onStored?.(cid, bytes.byteLength, false)
       return false
     }
-    const tmp = tempName(this.tmpDir, 'block-')
     try {
-      await writeDurable(this.fs, tmp, bytes)
       if (!this.shards.has(shard)) {
         await this.fs.mkdir(shard, { recursive: true, mode: 0o700 })
         this.shards.add(shard)
       }
-      await this.fs.rename(tmp, dest)
+      // the shard folder is fsynced by flush(), once for many blocks
+      await writeFileAtomic(dest, bytes, { tmpDir: this.tmpDir, tmpPrefix: 'block-', syncDir: false, fs: this.fs })
     } catch (err) {
-      await this.fs.unlink(tmp).catch(() => {})
       throw fsError(err, dest, 'write block')
     }
     this.unsynced.add(shard)
@@ -125,7 +124,7 @@ export class FsBlockstore implements Blockstore {
     const dirs = [...this.unsynced]
     this.unsynced.clear()
     try {
-      await Promise.all(dirs.map(async d => { await syncDir(this.fs, d) }))
+      await Promise.all(dirs.map(async d => { await syncDir(d, this.fs) }))
     } catch (err) {
       for (const d of dirs) this.unsynced.add(d)
       throw fsError(err, this.blocksDir, 'sync')

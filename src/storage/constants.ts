@@ -1,16 +1,8 @@
 /**
- * Named limits of the store. The CID profile (chunk size, DAG width, codecs,
- * block size limit) is in src/content/constants.ts.
- *
- * The profile is Helia's `unixfs.addBytes` default (`@helia/unixfs`
- * `src/commands/add.ts`: "cidVersion: 1, rawLeaves: true, layout:
- * balanced({ maxChildrenPerNode: 1024 }), chunker: fixedSize({ chunkSize:
- * 1048576 })"), which is also IPIP-499's `unixfs-v1-2025` file profile:
- * CIDv1, sha2-256, raw leaves, 1 MiB fixed chunks, balanced DAG at most 1024
- * links wide, and a single-chunk file reduced to its raw leaf.
+ * Named limits of the store itself. The content profile (chunk size, DAG
+ * width, codecs, block size limit, file name limit) is declared once, in
+ * src/content/constants.ts, and imported from there.
  */
-
-export { CHUNK_SIZE, MAX_CHILDREN_PER_NODE, CID_VERSION, RAW_CODEC, DAG_PB_CODEC, SHA2_256, MAX_BLOCK_SIZE, MAX_FILE_NAME_BYTES } from '../content/constants.js'
 
 /** Chunks the importer hashes at once. */
 export const BLOCK_WRITE_CONCURRENCY = 8
