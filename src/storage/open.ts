@@ -5,20 +5,26 @@
  * alone when the folder is already open here).
  */
 import { join } from 'node:path'
-import { writeFileAtomic } from '../util/atomic-write.js'
+import { syncDir, writeFileAtomic } from '../util/atomic-write.js'
 import { isProcessAlive } from '../util/process.js'
-import { BLOCKS_DIR, RECORDS_DIR, STORE_VERSION, TMP_DIR, VERSION_FILE } from './constants.js'
+import { BLOCKS_DIR, DIRTY_DIR, RECORDS_DIR, STORE_VERSION, TMP_DIR, VERSION_FILE } from './constants.js'
 import { fsError, StoreVersionError } from './errors.js'
 import type { StoreFs } from './fs.js'
 
 /** Store folders open in this process, and how many times. */
 const OPEN_PATHS = new Map<string, number>()
 
-/** Prepares the folder at `path` (absolute) and counts it open; call closeFolder() once when done. */
-export async function openFolder (path: string, fs: StoreFs): Promise<void> {
+/**
+ * Prepares the folder at `path` (absolute) and counts it open; call
+ * closeFolder() once when done. Resolves whether the folder was already open
+ * in this process (its temp files and markers may then belong to a live writer).
+ */
+export async function openFolder (path: string, fs: StoreFs): Promise<boolean> {
   try {
     await fs.mkdir(path, { recursive: true, mode: 0o700 })
-    for (const d of [BLOCKS_DIR, RECORDS_DIR, TMP_DIR]) await fs.mkdir(join(path, d), { recursive: true, mode: 0o700 })
+    for (const d of [BLOCKS_DIR, RECORDS_DIR, TMP_DIR, DIRTY_DIR]) await fs.mkdir(join(path, d), { recursive: true, mode: 0o700 })
+    // the folders' entries must be durable before anything is renamed into them
+    await syncDir(path, fs)
   } catch (err) {
     throw fsError(err, path, 'create the store folder')
   }
@@ -40,8 +46,8 @@ export async function openFolder (path: string, fs: StoreFs): Promise<void> {
   }
   // temp files are named after their writer's pid; those of a process that is gone were left by a crash
   const tmpDir = join(path, TMP_DIR)
+  const sharedInProcess = (OPEN_PATHS.get(path) ?? 0) > 0
   try {
-    const sharedInProcess = (OPEN_PATHS.get(path) ?? 0) > 0
     for (const name of await fs.readdir(tmpDir)) {
       if (!writerAlive(name, sharedInProcess)) await fs.rm(join(tmpDir, name), { force: true, recursive: true })
     }
@@ -49,6 +55,7 @@ export async function openFolder (path: string, fs: StoreFs): Promise<void> {
     throw fsError(err, tmpDir, 'clean')
   }
   OPEN_PATHS.set(path, (OPEN_PATHS.get(path) ?? 0) + 1)
+  return sharedInProcess
 }
 
 export function closeFolder (path: string): void {
@@ -62,7 +69,7 @@ export function closeFolder (path: string): void {
  * writer that will still rename it: another live process, or this one when
  * the store is already open here.
  */
-function writerAlive (name: string, sharedInProcess: boolean): boolean {
+export function writerAlive (name: string, sharedInProcess: boolean): boolean {
   const pid = Number(/^[a-z]+-(\d+)-/.exec(name)?.[1])
   if (!Number.isSafeInteger(pid) || pid <= 0) return false
   if (pid === process.pid) return sharedInProcess

@@ -19,6 +19,7 @@ import type { Run, StoreContext } from './context.js'
 import { StoreClosedError } from './errors.js'
 import { resolveFs } from './fs.js'
 import { KeyedMutex, SharedLock } from './lock.js'
+import { recoverUnsynced } from './journal.js'
 import { closeFolder, openFolder } from './open.js'
 import { RecordStore, type FileRecord } from './records.js'
 import { cat } from './commands/cat.js'
@@ -54,12 +55,20 @@ export class DiskStore implements Store {
     const path = resolve(init.path)
     const fs = resolveFs(init.fs)
     const log = (components.logger ?? createComponentLogger()).forComponent('storage')
-    await openFolder(path, fs)
+    const sharedInProcess = await openFolder(path, fs)
+    const blocks = new FsBlockstore(path, fs)
     const records = new RecordStore(path, fs)
-    const badRecords = await records.load()
+    let badRecords: string[]
+    try {
+      await recoverUnsynced(path, fs, blocks, sharedInProcess, log)
+      badRecords = await records.load()
+    } catch (err) {
+      closeFolder(path)
+      throw err
+    }
     if (badRecords.length > 0) log.error('%d unreadable records in %s: %s', badRecords.length, path, badRecords.join(', '))
     return new DiskStore({
-      path, fs, records, badRecords, log, blocks: new FsBlockstore(path, fs), lock: new SharedLock(), mutex: new KeyedMutex()
+      path, fs, records, badRecords, log, blocks, lock: new SharedLock(), mutex: new KeyedMutex()
     })
   }
 

@@ -40,6 +40,12 @@ export interface AtomicWriteOptions {
   mode?: number
   /** `'replace'` (default): rename over an existing target. `'fail'`: link() into place, EEXIST if the target exists. */
   ifExists?: 'replace' | 'fail'
+  /**
+   * fsync the file before the rename (default true). false only for a caller that
+   * fsyncs the file itself before anything counts on it (the store's blocks, in
+   * batches): until then a power cut may leave the target empty or partial.
+   */
+  sync?: boolean
   /** fsync the target's folder after the rename (default true). The store turns it off for blocks and syncs shard folders in batches. */
   syncDir?: boolean
   /** Replaces some file-system calls (default node's `fs/promises`). */
@@ -63,6 +69,16 @@ export async function writeAll (fh: Handle, bytes: Uint8Array): Promise<void> {
     const { bytesWritten } = await fh.write(bytes, off, bytes.byteLength - off)
     if (bytesWritten <= 0) throw Object.assign(new Error('short write'), { code: 'EIO' })
     off += bytesWritten
+  }
+}
+
+/** fsyncs a file already written and closed (by its path). */
+export async function syncFile (path: string, fs: Pick<AtomicFs, 'open'> = nodeFs): Promise<void> {
+  const fh = await fs.open(path, 'r')
+  try {
+    await fh.sync()
+  } finally {
+    await fh.close()
   }
 }
 
@@ -99,7 +115,7 @@ export async function writeFileAtomic (path: string, data: AtomicData, options: 
       await writeAll(fh, chunk)
       written += chunk.byteLength
     }
-    await fh.sync()
+    if (options.sync !== false) await fh.sync()
     const h = fh
     fh = undefined
     await h.close()
