@@ -1,18 +1,19 @@
 /**
  * The node's long-term identity: an Ed25519 key in the repository.
  *
- * Created once with mode 0600 (temp file, fsync, link into place so two
- * starting processes cannot both win), reused on every start. A key file
+ * Created once with mode 0600 by the durable writer (temp file, fsync, link
+ * into place so two starting processes cannot both win, fsync of the
+ * repository folder), reused on every start. A key file
  * that cannot be read back is an error; it is never replaced silently,
  * since that would change the node's peer id behind the user's back.
  */
-import { open, readFile, link, unlink } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { randomBytes } from 'node:crypto'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
 import { IDENTITY_FILE } from './constants.js'
 import { RepoError } from '../util/errors.js'
+import { writeFileAtomic } from '../util/atomic-write.js'
 import { InvalidIdentityError } from './errors.js'
 
 export async function loadOrCreateIdentity (repo: string): Promise<PrivateKey> {
@@ -47,22 +48,12 @@ function parseIdentity (path: string, bytes: Uint8Array): PrivateKey {
 
 async function createIdentity (path: string): Promise<PrivateKey> {
   const key = await generateKeyPair('Ed25519') as unknown as PrivateKey
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`
-  const fh = await open(tmp, 'wx', 0o600)
   try {
-    await fh.writeFile(privateKeyToProtobuf(key as any))
-    await fh.sync()
-  } finally {
-    await fh.close()
-  }
-  try {
-    // link() fails if the target exists: a concurrent start that won keeps its key
-    await link(tmp, path)
+    // link() into place fails if the file exists: a concurrent start that won keeps its key
+    await writeFileAtomic(path, privateKeyToProtobuf(key as any), { mode: 0o600, ifExists: 'fail' })
   } catch (err: any) {
     if (err.code !== 'EEXIST') throw err
     return parseIdentity(path, await readFile(path))
-  } finally {
-    await unlink(tmp).catch(() => {})
   }
   return key
 }

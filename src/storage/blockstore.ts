@@ -5,18 +5,21 @@
  * interface-blockstore, so ipfs-unixfs-importer writes into it and
  * ipfs-unixfs-exporter reads from it.
  *
- * A write goes to a temp file in `tmp/`, is fsynced, then renamed into
- * place: a block file under its final name is always whole. The shard
- * folders touched are fsynced by flush(), which the store calls before it
- * writes a record that counts on those blocks. A block found corrupt is
+ * A write goes to a temp file in `tmp/` and is renamed into place whole.
+ * The block files and shard folders are fsynced in batches by flush(),
+ * which the store calls before it writes a record that counts on those
+ * blocks, and at least every MAX_UNSYNCED_BLOCKS blocks; journal.ts says how
+ * the next open finds a block that a power cut left partial. A block found corrupt is
  * moved to `corrupt/` at once, so it is never served again.
  */
 import { join } from 'node:path'
 import type { Blockstore, InputPair, Pair } from 'interface-blockstore'
 import { cidKey, parseCid, verifyBytes, type CID } from '../content/cid.js'
-import { BLOCKS_DIR, CORRUPT_DIR, TMP_DIR } from './constants.js'
+import { BLOCKS_DIR, CORRUPT_DIR, MAX_UNSYNCED_BLOCKS, SYNC_CONCURRENCY, TMP_DIR } from './constants.js'
 import { BlockNotFoundError, CorruptBlockError, fsError } from './errors.js'
-import { syncDir, tempName, writeDurable, type StoreFs } from './fs.js'
+import { syncDir, syncFile, writeFileAtomic } from '../util/atomic-write.js'
+import type { StoreFs } from './fs.js'
+import { SyncJournal } from './journal.js'
 
 export interface AbortOptions {
   signal?: AbortSignal
@@ -48,6 +51,11 @@ export class FsBlockstore implements Blockstore {
   private readonly corruptDir: string
   private readonly shards = new Set<string>()
   private readonly unsynced = new Set<string>()
+  private readonly unsyncedFiles = new Set<string>()
+  private readonly journal: SyncJournal
+  /** Writes between their journal check and their entry in unsyncedFiles. */
+  private writing = 0
+  private flushing: Promise<void> = Promise.resolve()
   private readonly onCorrupt: (cid: CID) => void
 
   constructor (root: string, fs: StoreFs, onCorrupt: (cid: CID) => void = () => {}) {
@@ -57,6 +65,7 @@ export class FsBlockstore implements Blockstore {
     this.tmpDir = join(root, TMP_DIR)
     this.corruptDir = join(root, CORRUPT_DIR)
     this.onCorrupt = onCorrupt
+    this.journal = new SyncJournal(root, fs)
   }
 
   shardOf (key: string): string {
@@ -103,33 +112,59 @@ export class FsBlockstore implements Blockstore {
       options.onStored?.(cid, bytes.byteLength, false)
       return false
     }
-    const tmp = tempName(this.tmpDir, 'block-')
+    this.writing++
     try {
-      await writeDurable(this.fs, tmp, bytes)
+      await this.journal.begin()
       if (!this.shards.has(shard)) {
         await this.fs.mkdir(shard, { recursive: true, mode: 0o700 })
         this.shards.add(shard)
       }
-      await this.fs.rename(tmp, dest)
+      // no fsync here: the file and its shard folder are fsynced by flush(), many at once (journal.ts)
+      await writeFileAtomic(dest, bytes, { tmpDir: this.tmpDir, tmpPrefix: 'block-', sync: false, syncDir: false, fs: this.fs })
+      this.unsyncedFiles.add(dest)
+      this.unsynced.add(shard)
     } catch (err) {
-      await this.fs.unlink(tmp).catch(() => {})
       throw fsError(err, dest, 'write block')
+    } finally {
+      this.writing--
     }
-    this.unsynced.add(shard)
     options.onStored?.(cid, bytes.byteLength, true)
+    if (this.unsyncedFiles.size >= MAX_UNSYNCED_BLOCKS) await this.flush()
     return true
   }
 
-  /** fsyncs the shard folders written since the last flush, so their renames are durable. */
+  /**
+   * fsyncs the block files and shard folders written since the last flush,
+   * so those blocks survive a power cut; then, when nothing is left unsynced,
+   * drops this process's marker (journal.ts). The store calls it before it
+   * writes a record that counts on blocks, and at close.
+   */
   async flush (): Promise<void> {
+    // one batch at a time: a flush returns only once every block written before it was called is synced, even those a batch already running took
+    const run = this.flushing.catch(() => {}).then(async () => { await this.syncBatch() })
+    this.flushing = run
+    await run
+  }
+
+  private async syncBatch (): Promise<void> {
+    const files = [...this.unsyncedFiles]
     const dirs = [...this.unsynced]
+    this.unsyncedFiles.clear()
     this.unsynced.clear()
     try {
-      await Promise.all(dirs.map(async d => { await syncDir(this.fs, d) }))
+      for (let i = 0; i < files.length; i += SYNC_CONCURRENCY) {
+        await Promise.all(files.slice(i, i + SYNC_CONCURRENCY).map(async f => {
+          // a block deleted since (gc, sweep, found corrupt) needs no sync
+          await syncFile(f, this.fs).catch((err: any) => { if (err?.code !== 'ENOENT') throw err })
+        }))
+      }
+      await Promise.all(dirs.map(async d => { await syncDir(d, this.fs) }))
     } catch (err) {
+      for (const f of files) this.unsyncedFiles.add(f)
       for (const d of dirs) this.unsynced.add(d)
       throw fsError(err, this.blocksDir, 'sync')
     }
+    if (this.unsyncedFiles.size === 0 && this.writing === 0) await this.journal.end()
   }
 
   /** Reads a block; BlockNotFoundError if absent, CorruptBlockError (and the block moved aside) if `verify` fails. */

@@ -1,24 +1,13 @@
 /**
- * Named limits of the store. The CID profile (chunk size, DAG width, codecs,
- * block size limit) is in src/content/constants.ts.
- *
- * The profile is Helia's `unixfs.addBytes` default (`@helia/unixfs`
- * `src/commands/add.ts`: "cidVersion: 1, rawLeaves: true, layout:
- * balanced({ maxChildrenPerNode: 1024 }), chunker: fixedSize({ chunkSize:
- * 1048576 })"), which is also IPIP-499's `unixfs-v1-2025` file profile:
- * CIDv1, sha2-256, raw leaves, 1 MiB fixed chunks, balanced DAG at most 1024
- * links wide, and a single-chunk file reduced to its raw leaf.
+ * Named limits of the store itself. The content profile (chunk size, DAG
+ * width, codecs, block size limit, file name limit) is declared once, in
+ * src/content/constants.ts, and imported from there.
  */
-
-export { CHUNK_SIZE, MAX_CHILDREN_PER_NODE, CID_VERSION, RAW_CODEC, DAG_PB_CODEC, SHA2_256, MAX_BLOCK_SIZE, MAX_FILE_NAME_BYTES } from '../content/constants.js'
 
 /** Chunks the importer hashes at once. */
 export const BLOCK_WRITE_CONCURRENCY = 8
 
-/**
- * Blocks an import may have in flight to the disk (each is fsynced before
- * its rename) while it goes on reading and hashing: up to 16 MiB held.
- */
+/** Blocks an import may have in flight to the disk while it goes on reading and hashing: up to 16 MiB held. */
 export const IMPORT_WRITE_WINDOW = 16
 
 /** Blocks read ahead at once by cat/export. */
@@ -44,4 +33,20 @@ export const BLOCKS_DIR = 'blocks'
 export const RECORDS_DIR = 'records'
 export const TMP_DIR = 'tmp'
 export const CORRUPT_DIR = 'corrupt'
+/** Markers of writers that may have blocks not yet fsynced (journal.ts). */
+export const DIRTY_DIR = 'dirty'
 export const VERSION_FILE = 'VERSION'
+
+/**
+ * Blocks written (renamed into place) and not yet fsynced, at most: the store
+ * fsyncs them and their folders in one batch at this count, before any
+ * record, and at close. It bounds what a power cut can lose and what the next
+ * open verifies (journal.ts): 64 MiB of 1 MiB blocks.
+ */
+export const MAX_UNSYNCED_BLOCKS = 64
+
+/** Block files fsynced at once by a flush. */
+export const SYNC_CONCURRENCY = 16
+
+/** Slack when blocks modified since a marker are picked by mtime (the kernel's clock ticks coarsely). */
+export const MTIME_SLACK_MS = 2000

@@ -20,6 +20,8 @@
  * ```
  */
 import type { ProgressEvent } from 'progress-events'
+import type { CID } from '../content/cid.js'
+import type { ComponentLogger } from '../util/logger.js'
 import type { FileRecord } from './records.js'
 import type { StoreFs } from './fs.js'
 import { DiskStore } from './store.js'
@@ -28,7 +30,7 @@ export type { FileRecord } from './records.js'
 export type { StoreFs } from './fs.js'
 export { safeFileName, exportPath, guessMediaType } from './safe-name.js'
 export { parseCid } from '../content/cid.js'
-export { CHUNK_SIZE, MAX_CHILDREN_PER_NODE, MAX_BLOCK_SIZE, MAX_FILE_NAME_BYTES } from './constants.js'
+export { CHUNK_SIZE, MAX_CHILDREN_PER_NODE, MAX_BLOCK_SIZE, MAX_FILE_NAME_BYTES } from '../content/constants.js'
 export {
   InvalidCidError, BlockNotFoundError, CorruptBlockError, BlockHashMismatchError, InvalidBlockError, RecordNotFoundError,
   NotAFileError, InvalidRangeError, ImportSourceError, ExportError, DestinationExistsError, NoSpaceError, StoreIOError,
@@ -41,6 +43,15 @@ export interface StoreInit {
   /** Replaces some file-system functions (default node's `fs/promises`); tests use it to inject ENOSPC. */
   fs?: Partial<StoreFs>
 }
+
+/** What the store is given rather than makes (js-libp2p components style). */
+export interface StoreComponents {
+  /** Logs as `swarmdrop[:prefix]:storage` (default: no prefix). */
+  logger?: ComponentLogger
+}
+
+/** A file's root CID or a block's CID: a CID object, or its text (any base; CIDv0 accepted and turned into v1). */
+export type CidInput = string | CID
 
 /** Progress events, `'store:<op>:<phase>'`; the CLI draws bars from them, tests count them. */
 export type StoreProgressEvent =
@@ -65,6 +76,7 @@ export type StoreProgressEvent =
   /** gc deleted a block. */
   | ProgressEvent<'store:gc:block', { cid: string, bytes: number }>
 
+/** Every store method takes these; `signal` aborts it (a closed store aborts everything running). */
 export interface StoreOptions {
   signal?: AbortSignal
   onProgress?: (evt: StoreProgressEvent) => void
@@ -103,6 +115,16 @@ export interface CatOptions extends StoreOptions {
 export interface GetBlockOptions extends StoreOptions {
   /** Verify the block against its CID (default true: this is what peers are served; sha2-256 of 1 MiB is well under a millisecond). */
   verify?: boolean
+}
+
+export interface PutBlockOptions extends StoreOptions {
+  /**
+   * The caller has already hashed these bytes against `cid` with the one
+   * verifier (src/content `verifyBytes`; the transfer does so before it hands
+   * a block over), so putBlock skips hashing them again (default false). The
+   * size and dag-pb checks still run. Never set it for bytes you did not verify.
+   */
+  verified?: boolean
 }
 
 export interface TrackMeta {
@@ -170,46 +192,46 @@ export interface Store {
    * a missing block → BlockNotFoundError; a corrupt one → CorruptBlockError.
    * `destPath` is used as given: for a record's name use exportPath(dir, name).
    */
-  export: (cid: string, destPath: string, options?: ExportOptions) => Promise<void>
+  export: (cid: CidInput, destPath: string, options?: ExportOptions) => Promise<void>
 
   /** Streams the file's bytes, or `length` bytes from `offset`. */
-  cat: (cid: string, options?: CatOptions) => AsyncIterable<Uint8Array>
+  cat: (cid: CidInput, options?: CatOptions) => AsyncIterable<Uint8Array>
 
   /** True when the block is present. */
-  has: (cid: string) => Promise<boolean>
+  has: (cid: CidInput, options?: StoreOptions) => Promise<boolean>
 
   /** A block's bytes; BlockNotFoundError if absent, CorruptBlockError (block moved aside) if `verify` fails. */
-  getBlock: (cid: string, options?: GetBlockOptions) => Promise<Uint8Array>
+  getBlock: (cid: CidInput, options?: GetBlockOptions) => Promise<Uint8Array>
 
   /**
    * Stores a block after checking its bytes hash to `cid`
-   * (BlockHashMismatchError, InvalidBlockError: nothing stored). A block
-   * already present is kept. Records are not touched: call missing() to
-   * recount the file.
+   * (BlockHashMismatchError, InvalidBlockError: nothing stored; the hash
+   * check is skipped with `verified: true`). A block already present is kept.
+   * Records are not touched: call missing() to recount the file.
    */
-  putBlock: (cid: string, bytes: Uint8Array, options?: StoreOptions) => Promise<void>
+  putBlock: (cid: CidInput, bytes: Uint8Array, options?: PutBlockOptions) => Promise<void>
 
   /** Records a file whose root CID is known before its blocks are (a download): complete=false until all blocks are present. */
-  track: (cid: string, meta: TrackMeta) => Promise<FileRecord>
+  track: (cid: CidInput, meta: TrackMeta, options?: StoreOptions) => Promise<FileRecord>
 
   /**
    * Re-walks the DAG of a file: returns the CIDs of blocks known to be
    * missing (the root, or children of present nodes) and updates the
    * record's complete/blocks/size. Empty when the file is complete.
    */
-  missing: (cid: string, options?: StoreOptions) => Promise<string[]>
+  missing: (cid: CidInput, options?: StoreOptions) => Promise<string[]>
 
-  get: (cid: string) => Promise<FileRecord | undefined>
+  get: (cid: CidInput, options?: StoreOptions) => Promise<FileRecord | undefined>
 
   /** Every record, oldest first. */
-  list: () => Promise<FileRecord[]>
+  list: (options?: StoreOptions) => Promise<FileRecord[]>
 
   /** RecordNotFoundError when there is no record. */
-  pin: (cid: string) => Promise<void>
-  unpin: (cid: string) => Promise<void>
+  pin: (cid: CidInput, options?: StoreOptions) => Promise<void>
+  unpin: (cid: CidInput, options?: StoreOptions) => Promise<void>
 
   /** Deletes the record and the blocks no other file needs; RecordNotFoundError when there is no record. */
-  remove: (cid: string, options?: StoreOptions) => Promise<void>
+  remove: (cid: CidInput, options?: StoreOptions) => Promise<void>
 
   /**
    * Deletes blocks that no pinned or complete file needs (left by crashed
@@ -231,6 +253,6 @@ export interface Store {
 }
 
 /** Opens (creating if needed) the store at `init.path`; removes temp files a crash left. */
-export async function createStore (init: StoreInit): Promise<Store> {
-  return DiskStore.open(init)
+export async function createStore (init: StoreInit, components: StoreComponents = {}): Promise<Store> {
+  return DiskStore.open(init, components)
 }

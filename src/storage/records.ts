@@ -8,7 +8,8 @@
 import { join } from 'node:path'
 import { RECORDS_DIR, TMP_DIR } from './constants.js'
 import { fsError } from './errors.js'
-import { syncDir, tempName, writeDurable, type StoreFs } from './fs.js'
+import { syncDir, writeFileAtomic } from '../util/atomic-write.js'
+import type { StoreFs } from './fs.js'
 
 /** What the store knows about one file. */
 export interface FileRecord {
@@ -108,13 +109,9 @@ export class RecordStore {
   async put (record: FileRecord): Promise<FileRecord> {
     const r = copy(record)
     const dest = join(this.dir, `${r.cid}.json`)
-    const tmp = tempName(this.tmpDir, 'record-')
     try {
-      await writeDurable(this.fs, tmp, Buffer.from(JSON.stringify({ v: RECORD_VERSION, ...r }) + '\n'))
-      await this.fs.rename(tmp, dest)
-      await syncDir(this.fs, this.dir)
+      await writeFileAtomic(dest, Buffer.from(JSON.stringify({ v: RECORD_VERSION, ...r }) + '\n'), { tmpDir: this.tmpDir, tmpPrefix: 'record-', fs: this.fs })
     } catch (err) {
-      await this.fs.unlink(tmp).catch(() => {})
       throw fsError(err, dest, 'write record')
     }
     this.records.set(r.cid, r)
@@ -125,7 +122,7 @@ export class RecordStore {
     const path = join(this.dir, `${cid}.json`)
     try {
       await this.fs.unlink(path)
-      await syncDir(this.fs, this.dir)
+      await syncDir(this.dir, this.fs)
     } catch (err: any) {
       if (err?.code !== 'ENOENT') throw fsError(err, path, 'delete record')
     }

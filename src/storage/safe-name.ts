@@ -5,7 +5,8 @@
  * Linux, macOS and Windows alike. The CLI uses it too.
  */
 import { extname, join, resolve, dirname } from 'node:path'
-import { DEFAULT_MEDIA_TYPE, FALLBACK_FILE_NAME, MAX_FILE_NAME_BYTES } from './constants.js'
+import { MAX_FILE_NAME_BYTES } from '../content/constants.js'
+import { DEFAULT_MEDIA_TYPE, FALLBACK_FILE_NAME } from './constants.js'
 
 /** Windows device names, reserved with any extension and in any case (CON, con.txt, COM1.tar.gz). */
 const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$|clock\$)(\..*)?$/i

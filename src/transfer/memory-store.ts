@@ -1,12 +1,10 @@
 /**
  * A block store in memory: for tests and benchmarks of the transfer alone. `add()` builds
- * a file DAG with the same profile as src/storage (CIDv1, raw leaves, 1 MiB chunks, at
- * most 1024 links per node).
+ * a file DAG with the one import profile (src/content/profile.ts), so its CIDs are those of
+ * src/storage; `putBlock` keeps only bytes that the one verifier (src/content) accepts.
  */
-import { createHash } from 'node:crypto'
 import { importBytes, importByteStream } from 'ipfs-unixfs-importer'
-import { CID } from 'multiformats/cid'
-import { equals } from 'uint8arrays/equals'
+import { cidKey, importerOptions, parseCid, verifyBytes, type CID } from '../content/index.js'
 import { BlockHashMismatchError } from '../content/errors.js'
 import type { BlockStore } from './types.js'
 
@@ -22,11 +20,8 @@ export interface MemoryBlockStore extends BlockStore {
 
 export function createMemoryBlockStore (): MemoryBlockStore {
   const blocks = new Map<string, Uint8Array>()
-  const put = (cid: CID, bytes: Uint8Array): void => {
-    blocks.set(cid.toString(), bytes)
-  }
-  const sink = { put: (cid: CID, bytes: Uint8Array) => { put(cid, bytes); return cid } }
-  const options = { profile: 'unixfs-v1-2025' as const }
+  const sink = { put: (cid: CID, bytes: Uint8Array) => { blocks.set(cidKey(cid), bytes); return cid } }
+  const options = importerOptions()
 
   return {
     async has (cid) {
@@ -36,18 +31,14 @@ export function createMemoryBlockStore (): MemoryBlockStore {
       return blocks.get(cid)
     },
     async putBlock (cid, bytes) {
-      const parsed = CID.parse(cid)
-      const digest = createHash('sha256').update(bytes).digest()
-      if (!equals(new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength), parsed.multihash.digest)) {
-        throw new BlockHashMismatchError(cid)
-      }
+      if (!verifyBytes(parseCid(cid), bytes)) throw new BlockHashMismatchError(cid)
       blocks.set(cid, bytes)
     },
     async add (content) {
       const result = content instanceof Uint8Array
         ? await importBytes(content, sink as any, options)
         : await importByteStream(content, sink as any, options)
-      return result.cid.toString()
+      return cidKey(result.cid)
     },
     delete (cid) {
       blocks.delete(cid)
