@@ -21,6 +21,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { assertPrivateNetns, enterPrivateNetns, insidePrivateNetns, load } from './lib/netns.js'
 import { median, Procs, runSwarmdropBench } from './lib/procs.js'
@@ -63,7 +64,7 @@ async function main (): Promise<void> {
   try {
     const pair = await startSyncthingPair(procs, dir)
     for (let r = 0; r < rounds; r++) {
-      const tp = await runSwarmdropBench(procs, 'throughput', ['--size', String(sizeMiB), '--rounds', '1'], 900_000)
+      const tp = await runSwarmdropBench(procs, 'throughput', ['--size', String(sizeMiB), '--rounds', '1'], 900_000, ['fetchMiBs', 'streamMiBs', 'fetchVsStream'])
       const source = join(dir, `p1-${r}.bin`)
       await randomFile(source, sizeMiB * MiB)
       const syncthing = await pair.sync(source, `p1-${r}.bin`, 600_000)
@@ -110,5 +111,5 @@ if (insidePrivateNetns()) {
   await main()
 } else {
   ensureTools(TOOLS)
-  process.exitCode = await enterPrivateNetns()
+  process.exitCode = await enterPrivateNetns(fileURLToPath(import.meta.url))
 }

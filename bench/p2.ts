@@ -23,6 +23,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { makeTorrent, runBitTorrent, type BitTorrentResult } from './lib/aria2.js'
 import { assertPrivateNetns, enterPrivateNetns, insidePrivateNetns, load } from './lib/netns.js'
@@ -65,7 +66,7 @@ async function main (): Promise<void> {
     say(describe('aria2 plain', plain, size))
     crypto = await runBitTorrent(procs, dir, torrent, { leechers: fetchers, crypto: true, timeout })
     say(describe('aria2 crypto', crypto, size))
-    swarm = await runSwarmdropBench(procs, 'distribution', ['--size', String(sizeMiB), '--fetchers', String(fetchers)], timeout * 3)
+    swarm = await runSwarmdropBench(procs, 'distribution', ['--size', String(sizeMiB), '--fetchers', String(fetchers)], timeout * 3, ['wallMs', 'sharerUploadRatio'])
     say(`swarmdrop: wall ${swarm.wallMs} ms, sharer uploaded ${swarm.sharerUploadRatio} x the file (transfer stats)`)
   } finally {
     await procs.stopAll()
@@ -79,6 +80,8 @@ async function main (): Promise<void> {
     swarmdropWallMs: swarm.wallMs,
     aria2PlainWallMs: plain.wallMs,
     aria2CryptoWallMs: crypto.wallMs,
+    aria2PlainAnnouncedMs: plain.announcedMs,
+    aria2CryptoAnnouncedMs: crypto.announcedMs,
     wallVsAria2Crypto: round(swarm.wallMs / crypto.wallMs),
     wallVsAria2Plain: round(swarm.wallMs / plain.wallMs),
     swarmdropSharerUpload: swarm.sharerUploadRatio,
@@ -99,7 +102,7 @@ async function main (): Promise<void> {
 }
 
 function describe (name: string, r: BitTorrentResult, size: number): string {
-  return `${name}: wall ${r.wallMs} ms (per leecher ${r.perLeecherMs.join(', ')} ms); seeder uploaded ${(r.seederUploadNft / size).toFixed(2)} x the file ` +
+  return `${name}: wall ${r.wallMs} ms (per leecher ${r.perLeecherMs.join(', ')} ms; all announced to the tracker by ${r.announcedMs} ms); seeder uploaded ${(r.seederUploadNft / size).toFixed(2)} x the file ` +
     `by nftables (from its listening port alone ${(r.seederUploadNftPort / size).toFixed(2)} x), ${(r.seederUploadAria2 / size).toFixed(2)} x by aria2's own count; every copy's sha256 checked`
 }
 
@@ -111,5 +114,5 @@ if (insidePrivateNetns()) {
   await main()
 } else {
   ensureTools(TOOLS)
-  process.exitCode = await enterPrivateNetns()
+  process.exitCode = await enterPrivateNetns(fileURLToPath(import.meta.url))
 }

@@ -42,6 +42,8 @@ export interface BitTorrentResult {
   leechers: number
   wallMs: number
   perLeecherMs: number[]
+  /** When the tracker had heard from every leecher (0 if they were done first); polled every 100 ms. */
+  announcedMs: number
   /** Bytes the seeder sent, counted by nftables (all its TCP except to the tracker). */
   seederUploadNft: number
   /** The same, only packets from its listening port. */
@@ -91,13 +93,14 @@ function readCounter (name: string): number {
   return counter.bytes
 }
 
-async function trackerCount (infoHash: string): Promise<number> {
+/** Peers the tracker knows for the torrent: seeders (complete) and leechers (incomplete). */
+async function trackerPeers (infoHash: string): Promise<{ complete: number, incomplete: number }> {
   const escaped = infoHash.replace(/../g, h => `%${h}`)
   const url = `http://${TRACKER}:${TRACKER_PORT}/scrape?info_hash=${escaped}`
   assertLoopback(url)
   const res = await fetch(url, { signal: AbortSignal.timeout(2000) })
   const text = Buffer.from(await res.arrayBuffer()).toString('latin1')
-  return Number(/8:completei(\d+)e/.exec(text)?.[1] ?? 0)
+  return { complete: Number(/8:completei(\d+)e/.exec(text)?.[1] ?? 0), incomplete: Number(/10:incompletei(\d+)e/.exec(text)?.[1] ?? 0) }
 }
 
 async function seederUploaded (): Promise<number> {
@@ -126,12 +129,12 @@ export async function runBitTorrent (procs: Procs, dir: string, torrent: Torrent
     setUpCounters()
     // opentracker chroots into its folder and drops to nobody: the whitelist path is inside the chroot
     started.push(procs.spawn('opentracker', 'opentracker', ['-i', TRACKER, '-p', String(TRACKER_PORT), '-P', String(TRACKER_PORT), '-d', otDir, '-u', 'nobody', '-w', '/whitelist.txt'], { log: join(run, 'tracker.log') }))
-    await waitFor(async () => await trackerCount(torrent.infoHash).then(() => true, () => false), { timeout: 10_000, interval: 100, message: 'opentracker to answer' })
+    await waitFor(async () => await trackerPeers(torrent.infoHash).then(() => true, () => false), { timeout: 10_000, interval: 100, message: 'opentracker to answer' })
     const seedDir = join(torrent.file, '..')
     started.push(procs.spawn('aria2-seeder', 'aria2c', [...flags, `--interface=${SEEDER}`, `--listen-port=${SEEDER_PORT}`, '--bt-seed-unverified=true',
       '--enable-rpc=true', '--rpc-listen-all=false', `--rpc-listen-port=${RPC_PORT}`, '-d', seedDir, torrent.path], { log: join(run, 'seeder.log') }))
     await waitFor(async () => await seederUploaded().then(() => true, () => false), { timeout: 10_000, interval: 100, message: 'the aria2 seeder\'s RPC to answer' })
-    await waitFor(async () => await trackerCount(torrent.infoHash).catch(() => 0) >= 1, { timeout: 15_000, interval: 100, message: 'the seeder to register with the tracker' })
+    await waitFor(async () => (await trackerPeers(torrent.infoHash).catch(() => undefined))?.complete === 1, { timeout: 15_000, interval: 100, message: 'the seeder to register with the tracker' })
 
     const doneFiles = Array.from({ length: options.leechers }, (_, i) => join(run, `leecher-${i}.done`))
     const start = Date.now()
@@ -139,7 +142,15 @@ export async function runBitTorrent (procs: Procs, dir: string, torrent: Torrent
       `--on-bt-download-complete=${hook}`, '-d', join(run, `leecher-${i}`), torrent.path], { log: join(run, `leecher-${i}.log`), env: { ANCHOR_DONE_FILE: done } }))
     started.push(...leechers)
     const doneAt: Array<number | undefined> = doneFiles.map(() => undefined)
+    let announced = 0
+    let polled = 0
     await waitFor(async () => {
+      // when the tracker has heard from every leecher (polled every 100 ms): their start-up cost
+      if (announced === 0 && Date.now() - polled >= 100) {
+        polled = Date.now()
+        const peers = await trackerPeers(torrent.infoHash).catch(() => undefined)
+        if (peers != null && peers.complete + peers.incomplete >= options.leechers + 1) announced = Date.now() - start
+      }
       for (const [i, f] of doneFiles.entries()) {
         if (doneAt[i] != null) continue
         const text = await readFile(f, 'utf8').catch(() => '')
@@ -160,7 +171,7 @@ export async function runBitTorrent (procs: Procs, dir: string, torrent: Torrent
       const got = await sha256File(join(run, `leecher-${i}`, basename(torrent.file)))
       if (got !== want) throw new Error(`aria2 leecher ${i}: sha256 ${got}, want ${want}`)
     }
-    return { crypto: options.crypto, leechers: options.leechers, wallMs: Math.max(...perLeecherMs), perLeecherMs, seederUploadNft, seederUploadNftPort, seederUploadAria2 }
+    return { crypto: options.crypto, leechers: options.leechers, wallMs: Math.max(...perLeecherMs), perLeecherMs, announcedMs: announced, seederUploadNft, seederUploadNftPort, seederUploadAria2 }
   } finally {
     await procs.stop(started)
     spawnSync('nft', ['delete', 'table', 'inet', TABLE])

@@ -18,9 +18,12 @@ export function insidePrivateNetns (): boolean {
   return process.env[MARK] === '1'
 }
 
-/** Re-runs this script inside a new private namespace (stdio inherited); resolves with its exit code. */
-export async function enterPrivateNetns (): Promise<number> {
-  const child = spawn('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', process.execPath, ...process.argv.slice(1)], {
+/**
+ * Re-runs `script` (the caller's own file: under bench/run.js, argv[1] is run.js) with this
+ * process's arguments inside a new private namespace (stdio inherited); resolves with its exit code.
+ */
+export async function enterPrivateNetns (script: string): Promise<number> {
+  const child = spawn('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', process.execPath, script, ...process.argv.slice(2)], {
     stdio: 'inherit',
     env: { ...process.env, [MARK]: '1' }
   })

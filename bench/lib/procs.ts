@@ -122,7 +122,7 @@ export function assertLoopback (url: string): void {
  * Runs one of swarmdrop's own benches (dist/bench/NAME.js) as a child and returns the JSON of
  * the last line it prints; its human lines are echoed to stderr, indented.
  */
-export async function runSwarmdropBench (procs: Procs, name: string, args: string[], timeout: number): Promise<Record<string, any>> {
+export async function runSwarmdropBench (procs: Procs, name: string, args: string[], timeout: number, keys: string[]): Promise<Record<string, any>> {
   const script = new URL(`../${name}.js`, import.meta.url).pathname
   const proc = procs.spawn(name, process.execPath, [script, ...args], { capture: true })
   const code = await procs.wait(proc, timeout).catch(async (err) => {
@@ -133,11 +133,16 @@ export async function runSwarmdropBench (procs: Procs, name: string, args: strin
   for (const line of lines) process.stderr.write(`  | ${line}\n`)
   if (code !== 0) throw new Error(`bench ${name} ${args.join(' ')} exited with ${code}`)
   const json = lines.at(-1) ?? ''
+  let parsed: Record<string, any>
   try {
-    return JSON.parse(json)
+    parsed = JSON.parse(json)
   } catch {
     throw new Error(`bench ${name} printed no JSON last line: ${json}`)
   }
+  // the engine's own benches may change; say which figure went missing rather than print NaN
+  const missing = keys.filter(k => typeof parsed[k] !== 'number' || !Number.isFinite(parsed[k]))
+  if (missing.length > 0) throw new Error(`bench ${name}'s JSON lacks ${missing.join(', ')}: ${json}`)
+  return parsed
 }
 
 /** The median of a non-empty list. */
