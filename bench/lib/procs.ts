@@ -1,0 +1,153 @@
+/**
+ * The processes an anchor bench starts: every one is registered here and killed at the end,
+ * also when the bench fails or is interrupted. Each is started under `setpriv --pdeathsig KILL`,
+ * so the kernel kills it even if the bench itself dies by SIGKILL.
+ *
+ * Output goes to a log file (the anchors are chatty); `tail()` shows its end on failure.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { openSync, closeSync, readFileSync } from 'node:fs'
+import { waitFor } from '../../src/util/wait.js'
+
+export interface Proc {
+  readonly name: string
+  readonly child: ChildProcess
+  readonly log: string
+  exit?: { code: number | null, signal: string | null }
+  /** The last lines of its log. */
+  tail: (lines?: number) => string
+}
+
+export interface SpawnOptions {
+  env?: Record<string, string>
+  cwd?: string
+  /** Where stdout and stderr go (a file); default: only kept in memory when `capture`. */
+  log?: string
+  /** Keep stdout in memory (`stdout()`), for processes that print results. */
+  capture?: boolean
+}
+
+export class Procs {
+  private readonly all: Proc[] = []
+  private readonly onExit = (): void => { this.killAllNow() }
+
+  constructor () {
+    process.once('exit', this.onExit)
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(sig, () => {
+        this.killAllNow()
+        process.exit(130)
+      })
+    }
+  }
+
+  /** Starts `cmd args` (killed with the bench). */
+  spawn (name: string, cmd: string, args: string[], options: SpawnOptions = {}): Proc & { stdout: () => string } {
+    const fd = options.log != null ? openSync(options.log, 'a') : 'ignore'
+    const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', cmd, ...args], {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      stdio: ['pipe', options.capture === true ? 'pipe' : fd, options.log == null && options.capture === true ? 'inherit' : fd]
+    })
+    if (typeof fd === 'number') closeSync(fd)
+    let out = ''
+    child.stdout?.setEncoding('utf8')
+    child.stdout?.on('data', (s: string) => { out += s })
+    const proc: Proc & { stdout: () => string } = {
+      name,
+      child,
+      log: options.log ?? '',
+      tail: (lines = 15) => {
+        const text = options.log != null ? readFileSync(options.log, 'utf8') : out
+        return text.split('\n').slice(-lines).join('\n')
+      },
+      stdout: () => out
+    }
+    child.once('exit', (code, signal) => { proc.exit = { code, signal } })
+    child.once('error', (err) => { proc.exit = { code: -1, signal: err.message } })
+    this.all.push(proc)
+    return proc
+  }
+
+  /** Waits until `proc` exits (bounded); returns its exit code. */
+  async wait (proc: Proc, timeout: number): Promise<number | null> {
+    await waitFor(() => proc.exit != null, { timeout, interval: 50, message: `${proc.name} to exit; its log ends:\n${proc.tail()}` })
+    return proc.exit?.code ?? null
+  }
+
+  /** SIGTERM, then SIGKILL after `grace` ms for what is still running. */
+  async stop (procs: Proc[] = this.all, grace = 5000): Promise<void> {
+    const running = procs.filter(p => p.exit == null)
+    for (const p of running) p.child.kill('SIGTERM')
+    try {
+      await waitFor(() => running.every(p => p.exit != null), { timeout: grace, interval: 50 })
+    } catch {
+      for (const p of running) if (p.exit == null) p.child.kill('SIGKILL')
+      await waitFor(() => running.every(p => p.exit != null), { timeout: grace, interval: 50 }).catch(() => {})
+    }
+  }
+
+  /** Stops everything this registry started. */
+  async stopAll (): Promise<void> {
+    await this.stop(this.all)
+    process.removeListener('exit', this.onExit)
+  }
+
+  private killAllNow (): void {
+    for (const p of this.all) if (p.exit == null) p.child.kill('SIGKILL')
+  }
+}
+
+/** Polls `url` on 127.0.0.1 until it answers 2xx (bounded). */
+export async function waitForHttp (url: string, timeout: number, headers: Record<string, string> = {}): Promise<void> {
+  assertLoopback(url)
+  await waitFor(async () => {
+    try {
+      const res = await fetch(url, { headers, signal: AbortSignal.timeout(2000) })
+      await res.arrayBuffer()
+      return res.ok
+    } catch {
+      return false
+    }
+  }, { timeout, interval: 100, message: `${url} to answer` })
+}
+
+/** Every URL the anchors touch is on 127.0.0.x: refuse anything else. */
+export function assertLoopback (url: string): void {
+  const host = new URL(url).hostname
+  if (!/^127\.0\.0\.\d{1,3}$/.test(host)) throw new Error(`refusing to contact ${host}: the anchors stay on 127.0.0.x`)
+}
+
+/**
+ * Runs one of swarmdrop's own benches (dist/bench/NAME.js) as a child and returns the JSON of
+ * the last line it prints; its human lines are echoed to stderr, indented.
+ */
+export async function runSwarmdropBench (procs: Procs, name: string, args: string[], timeout: number, keys: string[]): Promise<Record<string, any>> {
+  const script = new URL(`../${name}.js`, import.meta.url).pathname
+  const proc = procs.spawn(name, process.execPath, [script, ...args], { capture: true })
+  const code = await procs.wait(proc, timeout).catch(async (err) => {
+    await procs.stop([proc])
+    throw err
+  })
+  const lines = proc.stdout().trim().split('\n')
+  for (const line of lines) process.stderr.write(`  | ${line}\n`)
+  if (code !== 0) throw new Error(`bench ${name} ${args.join(' ')} exited with ${code}`)
+  const json = lines.at(-1) ?? ''
+  let parsed: Record<string, any>
+  try {
+    parsed = JSON.parse(json)
+  } catch {
+    throw new Error(`bench ${name} printed no JSON last line: ${json}`)
+  }
+  // the engine's own benches may change; say which figure went missing rather than print NaN
+  const missing = keys.filter(k => typeof parsed[k] !== 'number' || !Number.isFinite(parsed[k]))
+  if (missing.length > 0) throw new Error(`bench ${name}'s JSON lacks ${missing.join(', ')}: ${json}`)
+  return parsed
+}
+
+/** The median of a non-empty list. */
+export function median (xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[mid] ?? NaN : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2
+}
