@@ -15,6 +15,7 @@ import {
   connectControl, socketPath, parseRequest, validateParams, CONTROL_VERSION,
   ControlConnectionError, InvalidParamsError, MalformedRequestError, NoNodeError, RemoteError, RequestTooLargeError, UnknownMethodError, UnsupportedVersionError
 } from '../src/control/index.js'
+import { describeControlEvent } from '../src/cli/format.js'
 import { startNode, tempDir } from './helpers/cli.js'
 
 test('every control error class carries its name', () => {
@@ -64,6 +65,22 @@ test('the server edge: requests of another version, unknown methods and bad para
   for (const [method, params, message] of bad) {
     assert.throws(() => validateParams(method, params), (err: Error) => err.name === 'InvalidParamsError' && message.test(err.message), `${method} ${JSON.stringify(params)}`)
   }
+})
+
+test('the CLI formats the handlers\' log events: the --json fields and the human line', () => {
+  const shared = describeControlEvent({ event: 'file:shared', cid: 'bafyx', name: 'a\u001b[2Jb.txt', size: 1536, encrypted: true })
+  assert.deepEqual(shared.detail, { cid: 'bafyx', name: 'a\u001b[2Jb.txt', size: 1536, encrypted: true })
+  assert.equal(shared.human, 'shared       a?[2Jb.txt (1.5 KiB, encrypted) bafyx', 'names from the swarm are made printable')
+  const progress = describeControlEvent({ event: 'fetch:progress', cid: 'bafyx', bytes: 600, total: 1000, received: 600, providers: 2, rate: 10 })
+  assert.equal(progress.human, 'fetching     bafyx 50% from 2 peer(s)')
+  assert.deepEqual(progress.detail, { cid: 'bafyx', bytes: 600, total: 1000, received: 600, providers: 2, rate: 10 })
+  const file = { cid: 'bafyx', name: 'secret plan.txt', size: 2048, path: '/tmp/secret plan.txt', received: 2048, providers: 1, elapsed: 1000, encrypted: true, decrypted: true }
+  const done = describeControlEvent({ event: 'fetch:done', ...file })
+  assert.equal(done.human, 'fetched      secret plan.txt (2.0 KiB) in 1.0 s, 2.0 KiB/s, to /tmp/secret plan.txt')
+  assert.equal(JSON.parse(JSON.stringify(done.detail)).name, undefined, 'a decrypted file\'s real name stays out of the JSON log')
+  assert.equal(JSON.parse(JSON.stringify(describeControlEvent({ event: 'fetch:done', ...file, decrypted: false }).detail)).name, 'secret plan.txt')
+  assert.equal(describeControlEvent({ event: 'file:removed', cid: 'bafyx' }).human, 'removed      bafyx')
+  assert.equal(describeControlEvent({ event: 'fetch:start', cid: 'bafyx' }).human, 'fetching     bafyx')
 })
 
 test('connectControl without a running node rejects with NoNodeError naming the repository', async (t) => {
