@@ -70,6 +70,7 @@ for (const peers of peerCounts) {
 
 if (peerCounts.length === 1 && reports[0] != null) {
   line('')
+  line(`client-server vs swarm: one ${sizeMiB.toFixed(1)} MiB file to ${reports[0].peers} fetcher${reports[0].peers === 1 ? '' : 's'} on 127.0.0.1`)
   for (const l of formatReport(reports[0])) line(l)
 }
 
