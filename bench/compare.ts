@@ -1,6 +1,6 @@
 /**
  * Client-server vs swarm (issue 8): the same SIZE MiB file (default 32) to N = 1, 2, 4, 8, 16
- * fetchers, both ways in the same run (what `swarmdrop compare` does, once per N):
+ * fetchers, both ways in the same run (bench/compare's runComparison, once per N):
  *
  *   - client-server: a central HTTP server streaming from disk, N HTTP clients at once (the baseline);
  *   - swarm: one sharer and N swarmdrop nodes fetching at once from it and from each other.
@@ -10,6 +10,9 @@
  * finish when the origin dies halfway. Writes docs/benchmarks/compare.json and, from it,
  * docs/benchmarks/compare.svg.
  *
+ * With one N (`--peers 8`) it also prints that run's table per mode (what `swarmdrop compare`
+ * printed before the comparison moved out of the CLI, issue 11).
+ *
  * Usage: npm run bench -- compare [--size 32] [--peers 1,2,4,8,16] [--out docs/benchmarks/compare.json]
  */
 import '../src/polyfill.js'
@@ -18,7 +21,7 @@ import { cpus, loadavg } from 'node:os'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { MiB, runComparison } from '../src/cli/compare/index.js'
+import { formatReport, MiB, runComparison, type CompareReport } from './compare/index.js'
 import { writeCompareSvg, type CompareBenchResult, type CompareRun } from './lib/compare-svg.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
@@ -44,6 +47,7 @@ line(`compare: ${sizeMiB} MiB to N = ${peerCounts.join(', ')} fetchers, client-s
 line('  N | origin bytes (× file) cs → swarm (ratio) | wall time cs → swarm (ratio) | origin dies: finished cs / swarm (file held by fetchers)')
 const loadAtStart = loadavg()[0] ?? 0
 const runs: CompareRun[] = []
+const reports: CompareReport[] = []
 const failures: Array<{ peers: number, error: string }> = []
 for (const peers of peerCounts) {
   let r
@@ -56,11 +60,18 @@ for (const peers of peerCounts) {
     line(`${String(peers).padStart(3)} | FAILED: ${String(err.name)}: ${String(err.message)}`)
     continue
   }
+  reports.push(r)
   const { clientServer: cs, swarm: sw } = r.modes
   runs.push({ peers, clientServer: cs, swarm: sw, ratios: r.ratios, totalMs: r.totalMs })
   line(`${String(peers).padStart(3)} | ${cs.originMultiple.toFixed(2)}× → ${sw.originMultiple.toFixed(2)}× (${r.ratios.originBytes.toFixed(2)}) | ` +
     `${(cs.wallMs / 1000).toFixed(2)} s → ${(sw.wallMs / 1000).toFixed(2)} s (${r.ratios.wallMs.toFixed(2)}×) | ` +
     `${cs.originDies.finished}/${peers} / ${sw.originDies.finished}/${peers} (${Math.round(sw.originDies.heldByFetchers * 100)}%)`)
+}
+
+if (peerCounts.length === 1 && reports[0] != null) {
+  line('')
+  line(`client-server vs swarm: one ${sizeMiB.toFixed(1)} MiB file to ${reports[0].peers} fetcher${reports[0].peers === 1 ? '' : 's'} on 127.0.0.1`)
+  for (const l of formatReport(reports[0])) line(l)
 }
 
 const result: CompareBenchResult = {

@@ -1,6 +1,7 @@
 /**
- * `swarmdrop compare` (issue 8): the central HTTP file server and its clients, the
- * report, and the real binary comparing client-server with the swarm on 127.0.0.1.
+ * The client-server vs swarm comparison (issue 8; bench/compare since issue 11
+ * moved it out of the CLI): the central HTTP file server and its clients, the
+ * report, and runComparison comparing client-server with the swarm on 127.0.0.1.
  */
 import '../src/polyfill.js'
 import { test } from 'node:test'
@@ -14,10 +15,9 @@ import {
   createFileServer, downloadFile, formatChart, formatReport, listFiles, median, uploadFile, runComparison,
   BlocksLostError, HttpStatusError, IncompleteDownloadError, InvalidCompareOptionError,
   type CompareReport, type ModeReport
-} from '../src/cli/compare/index.js'
-import { runClientServer, runClientServerOriginDies } from '../src/cli/compare/client-server.js'
-import { runSwarmOriginDies } from '../src/cli/compare/swarm.js'
-import { runCli, spawnCli } from './helpers/cli.js'
+} from '../bench/compare/index.js'
+import { runClientServer, runClientServerOriginDies } from '../bench/compare/client-server.js'
+import { runSwarmOriginDies } from '../bench/compare/swarm.js'
 
 const MiB = 1024 * 1024
 
@@ -172,7 +172,7 @@ test('swarm mode: the sharer dies once the fetchers must hold every block; each 
   await writeFile(join(dir, 'file.bin'), randomBytes(size))
   // a block missing everywhere would leave each of the 3 fetchers at most 7 of the 8 MiB:
   // past 7/8 of 3 × 8 MiB the whole file is among them
-  const base = { path: join(dir, 'file.bin'), name: 'file.bin', size, peers: 3, dieAt: 0.9, idleTimeout: 5000 }
+  const base = { path: join(dir, 'file.bin'), name: 'file.bin', size, peers: 3, dieAt: 0.9, idleTimeout: 30_000 }
   const dies = await runSwarmOriginDies({ ...base, dir: join(dir, 'swarm') })
   assert.equal(dies.heldByFetchers, 1)
   assert.ok(dies.diedAt >= 0.9 && dies.diedMs > 0, JSON.stringify(dies))
@@ -183,12 +183,14 @@ test('swarm mode: the sharer dies once the fetchers must hold every block; each 
 const NUMBER_FIELDS = ['wallMs', 'originBytes', 'originMultiple', 'peerBytes', 'medianMs', 'slowestMs', 'cpuMs'] as const
 const DIES_FIELDS = ['fetchers', 'finished', 'failed', 'finishedBefore', 'heldByFetchers', 'diedAt', 'diedMs', 'originBytes'] as const
 
-test('swarmdrop compare --peers 4 --size 16 --json: both modes, the swarm origin sends less, the origin-dies case says who finished', async (t) => {
-  const tmp = await tempDir(t, 'swarmdrop-cli-compare-')
+test('runComparison, 4 peers, 16 MiB: both modes, the swarm origin sends less, the origin-dies case says who finished', async (t) => {
+  const tmp = await tempDir(t, 'swarmdrop-compare-run-')
   const size = 16 * MiB
-  const r = await runCli(['compare', '--peers', '4', '--size', '16', '--json'], { timeout: 90_000, env: { TMPDIR: tmp } })
-  assert.equal(r.code, 0, r.stderr)
-  const report = r.json() as CompareReport
+  const phases: string[] = []
+  const report = await runComparison({ peers: 4, size, dir: tmp, onProgress: (evt) => { if (evt.type === 'compare:phase') phases.push(`${evt.detail.mode}:${evt.detail.phase}`) } })
+  // JSON-ready: what `npm run bench -- compare` writes per N
+  assert.deepEqual(JSON.parse(JSON.stringify(report)), report)
+  for (const phase of ['client-server:fetch', 'client-server:origin-dies', 'swarm:fetch', 'swarm:origin-dies', 'swarm:killed']) assert.ok(phases.includes(phase), `${phase} in ${phases.join(', ')}`)
   assert.equal(report.peers, 4)
   assert.equal(report.size, size)
   assert.equal(report.host, '127.0.0.1')
@@ -220,22 +222,20 @@ test('swarmdrop compare --peers 4 --size 16 --json: both modes, the swarm origin
   assert.deepEqual(await readdir(tmp), [], 'temporary folders removed')
 })
 
-test('swarmdrop compare: Ctrl-C while the swarm fetches → exit 130, every node stopped, temporary folders removed', async (t) => {
-  const tmp = await tempDir(t, 'swarmdrop-cli-compare-int-')
-  const p = spawnCli(['compare', '--peers', '2', '--size', '32'], { env: { TMPDIR: tmp } })
-  t.after(() => { if (p.exit == null) p.kill('SIGKILL') })
-  await p.waitForLine(/^swarm: 2 nodes fetching at once/, { stream: 'stderr', timeout: 30_000 })
-  p.kill('SIGINT')
-  const { code } = await p.waitForExit({ timeout: 20_000 })
-  assert.equal(code, 130, p.stderr.join('\n'))
+test('runComparison: aborted while the swarm fetches → rejects with the reason, every node stopped, temporary folders removed', async (t) => {
+  const tmp = await tempDir(t, 'swarmdrop-compare-abort-')
+  const tcp = (): number => process.getActiveResourcesInfo().filter(r => r.startsWith('TCP')).length
+  const before = tcp()
+  const controller = new AbortController()
+  const reason = new Error('stop here')
+  await assert.rejects(runComparison({
+    peers: 2,
+    size: 32 * MiB,
+    dir: tmp,
+    signal: controller.signal,
+    onProgress: (evt) => { if (evt.type === 'compare:phase' && evt.detail.mode === 'swarm' && evt.detail.phase === 'fetch') controller.abort(reason) }
+  }), (err) => err === reason)
   assert.deepEqual(await readdir(tmp), [], 'temporary folders removed')
-})
-
-test('swarmdrop compare: bad --peers or --size is a usage error (exit 2)', async () => {
-  const bad = await runCli(['compare', '--peers', '0'])
-  assert.equal(bad.code, 2)
-  assert.match(bad.stderr, /--peers must be a whole number from 1 to 16/)
-  const big = await runCli(['compare', '--size', '100000'])
-  assert.equal(big.code, 2)
-  assert.match(big.stderr, /--size must be more than 0 and at most 256/)
+  // every node stopped: no listener or connection of the run is left (closed handles leave the list on the next turns)
+  await waitFor(() => tcp() <= before, { timeout: 10_000, message: () => `TCP handles back to ${before} (now ${tcp()})` })
 })

@@ -9,7 +9,7 @@ import '../../src/polyfill.js'
 import { readFile, writeFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import type { ModeReport } from '../../src/cli/compare/index.js'
+import type { ModeReport } from '../compare/index.js'
 import { lineChart, svgDocument } from './svg.js'
 
 export interface CompareRun {

@@ -41,29 +41,8 @@ export class UsageError extends Error {
   }
 }
 
-/** No node answers on the repository's control socket (exit 2). */
-export class NoNodeError extends Error {
-  static override name = 'NoNodeError'
-  readonly repo: string
-
-  constructor (repo: string, detail?: string) {
-    super(`no swarmdrop node is running on the repository ${repo}${detail != null ? ` (${detail})` : ''}; start one with \`swarmdrop start --repo ${repo}\` (or pass the right --repo)`)
-    this.name = 'NoNodeError'
-    this.repo = repo
-  }
-}
-
-/** The control socket answered with an error: carries the remote error's name. */
-export class RemoteError extends Error {
-  static override name = 'RemoteError'
-  readonly remoteName: string
-
-  constructor (remoteName: string, message: string) {
-    super(message)
-    this.name = 'RemoteError'
-    this.remoteName = remoteName
-  }
-}
+/** No running node (exit 2) and a node's failure: the control client's errors. */
+export { NoNodeError, RemoteError } from '../control/errors.js'
 
 /** The user interrupted the command (SIGINT): exit 130. */
 export class InterruptedError extends Error {

@@ -1,4 +1,5 @@
 /** Pure formatting helpers of the command line (no I/O). */
+import type { ControlLogEvent } from '../control/handlers.js'
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
 
@@ -55,4 +56,30 @@ export function formatTable (rows: readonly (readonly string[])[], options: { al
 export function printable (text: string): string {
   // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '?')
+}
+
+/**
+ * A control request's log event as `swarmdrop start` prints it: the fields of
+ * its `--json` line and its human line. (A decrypted file's name stays out of
+ * the JSON log: it is the plaintext name the swarm never saw.)
+ */
+export function describeControlEvent (e: ControlLogEvent): { detail: Record<string, unknown>, human: string } {
+  const { event: _, ...detail } = e
+  switch (e.event) {
+    case 'file:shared':
+      return { detail, human: `shared       ${printable(e.name)} (${formatBytes(e.size)}${e.encrypted ? ', encrypted' : ''}) ${e.cid}` }
+    case 'file:removed':
+      return { detail, human: `removed      ${e.cid}` }
+    case 'fetch:start':
+      return { detail, human: `fetching     ${e.cid}` }
+    case 'fetch:progress': {
+      const quarter = e.total != null && e.total > 0 ? Math.floor(e.bytes / e.total * 4) : 0
+      return { detail, human: `fetching     ${e.cid} ${quarter * 25}% from ${e.providers} peer(s)` }
+    }
+    case 'fetch:done':
+      return {
+        detail: { ...detail, name: e.decrypted ? undefined : e.name },
+        human: `fetched      ${printable(e.name)} (${formatBytes(e.size)}) in ${formatDuration(e.elapsed)}, ${formatRate(e.received / Math.max(e.elapsed, 1) * 1000)}, to ${e.path}`
+      }
+  }
 }

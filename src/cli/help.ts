@@ -7,7 +7,7 @@ const GROUPS: Array<[string, CommandName[]]> = [
   ['Run a node', ['start', 'stop', 'status', 'id', 'peers']],
   ['Files', ['share', 'ls', 'get', 'pin', 'unpin', 'rm', 'gc']],
   ['Messages', ['pub', 'sub']],
-  ['Other', ['demo', 'compare', 'key', 'help']]
+  ['Other', ['demo', 'key', 'help']]
 ]
 
 export function usageLine (name: CommandName): string {

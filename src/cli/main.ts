@@ -32,7 +32,6 @@ const LOADERS: { [K in CommandName]: () => Promise<CommandFn<K>> } = {
   pub: async () => (await import('./commands/pubsub.js')).pub,
   sub: async () => (await import('./commands/pubsub.js')).sub,
   demo: async () => (await import('./commands/demo.js')).demo,
-  compare: async () => (await import('./commands/compare.js')).compare,
   key: async () => (await import('./commands/key.js')).key,
   help: async () => async (ctx) => {
     const topic = ctx.positionals[0]

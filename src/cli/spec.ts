@@ -170,18 +170,6 @@ export const COMMANDS = {
     examples: ['swarmdrop demo', 'swarmdrop demo --nodes 5 --size 64'],
     needsNode: false
   }),
-  compare: command({
-    summary: 'client-server vs swarm on this machine: the same file to N peers both ways, measured',
-    usage: '[--peers N] [--size MiB]',
-    description: 'Distributes one generated file to N fetchers on 127.0.0.1 two ways in the same run: a central HTTP file\nserver with N clients, and one sharer with N swarmdrop nodes fetching from it and from each other. Prints,\nper mode, the wall time, the bytes the origin sent (× the file), median and slowest per-peer time, and how\nmany fetchers still finish when the origin dies halfway. Everything is removed at the end.',
-    flags: {
-      peers: flag.number('N', 'how many fetchers (default 8, 1 to 16)'),
-      size: flag.number('MiB', 'size of the generated file (default 16, at most 256)')
-    },
-    positionals: [],
-    examples: ['swarmdrop compare', 'swarmdrop compare --peers 16 --size 64 --json'],
-    needsNode: false
-  }),
   key: command({
     summary: 'make a swarm key for a private swarm',
     usage: 'gen [-o FILE]',

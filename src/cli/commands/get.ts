@@ -4,7 +4,7 @@
  * finds peers, fetches, writes the file and stops.
  */
 import type { CommandFn, Context } from '../context.js'
-import { request } from '../control/client.js'
+import { request } from '../../control/client.js'
 import { UsageError } from '../errors.js'
 import { fetchToFile, type FetchedFile, type FetchProgressInfo } from '../files.js'
 import { formatBytes, formatDuration, formatRate, shortId } from '../format.js'
@@ -44,7 +44,7 @@ export const get: CommandFn<'get'> = async (ctx) => {
   try {
     try {
       const params = { cid, output: ctx.flags.output, cwd: ctx.cwd, timeout: seconds * 1000, ...(key != null ? { key: Buffer.from(key).toString('base64url') } : {}) }
-      file = await request<FetchedFile>(ctx.repo, 'get', params, {
+      file = await request(ctx.repo, 'get', params, {
         signal: ctx.signal,
         onEvent: (evt) => { if (evt?.type === 'progress') onProgress(evt) }
       })

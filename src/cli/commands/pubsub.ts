@@ -1,24 +1,22 @@
 /** `swarmdrop pub TOPIC MESSAGE` and `swarmdrop sub TOPIC`, through the running node. */
 import type { CommandFn } from '../context.js'
-import { request } from '../control/client.js'
+import { request } from '../../control/client.js'
 import { printable, shortId } from '../format.js'
 
 export const pub: CommandFn<'pub'> = async (ctx) => {
   const [topic, message] = ctx.positionals as [string, string]
-  const res = await request<{ recipients: number }>(ctx.repo, 'pub', { topic, message }, { signal: ctx.signal })
+  const res = await request(ctx.repo, 'pub', { topic, message }, { signal: ctx.signal })
   ctx.out.data({ topic, recipients: res.recipients })
   ctx.out.print(`published on ${topic} to ${res.recipients} peer${res.recipients === 1 ? '' : 's'}`)
 }
-
-export interface SubMessage { topic: string, from: string, name?: string, data: string, time: string }
 
 export const sub: CommandFn<'sub'> = async (ctx) => {
   const [topic] = ctx.positionals as [string]
   // runs until interrupted: main() turns the abort into exit 130
   await request(ctx.repo, 'sub', { topic }, {
     signal: ctx.signal,
-    onEvent: (evt: { subscribed?: string } & Partial<SubMessage>) => {
-      if (evt.subscribed != null) {
+    onEvent: (evt) => {
+      if ('subscribed' in evt) {
         ctx.out.note(`listening on ${topic}; Ctrl-C to stop`)
         if (ctx.out.json) ctx.out.event({ event: 'subscribed', topic })
         return
@@ -26,8 +24,8 @@ export const sub: CommandFn<'sub'> = async (ctx) => {
       if (ctx.out.json) {
         ctx.out.event({ event: 'message', ...evt })
       } else {
-        const who = evt.name != null ? `${printable(evt.name)} (${shortId(evt.from ?? '')})` : evt.from ?? '?'
-        ctx.out.print(`${ctx.out.style('dim', who + ':')} ${printable(evt.data ?? '')}`)
+        const who = evt.name != null ? `${printable(evt.name)} (${shortId(evt.from)})` : evt.from
+        ctx.out.print(`${ctx.out.style('dim', who + ':')} ${printable(evt.data)}`)
       }
     }
   })

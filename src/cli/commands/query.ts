@@ -1,14 +1,10 @@
 /** Commands that ask the running node over its control socket and print the answer. */
 import type { CommandFn } from '../context.js'
-import { request } from '../control/client.js'
-import type { ListedFile, StatusFiles } from '../files.js'
+import { request } from '../../control/client.js'
 import { formatBytes, formatDuration, formatTable, printable } from '../format.js'
-import type { PeerInfo } from '../../node/index.js'
-
-interface Identity { peerId: string, name: string, swarm: string, addrs: string[], repo: string, version: string, pid: number }
 
 export const id: CommandFn<'id'> = async (ctx) => {
-  const res = await request<Identity>(ctx.repo, 'id', {}, { signal: ctx.signal })
+  const res = await request(ctx.repo, 'id', {}, { signal: ctx.signal })
   ctx.out.data(res)
   ctx.out.print(res.peerId)
   ctx.out.print(`  nickname  ${printable(res.name)}`)
@@ -17,7 +13,7 @@ export const id: CommandFn<'id'> = async (ctx) => {
 }
 
 export const status: CommandFn<'status'> = async (ctx) => {
-  const res = await request<Identity & StatusFiles & { uptime: number, peers: number }>(ctx.repo, 'status', {}, { signal: ctx.signal })
+  const res = await request(ctx.repo, 'status', {}, { signal: ctx.signal })
   ctx.out.data(res)
   const rows = [
     ['peer id', res.peerId],
@@ -34,7 +30,7 @@ export const status: CommandFn<'status'> = async (ctx) => {
 }
 
 export const peers: CommandFn<'peers'> = async (ctx) => {
-  const res = await request<{ peers: PeerInfo[] }>(ctx.repo, 'peers', {}, { signal: ctx.signal })
+  const res = await request(ctx.repo, 'peers', {}, { signal: ctx.signal })
   ctx.out.data(res)
   if (res.peers.length === 0) {
     ctx.out.print('no peers yet')
@@ -51,7 +47,7 @@ export const stop: CommandFn<'stop'> = async (ctx) => {
 }
 
 export const ls: CommandFn<'ls'> = async (ctx) => {
-  const res = await request<{ files: ListedFile[] }>(ctx.repo, 'ls', {}, { signal: ctx.signal })
+  const res = await request(ctx.repo, 'ls', {}, { signal: ctx.signal })
   ctx.out.data(res)
   if (res.files.length === 0) {
     ctx.out.print('no files in the swarm yet; share one with `swarmdrop share PATH`')
@@ -62,25 +58,25 @@ export const ls: CommandFn<'ls'> = async (ctx) => {
 }
 
 export const pin: CommandFn<'pin'> = async (ctx) => {
-  const res = await request<{ cid: string }>(ctx.repo, 'pin', { cid: ctx.positionals[0] }, { signal: ctx.signal })
+  const res = await request(ctx.repo, 'pin', { cid: ctx.positionals[0]! }, { signal: ctx.signal })
   ctx.out.data(res)
   ctx.out.print(`pinned ${res.cid}`)
 }
 
 export const unpin: CommandFn<'unpin'> = async (ctx) => {
-  const res = await request<{ cid: string }>(ctx.repo, 'unpin', { cid: ctx.positionals[0] }, { signal: ctx.signal })
+  const res = await request(ctx.repo, 'unpin', { cid: ctx.positionals[0]! }, { signal: ctx.signal })
   ctx.out.data(res)
   ctx.out.print(`unpinned ${res.cid}; \`swarmdrop gc\` frees its blocks`)
 }
 
 export const rm: CommandFn<'rm'> = async (ctx) => {
-  const res = await request<{ cid: string }>(ctx.repo, 'rm', { cid: ctx.positionals[0] }, { signal: ctx.signal })
+  const res = await request(ctx.repo, 'rm', { cid: ctx.positionals[0]! }, { signal: ctx.signal })
   ctx.out.data(res)
   ctx.out.print(`withdrew and removed ${res.cid}`)
 }
 
 export const gc: CommandFn<'gc'> = async (ctx) => {
-  const res = await request<{ removedBlocks: number, removedBytes: number }>(ctx.repo, 'gc', {}, { signal: ctx.signal })
+  const res = await request(ctx.repo, 'gc', {}, { signal: ctx.signal })
   ctx.out.data(res)
   ctx.out.print(`removed ${res.removedBlocks} block${res.removedBlocks === 1 ? '' : 's'} (${formatBytes(res.removedBytes)})`)
 }

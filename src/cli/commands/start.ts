@@ -5,11 +5,9 @@
  */
 import { resolve } from 'node:path'
 import type { CommandFn, Context } from '../context.js'
-import { createHandlers } from '../control/handlers.js'
-import { socketPath } from '../control/protocol.js'
-import { ControlServer } from '../control/server.js'
-import type { FilesNode } from '../files.js'
-import { formatBytes, formatDuration, printable, shortId } from '../format.js'
+import { ControlServer, createHandlers, socketPath } from '../../control/index.js'
+import { fetchToFile, fileStatus, listFiles, shareFiles, type FilesNode } from '../files.js'
+import { describeControlEvent, formatBytes, formatDuration, printable, shortId } from '../format.js'
 import type { SwarmNodeInit } from '../../node/index.js'
 
 /** Node options shared by `start` and `get` (temporary node). */
@@ -50,7 +48,15 @@ export const start: CommandFn<'start'> = async (ctx) => {
 
   let requestStop!: () => void
   const stopRequested = new Promise<void>(resolve => { requestStop = resolve })
-  const server = new ControlServer(socketPath(node.repo), createHandlers({ node, requestStop, started, log }))
+  const files = {
+    share: async (paths: string[], o: { encrypt: boolean, signal: AbortSignal }) => shareFiles(node, paths, o),
+    list: async () => listFiles(node),
+    status: async () => fileStatus(node),
+    get: async (cid: string, o: Parameters<typeof fetchToFile>[2]) => fetchToFile(node, cid, o)
+  }
+  const server = new ControlServer(socketPath(node.repo), createHandlers({
+    node, files, requestStop, started, log: (e) => { const { detail, human } = describeControlEvent(e); log(e.event, detail, human) }
+  }))
   try {
     await server.start()
   } catch (err: any) {

@@ -1,4 +1,4 @@
-/** Shapes shared by the two modes of `swarmdrop compare` and its report. */
+/** Shapes shared by the two modes of the comparison (bench/compare) and its report. */
 import type { CustomProgressEvent } from 'progress-events'
 
 export type ModeName = 'client-server' | 'swarm'

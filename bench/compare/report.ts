@@ -1,8 +1,8 @@
 /**
- * The report of `swarmdrop compare`: figures per mode from the runs (pure
+ * The report of the comparison (bench/compare): figures per mode from the runs (pure
  * functions), a table, and a small bar chart for terminals. No I/O here.
  */
-import { formatBytes, formatDuration, formatTable } from '../format.js'
+import { formatBytes, formatDuration, formatTable } from '../../src/cli/format.js'
 import type { ModeName, OriginDiesResult, RunResult } from './types.js'
 
 export interface OriginDiesReport {

@@ -1,6 +1,6 @@
 /**
- * `swarmdrop compare`: the same generated file distributed to N fetchers two
- * ways in one run, on 127.0.0.1 only, and measured:
+ * Client-server vs swarm: the same generated file distributed to N fetchers
+ * two ways in one run, on 127.0.0.1 only, and measured:
  *
  *   - client-server: a central HTTP file server (upload, list, download,
  *     streaming from disk) and N HTTP clients downloading at once;
@@ -11,6 +11,11 @@
  * origin, per-peer times) and one where the origin is stopped once half the
  * bytes are delivered (how many fetchers still finish). Every server, node and
  * temporary folder is gone when runComparison() settles, failed or not.
+ *
+ * A benchmark, not part of the package: it lives in bench/ (run by
+ * `npm run bench -- compare`, tested by test/compare.test.ts) and uses the
+ * package's public surface only (createSwarmNode from src/index.ts); the
+ * HTTP server is its own.
  *
  * @example
  * ```ts

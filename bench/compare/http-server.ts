@@ -1,5 +1,5 @@
 /**
- * The client-server baseline of `swarmdrop compare`: a central file server on
+ * The client-server baseline of the comparison (bench/compare): a central file server on
  * Node's `http`, streaming from disk, with the three routes of a classic
  * upload/download service:
  *

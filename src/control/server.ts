@@ -1,40 +1,43 @@
 /**
- * Server side of the control API (see protocol.ts), run by `swarmdrop start`.
+ * Server side of the control API (contract.ts), run by `swarmdrop start`.
+ * Each request is checked at the edge (params.ts: version, method, params)
+ * before its handler runs; a failure is answered with the error's name.
  *
  * The socket is created owner-only. A socket file left by a killed node is
  * replaced: the caller holds the repository lock, so no live node owns it.
  */
 import { chmod, unlink } from 'node:fs/promises'
 import { createServer, type Server, type Socket } from 'node:net'
-import { MAX_REQUEST_BYTES, type ControlRequest } from './protocol.js'
+import { MAX_REQUEST_BYTES, type ControlMethod, type EventOf, type ParamsOf, type ResultOf } from './contract.js'
+import { RequestTooLargeError } from './errors.js'
+import { parseRequest } from './params.js'
 
-export interface HandlerContext {
+export interface HandlerContext<E = unknown> {
   /** Aborted when the client goes away or the server stops. */
   signal: AbortSignal
   /** Streams one event to the client. */
-  emit: (event: unknown) => void
+  emit: (event: E) => void
 }
 
-export type Handler = (params: Record<string, any>, ctx: HandlerContext) => Promise<unknown>
+/** Answers one method: gets checked params, returns the result (data only: clients format it). */
+export type Handler<M extends ControlMethod> = (params: ParamsOf<M>, ctx: HandlerContext<EventOf<M>>) => Promise<ResultOf<M>>
 
-export class UnknownMethodError extends Error {
-  static override name = 'UnknownMethodError'
-
-  constructor (method: string) {
-    super(`the node does not know the request "${method}"; is it an older swarmdrop? Restart it with this version`)
-    this.name = 'UnknownMethodError'
-  }
-}
+/** A handler for every method of the contract. */
+export type ControlHandlers = { [M in ControlMethod]: Handler<M> }
 
 export class ControlServer {
   private readonly path: string
-  private readonly handlers: Record<string, Handler>
+  private readonly handlers: ControlHandlers
   private readonly server: Server
   private readonly sockets = new Set<Socket>()
   private readonly controllers = new Set<AbortController>()
   private readonly onError: (err: Error) => void
 
-  constructor (path: string, handlers: Record<string, Handler>, onError: (err: Error) => void = () => {}) {
+  /**
+   * @param path - the socket file (contract.ts socketPath(repo))
+   * @param onError - told of every failed request (not of those the client abandoned)
+   */
+  constructor (path: string, handlers: ControlHandlers, onError: (err: Error) => void = () => {}) {
     this.path = path
     this.handlers = handlers
     this.onError = onError
@@ -89,7 +92,8 @@ export class ControlServer {
       const nl = buffered.indexOf('\n')
       if (nl === -1) {
         if (buffered.length > MAX_REQUEST_BYTES) {
-          send({ error: { name: 'RequestTooLargeError', message: 'request too large' } })
+          const err = new RequestTooLargeError()
+          send({ error: { name: err.name, message: err.message } })
           socket.end()
           handled = true
         }
@@ -102,11 +106,10 @@ export class ControlServer {
 
   private async dispatch (line: string, signal: AbortSignal, send: (msg: unknown) => void): Promise<void> {
     try {
-      const req = JSON.parse(line) as ControlRequest
-      if (req == null || typeof req.method !== 'string') throw new Error('malformed request')
-      const handler = Object.hasOwn(this.handlers, req.method) ? this.handlers[req.method] : undefined
-      if (handler == null) throw new UnknownMethodError(req.method)
-      const result = await handler(req.params ?? {}, { signal, emit: (event) => { send({ event }) } })
+      const req = parseRequest(line)
+      // parseRequest pairs the method with its params; TypeScript cannot follow the pairing through the index
+      const handler = this.handlers[req.method] as Handler<ControlMethod>
+      const result = await handler(req.params, { signal, emit: (event) => { send({ event }) } })
       send({ result: result ?? null })
     } catch (err: any) {
       if (!signal.aborted) this.onError(err)

@@ -9,10 +9,9 @@
  */
 import { mkdir } from 'node:fs/promises'
 import { CustomProgressEvent } from 'progress-events'
-import type { FetchResult, TransferFetchEvents } from '../../transfer/index.js'
-import { waitFor } from '../../util/wait.js'
-import type { SwarmNode } from '../../node/index.js'
+import type { FetchResult, SwarmNode, TransferFetchEvents } from '../../src/index.js'
 import { BlocksLostError } from './errors.js'
+import { startBenchSwarm, until } from './local-swarm.js'
 import type { BytesDetail, DiesOptions, OriginDiesResult, PeerOutcome, RunOptions, RunResult } from './types.js'
 
 const MODE = 'swarm'
@@ -55,11 +54,10 @@ async function distribute (options: SwarmRunOptions, dies?: { dieAt: number }): 
   const { signal, peers, size } = options
   const emit = options.onProgress
   const run: BytesDetail['run'] = dies == null ? 'full' : 'origin-dies'
-  const { createLocalSwarm } = await import('../../testing/index.js')
   emit?.(new CustomProgressEvent('compare:phase', { mode: MODE, phase: 'setup', message: `starting ${peers + 1} nodes on 127.0.0.1 (temporary repositories, no mDNS)` }))
   await mkdir(options.dir, { recursive: true })
   // every node dials every earlier one: all connected, as on one LAN
-  const swarm = await createLocalSwarm({ size: peers + 1, degree: peers + 1, dir: options.dir, timeout: SETUP_TIMEOUT_MS })
+  const swarm = await startBenchSwarm({ size: peers + 1, dir: options.dir, timeout: SETUP_TIMEOUT_MS, signal })
   try {
     signal?.throwIfAborted()
     const [sharer, ...fetchers] = swarm.nodes as [SwarmNode, ...SwarmNode[]]
@@ -72,7 +70,7 @@ async function distribute (options: SwarmRunOptions, dies?: { dieAt: number }): 
     const shared = await sharer.share(options.path, { name: options.name, signal })
     const cid = shared.cid
     emit?.(new CustomProgressEvent('compare:phase', { mode: MODE, phase: 'setup', message: `the sharer announced ${cid}` }))
-    await waitFor(() => heard.every(s => s.has(cid)), {
+    await until(() => heard.every(s => s.has(cid)), {
       timeout: SETUP_TIMEOUT_MS,
       signal,
       message: () => `the announcement to reach every fetcher (${heard.filter(s => s.has(cid)).length} of ${fetchers.length})`

@@ -1,4 +1,4 @@
-/** Errors of `swarmdrop compare`; code and tests match on `.name`. */
+/** Errors of the client-server vs swarm comparison (bench/compare); code and tests match on `.name`. */
 
 export class InvalidCompareOptionError extends Error {
   static override name = 'InvalidCompareOptionError'

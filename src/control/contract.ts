@@ -1,0 +1,200 @@
+/**
+ * The control API's contract: one map from each method to its params, its
+ * result and the events it streams, shared by the server (server.ts,
+ * handlers.ts) and the client (client.ts). Everything here is a JSON wire
+ * shape: CIDs and peer ids are strings, keys are base64url. These types are
+ * the wire's, declared here on purpose rather than borrowed from the node's
+ * library types, so that a refactor of the library cannot change the wire.
+ *
+ * The transport: a Unix domain socket `control.sock` in the repository
+ * (mode 0600, owner only), one request per connection, newline-delimited JSON
+ * both ways.
+ *
+ *   client → node:  {"v":1,"method":"ls","params":{}}\n
+ *   node → client:  {"event":{...}}\n  (zero or more: progress, messages)
+ *                   {"result":{...}}\n or {"error":{"name":"...","message":"..."}}\n
+ *
+ * The client closing the connection aborts the request (e.g. Ctrl-C during get).
+ * `sub` never sends a result: it streams events until the client goes away.
+ * A request with another `v`, an unknown method or params that do not match
+ * the method's schema (params.ts) is answered with a named error.
+ */
+import { join } from 'node:path'
+
+/** The protocol version: a request with another `v` is refused (UnsupportedVersionError). */
+export const CONTROL_VERSION = 1
+export const SOCKET_FILE = 'control.sock'
+/** Longest request line accepted, in bytes. */
+export const MAX_REQUEST_BYTES = 1024 * 1024
+
+/** The control socket of the node running on `repo`. */
+export function socketPath (repo: string): string {
+  return join(repo, SOCKET_FILE)
+}
+
+/** Who the node is (`id`). */
+export interface NodeIdentity {
+  peerId: string
+  name: string
+  swarm: string
+  addrs: string[]
+  repo: string
+  /** swarmdrop version of the node. */
+  version: string
+  pid: number
+}
+
+export interface StoreStats {
+  /** Block files in the store. */
+  blocks: number
+  /** Their bytes. */
+  bytes: number
+  /** File records. */
+  files: number
+}
+
+/** `status`: the identity, uptime, connected peers and files. */
+export interface NodeStatus extends NodeIdentity {
+  /** ms since the node started. */
+  uptime: number
+  /** Connected peers. */
+  peers: number
+  /** Files known in the swarm (catalog and local). */
+  files: number
+  /** Of them, complete in this node's store. */
+  local: number
+  store: StoreStats
+}
+
+export interface PeerEntry {
+  id: string
+  /** Nickname the peer announced, if known. */
+  name?: string
+  addrs: string[]
+  connected: boolean
+}
+
+export interface SharedFile {
+  cid: string
+  /** The file's name (for an encrypted share: the real name, announced only as a placeholder). */
+  name: string
+  /** Bytes of the file (for an encrypted share: of the plaintext). */
+  size: number
+  /** Encrypted shares: the capability link `swarmdrop:<cid>#<key>` that fetches and decrypts it. */
+  link?: string
+}
+
+export interface ListedFile {
+  cid: string
+  name: string
+  size: number
+  /** Providers known (this node included when it has the file). */
+  providers: number
+  /** Complete in this node's store. */
+  local: boolean
+  encrypted: boolean
+}
+
+/** Progress of one fetch (the `get` method's event, and the CLI's bar). */
+export interface FetchProgress {
+  cid: string
+  /** File bytes present locally. */
+  bytes: number
+  total?: number
+  /** Bytes received over the network in this fetch. */
+  received: number
+  providers: number
+  /** Bytes per second. */
+  rate: number
+}
+
+export interface FetchedFile {
+  cid: string
+  name: string
+  size: number
+  /** Where the node wrote the file. */
+  path: string
+  /** Bytes that came over the network (less than size when the fetch resumed). */
+  received: number
+  /** Peers that sent blocks. */
+  providers: number
+  /** ms. */
+  elapsed: number
+  /** The file is an encrypted share: decrypted with the link's key, or (bare CID) written as ciphertext. */
+  encrypted: boolean
+  /** Fetched by its link and decrypted. */
+  decrypted: boolean
+}
+
+/** One message on a topic (`sub` event). */
+export interface TopicMessageEvent {
+  topic: string
+  /** Sender's peer id. */
+  from: string
+  /** Sender's nickname, if known. */
+  name?: string
+  /** The message as UTF-8 text. */
+  data: string
+  /** ISO time the node received it. */
+  time: string
+}
+
+export interface GcStats { removedBlocks: number, removedBytes: number }
+
+type Empty = Record<string, never>
+
+/** Every method: its params, its result and the events it streams before the result. */
+export interface ControlMethods {
+  ping: { params: Empty, result: { ok: true }, events: never }
+  id: { params: Empty, result: NodeIdentity, events: never }
+  status: { params: Empty, result: NodeStatus, events: never }
+  peers: { params: Empty, result: { peers: PeerEntry[] }, events: never }
+  /** `paths` are absolute paths of regular files on the node's machine. */
+  share: { params: { paths: string[], encrypt?: boolean }, result: { files: SharedFile[] }, events: never }
+  ls: { params: Empty, result: { files: ListedFile[] }, events: never }
+  get: {
+    params: {
+      cid: string
+      /** The key of a capability link (base64url): decrypt the file. */
+      key?: string
+      /** A file path, or a folder for the announced name (relative to cwd). */
+      output?: string
+      /** Folder for a relative output and the default one (absolute). */
+      cwd: string
+      /** ms without progress before the fetch fails. */
+      timeout?: number
+    }
+    result: FetchedFile
+    events: { type: 'progress' } & FetchProgress
+  }
+  pin: { params: { cid: string }, result: { cid: string, pinned: true }, events: never }
+  unpin: { params: { cid: string }, result: { cid: string, pinned: false }, events: never }
+  rm: { params: { cid: string }, result: { cid: string, removed: true }, events: never }
+  gc: { params: Empty, result: GcStats, events: never }
+  pub: { params: { topic: string, message?: string }, result: { recipients: number }, events: never }
+  /** Streams messages until the client goes away; never sends a result. */
+  sub: { params: { topic: string }, result: null, events: { subscribed: string } | TopicMessageEvent }
+  stop: { params: Empty, result: { stopping: true }, events: never }
+}
+
+export type ControlMethod = keyof ControlMethods
+export type ParamsOf<M extends ControlMethod> = ControlMethods[M]['params']
+export type ResultOf<M extends ControlMethod> = ControlMethods[M]['result']
+export type EventOf<M extends ControlMethod> = ControlMethods[M]['events']
+
+export interface ControlRequest<M extends ControlMethod = ControlMethod> {
+  v: number
+  method: M
+  params?: ParamsOf<M>
+}
+
+/** An error as it travels: the error's `name` and `message`. */
+export interface ControlErrorReply {
+  name: string
+  message: string
+}
+
+export type ControlReply =
+  | { event: unknown }
+  | { result: unknown }
+  | { error: ControlErrorReply }

@@ -1,0 +1,151 @@
+/**
+ * What the running node answers on its control socket: one handler per
+ * method of the contract, each a thin call into the node. Handlers return
+ * data and report what happened as typed log events (ControlLogEvent); the
+ * CLI's printer turns both into lines.
+ */
+import { VERSION } from '../version.js'
+import type { SwarmNode } from '../node/index.js'
+import type { FetchedFile, FetchProgress, ListedFile, NodeIdentity, SharedFile, StoreStats } from './contract.js'
+import type { ControlHandlers } from './server.js'
+
+/** File operations of the node, in wire shapes (share, list, fetch to a file). */
+export interface ControlFiles {
+  share: (paths: string[], options: { encrypt: boolean, signal: AbortSignal }) => Promise<SharedFile[]>
+  list: () => Promise<ListedFile[]>
+  status: () => Promise<{ files: number, local: number, store: StoreStats }>
+  get: (cid: string, options: {
+    key?: Uint8Array
+    output?: string
+    cwd: string
+    timeout?: number
+    signal: AbortSignal
+    onProgress: (info: FetchProgress) => void
+  }) => Promise<FetchedFile>
+}
+
+/** What a request did on the node, for its log (`swarmdrop start` prints one line each). */
+export type ControlLogEvent =
+  | { event: 'file:shared', cid: string, name: string, size: number, encrypted: boolean }
+  | { event: 'file:removed', cid: string }
+  | { event: 'fetch:start', cid: string }
+  /** At 0, 25, 50 and 75 % of a fetch. */
+  | ({ event: 'fetch:progress' } & FetchProgress)
+  | ({ event: 'fetch:done' } & FetchedFile)
+
+export interface HandlerHost {
+  node: SwarmNode
+  files: ControlFiles
+  /** Asks the node's owner to stop it (the `stop` method). */
+  requestStop: () => void
+  /** When the node started (Date.now()). */
+  started: number
+  /** Told of what requests did (shares, fetches, removals). */
+  log?: (event: ControlLogEvent) => void
+}
+
+/** Quarter steps of a fetch reported to the log. */
+const LOG_STEPS = 4
+
+export function createHandlers (host: HandlerHost): ControlHandlers {
+  const { node, files } = host
+  const log = host.log ?? (() => {})
+  const identity = (): NodeIdentity => ({
+    peerId: node.peerId,
+    name: node.name,
+    swarm: node.swarm,
+    addrs: node.getMultiaddrs(),
+    repo: node.repo,
+    version: VERSION,
+    pid: process.pid
+  })
+  return {
+    ping: async () => ({ ok: true }),
+    id: async () => identity(),
+    status: async () => {
+      const peers = await node.peers()
+      return {
+        ...identity(),
+        uptime: Date.now() - host.started,
+        peers: peers.filter(p => p.connected).length,
+        ...await files.status()
+      }
+    },
+    peers: async () => ({ peers: await node.peers() }),
+    share: async (params, ctx) => {
+      const shared = await files.share(params.paths, { signal: ctx.signal, encrypt: params.encrypt === true })
+      for (const f of shared) log({ event: 'file:shared', cid: f.cid, name: f.name, size: f.size, encrypted: f.link != null })
+      return { files: shared }
+    },
+    ls: async () => ({ files: await files.list() }),
+    get: async (params, ctx) => {
+      const { cid } = params
+      log({ event: 'fetch:start', cid })
+      let step = -1
+      const file = await files.get(cid, {
+        ...(params.key != null ? { key: new Uint8Array(Buffer.from(params.key, 'base64url')) } : {}),
+        cwd: params.cwd,
+        ...(params.output != null ? { output: params.output } : {}),
+        ...(params.timeout != null ? { timeout: params.timeout } : {}),
+        signal: ctx.signal,
+        onProgress: (info) => {
+          ctx.emit({ type: 'progress', ...info })
+          if (info.total != null && info.total > 0) {
+            const s = Math.floor(info.bytes / info.total * LOG_STEPS)
+            if (s > step && s < LOG_STEPS) {
+              step = s
+              log({ event: 'fetch:progress', ...info })
+            }
+          }
+        }
+      })
+      log({ event: 'fetch:done', ...file })
+      return file
+    },
+    pin: async ({ cid }, ctx) => {
+      const rec = await node.store.get(cid)
+      if (rec?.complete !== true) await node.fetch(cid, { signal: ctx.signal })
+      await node.store.pin(cid)
+      return { cid, pinned: true }
+    },
+    unpin: async ({ cid }) => {
+      await node.store.unpin(cid)
+      return { cid, pinned: false }
+    },
+    rm: async ({ cid }, ctx) => {
+      await node.protocol.withdraw(cid, { signal: ctx.signal })
+      await node.store.remove(cid, { signal: ctx.signal })
+      log({ event: 'file:removed', cid })
+      return { cid, removed: true }
+    },
+    gc: async (_params, ctx) => {
+      const { removedBlocks, removedBytes } = await node.store.gc({ signal: ctx.signal })
+      return { removedBlocks, removedBytes }
+    },
+    pub: async ({ topic, message }) => {
+      const data = new TextEncoder().encode(message ?? '')
+      return { recipients: await node.publish(topic, data) }
+    },
+    sub: async ({ topic }, ctx) => {
+      const decoder = new TextDecoder()
+      const unsubscribe = node.subscribe(topic, (msg) => {
+        const name = node.peerName(msg.from)
+        ctx.emit({ topic: msg.topic, from: msg.from, ...(name != null ? { name } : {}), data: decoder.decode(msg.data), time: new Date().toISOString() })
+      })
+      ctx.emit({ subscribed: topic })
+      try {
+        await new Promise<void>(resolve => {
+          if (ctx.signal.aborted) resolve()
+          ctx.signal.addEventListener('abort', () => { resolve() }, { once: true })
+        })
+      } finally {
+        unsubscribe()
+      }
+      return null
+    },
+    stop: async () => {
+      setImmediate(host.requestStop)
+      return { stopping: true }
+    }
+  }
+}
