@@ -11,7 +11,8 @@ const LAYERS = [
   ['storage', 'pubsub', 'transfer', 'crypto'],
   ['node'],
   ['control'],
-  ['cli', 'testing', 'web']
+  ['web'],
+  ['cli', 'testing']
 ]
 
 function layerRules () {

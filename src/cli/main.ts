@@ -29,6 +29,7 @@ const LOADERS: { [K in CommandName]: () => Promise<CommandFn<K>> } = {
   rm: async () => (await import('./commands/query.js')).rm,
   gc: async () => (await import('./commands/query.js')).gc,
   stop: async () => (await import('./commands/query.js')).stop,
+  open: async () => (await import('./commands/open.js')).open,
   pub: async () => (await import('./commands/pubsub.js')).pub,
   sub: async () => (await import('./commands/pubsub.js')).sub,
   demo: async () => (await import('./commands/demo.js')).demo,

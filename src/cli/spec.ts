@@ -41,9 +41,14 @@ const cid: PositionalSpec = { name: 'CID', description: 'content identifier of t
 export const COMMANDS = {
   start: command({
     summary: 'run a node in the foreground until Ctrl-C',
-    usage: '[--name NICK] [--swarm NAME] [--listen MULTIADDR]... [--peer MULTIADDR]... [--no-mdns] [--swarm-key FILE] [--replicate]',
+    usage: '[--name NICK] [--swarm NAME] [--listen MULTIADDR]... [--peer MULTIADDR]... [--no-mdns] [--swarm-key FILE] [--replicate] [--web PORT | --no-web]',
     description: 'Prints the peer id, nickname and addresses, then one line per event (peer joined or left, file announced,\ntransfer progress). Other commands reach it over the control socket in the repository.',
-    flags: { ...NODE_FLAGS, replicate: flag.boolean('fetch and pin every file announced in the swarm') },
+    flags: {
+      ...NODE_FLAGS,
+      replicate: flag.boolean('fetch and pin every file announced in the swarm'),
+      web: flag.number('PORT', 'serve the web page and IPFS gateway on 127.0.0.1:PORT (default 5990, or the next free port; docs/WEB.md)'),
+      'no-web': flag.boolean('do not serve the web page and gateway')
+    },
     positionals: [],
     examples: ['swarmdrop start --name alice', 'swarmdrop start --repo /tmp/b --no-mdns --listen /ip4/127.0.0.1/tcp/4001 --peer /ip4/127.0.0.1/tcp/4002/p2p/12D3Koo...'],
     needsNode: false
@@ -149,6 +154,14 @@ export const COMMANDS = {
     positionals: [{ name: 'TOPIC', description: 'topic name' }],
     examples: ['swarmdrop sub chat', 'swarmdrop sub chat --json'],
     needsNode: true
+  }),
+  open: command({
+    summary: 'print the running node\'s web page URL (with its token); --launch opens it in a browser',
+    usage: '[--launch]',
+    flags: { launch: flag.boolean('open the URL with the desktop\'s browser (xdg-open or open)') },
+    positionals: [],
+    examples: ['swarmdrop open', 'swarmdrop open --launch'],
+    needsNode: false
   }),
   stop: command({
     summary: 'stop the running node',

@@ -25,6 +25,15 @@ export async function nodeInit (ctx: Context<'start'> | Context<'get'>): Promise
   return init
 }
 
+/** The web page and gateway (docs/WEB.md) unless --no-web; its URL goes to `<repo>/web-url` for `swarmdrop open`. */
+async function startWeb (ctx: Context<'start'>, node: import('../../node/index.js').SwarmNode): Promise<{ url: string, stop: () => Promise<void> } | undefined> {
+  if (ctx.flags['no-web']) return undefined
+  const { startWebServer, writeWebUrl } = await import('../../web/index.js')
+  const web = await startWebServer(node, ctx.flags.web != null ? { port: ctx.flags.web } : {})
+  const forget = await writeWebUrl(node.repo, web.url)
+  return { url: web.url, stop: async () => { await forget(); await web.stop() } }
+}
+
 function time (): string {
   return new Date().toTimeString().slice(0, 8)
 }
@@ -63,6 +72,11 @@ export const start: CommandFn<'start'> = async (ctx) => {
     await node.stop()
     throw new Error(`cannot open the control socket ${socketPath(node.repo)} (${err.code ?? err.message})`)
   }
+  const web = await startWeb(ctx, node).catch(async (err) => {
+    await server.stop()
+    await node.stop()
+    throw err
+  })
 
   node.addEventListener('peer:connect', (e) => { log('peer:connect', { peer: e.detail.id }, `${out.style('green', 'peer joined')}  ${who(e.detail.id)}`) })
   node.addEventListener('peer:disconnect', (e) => { log('peer:disconnect', { peer: e.detail.id }, `${out.style('yellow', 'peer left')}    ${who(e.detail.id)}`) })
@@ -82,13 +96,14 @@ export const start: CommandFn<'start'> = async (ctx) => {
   }
 
   if (out.json) {
-    out.event({ event: 'ready', time: new Date().toISOString(), peerId: node.peerId, name: node.name, swarm: node.swarm, repo: node.repo, addrs: node.getMultiaddrs(), socket: socketPath(node.repo), replicate: ctx.flags.replicate })
+    out.event({ event: 'ready', time: new Date().toISOString(), peerId: node.peerId, name: node.name, swarm: node.swarm, repo: node.repo, addrs: node.getMultiaddrs(), socket: socketPath(node.repo), replicate: ctx.flags.replicate, ...(web != null ? { web: web.url } : {}) })
   } else {
     out.print(`${out.style('bold', 'swarmdrop node')} ${node.peerId}`)
     out.print(`  nickname  ${node.name}`)
     out.print(`  swarm     ${node.swarm}`)
     out.print(`  repo      ${node.repo}`)
     for (const a of node.getMultiaddrs()) out.print(`  listening ${a}`)
+    if (web != null) out.print(`  web page  ${web.url}`)
     if (ctx.flags.replicate) out.print('  replicating every announced file')
     out.print(`ready: other commands reach this node with --repo ${node.repo}; Ctrl-C to stop`)
   }
@@ -101,6 +116,7 @@ export const start: CommandFn<'start'> = async (ctx) => {
   })])
   out.note('stopping…')
   await replicator?.stop()
+  await web?.stop()
   await server.stop()
   await node.stop()
   if (out.json) out.event({ event: 'stopped', time: new Date().toISOString() })

@@ -1,0 +1,202 @@
+/**
+ * The read-only IPFS gateway: `GET /ipfs/{cid}[/path]`, in the forms of the path gateway
+ * and trustless gateway specifications (specs.ipfs.tech/http-gateways/):
+ *
+ * - the file, with Range, Content-Type, Content-Disposition and `ETag: "{cid}"`;
+ * - `?format=raw` or `Accept: application/vnd.ipld.raw`: the one block, as stored;
+ * - `?format=car` or `Accept: application/vnd.ipld.car`: the DAG as a CARv1, depth-first
+ *   (`dag-scope=block` sends the root block only).
+ *
+ * A block not in the store is fetched from the swarm first (the catalog's providers, else
+ * every connected peer) and kept without a record: a cache that gc may drop. When nobody
+ * has it within the timeout the answer is 504 with a sentence saying so.
+ *
+ * Every answer carries `Content-Security-Policy: sandbox`: the page and its API share this
+ * origin, and a shared HTML file must not run script in it.
+ */
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { parseCid, decodeNode, RAW_CODEC, type CID } from '../content/index.js'
+import type { WebNode } from './adapter.js'
+import { carBlock, carHeader, dagBlocks } from './car.js'
+
+export interface GatewayOptions {
+  node: WebNode
+  /** ms to wait for a block the store lacks (idle timeout of the swarm fetch). */
+  timeout: number
+}
+
+const RAW = 'application/vnd.ipld.raw'
+const CAR = 'application/vnd.ipld.car'
+const IMMUTABLE = 'public, max-age=29030400, immutable'
+
+function text (res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Security-Policy': 'sandbox', 'X-Content-Type-Options': 'nosniff', ...headers })
+  res.end(body + '\n')
+}
+
+function wantedFormat (req: IncomingMessage, url: URL): 'raw' | 'car' | 'file' | undefined {
+  const f = url.searchParams.get('format')
+  if (f === 'raw') return 'raw'
+  if (f === 'car') return 'car'
+  if (f != null && f !== '') return undefined
+  const accept = req.headers.accept ?? ''
+  if (accept.includes(RAW)) return 'raw'
+  if (accept.includes(CAR)) return 'car'
+  return 'file'
+}
+
+/** `bytes=a-b`, `bytes=a-`, `bytes=-n` against `size`; undefined for a form we do not serve (multiple ranges: whole file); 'bad' when unsatisfiable. */
+export function parseRange (header: string | undefined, size: number): { start: number, end: number } | 'bad' | undefined {
+  if (header == null) return undefined
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim())
+  if (m == null) return undefined
+  const [, a = '', b = ''] = m
+  if (a === '' && b === '') return 'bad'
+  let start: number
+  let end: number
+  if (a === '') {
+    const n = Number(b)
+    if (n === 0) return 'bad'
+    start = Math.max(0, size - n)
+    end = size - 1
+  } else {
+    start = Number(a)
+    end = b === '' ? size - 1 : Math.min(Number(b), size - 1)
+  }
+  if (start >= size || end < start) return 'bad'
+  return { start, end }
+}
+
+/** `filename="ascii"; filename*=UTF-8''utf8` (RFC 6266). */
+function disposition (kind: 'inline' | 'attachment', name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_')
+  return `${kind}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`
+}
+
+/** Makes sure the blocks are here: the root alone (raw) or the whole DAG. Answers 504/502 itself and returns false when they cannot be had. */
+async function ensure (o: GatewayOptions, cid: CID, whole: boolean, res: ServerResponse, signal: AbortSignal): Promise<boolean> {
+  const need = whole ? await o.node.missing(cid, signal) > 0 : !await o.node.hasBlock(cid)
+  if (!need) return true
+  try {
+    await o.node.fetchBlocks(cid, { signal, timeout: o.timeout })
+    return true
+  } catch (err: any) {
+    if (signal.aborted) return false
+    if (err?.name === 'NotFoundInSwarmError' || err?.name === 'TransferTimeoutError') {
+      text(res, 504, `504 Gateway Timeout: no peer of this swarm sent ${cid.toString()} within ${Math.round(o.timeout / 1000)} s (${err.message}). Nobody who is connected has it; try again when its provider is online.`)
+    } else {
+      text(res, 502, `502 Bad Gateway: fetching ${cid.toString()} from the swarm failed: ${err?.message ?? String(err)}`)
+    }
+    return false
+  }
+}
+
+export async function handleGateway (o: GatewayOptions, req: IncomingMessage, res: ServerResponse, url: URL, signal: AbortSignal): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    text(res, 405, '405 Method Not Allowed: the gateway is read-only (GET, HEAD)', { Allow: 'GET, HEAD' })
+    return
+  }
+  const [cidText = '', ...rest] = url.pathname.slice('/ipfs/'.length).split('/')
+  let cid: CID
+  try {
+    cid = parseCid(decodeURIComponent(cidText))
+  } catch (err: any) {
+    text(res, 400, `400 Bad Request: ${err.message}`)
+    return
+  }
+  const format = wantedFormat(req, url)
+  if (format == null) {
+    text(res, 400, `400 Bad Request: format=${url.searchParams.get('format') ?? ''} is not served (raw, car or none)`)
+    return
+  }
+  const key = cid.toString()
+  const path = rest.filter(s => s !== '')
+  if (format === 'raw') {
+    if (!await ensure(o, cid, false, res, signal)) return
+    const bytes = await o.node.getBlock(cid, signal)
+    res.writeHead(200, {
+      'Content-Type': RAW,
+      'Content-Length': String(bytes.byteLength),
+      'Content-Disposition': disposition('attachment', `${key}.bin`),
+      ETag: `"${key}.raw"`,
+      'Cache-Control': IMMUTABLE,
+      'X-Ipfs-Path': `/ipfs/${key}`,
+      'X-Content-Type-Options': 'nosniff',
+      'Content-Security-Policy': 'sandbox'
+    })
+    res.end(req.method === 'HEAD' ? undefined : bytes)
+    return
+  }
+  const scope = url.searchParams.get('dag-scope') === 'block' ? 'block' : 'all'
+  if (!await ensure(o, cid, scope === 'all', res, signal)) return
+  const rootBytes = await o.node.getBlock(cid, signal)
+  const root = cid.code === RAW_CODEC ? undefined : decodeNode(cid, rootBytes)
+  if (format === 'car') {
+    res.writeHead(200, {
+      'Content-Type': `${CAR}; version=1; order=dfs; dups=n`,
+      'Content-Disposition': disposition('attachment', `${key}.car`),
+      ETag: `"${key}.car.${scope}"`,
+      'Cache-Control': IMMUTABLE,
+      'X-Ipfs-Path': `/ipfs/${key}`,
+      'X-Content-Type-Options': 'nosniff',
+      'Content-Security-Policy': 'sandbox'
+    })
+    if (req.method === 'HEAD') {
+      res.end()
+      return
+    }
+    const node = o.node
+    const body = async function * (): AsyncGenerator<Uint8Array> {
+      yield carHeader(cid)
+      for await (const b of dagBlocks(cid, async (c) => node.getBlock(c, signal), scope)) yield carBlock(b.cid, b.bytes)
+    }
+    await pipeline(Readable.from(body()), res, { signal }).catch(() => { res.destroy() })
+    return
+  }
+  if (root != null && root.type !== 'file' && root.type !== 'raw') {
+    text(res, 501, `501 Not Implemented: ${key} is a UnixFS ${root.type}; this gateway serves files (use ?format=car for the blocks)`)
+    return
+  }
+  if (path.length > 0) {
+    text(res, 404, `404 Not Found: ${key} is a file, so /ipfs/${key}/${path.join('/')} names nothing inside it`)
+    return
+  }
+  const size = root?.fileSize ?? rootBytes.byteLength
+  const etag = `"${key}"`
+  const record = await o.node.record(key)
+  const announced = o.node.announced(key)
+  const name = url.searchParams.get('filename') ?? (record != null && record.name !== key ? record.name : announced?.name)
+  const type = record?.mediaType ?? announced?.mediaType ?? 'application/octet-stream'
+  const headers: Record<string, string> = {
+    'Content-Type': type,
+    ETag: etag,
+    'Accept-Ranges': 'bytes',
+    'Cache-Control': IMMUTABLE,
+    'X-Ipfs-Path': `/ipfs/${key}`,
+    'X-Content-Type-Options': 'nosniff',
+    'Content-Security-Policy': 'sandbox'
+  }
+  if (name != null) headers['Content-Disposition'] = disposition(url.searchParams.get('download') === 'true' ? 'attachment' : 'inline', name)
+  if (req.headers['if-none-match'] === etag) {
+    res.writeHead(304, headers)
+    res.end()
+    return
+  }
+  const range = parseRange(req.headers.range, size)
+  if (range === 'bad') {
+    text(res, 416, `416 Range Not Satisfiable: the file has ${size} bytes`, { 'Content-Range': `bytes */${size}` })
+    return
+  }
+  const start = range?.start ?? 0
+  const length = range == null ? size : range.end - range.start + 1
+  if (range != null) headers['Content-Range'] = `bytes ${range.start}-${range.end}/${size}`
+  headers['Content-Length'] = String(length)
+  res.writeHead(range != null ? 206 : 200, headers)
+  if (req.method === 'HEAD' || length === 0) {
+    res.end()
+    return
+  }
+  await pipeline(Readable.from(o.node.cat(cid, { offset: start, length, signal })), res, { signal }).catch(() => { res.destroy() })
+}
