@@ -36,7 +36,8 @@ export interface SpawnOptions {
 export function spawnCli (args: string[], options: SpawnOptions = {}): CliProcess {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: options.cwd,
-    env: { ...process.env, NO_COLOR: '1', DEBUG: '', ...options.env },
+    // SWARMDROP_WEB_PORT=0: a node's web page on any free port, never the fixed default
+    env: { ...process.env, NO_COLOR: '1', DEBUG: '', SWARMDROP_WEB_PORT: '0', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   const out = lineWaiters(() => proc.stdout, () => proc.exit, () => describe())

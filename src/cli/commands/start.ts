@@ -25,11 +25,13 @@ export async function nodeInit (ctx: Context<'start'> | Context<'get'>): Promise
   return init
 }
 
-/** The web page and gateway (docs/WEB.md) unless --no-web; its URL goes to `<repo>/web-url` for `swarmdrop open`. */
+/** The web page and gateway (docs/WEB.md) unless --no-web, on --web or $SWARMDROP_WEB_PORT; its URL goes to `<repo>/web-url` for `swarmdrop open`. */
 async function startWeb (ctx: Context<'start'>, node: import('../../node/index.js').SwarmNode): Promise<{ url: string, stop: () => Promise<void> } | undefined> {
   if (ctx.flags['no-web']) return undefined
   const { startWebServer, writeWebUrl } = await import('../../web/index.js')
-  const web = await startWebServer(node, ctx.flags.web != null ? { port: ctx.flags.web } : {})
+  const envPort = ctx.env.SWARMDROP_WEB_PORT
+  const port = ctx.flags.web ?? (envPort != null && envPort !== '' ? Number(envPort) : undefined)
+  const web = await startWebServer(node, port != null ? { port } : {})
   const forget = await writeWebUrl(node.repo, web.url)
   return { url: web.url, stop: async () => { await forget(); await web.stop() } }
 }
