@@ -15,7 +15,8 @@ import { UnixFS } from 'ipfs-unixfs'
 import { CID } from 'multiformats/cid'
 import * as rawCodec from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { loadOrCreateToken, startWebServer, TOKEN_FILE } from '../src/web/index.js'
+import { InvalidWebPortError, loadOrCreateToken, startWebServer, TOKEN_FILE, WebListenError, WebRequestError } from '../src/web/index.js'
+import { parseRange } from '../src/web/gateway.js'
 import { raw, webSwarm } from './helpers/web.js'
 
 const MiB = 1024 * 1024
@@ -90,6 +91,23 @@ test('the page and its API need the token, a loopback Host, and same-origin POST
   const bad = await raw(base + '/api/pin', { method: 'POST', headers: { Cookie: cookie, Origin: base }, body: '{"cid":"nope"}' })
   assert.equal(bad.status, 400)
   assert.equal(JSON.parse(bad.body.toString()).error.name, 'WebRequestError')
+})
+
+test('web errors carry their names; Range parsing', () => {
+  for (const [Err, err] of [[WebListenError, new WebListenError(1, 'EADDRINUSE')], [InvalidWebPortError, new InvalidWebPortError(-1)], [WebRequestError, new WebRequestError(400, 'x')]] as const) {
+    assert.equal(err.name, Err.name)
+    assert.equal(Err.name, err.constructor.name)
+  }
+  assert.deepEqual(parseRange('bytes=0-9', 100), { start: 0, end: 9 })
+  assert.deepEqual(parseRange('bytes=90-200', 100), { start: 90, end: 99 })
+  assert.deepEqual(parseRange('bytes=-10', 100), { start: 90, end: 99 })
+  assert.deepEqual(parseRange('bytes=-1000', 100), { start: 0, end: 99 })
+  assert.equal(parseRange('bytes=100-', 100), 'bad')
+  assert.equal(parseRange('bytes=5-4', 100), 'bad')
+  assert.equal(parseRange('bytes=-0', 100), 'bad')
+  assert.equal(parseRange('bytes=0-1,5-6', 100), undefined)
+  assert.equal(parseRange('items=0-1', 100), undefined)
+  assert.equal(parseRange(undefined, 100), undefined)
 })
 
 test('a taken port given explicitly fails by name, and so does a port out of range', async (t) => {

@@ -28,6 +28,8 @@ export interface RateSample { t: number, up: number, down: number }
 /** Samples kept: one a second, five minutes. */
 export const RATE_HISTORY = 300
 const SAMPLE_MS = 1000
+/** Finished transfers kept for the page (running ones are always kept). */
+const MAX_TRANSFERS = 50
 /** Progress events are sent at most this often per transfer. */
 const PROGRESS_MS = 200
 
@@ -62,7 +64,13 @@ export class LiveFeed {
 
   /** Records a transfer's progress and tells the pages (throttled while it runs). */
   update (t: Transfer): void {
+    this.transfers.delete(t.cid)
     this.transfers.set(t.cid, t)
+    // keep the newest; drop the oldest finished ones
+    for (const [cid, old] of this.transfers) {
+      if (this.transfers.size <= MAX_TRANSFERS) break
+      if (old.state !== 'running') this.transfers.delete(cid)
+    }
     const now = Date.now()
     if (t.state === 'running' && now - (this.lastSent.get(t.cid) ?? 0) < PROGRESS_MS) return
     this.lastSent.set(t.cid, now)
