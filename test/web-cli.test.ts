@@ -5,7 +5,7 @@
 import '../src/polyfill.js'
 import { test } from 'node:test'
 import * as assert from 'node:assert/strict'
-import { access } from 'node:fs/promises'
+import { access, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { LOOPBACK, runCli, spawnCli, startNode, tempDir } from './helpers/cli.js'
 import { raw } from './helpers/web.js'
@@ -45,4 +45,26 @@ test('swarmdrop start serves the page; open prints its URL; --no-web serves none
   })
   const line = await human.waitForLine(/^ {2}web page {2}http:\/\/127\.0\.0\.1:\d+\/\?token=/)
   assert.equal((await raw(line.trim().split(/\s+/).pop()!)).status, 303)
+})
+
+test('--gateway-listen serves the read-only gateway alone on that address, for any Host', async (t) => {
+  const dir = await tempDir(t, 'swarmdrop-web-cli-')
+  const repo = join(dir, 'g')
+  const { ready } = await startNode(t, ['--repo', repo, '--gateway-listen', '127.0.0.1:0'])
+  assert.match(ready.gateway, /^http:\/\/127\.0\.0\.1:\d+\/ipfs\/$/)
+  await writeFile(join(dir, 'hello.txt'), 'hello gateway')
+  const shared = await runCli(['share', join(dir, 'hello.txt'), '--repo', repo, '--json'])
+  assert.equal(shared.code, 0, shared.stderr)
+  const cid = shared.json().files[0].cid
+  const res = await raw(ready.gateway + cid, { headers: { Host: 'files.example.org' } })
+  assert.equal(res.status, 200)
+  assert.equal(res.body.toString(), 'hello gateway')
+  // nothing else is there: no page, no API, token or not
+  const api = await raw(ready.gateway.replace('/ipfs/', '/api/state?token=x'))
+  assert.equal(api.status, 404)
+  // the loopback page still refuses a foreign Host
+  assert.equal((await raw(ready.web.replace(/\/\?.*$/, `/ipfs/${cid as string}`), { headers: { Host: 'files.example.org' } })).status, 403)
+  const bad = await runCli(['start', '--repo', join(dir, 'h'), ...LOOPBACK, '--gateway-listen', 'nonsense'])
+  assert.equal(bad.code, 1)
+  assert.match(bad.stderr, /not a TCP port/)
 })

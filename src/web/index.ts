@@ -12,6 +12,7 @@ import type { SwarmNode } from '../node/index.js'
 import { createWebNode, defaultDownloadDir, type WebNode } from './adapter.js'
 import { loadOrCreateToken } from './auth.js'
 import { InvalidWebPortError } from './errors.js'
+import { parseListenAddress, startPublicGateway } from './public-gateway.js'
 import { WebServer } from './server.js'
 
 export { WebListenError, InvalidWebPortError, WebRequestError } from './errors.js'
@@ -34,6 +35,8 @@ export interface WebInit {
   downloadDir?: string
   /** ms the gateway waits for a block the store lacks (default 20 s). */
   gatewayTimeout?: number
+  /** Also serve the read-only gateway alone on this address (`HOST:PORT`), deliberately exposed (docs/WEB.md). */
+  gatewayListen?: string
   /** Replaces the node adapter (tests). */
   adapter?: WebNode
 }
@@ -45,6 +48,8 @@ export interface RunningWeb {
   readonly origin: string
   readonly port: number
   readonly token: string
+  /** The exposed gateway's base (`http://HOST:PORT/ipfs/`), with `gatewayListen`. */
+  readonly gatewayUrl?: string
   stop: () => Promise<void>
 }
 
@@ -59,21 +64,34 @@ export async function startWebServer (node: SwarmNode, init: WebInit = {}): Prom
     ? [checkPort(init.port)]
     : [...Array.from({ length: FALLBACK_PORTS + 1 }, (_, i) => DEFAULT_WEB_PORT + i), 0]
   const token = init.token ?? await loadOrCreateToken(node.repo)
+  const adapter = init.adapter ?? createWebNode(node)
   const server = new WebServer({
-    node: init.adapter ?? createWebNode(node),
+    node: adapter,
     token,
     ports,
     host: '127.0.0.1',
     downloadDir: init.downloadDir ?? defaultDownloadDir(node),
     gatewayTimeout: init.gatewayTimeout ?? GATEWAY_TIMEOUT_MS
   })
+  const gatewayAddr = init.gatewayListen != null ? parseListenAddress(init.gatewayListen) : undefined
   await server.listen()
+  let exposed: Awaited<ReturnType<typeof startPublicGateway>> | undefined
+  try {
+    if (gatewayAddr != null) exposed = await startPublicGateway(adapter, gatewayAddr, init.gatewayTimeout ?? GATEWAY_TIMEOUT_MS)
+  } catch (err) {
+    await server.close()
+    throw err
+  }
   return {
     url: server.url,
     origin: `http://127.0.0.1:${server.port}`,
     port: server.port,
     token,
-    stop: async () => { await server.close() }
+    ...(exposed != null ? { gatewayUrl: exposed.url } : {}),
+    stop: async () => {
+      await exposed?.stop()
+      await server.close()
+    }
   }
 }
 

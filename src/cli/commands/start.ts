@@ -26,14 +26,15 @@ export async function nodeInit (ctx: Context<'start'> | Context<'get'>): Promise
 }
 
 /** The web page and gateway (docs/WEB.md) unless --no-web, on --web or $SWARMDROP_WEB_PORT; its URL goes to `<repo>/web-url` for `swarmdrop open`. */
-async function startWeb (ctx: Context<'start'>, node: import('../../node/index.js').SwarmNode): Promise<{ url: string, stop: () => Promise<void> } | undefined> {
+async function startWeb (ctx: Context<'start'>, node: import('../../node/index.js').SwarmNode): Promise<{ url: string, gateway: string | undefined, stop: () => Promise<void> } | undefined> {
   if (ctx.flags['no-web']) return undefined
   const { startWebServer, writeWebUrl } = await import('../../web/index.js')
   const envPort = ctx.env.SWARMDROP_WEB_PORT
   const port = ctx.flags.web ?? (envPort != null && envPort !== '' ? Number(envPort) : undefined)
-  const web = await startWebServer(node, port != null ? { port } : {})
+  const gatewayListen = ctx.flags['gateway-listen']
+  const web = await startWebServer(node, { ...(port != null ? { port } : {}), ...(gatewayListen != null ? { gatewayListen } : {}) })
   const forget = await writeWebUrl(node.repo, web.url)
-  return { url: web.url, stop: async () => { await forget(); await web.stop() } }
+  return { url: web.url, gateway: web.gatewayUrl, stop: async () => { await forget(); await web.stop() } }
 }
 
 function time (): string {
@@ -98,7 +99,7 @@ export const start: CommandFn<'start'> = async (ctx) => {
   }
 
   if (out.json) {
-    out.event({ event: 'ready', time: new Date().toISOString(), peerId: node.peerId, name: node.name, swarm: node.swarm, repo: node.repo, addrs: node.getMultiaddrs(), socket: socketPath(node.repo), replicate: ctx.flags.replicate, ...(web != null ? { web: web.url } : {}) })
+    out.event({ event: 'ready', time: new Date().toISOString(), peerId: node.peerId, name: node.name, swarm: node.swarm, repo: node.repo, addrs: node.getMultiaddrs(), socket: socketPath(node.repo), replicate: ctx.flags.replicate, ...(web != null ? { web: web.url } : {}), ...(web?.gateway != null ? { gateway: web.gateway } : {}) })
   } else {
     out.print(`${out.style('bold', 'swarmdrop node')} ${node.peerId}`)
     out.print(`  nickname  ${node.name}`)
@@ -106,6 +107,7 @@ export const start: CommandFn<'start'> = async (ctx) => {
     out.print(`  repo      ${node.repo}`)
     for (const a of node.getMultiaddrs()) out.print(`  listening ${a}`)
     if (web != null) out.print(`  web page  ${web.url}`)
+    if (web?.gateway != null) out.print(`  gateway   ${web.gateway} (read-only, open to anyone who can reach it)`)
     if (ctx.flags.replicate) out.print('  replicating every announced file')
     out.print(`ready: other commands reach this node with --repo ${node.repo}; Ctrl-C to stop`)
   }
