@@ -35,7 +35,7 @@ export interface LocalSwarm {
   readonly nodes: SwarmNode[]
   /** The folder holding every node's repository. */
   readonly dir: string
-  /** Starts one more node, connects it like the others and waits until it is meshed. */
+  /** Starts one more node, connects it like the others and waits until it is meshed (with `start: false`: only creates it). */
   addNode: (init?: Partial<SwarmNodeInit>) => Promise<SwarmNode>
   /** Waits until every node is connected and meshed on the swarm's topics. */
   waitForMesh: (options?: { timeout?: number }) => Promise<void>
@@ -93,6 +93,7 @@ export async function startLocalSwarm (init: LocalSwarmInit = {}): Promise<Local
       mdns: false
     }, init.components?.(index))
     nodes.push(node)
+    if (!node.isStarted()) return node // `start: false`: the caller starts and dials it
     // dial up to `degree` earlier running nodes, the nearest first so the graph stays connected
     const targets = nodes.slice(0, -1).filter(n => n.isStarted()).reverse().slice(0, degree)
     await Promise.all(targets.map(async t => node.dial(t.getMultiaddrs()[0] ?? '')))

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { open, rename, stat, unlink } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { isLink, openEncrypted, parseLink } from '../../crypto/index.js'
-import { DestinationExistsError, exportPath, parseCid } from '../../storage/index.js'
+import { DestinationExistsError, ExportError, exportPath, parseCid } from '../../storage/index.js'
 import type { TransferFetchEvents } from '../../transfer/index.js'
 import { waitFor } from '../../util/wait.js'
 import type { CommandContext } from './context.js'
@@ -123,7 +123,14 @@ async function decryptToFile (c: CommandContext, cid: string, key: Uint8Array, o
     throw new DestinationExistsError(path)
   }
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.part`)
-  const fh = await open(tmp, 'wx', 0o600)
+  const fh = await open(tmp, 'wx', 0o600).catch(async (err) => {
+    await data.return(undefined)
+    // the same error (and message) as a plain file's export into a missing or read-only folder
+    const dir = dirname(path)
+    if (err?.code === 'ENOENT' || err?.code === 'ENOTDIR') throw new ExportError(path, `the folder ${dir} does not exist`, err.code)
+    if (err?.code === 'EACCES' || err?.code === 'EPERM' || err?.code === 'EROFS') throw new ExportError(path, `the folder ${dir} is not writable`, err.code)
+    throw err
+  })
   try {
     try {
       for await (const chunk of data) {
