@@ -38,7 +38,7 @@ export type { Transfer, TransferStats, FetchResult, FetchProgress, FetchBlockPro
 export { BLOCKS_PROTOCOL, NotFoundInSwarmError, TransferTimeoutError, UnsupportedCidError, BlockProtocolError, TransferNotStartedError } from './transfer/index.js'
 
 // encrypted shares
-export { encrypt, openEncrypted, generateContentKey, formatLink, parseLink, isLink, DecryptionError, NotEncryptedError, InvalidLinkError, type EncryptedMeta } from './crypto/index.js'
+export { encrypt, openEncrypted, generateContentKey, formatLink, parseLink, parseTarget, isLink, DecryptionError, NotEncryptedError, InvalidLinkError, type EncryptedMeta } from './crypto/index.js'
 
 // loggers a caller can hand to createSwarmNode(init, { logger })
 export { createComponentLogger, type ComponentLogger } from './util/logger.js'

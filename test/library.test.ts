@@ -48,6 +48,16 @@ test('the public API is listed by name, hides the internals, and importing it pa
   for (const name of ['createSwarmNode', 'startLocalSwarm', 'createStore', 'parseLink', 'NoPeersError', 'VERSION']) {
     assert.ok(name in swarmdrop, `${name} is public`)
   }
+  // each of the node's errors carries its own name (code matches on it)
+  const errors = [
+    new swarmdrop.NoPeersError(1, 0, 1000), new swarmdrop.PathNotFoundError('x', 'no such file'), new swarmdrop.EncryptInputError(),
+    new swarmdrop.ReservedTopicError('/swarmdrop/x'), new swarmdrop.RepoLockedError('/r', 1)
+  ]
+  for (const err of errors) {
+    assert.equal(err.name, err.constructor.name)
+    assert.equal((err.constructor as { name: string }).name, err.name)
+  }
+  assert.deepEqual(errors.map(e => e.name), ['NoPeersError', 'PathNotFoundError', 'EncryptInputError', 'ReservedTopicError', 'RepoLockedError'])
   // a fresh process: what Promise.withResolvers is before and after `import 'swarmdrop'`
   const script = `const before = Promise.withResolvers; await import(${JSON.stringify(join(ROOT, 'dist', 'src', 'index.js'))}); console.log(JSON.stringify({ same: Promise.withResolvers === before }))`
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })

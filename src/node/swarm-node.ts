@@ -14,7 +14,7 @@ import { createSwarmProtocol, type LocalFile, type SwarmProtocol, type SwarmProt
 import { createTransfer, type BlockStore, type FetchResult, type Transfer, type TransferInit } from '../transfer/index.js'
 import type { ImportInput } from '../storage/index.js'
 import { BootstrapDialer } from './bootstrap.js'
-import { MDNS_YIELD_MS, REDIAL_MAX_MS, REDIAL_MIN_MS } from './constants.js'
+import { MdnsDialer } from './mdns-dialer.js'
 import { NotStartedError } from '../util/errors.js'
 import type { ComponentLogger, Logger } from '../util/logger.js'
 import type { GossipsubOptions, Network, TopicMessage } from '../net/index.js'
@@ -116,6 +116,7 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
   private readonly ownStore: boolean
   private readonly log: Logger
   private readonly bootstrap: BootstrapDialer
+  private readonly mdnsDialer: MdnsDialer
   private readonly replicator?: Replicator
   private readonly mdnsEnabled: boolean
   private readonly lock: boolean
@@ -124,9 +125,6 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
   private releaseLock?: () => Promise<void>
   private readonly names = new Map<string, string>()
   private readonly seen = new Set<string>()
-  private readonly dialing = new Set<string>()
-  private readonly dialFailures = new Map<string, { attempts: number, retryAt: number }>()
-  private readonly firstSeen = new Map<string, number>()
   private readonly handlers = new Map<string, Set<MessageHandler>>()
 
   /** Use createSwarmNode(); `ownStore` says whether stop() closes the store (and start() reopens it). */
@@ -145,6 +143,7 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
     this.mdnsEnabled = init.mdns ?? true
     this.lock = init.lock ?? true
     this.bootstrap = new BootstrapDialer(network, init.bootstrap ?? [], logger.forComponent('bootstrap'))
+    this.mdnsDialer = new MdnsDialer(network, () => this.started, logger.forComponent('mdns'))
     // seam: SwarmProtocolInit takes no logger yet; pass logger.forComponent('pubsub') once it does
     this.protocol = createSwarmProtocol({
       ...init.pubsub,
@@ -192,7 +191,7 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
       }
     })
     network.addEventListener('peer:discovery', (evt) => {
-      if (this.mdnsEnabled) void this.dialDiscovered(evt.detail.peer)
+      if (this.mdnsEnabled) void this.mdnsDialer.dial(evt.detail.peer)
     })
     network.addEventListener('message', (evt) => {
       const handlers = this.handlers.get(evt.detail.topic)
@@ -376,33 +375,6 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
         this.handlers.delete(topic)
         if (this.network.isStarted()) this.network.unsubscribe(topic)
       }
-    }
-  }
-
-  /**
-   * mDNS answers arrive every query interval; dial a discovered peer unless
-   * connected or already dialing, backing off after failures.
-   */
-  private async dialDiscovered (peer: string): Promise<void> {
-    if (!this.started || this.dialing.has(peer) || this.network.connections().some(c => c.peer === peer)) return
-    const failed = this.dialFailures.get(peer)
-    if (failed != null && Date.now() < failed.retryAt) return
-    // both sides hear each other's answers at once; two crossing dials can both fail, so the
-    // higher peer id leaves the first dial to the lower one and only steps in if it did not come
-    const first = this.firstSeen.get(peer) ?? Date.now()
-    this.firstSeen.set(peer, first)
-    if (this.peerId > peer && Date.now() - first < MDNS_YIELD_MS) return
-    this.dialing.add(peer)
-    try {
-      await this.network.dial(peer)
-      this.dialFailures.delete(peer)
-      this.log('dialled mDNS peer %s', peer)
-    } catch (err) {
-      const attempts = (failed?.attempts ?? 0) + 1
-      this.dialFailures.set(peer, { attempts, retryAt: Date.now() + Math.min(REDIAL_MAX_MS, REDIAL_MIN_MS * 2 ** attempts) })
-      this.log('dial to mDNS peer %s failed (attempt %d): %e', peer, attempts, err)
-    } finally {
-      this.dialing.delete(peer)
     }
   }
 }

@@ -23,14 +23,9 @@ export class NoPeersError extends Error {
   }
 }
 
-/** A bare CID, or a capability link `swarmdrop:<cid>#<key>` of an encrypted share. */
-export async function parseTarget (arg: string): Promise<{ cid: string, key?: Uint8Array }> {
-  const { isLink, parseLink } = await import('../../crypto/index.js')
-  return isLink(arg) ? parseLink(arg) : { cid: arg }
-}
-
 export const get: CommandFn<'get'> = async (ctx) => {
-  const { cid, key } = await parseTarget(ctx.positionals[0]!)
+  const { parseTarget } = await import('../../crypto/index.js')
+  const { cid, key } = parseTarget(ctx.positionals[0]!)
   const seconds = ctx.flags.timeout ?? DEFAULT_TIMEOUT_S
   if (seconds <= 0) throw new UsageError('--timeout must be more than 0 seconds', 'get')
   const bar = ctx.out.progress(shortId(cid))

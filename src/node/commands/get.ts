@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import { open, rename, stat, unlink } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
-import { isLink, openEncrypted, parseLink } from '../../crypto/index.js'
+import { openEncrypted, parseTarget } from '../../crypto/index.js'
 import { DestinationExistsError, ExportError, exportPath, parseCid } from '../../storage/index.js'
 import type { TransferFetchEvents } from '../../transfer/index.js'
 import { waitFor } from '../../util/wait.js'
@@ -50,11 +50,6 @@ export interface FetchedFile {
   encrypted: boolean
   /** Fetched by its link and decrypted. */
   decrypted: boolean
-}
-
-/** A bare CID, or a capability link `swarmdrop:<cid>#<key>` of an encrypted share. */
-export function parseTarget (target: string): { cid: string, key?: Uint8Array } {
-  return isLink(target) ? parseLink(target) : { cid: target }
 }
 
 /** The plain numbers of a fetch progress event (none for provider events). */
