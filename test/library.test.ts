@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url'
 import * as swarmdrop from '../src/index.js'
 import { createComponentLogger, createStore, createSwarmNode, type SwarmNode, type SwarmNodeEvents } from '../src/index.js'
 import { createLocalSwarm } from '../src/testing/index.js'
+import { waitFor } from '../src/util/wait.js'
 
 type After = { after: (fn: () => Promise<void>) => void }
 
@@ -155,6 +156,8 @@ test('stop() then start(): the store is reopened, the repository locked again, a
   const a = await createSwarmNode(init)
   t.after(async () => { await a.stop() })
   const { cid } = await a.share(new TextEncoder().encode('kept across a restart'), { name: 'kept.txt' })
+  const heard: string[] = []
+  a.subscribe('test/restart', (msg) => { heard.push(new TextDecoder().decode(msg.data)) })
 
   await a.stop()
   assert.equal(a.isStarted(), false)
@@ -176,6 +179,11 @@ test('stop() then start(): the store is reopened, the repository locked again, a
   await b.waitForPeers({ timeout: 20_000 })
   const got = await b.get(cid, { output: join(dir, 'copy.txt') })
   assert.equal(await readFile(got.path, 'utf8'), 'kept across a restart')
+  // a user topic subscribed before the stop is subscribed again
+  await waitFor(() => b.network.getSubscribers('test/restart').includes(a.peerId), { timeout: 20_000, message: 'a subscribed to test/restart again' })
+  await b.publish('test/restart', new TextEncoder().encode('after the restart'))
+  await waitFor(() => heard.length > 0, { timeout: 20_000, message: 'the message on test/restart' })
+  assert.deepEqual(heard, ['after the restart'])
   // a second restart works as well
   await a.stop()
   await a.start()

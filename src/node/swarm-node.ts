@@ -241,6 +241,8 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
       throw err
     }
     this.started = true
+    // user topics subscribed before a stop() are subscribed again
+    for (const topic of this.handlers.keys()) this.network.subscribe(topic)
     await this.protocol.start()
     await this.transfer.start()
     this.bootstrap.start()
