@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import * as assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { createSwarmNode, type SwarmNode } from '../src/node/index.js'
-import { createLocalSwarm, type LocalSwarm } from '../src/testing/index.js'
+import { createLocalSwarm } from '../src/testing/index.js'
 import type { CatalogEntry } from '../src/pubsub/index.js'
 import { once } from '../src/util/events.js'
 import { waitFor } from '../src/util/wait.js'
@@ -12,12 +12,6 @@ import type { TopicMessage } from '../src/net/network.js'
 import { cidOf, countEvents, fileOf } from './helpers/pubsub.js'
 
 const LOCAL = ['/ip4/127.0.0.1/tcp/0']
-
-async function localSwarm (t: { after: (fn: () => Promise<void>) => void }, init: Parameters<typeof createLocalSwarm>[0]): Promise<LocalSwarm> {
-  const swarm = await createLocalSwarm(init)
-  t.after(async () => { await swarm.stop() })
-  return swarm
-}
 
 function providersOf (entry: CatalogEntry | undefined): string[] {
   return entry?.providers.map(p => p.peer) ?? []
@@ -32,7 +26,7 @@ async function eventFor (node: SwarmNode, type: 'file:announced' | 'file:withdra
 }
 
 test('acceptance 1: a file announced by node 0 reaches the catalog of every node of a 6-node swarm, with node 0 as provider', async (t) => {
-  const swarm = await localSwarm(t, { size: 6 })
+  const swarm = await createLocalSwarm({ size: 6 }, t)
   const [n0, ...others] = swarm.nodes as [SwarmNode, ...SwarmNode[]]
   const file = await fileOf('acceptance-1', { mediaType: 'image/jpeg', encrypted: true })
   const heard = others.map(async n => { await eventFor(n, 'file:announced', file.cid, n0.peerId) })
@@ -57,7 +51,7 @@ test('acceptance 1: a file announced by node 0 reaches the catalog of every node
 test('acceptance 2: a 7th node joining after 20 announcements has all 20 within 2 s, for a bounded number of messages', async (t) => {
   // no periodic re-announce during the test: every message counted is due to the newcomer
   const pubsub = { reannounceInterval: 60_000, providerTtl: 300_000 }
-  const swarm = await localSwarm(t, { size: 6, node: { pubsub } })
+  const swarm = await createLocalSwarm({ size: 6, node: { pubsub } }, t)
   const files = await Promise.all(Array.from({ length: 20 }, async (_, i) => await fileOf(`late-joiner-${i}`)))
   for (const [i, f] of files.entries()) await swarm.nodes[i % 6]!.protocol.announce(f)
   await waitFor(() => swarm.nodes.every(n => n.protocol.catalog().length === 20), { timeout: 10_000, message: 'every node to hear the 20 announcements' })
@@ -122,7 +116,7 @@ test('acceptance 2: a 7th node joining after 20 announcements has all 20 within 
 })
 
 test('acceptance 3a: a withdraw removes the provider everywhere', async (t) => {
-  const swarm = await localSwarm(t, { size: 4 })
+  const swarm = await createLocalSwarm({ size: 4 }, t)
   const [n0, n1, ...others] = swarm.nodes as [SwarmNode, SwarmNode, ...SwarmNode[]]
   const file = await fileOf('withdraw-me')
   await Promise.all([n1, ...others].map(async n => { await eventFor(n, 'file:announced', file.cid) }).concat(n0.protocol.announce(file)))
@@ -144,7 +138,7 @@ test('acceptance 3a: a withdraw removes the provider everywhere', async (t) => {
 test('acceptance 3b: a provider that shuts down leaves every catalog after the TTL', async (t) => {
   // node 1 re-announces every ~300 ms: it stays listed even if a loaded machine delays a re-announce by a second
   const pubsub = { providerTtl: 1_500, reannounceInterval: 300 }
-  const swarm = await localSwarm(t, { size: 4, node: { pubsub } })
+  const swarm = await createLocalSwarm({ size: 4, node: { pubsub } }, t)
   const [n0, n1, ...others] = swarm.nodes as [SwarmNode, SwarmNode, ...SwarmNode[]]
   const file = await fileOf('shutdown')
   await n0.protocol.announce(file)
@@ -164,8 +158,8 @@ test('acceptance 3b: a provider that shuts down leaves every catalog after the T
 })
 
 test('acceptance 5: two swarms on the same connected nodes never see each other\'s files', async (t) => {
-  const alpha = await localSwarm(t, { size: 3, swarm: 'alpha' })
-  const beta = await localSwarm(t, { size: 3, swarm: 'beta' })
+  const alpha = await createLocalSwarm({ size: 3, swarm: 'alpha' }, t)
+  const beta = await createLocalSwarm({ size: 3, swarm: 'beta' }, t)
   // one network: every alpha node connects to every beta node
   await Promise.all(alpha.nodes.flatMap(a => beta.nodes.map(async b => await a.dial(b.getMultiaddrs()[0]!))))
   const fa = await fileOf('alpha-file')
@@ -186,7 +180,7 @@ test('acceptance 5: two swarms on the same connected nodes never see each other\
 })
 
 test('want: resolves the providers of a CID missing from the catalog, and [] after its timeout when nobody has it', async (t) => {
-  const swarm = await localSwarm(t, { size: 3 })
+  const swarm = await createLocalSwarm({ size: 3 }, t)
   const [n0, n1, n2] = swarm.nodes as [SwarmNode, SwarmNode, SwarmNode]
   // node 1 holds a CID without announcing metadata (a partial download); the others know it from have,
   // so make a fresh node that never heard it
@@ -215,7 +209,7 @@ test('want: resolves the providers of a CID missing from the catalog, and [] aft
 })
 
 test('the node: events forwarded, bad files refused, user topics untouched by the validators', async (t) => {
-  const swarm = await localSwarm(t, { size: 2 })
+  const swarm = await createLocalSwarm({ size: 2 }, t)
   const [a, b] = swarm.nodes as [SwarmNode, SwarmNode]
   await assert.rejects(a.protocol.announce({ cid: 'bafy-not-a-cid', name: 'x', size: 1, mediaType: 'text/plain' }), { name: 'InvalidFileError' })
   await assert.rejects(a.protocol.announce({ ...(await fileOf('x')), name: 'n'.repeat(256) }), { name: 'InvalidFileError' })
@@ -239,7 +233,7 @@ test('the node: events forwarded, bad files refused, user topics untouched by th
 })
 
 test('a stopped node\'s protocol refuses calls and leaves no timer behind', async (t) => {
-  const swarm = await localSwarm(t, { size: 2 })
+  const swarm = await createLocalSwarm({ size: 2 }, t)
   const n = swarm.nodes[1]!
   await n.stop()
   assert.equal(n.protocol.isStarted(), false)
