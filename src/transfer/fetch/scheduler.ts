@@ -11,7 +11,7 @@
  * - dag-pb nodes first, then the rarest blocks, ties at random;
  * - a block goes to the least loaded holder, holders that answered LATER last;
  * - a holder that answered LATER for a block is not asked for it before `later` expires, nor
- *   afterwards while another usable holder that did not say LATER is known;
+ *   afterwards while another usable holder that did not say LATER (and is not BUSY) is known;
  * - a provider that answered BUSY is left alone until `busyUntil`;
  * - endgame: once every block is asked for, free slots duplicate the oldest requests, at most
  *   `maxDuplicates` requests per block.
@@ -146,10 +146,12 @@ export function plan (state: PlanState, now: number): Plan {
           wake(later)
           continue
         }
-        // it said: ask the others first
+        // it said: ask the others first (those that can be asked now: a holder that keeps
+        // answering BUSY must not keep the block from the one that said LATER)
         let other = false
         for (const q of w.haveAt) {
-          if (q !== peer && !w.later.has(q) && usable(q) != null) {
+          const qp = q !== peer && !w.later.has(q) ? usable(q) : undefined
+          if (qp != null && qp.busyUntil <= now) {
             other = true
             break
           }
