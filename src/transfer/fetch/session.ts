@@ -8,12 +8,12 @@
 import { setMaxListeners } from 'node:events'
 import { CustomProgressEvent } from 'progress-events'
 import type { CID, DagNode } from '../../content/index.js'
-import { BLOCKS_PROTOCOL, BUSY_BACKOFF_MS, INVALID_BLOCK_PENALTY, LATER_MS, MAX_DUPLICATE_REQUESTS, PROTOCOL_VIOLATION_PENALTY, PROVIDER_LEFT_GRACE_MS } from '../constants.js'
-import { BlockProtocolError, TransferNotStartedError } from '../errors.js'
+import { BUSY_BACKOFF_MS, LATER_MS, MAX_DUPLICATE_REQUESTS, PROVIDER_LEFT_GRACE_MS } from '../constants.js'
+import { TransferNotStartedError } from '../errors.js'
 import { FrameType, type Frame } from '../messages.js'
 import { Landing } from './landing.js'
-import { ProviderLink } from './link.js'
-import { FetchProvider, RateMeter } from './provider.js'
+import { RateMeter, type FetchProvider } from './provider.js'
+import { ProviderSet } from './providers.js'
 import { plan } from './scheduler.js'
 import { explainTimeout, leftError } from './verdict.js'
 import { WantList, type Want } from './want-list.js'
@@ -24,7 +24,7 @@ export class FetchSession implements Walker {
   readonly rootKey: string
   readonly wants: WantList
   readonly present = new Set<string>()
-  readonly providers = new Map<string, FetchProvider>()
+  readonly providers: ProviderSet
   total?: number
   bytesPresent = 0
   blocksPresent = 0
@@ -34,25 +34,36 @@ export class FetchSession implements Walker {
   private readonly landing: Landing
   private readonly meter = new RateMeter()
   private settle?: { resolve: (r: FetchResult) => void, reject: (e: unknown) => void }
-  private finished = false
+  finished = false
   private found = false
   private received = 0
   private blocksReceived = 0
   private duplicates = 0
   private invalid = 0
-  private readonly banned: string[] = []
   private idleTimer?: ReturnType<typeof setTimeout>
   private healthTimer?: ReturnType<typeof setInterval>
   private wakeTimer?: ReturnType<typeof setTimeout>
   private wakeAt = Infinity
-  private readonly onPeerEvent = (evt: CustomEvent<{ peer: string }>): void => { this.peerEvent(evt.type, evt.detail.peer) }
+  private readonly onPeerEvent = (evt: CustomEvent<{ peer: string }>): void => { this.providers.peerEvent(evt.type, evt.detail.peer) }
 
   constructor (readonly root: CID, readonly host: SessionHost, private readonly options: SessionOptions) {
     // every stream opened for this download listens on it (libp2p's dial), and there may be many providers
     setMaxListeners(Infinity, this.controller.signal)
     this.rootKey = root.toString()
     this.wants = new WantList(host.limits.maxPendingBlocks)
+    const self = this
     this.landing = new Landing(host.store, host)
+    this.providers = new ProviderSet({
+      host,
+      signal: this.controller.signal,
+      get finished () { return self.finished },
+      unlanded: () => this.wants.unlanded(),
+      release: (peer, key) => { this.wants.release(peer, key) },
+      forget: (peer) => { this.wants.forget(peer) },
+      onFrame: (p, frame) => { this.onFrame(p, frame) },
+      changed: () => { this.schedule() },
+      emit: (p, status, reason) => { this.emitProvider(p, status, reason) }
+    })
   }
 
   get finishedOrAborted (): boolean {
@@ -83,7 +94,7 @@ export class FetchSession implements Walker {
       this.healthTimer.unref?.()
       net.addEventListener?.('peer:disconnect', this.onPeerEvent)
       net.addEventListener?.('peer:connect', this.onPeerEvent)
-      for (const p of this.options.providers ?? []) this.addProvider(p)
+      for (const p of this.options.providers ?? []) this.providers.add(p)
       if (this.options.findProviders != null) void this.discover()
       return await done
     } catch (err) {
@@ -121,138 +132,20 @@ export class FetchSession implements Walker {
       if (found == null) return
       for await (const peer of found) {
         if (this.finished) break
-        this.addProvider(peer)
+        this.providers.add(peer)
       }
     } catch (err) {
       if (!this.finished) this.host.log('provider discovery for %s ended: %e', this.rootKey, err)
     }
   }
 
-  private addProvider (peer: string): void {
-    if (this.finished || peer === this.host.network.peerId) return
-    const known = this.providers.get(peer)
-    if (known != null) {
-      // heard of again (a new announcement): retry now if it was away
-      if (known.state === 'down' || known.state === 'left') known.retryAt = 0
-      return
-    }
-    const p = new FetchProvider(peer, this.host.limits.initialWindow, Date.now())
-    this.providers.set(peer, p)
-    void this.connect(p)
-  }
-
-  private peerEvent (type: string, peer: string): void {
-    const p = this.providers.get(peer)
-    if (p == null || this.finished || p.state === 'banned') return
-    if (type === 'peer:connect') {
-      if (p.state === 'down' || p.state === 'left') {
-        p.retryAt = 0
-        this.checkHealth()
-      }
-      return
-    }
-    this.linkDown(p, 'left', 'it disconnected')
-  }
-
-  private async connect (p: FetchProvider): Promise<void> {
-    p.state = 'connecting'
-    const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.host.limits.stallTimeout)])
-    try {
-      const stream = await this.host.network.openStream(p.peer, BLOCKS_PROTOCOL, { signal })
-      if (this.finished || p.state !== 'connecting') {
-        stream.abort(new Error('download finished'))
-        return
-      }
-      const link: ProviderLink = new ProviderLink(stream, {
-        onFrame: (frame) => { if (p.link === link) this.onFrame(p, frame) },
-        onEnd: (err) => {
-          if (p.link !== link) return
-          if (err instanceof BlockProtocolError) this.host.network.penalize(p.peer, PROTOCOL_VIOLATION_PENALTY)
-          this.linkDown(p, 'down', err?.message ?? 'the provider closed the stream')
-        }
-      })
-      p.link = link
-      p.state = 'open'
-      p.leftAt = undefined
-      p.stalledSince = undefined
-      p.heard(Date.now())
-      this.emitProvider(p, 'added')
-      // ask which of the missing blocks it has; it answers now and again as it gets more
-      link.send(FrameType.WANT_HAVE, this.wants.unlanded())
-      this.schedule()
-    } catch (err: any) {
-      if (this.finished || p.state !== 'connecting') return
-      const timedOut = signal.aborted && !this.controller.signal.aborted
-      const reason = timedOut ? `no stream within ${this.host.limits.stallTimeout} ms` : String(err?.message ?? err)
-      this.host.log('cannot open a block stream to %p: %s', p.peer, reason)
-      p.failed(Date.now(), reason)
-      // a refused dial means it is gone; a dial that hangs may be a network blip
-      if (timedOut) {
-        p.state = 'down'
-        this.emitProvider(p, 'failed', reason)
-      } else {
-        p.state = 'left'
-        if (p.leftAt == null) {
-          p.leftAt = Date.now()
-          this.emitProvider(p, 'left', reason)
-        }
-      }
-    }
-  }
-
-  /** Its stream broke or it disconnected: requests go to the others, it is retried after a backoff. */
-  private linkDown (p: FetchProvider, state: 'down' | 'left', reason: string): void {
-    const now = Date.now()
-    const link = p.link
-    p.link = undefined
-    link?.abort(new Error(reason))
-    this.releaseAsked(p)
-    if (state === 'left') {
-      if (p.state !== 'left') this.emitProvider(p, 'left', reason)
-      p.leftAt ??= now
-    } else if (p.state === 'open') {
-      this.emitProvider(p, 'failed', reason)
-    }
-    this.host.log('provider %p %s: %s', p.peer, state === 'left' ? 'left' : 'is down', reason)
-    if (p.state === 'open' || p.state === 'connecting' || state === 'left') p.state = state
-    p.failed(now, reason)
-    this.schedule()
-    if (p.due(now)) void this.connect(p)
-  }
-
-  private releaseAsked (p: FetchProvider): void {
-    for (const key of p.asked.keys()) this.wants.release(p.peer, key)
-    p.asked.clear()
-  }
-
+  /** Health round: stalls, retries, and the end when every provider that had blocks left. */
   private checkHealth (): void {
     if (this.finished) return
     const now = Date.now()
-    const { stallTimeout } = this.host.limits
-    let changed = false
-    for (const p of this.providers.values()) {
-      if (p.stalls(now, stallTimeout)) {
-        p.stalledSince = now
-        p.failed(now, `no block for ${stallTimeout} ms`)
-        this.host.log('provider %p stalled: nothing for %d ms with %d block(s) outstanding', p.peer, stallTimeout, p.asked.size)
-        this.emitProvider(p, 'failed', `no block for ${stallTimeout} ms`)
-        changed = true
-      }
-      if (p.due(now)) {
-        // a new stream: the old one (if any) is dropped with what it owed
-        const link = p.link
-        p.link = undefined
-        link?.abort(new Error('stalled: asking again on a new stream'))
-        this.releaseAsked(p)
-        void this.connect(p)
-      }
-    }
-    const left = leftError(this.rootKey, this.providers.values(), this.wants.size, now, PROVIDER_LEFT_GRACE_MS)
-    if (left != null) {
-      this.fail(left)
-      return
-    }
-    if (changed) this.schedule()
+    this.providers.check(now)
+    const left = leftError(this.rootKey, this.providers.all.values(), this.wants.size, now, PROVIDER_LEFT_GRACE_MS)
+    if (left != null) this.fail(left)
   }
 
   // ---- frames ----
@@ -325,7 +218,7 @@ export class FetchSession implements Walker {
         this.invalid++
         this.host.onReceived(p.peer, data.byteLength, false, true)
         w.landing = false
-        this.ban(p, key)
+        this.providers.ban(p, key)
         return
       }
       this.host.onReceived(p.peer, data.byteLength, false, false)
@@ -344,7 +237,7 @@ export class FetchSession implements Walker {
   /** The first copy wins: the block is cancelled wherever else it is asked. */
   private cancelElsewhere (w: Want): void {
     for (const peer of w.requested.keys()) {
-      const other = this.providers.get(peer)
+      const other = this.providers.all.get(peer)
       if (other?.asked.delete(w.key) === true) other.link?.send(FrameType.CANCEL, [w.cid])
     }
     w.requested.clear()
@@ -370,24 +263,9 @@ export class FetchSession implements Walker {
   private afterLanding (): void {
     if (this.finished) return
     const fresh = this.wants.takeFresh()
-    if (fresh.length > 0) for (const p of this.providers.values()) p.link?.send(FrameType.WANT_HAVE, fresh)
+    if (fresh.length > 0) for (const p of this.providers.all.values()) p.link?.send(FrameType.WANT_HAVE, fresh)
     this.schedule()
     if (this.wants.size === 0 && this.landing.pending === 0 && this.expanding === 0) this.complete()
-  }
-
-  /** Drops a provider that sent a wrong block: no more requests to it in this download. */
-  private ban (p: FetchProvider, key: string): void {
-    if (p.state === 'banned') return
-    p.state = 'banned'
-    this.banned.push(p.peer)
-    this.host.log('%p sent a block that does not hash to %s: dropped from this download', p.peer, key)
-    this.host.network.penalize(p.peer, INVALID_BLOCK_PENALTY)
-    this.emitProvider(p, 'banned', `sent a wrong block for ${key}`)
-    p.asked.clear()
-    this.wants.forget(p.peer)
-    p.link?.abort(new Error('sent a block that does not match its CID'))
-    p.link = undefined
-    this.schedule()
   }
 
   // ---- scheduling ----
@@ -403,12 +281,12 @@ export class FetchSession implements Walker {
     const { requests, wakeAt } = plan({
       wants: this.wants.values(),
       missing: this.wants.size,
-      providers: this.providers,
+      providers: this.providers.all,
       minWindow: this.host.limits.minWindow,
       maxDuplicates: MAX_DUPLICATE_REQUESTS
     }, now)
     for (const [peer, keys] of requests) {
-      const p = this.providers.get(peer)
+      const p = this.providers.all.get(peer)
       if (p?.link == null) continue
       const cids: CID[] = []
       for (const key of keys) {
@@ -440,7 +318,7 @@ export class FetchSession implements Walker {
 
   snapshot (): FetchProgress {
     let open = 0
-    for (const p of this.providers.values()) if (p.state === 'open') open++
+    for (const p of this.providers.all.values()) if (p.state === 'open') open++
     const s: FetchProgress = {
       cid: this.rootKey,
       bytes: this.bytesPresent,
@@ -472,7 +350,7 @@ export class FetchSession implements Walker {
         cid: this.rootKey,
         timeout,
         found: this.found || this.present.has(this.rootKey),
-        providers: [...this.providers.values()],
+        providers: [...this.providers.all.values()],
         missing: this.wants.size,
         now: Date.now()
       }))
@@ -484,7 +362,7 @@ export class FetchSession implements Walker {
     this.progress('transfer:fetch:complete')
     this.finished = true
     const providers: Record<string, PeerReceived> = {}
-    for (const p of this.providers.values()) if (p.blocks > 0) providers[p.peer] = { bytes: p.bytes, blocks: p.blocks }
+    for (const p of this.providers.all.values()) if (p.blocks > 0) providers[p.peer] = { bytes: p.bytes, blocks: p.blocks }
     this.settle?.resolve({
       cid: this.rootKey,
       size: this.total ?? 0,
@@ -494,7 +372,7 @@ export class FetchSession implements Walker {
       duplicates: this.duplicates,
       invalid: this.invalid,
       providers,
-      banned: [...this.banned],
+      banned: [...this.providers.banned],
       elapsed: Date.now() - this.started
     })
     this.cleanup()
@@ -518,14 +396,6 @@ export class FetchSession implements Walker {
     if (this.healthTimer != null) clearInterval(this.healthTimer)
     if (this.wakeTimer != null) clearTimeout(this.wakeTimer)
     this.controller.abort(new Error('download finished'))
-    for (const p of this.providers.values()) {
-      const link = p.link
-      p.link = undefined
-      if (link == null) continue
-      const outstanding = [...p.asked.keys()].flatMap(k => { const w = this.wants.get(k); return w == null ? [] : [w.cid] })
-      p.asked.clear()
-      if (completed) link.drain({ type: FrameType.CANCEL, cids: outstanding })
-      else link.abort(new Error('download stopped'))
-    }
+    this.providers.close(completed)
   }
 }
