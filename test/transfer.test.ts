@@ -41,7 +41,9 @@ test('every error class carries its name', () => {
     new errors.TransferTimeoutError('bafy', 10, 3),
     new errors.UnsupportedCidError('bafy', 'x'),
     new errors.BlockProtocolError('x'),
-    new errors.TransferNotStartedError()
+    new errors.TransferNotStartedError(),
+    new errors.ProviderLeftError('bafy', ['alice'], 3),
+    new errors.ProviderStalledError('bafy', 'alice', 30_000, 3, 0)
   ]
   for (const err of made) {
     assert.equal(err.name, (err.constructor as { name: string }).name)
