@@ -13,7 +13,8 @@ export function leftError (cid: string, providers: Iterable<FetchProvider>, miss
   const left: string[] = []
   for (const p of providers) {
     if (p.state === 'banned') continue
-    if (p.state === 'left') {
+    // a provider that left and is being dialled again counts as left until the dial succeeds
+    if (p.state === 'left' || (p.state === 'connecting' && p.leftAt != null)) {
       if (!p.everHad) continue
       if (p.leftAt == null || now - p.leftAt < grace) return undefined
       left.push(p.peer)
