@@ -79,8 +79,29 @@ export const MAX_WINDOW = 32
 /** A provider's window holds what it delivers in this many seconds at its measured rate. */
 export const WINDOW_SECONDS = 0.25
 
-/** A provider with outstanding blocks that sends nothing for this long is dropped. */
+/**
+ * A provider with outstanding blocks that sends nothing for this long is stalled: its blocks
+ * go to the others and it is asked again on a new stream (see BACKOFF_*), never dropped.
+ */
 export const STALL_TIMEOUT_MS = 10_000
+
+/**
+ * Retries of a provider that stalled, whose stream broke or that could not be reached: the
+ * first at once, then after BACKOFF_BASE_MS, doubling up to BACKOFF_MAX_MS, for as long as the
+ * download runs. A block that arrives resets the count.
+ */
+export const BACKOFF_BASE_MS = 500
+export const BACKOFF_MAX_MS = 8_000
+
+/**
+ * When every provider that had blocks of a download has left the swarm (peer:disconnect, or
+ * its stream closed and a new one was refused) for this long, the download fails at once with
+ * ProviderLeftError instead of waiting for the idle timeout (issue 12, acceptance 4: ≤ 5 s).
+ */
+export const PROVIDER_LEFT_GRACE_MS = 2_000
+
+/** Missing blocks one download tracks at once; the rest of a wide DAG waits as bare CIDs (issue 18). */
+export const MAX_PENDING_BLOCKS = 65_536
 
 /** How long a provider that answered BUSY is left alone (doubles on each BUSY, up to 8×). */
 export const BUSY_BACKOFF_MS = 250

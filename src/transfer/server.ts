@@ -9,7 +9,7 @@ import type { Logger } from '../util/logger.js'
 import { ByteBudget } from './budget.js'
 import { BLOCKS_PROTOCOL, CHUNK_SIZE, MAX_CIDS_PER_FRAME, MAX_CONTROL_FRAMES_PER_STREAM, MAX_FRAME_SIZE, PROTOCOL_VIOLATION_PENALTY, READ_AHEAD, REVEAL_IDLE_MS, REVEAL_MAX, REVEAL_MIN } from './constants.js'
 import { BlockProtocolError } from './errors.js'
-import { verifyBlock } from './dag.js'
+import { verifyBytes } from '../content/index.js'
 import { decodeFrame, encodeBlock, encodeList, FrameType, type ListFrameType } from './messages.js'
 import type { BlockStore, ByteStream, TransferNetwork } from './types.js'
 
@@ -382,7 +382,7 @@ export class BlockServer {
       bytes = this.landing.get(key)
       if (bytes == null && s.queued.has(key)) {
         bytes = await this.store.getBlock(key, { verify: false }) ?? undefined
-        if (bytes != null && !await verifyBlock(cid, bytes)) {
+        if (bytes != null && !verifyBytes(cid as unknown as Parameters<typeof verifyBytes>[0], bytes)) {
           this.log.error('block %s in the store does not match its CID; not serving it', key)
           await this.store.getBlock(key, { verify: true }).catch(() => {})
           bytes = undefined
