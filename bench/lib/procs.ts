@@ -1,7 +1,8 @@
 /**
  * The processes an anchor bench starts: every one is registered here and killed at the end,
  * also when the bench fails or is interrupted. Each is started under `setpriv --pdeathsig KILL`,
- * so the kernel kills it even if the bench itself dies by SIGKILL.
+ * so the kernel kills it even if the bench itself dies by SIGKILL, and in a process group of its
+ * own, which is what gets killed: a bench's own children (swarmdrop's fetcher processes) go too.
  *
  * Output goes to a log file (the anchors are chatty); `tail()` shows its end on failure.
  */
@@ -46,6 +47,7 @@ export class Procs {
     const fd = options.log != null ? openSync(options.log, 'a') : 'ignore'
     const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', cmd, ...args], {
       cwd: options.cwd,
+      detached: true,
       env: { ...process.env, ...options.env },
       stdio: ['pipe', options.capture === true ? 'pipe' : fd, options.log == null && options.capture === true ? 'pipe' : fd]
     })
@@ -85,11 +87,11 @@ export class Procs {
   /** SIGTERM, then SIGKILL after `grace` ms for what is still running. */
   async stop (procs: Proc[] = this.all, grace = 5000): Promise<void> {
     const running = procs.filter(p => p.exit == null)
-    for (const p of running) p.child.kill('SIGTERM')
+    for (const p of running) signal(p, 'SIGTERM')
     try {
       await waitFor(() => running.every(p => p.exit != null), { timeout: grace, interval: 50 })
     } catch {
-      for (const p of running) if (p.exit == null) p.child.kill('SIGKILL')
+      for (const p of running) if (p.exit == null) signal(p, 'SIGKILL')
       await waitFor(() => running.every(p => p.exit != null), { timeout: grace, interval: 50 }).catch(() => {})
     }
   }
@@ -97,11 +99,23 @@ export class Procs {
   /** Stops everything this registry started. */
   async stopAll (): Promise<void> {
     await this.stop(this.all)
+    // what a stopped process left behind in its group (a crashed bench's other children)
+    this.killAllNow()
     process.removeListener('exit', this.onExit)
   }
 
   private killAllNow (): void {
-    for (const p of this.all) if (p.exit == null) p.child.kill('SIGKILL')
+    for (const p of this.all) signal(p, 'SIGKILL')
+  }
+}
+
+/** Signals the process group of `p` (itself and whatever it started), if it is still there. */
+function signal (p: Proc, sig: NodeJS.Signals): void {
+  if (p.child.pid == null) return
+  try {
+    process.kill(-p.child.pid, sig)
+  } catch {
+    // the group is gone already
   }
 }
 
