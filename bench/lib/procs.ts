@@ -140,7 +140,7 @@ export function assertLoopback (url: string): void {
 }
 
 /** An uncaught error as Node prints it (`TransferTimeoutError: fetching ... stalled`), in any process of a bench. */
-const UNCAUGHT = /^(\w*Error)(: .*)?$/m
+const UNCAUGHT = /^(\w*Error|DOMException \[\w+\])(: .*)?$/m
 
 /**
  * Runs one of swarmdrop's own benches (dist/bench/NAME.js) as a child and returns the JSON of
