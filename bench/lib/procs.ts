@@ -78,12 +78,6 @@ export class Procs {
     return proc
   }
 
-  /** Waits until `proc` exits (bounded); returns its exit code. */
-  async wait (proc: Proc, timeout: number): Promise<number | null> {
-    await waitFor(() => proc.exit != null, { timeout, interval: 50, message: `${proc.name} to exit; its log ends:\n${proc.tail()}` })
-    return proc.exit?.code ?? null
-  }
-
   /** SIGTERM, then SIGKILL after `grace` ms for what is still running. */
   async stop (procs: Proc[] = this.all, grace = 5000): Promise<void> {
     const running = procs.filter(p => p.exit == null)
