@@ -41,6 +41,8 @@ export interface TopicMessage {
   topic: string
   from: string
   data: Uint8Array
+  /** The connected peer that delivered it (the signer or a relay); set for topic validators. */
+  via?: string
 }
 
 /** Verdict of a topic validator: `reject` scores the forwarding peer down, `ignore` drops silently. */
@@ -260,11 +262,11 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
   }
 
   setTopicValidator (topic: string, validator: TopicValidator): void {
-    this.libp2p.services.pubsub.topicValidators.set(topic, async (_source, msg) => {
+    this.libp2p.services.pubsub.topicValidators.set(topic, async (source, msg) => {
       if (msg.type !== 'signed') return TopicValidatorResult.Reject
       let verdict: Verdict
       try {
-        verdict = await validator({ topic: msg.topic, from: msg.from.toString(), data: msg.data })
+        verdict = await validator({ topic: msg.topic, from: msg.from.toString(), data: msg.data, via: source.toString() })
       } catch (err) {
         this.log.error('validator for %s threw %e', topic, err)
         verdict = 'reject'

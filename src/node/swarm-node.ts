@@ -159,11 +159,12 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
     network.addEventListener('peer:disconnect', (evt) => {
       this.safeDispatchEvent('peer:disconnect', { id: evt.detail.peer })
     })
-    network.addEventListener('peer:identify', (evt) => {
-      const name = nameFromAgent(evt.detail.agent)
-      if (name != null && this.names.get(evt.detail.peer) !== name) {
-        this.names.set(evt.detail.peer, name)
-        this.safeDispatchEvent('peer:name', { id: evt.detail.peer, name })
+    // peers are named by their Hello (docs/PROTOCOL.md §5, "Names"), the one mechanism: not by identify's agent string
+    this.protocol.addEventListener('peer:hello', (evt) => {
+      const { peer, name } = evt.detail
+      if (this.names.get(peer) !== name) {
+        this.names.set(peer, name)
+        this.safeDispatchEvent('peer:name', { id: peer, name })
       }
     })
     network.addEventListener('peer:discovery', (evt) => {

@@ -9,14 +9,8 @@ export const MAX_MESSAGE_BYTES = 64 * 1024
 /** Catalog answers and announce batches are cut into messages of at most this many bytes, leaving room under the cap. */
 export const MAX_BATCH_BYTES = 60 * 1024
 
-/** "A file name is 1 to 255 UTF-8 bytes, without control characters." */
-export const MAX_FILE_NAME_BYTES = 255
-
 /** "A media type is `type/subtype` with optional parameters, at most 255 bytes of printable ASCII." */
 export const MAX_MEDIA_TYPE_BYTES = 255
-
-/** "A nickname in a hello is 1 to 64 UTF-8 bytes, without control characters." */
-export const MAX_NICKNAME_BYTES = 64
 
 /** "A request id is 8 to 32 random bytes." We send 8. */
 export const MIN_REQUEST_ID_BYTES = 8
@@ -98,3 +92,11 @@ export const MAX_PENDING_ANSWERS = 32
 
 /** At most this many peers have a rate-limit bucket; idle buckets are dropped first. */
 export const MAX_RATE_LIMITED_PEERS = 4_096
+
+// --- presence (Hello) ---
+
+/** A node publishes at most one Hello per this interval, however many peers subscribe or say hello. */
+export const HELLO_MIN_INTERVAL_MS = 1_000
+
+/** Nicknames remembered (to tell a stranger's first Hello from a repeat); the least recently heard dropped first. */
+export const MAX_HELLO_PEERS = 4_096

@@ -1,0 +1,63 @@
+/**
+ * The topic validators: each message is decoded and checked once (codec.ts
+ * decodeWire), here, before gossipsub relays it; requests over a rate limit
+ * are ignored. The decoded message is kept (keyed by the message's data, which
+ * gossipsub hands to the validator and then to the `message` event as the same
+ * object) so that the receiving side does not decode it again.
+ */
+import type { TopicMessage, Verdict } from '../net/index.js'
+import { decodeWire, type TopicKind, type WireMessage } from './codec.js'
+import {
+  CATALOG_REQUEST_BURST, CATALOG_REQUEST_RATE_PER_S, MAX_RATE_LIMITED_PEERS, WANT_BURST, WANT_RATE_PER_S
+} from './constants.js'
+import type { ProtocolContext } from './context.js'
+import { PeerRateLimiter } from './limits.js'
+
+export class MessageValidator {
+  private readonly ctx: ProtocolContext
+  /** Messages accepted and not yet handled. A WeakMap: a message gossipsub drops after validation leaves nothing behind. */
+  private readonly decoded = new WeakMap<Uint8Array, WireMessage>()
+  private readonly catalogLimiter = new PeerRateLimiter({ rate: CATALOG_REQUEST_RATE_PER_S, burst: CATALOG_REQUEST_BURST, maxPeers: MAX_RATE_LIMITED_PEERS })
+  private readonly wantLimiter = new PeerRateLimiter({ rate: WANT_RATE_PER_S, burst: WANT_BURST, maxPeers: MAX_RATE_LIMITED_PEERS })
+
+  constructor (ctx: ProtocolContext) {
+    this.ctx = ctx
+  }
+
+  /** The verdict on a message received on a `kind` topic. */
+  validate (kind: TopicKind, msg: TopicMessage): Verdict {
+    const { ctx } = this
+    const result = decodeWire(kind, msg.data)
+    if (!result.ok) {
+      ctx.counters.rejected++
+      ctx.counters.rejectedByReason[result.reason] = (ctx.counters.rejectedByReason[result.reason] ?? 0) + 1
+      ctx.log('rejected a message from %s on %s: %s', msg.from, msg.topic, result.reason)
+      if (ctx.timing.penalty > 0) ctx.network.penalize(msg.from, ctx.timing.penalty)
+      ctx.dispatch('message:rejected', { peer: msg.from, ...(msg.via != null ? { via: msg.via } : {}), topic: msg.topic, reason: result.reason })
+      return 'reject'
+    }
+    const type = result.message.type
+    if ((type === 'catalog-request' && !this.catalogLimiter.take(msg.from)) ||
+        (type === 'want' && !this.wantLimiter.take(msg.from))) {
+      ctx.counters.ignored++
+      ctx.log('ignored a %s from %s: over its rate limit', type, msg.from)
+      return 'ignore'
+    }
+    this.decoded.set(msg.data, result.message)
+    return 'accept'
+  }
+
+  /**
+   * The message a validator accepted, decoded once; a message that reached no validator
+   * (none installed at the time) is decoded here. Undefined when it is invalid.
+   */
+  take (kind: TopicKind, msg: TopicMessage): WireMessage | undefined {
+    const cached = this.decoded.get(msg.data)
+    if (cached != null) {
+      this.decoded.delete(msg.data)
+      return cached
+    }
+    const result = decodeWire(kind, msg.data)
+    return result.ok ? result.message : undefined
+  }
+}
