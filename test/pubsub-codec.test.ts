@@ -94,6 +94,13 @@ test('validators reject semantically invalid fields', async () => {
   assert.equal(rejects('announce', await file({ name: 'x'.repeat(256) })), 'bad-name')
   assert.equal(rejects('announce', await file({ name: 'é'.repeat(128) })), 'bad-name')
   assert.equal(rejects('announce', await file({ name: 'a\nb' })), 'bad-name')
+  // C1 controls (U+0085 next line) and bidirectional overrides (U+202E shows "gpj.sh" as "hs.jpg") too
+  for (const c of ['\u0085', '\u009b', '\u202e', '\u202a', '\u2066', '\u200f', '\u2028']) {
+    assert.equal(rejects('announce', await file({ name: `report${c}gpj.sh` })), 'bad-name', `U+${c.charCodeAt(0).toString(16)} in a file name`)
+    assert.equal(rejects('announce', { hello: { name: `nick${c}` } }), 'bad-name', `U+${c.charCodeAt(0).toString(16)} in a nickname`)
+  }
+  // joiners (emoji sequences) and other scripts stay allowed
+  assert.equal(decodeWire('announce', Envelope.encode({ version: 1, hello: { name: 'family 👨‍👩‍👧 مرحبا' } })).ok, true)
   assert.equal(decodeWire('announce', Envelope.encode({ version: 1, ...await file({ name: 'é'.repeat(127) + 'x' }) })).ok, true)
   assert.equal(rejects('announce', { hello: { name: '' } }), 'bad-name')
   assert.equal(rejects('announce', { hello: { name: 'n'.repeat(65) } }), 'bad-name')

@@ -65,8 +65,13 @@ export const WANT_ENOUGH_ANSWERS = 3
 
 // --- limits against abuse (issue 7 tunes these) ---
 
-/** Score penalty (gossipsub app-specific component) for each rejected message, charged to its signer. Graylisted at −80. */
-export const INVALID_MESSAGE_PENALTY = 10
+/**
+ * Score penalty (gossipsub app-specific component, no decay) for each rejected message, charged to the
+ * peer that delivered it: the one whose RPCs gossipsub graylists (below −80). 30 makes three rejected
+ * messages graylist a peer on any mix of the swarm's two topics (3 × −30 = −90), where gossipsub's own
+ * invalid-delivery score is per topic (2 on one topic and 1 on the other gave only −50).
+ */
+export const INVALID_MESSAGE_PENALTY = 30
 
 /**
  * Requests are rate-limited per signer with token buckets (refilled at RATE per second, holding at most BURST):

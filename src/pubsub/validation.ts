@@ -31,8 +31,9 @@ export class MessageValidator {
     if (!result.ok) {
       ctx.counters.rejected++
       ctx.counters.rejectedByReason[result.reason] = (ctx.counters.rejectedByReason[result.reason] ?? 0) + 1
-      ctx.log('rejected a message from %s on %s: %s', msg.from, msg.topic, result.reason)
-      if (ctx.timing.penalty > 0) ctx.network.penalize(msg.from, ctx.timing.penalty)
+      ctx.log('rejected a message from %s via %s on %s: %s', msg.from, msg.via, msg.topic, result.reason)
+      // charged to the peer that delivered it (a signer costs nothing to mint; the connection is what gossipsub graylists)
+      if (ctx.timing.penalty > 0) ctx.network.penalize(msg.via ?? msg.from, ctx.timing.penalty)
       ctx.dispatch('message:rejected', { peer: msg.from, ...(msg.via != null ? { via: msg.via } : {}), topic: msg.topic, reason: result.reason })
       return 'reject'
     }
