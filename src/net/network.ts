@@ -18,7 +18,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { TypedEventEmitter } from '../util/events.js'
-import { HEARTBEAT_MS, MAX_STREAM_WINDOW_BYTES, PING_TIMEOUT_MS, MDNS_INTERVAL_MS, MDNS_SERVICE_TAG, SWARM_TOPIC_SCORE } from './constants.js'
+import { GOSSIP_DECODE_LIMITS, HEARTBEAT_MS, MAX_GOSSIP_OUTBOUND_BYTES, MAX_STREAM_WINDOW_BYTES, PING_TIMEOUT_MS, MDNS_INTERVAL_MS, MDNS_SERVICE_TAG, SWARM_TOPIC_SCORE } from './constants.js'
 import { NotStartedError } from '../util/errors.js'
 import { InvalidMultiaddrError, ListenError } from './errors.js'
 import { createLogger } from '../util/logger.js'
@@ -362,6 +362,8 @@ export async function createNetwork (init: NetworkInit): Promise<Network & { sta
         emitSelf: false,
         floodPublish: true,
         heartbeatInterval: HEARTBEAT_MS,
+        maxOutboundBufferSize: MAX_GOSSIP_OUTBOUND_BYTES,
+        decodeRpcLimits: GOSSIP_DECODE_LIMITS,
         ...init.gossipsub,
         scoreParams: {
           appSpecificScore: (p: string) => ref.net?.appScore(p) ?? 0,

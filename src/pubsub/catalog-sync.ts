@@ -5,7 +5,11 @@
  * answers left out; answers heard are added to the catalog as reports.
  */
 import { batches, catalogRecordBytes, type CatalogRecordInfo } from './codec.js'
-import { CATALOG_RETRIES, MAX_BATCH_BYTES, MAX_FILES_PER_MESSAGE, MAX_PENDING_ANSWERS, MAX_PROVIDERS_PER_RECORD } from './constants.js'
+import {
+  CATALOG_ANSWER_BURST_BYTES, CATALOG_ANSWER_BYTES_PER_S, CATALOG_RETRIES, MAX_BATCH_BYTES, MAX_FILES_PER_MESSAGE,
+  MAX_PENDING_ANSWERS, MAX_PROVIDERS_PER_RECORD
+} from './constants.js'
+import { PeerRateLimiter } from './limits.js'
 import type { ProtocolContext } from './context.js'
 import { jitter, randomId } from './context.js'
 
@@ -24,6 +28,10 @@ export class CatalogSync {
   /** Our own latest catalog request, whether anyone answered it, and who could hear it. */
   private mine?: { id: string, answered: boolean, retries: number, subscribers: number }
   private readonly requests = new Map<string, RequestState>()
+  /** Ids of this node's own recent requests: only answers to these may add providers heard second-hand. */
+  private readonly ownIds: string[] = []
+  /** Bytes of answers this node may publish (one bucket for the whole node). */
+  private readonly answerBytes = new PeerRateLimiter({ rate: CATALOG_ANSWER_BYTES_PER_S, burst: CATALOG_ANSWER_BURST_BYTES, maxPeers: 1 })
 
   constructor (ctx: ProtocolContext, onProviders: (cid: string) => void) {
     this.ctx = ctx
@@ -41,6 +49,8 @@ export class CatalogSync {
     const peers = ctx.network.getSubscribers(ctx.topics.request)
     const subscribers = (): number => ctx.network.getSubscribers(ctx.topics.request).length
     this.mine = { id, answered: false, retries, subscribers: peers.length }
+    this.ownIds.push(id)
+    if (this.ownIds.length > CATALOG_RETRIES + 1) this.ownIds.shift()
     ctx.counters.pendingRequests = 1
     const responder = peers[Math.floor(Math.random() * peers.length)]
     await ctx.publish({ type: 'catalog-request', requestId: id, ...(responder != null ? { responder } : {}) })
@@ -52,15 +62,22 @@ export class CatalogSync {
     }, ctx.timing.catalogRetry)
   }
 
+  /**
+   * A catalog answer: every pair it lists counts as answered for that request (so we need not repeat
+   * it). The answerer's own listings are first-hand claims; listings of third peers (reports) are
+   * taken only in answers to this node's own requests, so answers to made-up request ids cannot
+   * fill the catalog with made-up providers.
+   */
   onAnswer (from: string, requestId: string, records: CatalogRecordInfo[], now: number): void {
     const { ctx } = this
     if (this.mine?.id === requestId) this.mine.answered = true
+    const asked = this.ownIds.includes(requestId)
     const state = this.state(requestId, now)
     for (const record of records) {
       for (const p of record.providers) {
         state?.covered.add(`${record.meta.cid} ${p.peer}`)
         // claims about this node come from this node only; reports older than the TTL are already expired
-        if (p.peer === ctx.self || p.ageMs > ctx.timing.providerTtl) continue
+        if (p.peer === ctx.self || p.ageMs > ctx.timing.providerTtl || (p.peer !== from && !asked)) continue
         ctx.catalog.add({
           cid: record.meta.cid,
           peer: p.peer,
@@ -147,6 +164,12 @@ export class CatalogSync {
     }))
     for (const r of records) for (const p of r.providers) state.covered.add(`${r.meta.cid} ${p.peer}`)
     for (const batch of batches(records, catalogRecordBytes, MAX_BATCH_BYTES, MAX_FILES_PER_MESSAGE)) {
+      const bytes = batch.reduce((sum, r) => sum + catalogRecordBytes(r), 0)
+      if (!this.answerBytes.take('*', Date.now(), bytes)) {
+        ctx.counters.suppressed++
+        ctx.log('catalog request %s: answer cut, over the answer budget', requestId)
+        return
+      }
       await ctx.publish({ type: 'catalog-answer', requestId, records: batch })
     }
   }

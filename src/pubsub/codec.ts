@@ -53,12 +53,12 @@ export interface CatalogRecordInfo {
   providers: ProviderInfo[]
 }
 
-/** A decoded, valid message. Request ids are lower-case hex. */
+/** A decoded, valid message. Request ids are lower-case hex; `issued` is Envelope.issued_ms when set (the signer's clock). */
 export type WireMessage =
   | { type: 'hello', name: string }
-  | { type: 'announce', files: AnnouncedFileInfo[] }
-  | { type: 'withdraw', cids: string[] }
-  | { type: 'have', cid: string, complete: boolean, requestId?: string }
+  | { type: 'announce', files: AnnouncedFileInfo[], issued?: number }
+  | { type: 'withdraw', cids: string[], issued?: number }
+  | { type: 'have', cid: string, complete: boolean, requestId?: string, issued?: number }
   | { type: 'catalog-answer', requestId: string, records: CatalogRecordInfo[] }
   | { type: 'want', requestId: string, cid: string }
   | { type: 'catalog-request', requestId: string, responder?: string }
@@ -296,6 +296,10 @@ export function decodeWire (kind: TopicKind, data: Uint8Array): DecodeResult {
   try {
     const message = bodyOf(env)
     if (TOPIC_OF[message.type] !== kind) return { ok: false, reason: 'wrong-topic' }
+    if (env.issuedMs > 0 && (message.type === 'announce' || message.type === 'withdraw' || message.type === 'have')) {
+      if (!Number.isSafeInteger(env.issuedMs)) return { ok: false, reason: 'bad-size' }
+      message.issued = env.issuedMs
+    }
     return { ok: true, message }
   } catch (err) {
     if (err instanceof Invalid) return { ok: false, reason: err.reason }
@@ -323,9 +327,9 @@ export function encodeWire (msg: WireMessage): Uint8Array {
   const env: Partial<Envelope> = { version: PROTOCOL_VERSION }
   switch (msg.type) {
     case 'hello': env.hello = { name: msg.name }; break
-    case 'announce': env.announce = { files: msg.files.map(announcedToPb) }; break
-    case 'withdraw': env.withdraw = { cids: msg.cids.map(cidToBytes) }; break
-    case 'have': env.have = { cid: cidToBytes(msg.cid), complete: msg.complete, requestId: msg.requestId == null ? new Uint8Array(0) : requestIdToBytes(msg.requestId) }; break
+    case 'announce': env.announce = { files: msg.files.map(announcedToPb) }; env.issuedMs = msg.issued ?? 0; break
+    case 'withdraw': env.withdraw = { cids: msg.cids.map(cidToBytes) }; env.issuedMs = msg.issued ?? 0; break
+    case 'have': env.have = { cid: cidToBytes(msg.cid), complete: msg.complete, requestId: msg.requestId == null ? new Uint8Array(0) : requestIdToBytes(msg.requestId) }; env.issuedMs = msg.issued ?? 0; break
     case 'catalog-answer': env.catalogAnswer = { requestId: requestIdToBytes(msg.requestId), records: msg.records.map(recordToPb) }; break
     case 'want': env.want = { requestId: requestIdToBytes(msg.requestId), cid: cidToBytes(msg.cid) }; break
     case 'catalog-request': env.catalogRequest = { requestId: requestIdToBytes(msg.requestId), responder: msg.responder == null ? new Uint8Array(0) : peerToBytes(msg.responder) }; break

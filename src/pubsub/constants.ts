@@ -83,6 +83,32 @@ export const CATALOG_REQUEST_BURST = 3
 export const WANT_RATE_PER_S = 20
 export const WANT_BURST = 40
 
+/**
+ * The same requests are also limited per delivering peer (the connection they came on: a peer
+ * that mints signers still has one connection) and for the node as a whole, so that neither
+ * many signers on one connection nor many connections multiply what the node takes in. A relay
+ * forwards for many signers, hence more room than per signer.
+ */
+export const CATALOG_REQUEST_RATE_PER_PEER_S = 4
+export const CATALOG_REQUEST_BURST_PER_PEER = 12
+export const WANT_RATE_PER_PEER_S = 50
+export const WANT_BURST_PER_PEER = 100
+export const CATALOG_REQUEST_RATE_TOTAL_S = 10
+export const CATALOG_REQUEST_BURST_TOTAL = 30
+export const WANT_RATE_TOTAL_S = 100
+export const WANT_BURST_TOTAL = 200
+
+/** Haves this node publishes to answer Wants, in total: at most this many a second (burst: twice). */
+export const WANT_ANSWERS_PER_S = 20
+
+/**
+ * Bytes of catalog answers this node publishes, in total: at most this many a second, with a
+ * burst of CATALOG_ANSWER_BURST_BYTES; an answer that does not fit is cut (the newcomer's retries
+ * and the other peers' fallback answers fill the gap).
+ */
+export const CATALOG_ANSWER_BYTES_PER_S = 256 * 1024
+export const CATALOG_ANSWER_BURST_BYTES = 1024 * 1024
+
 /** At most this many files are listed for one provider; more announcements from it are dropped. */
 export const MAX_FILES_PER_PROVIDER = 10_000
 
@@ -105,3 +131,20 @@ export const HELLO_MIN_INTERVAL_MS = 1_000
 
 /** Nicknames remembered (to tell a stranger's first Hello from a repeat); the least recently heard dropped first. */
 export const MAX_HELLO_PEERS = 4_096
+
+// --- the catalog as a whole (identities are free: these do not grow with their number) ---
+
+/**
+ * The catalog holds at most this many (file, provider) pairs and this many bytes (as budget.ts
+ * estimates them); past either, whole providers are evicted down to 90 %: those known only from
+ * reports first, then those not connected, then the most recently met.
+ */
+export const MAX_CATALOG_PAIRS = 50_000
+export const MAX_CATALOG_BYTES = 16 * 1024 * 1024
+
+/** Differing metadata recorded per file (other providers' own announcements); more are not recorded. */
+export const MAX_CONFLICTS_PER_FILE = 8
+
+/** Withdrawals are remembered this long (and at most MAX_TOMBSTONES), so a replayed announcement older than the withdrawal is refused. */
+export const TOMBSTONE_KEEP_MS = 10 * 60_000
+export const MAX_TOMBSTONES = 10_000

@@ -41,6 +41,7 @@ export class ProtocolContext {
   }
 
   started = false
+  private lastIssued = 0
   private readonly timers = new Set<ReturnType<typeof setTimeout>>()
 
   constructor (init: { network: Network, catalog: Catalog, log: Logger, topics: SwarmTopics, timing: Timing, dispatch: Dispatch }) {
@@ -64,6 +65,12 @@ export class ProtocolContext {
     this.counters.published++
     this.counters.publishedByType[msg.type] = (this.counters.publishedByType[msg.type] ?? 0) + 1
     await this.network.publish(topic, data)
+  }
+
+  /** This node's time for Envelope.issued_ms: the clock, but strictly increasing even if the clock steps back. */
+  issued (): number {
+    this.lastIssued = Math.max(this.lastIssued + 1, Date.now())
+    return this.lastIssued
   }
 
   /** Runs `fn` after `ms` unless the protocol stops first. */

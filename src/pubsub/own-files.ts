@@ -47,7 +47,7 @@ export class OwnFiles {
     this.withdrawn.delete(meta.cid)
     this.haves.delete(meta.cid)
     ctx.catalog.add({ cid: meta.cid, peer: ctx.self, meta, complete: true, lastSeen: Date.now(), firstHand: true })
-    await ctx.publish({ type: 'announce', files: [{ meta, complete: true }] })
+    await ctx.publish({ type: 'announce', files: [{ meta, complete: true }], issued: ctx.issued() })
   }
 
   async withdraw (cid: string): Promise<void> {
@@ -56,7 +56,7 @@ export class OwnFiles {
     this.haves.delete(cid)
     this.withdrawn.add(cid)
     ctx.catalog.remove(cid, ctx.self, 'withdrawn')
-    await ctx.publish({ type: 'withdraw', cids: [cid] })
+    await ctx.publish({ type: 'withdraw', cids: [cid], issued: ctx.issued() })
   }
 
   async have (cid: string, complete: boolean): Promise<void> {
@@ -67,7 +67,7 @@ export class OwnFiles {
     else this.haves.set(cid, complete)
     const meta = ctx.catalog.meta(cid)
     ctx.catalog.add({ cid, peer: ctx.self, complete, lastSeen: Date.now(), firstHand: true, ...(meta != null ? { meta } : {}) })
-    await ctx.publish({ type: 'have', cid, complete })
+    await ctx.publish({ type: 'have', cid, complete, issued: ctx.issued() })
   }
 
   /** Whether this node holds `cid`: true complete, false partial, undefined not at all. */
@@ -83,10 +83,10 @@ export class OwnFiles {
     if (!ctx.started) return
     const files: AnnouncedFileInfo[] = [...own.values()].map(f => ({ meta: f.meta, complete: f.complete }))
     for (const batch of batches(files, announcedFileBytes, MAX_BATCH_BYTES, MAX_FILES_PER_MESSAGE)) {
-      await ctx.publish({ type: 'announce', files: batch })
+      await ctx.publish({ type: 'announce', files: batch, issued: ctx.issued() })
     }
     for (const [cid, complete] of this.haves) {
-      if (!own.has(cid)) await ctx.publish({ type: 'have', cid, complete })
+      if (!own.has(cid)) await ctx.publish({ type: 'have', cid, complete, issued: ctx.issued() })
     }
   }
 

@@ -74,7 +74,11 @@ class SwarmProtocolImpl extends TypedEventEmitter<SwarmProtocolEvents> implement
     this.kinds = new Map([[this.topics.announce, 'announce'], [this.topics.request, 'request']])
     const timing = resolveTiming(init)
     const dispatch = (type: string, detail: unknown): void => { this.safeDispatchEvent(type, detail as any) }
-    const catalog = new Catalog(init.network.peerId, dispatch)
+    const catalog = new Catalog(init.network.peerId, dispatch, {
+      ...(init.maxCatalogPairs != null ? { maxPairs: init.maxCatalogPairs } : {}),
+      ...(init.maxCatalogBytes != null ? { maxBytes: init.maxCatalogBytes } : {}),
+      connected: () => new Set(init.network.connections().map(c => c.peer))
+    })
     const log = (init.logger ?? createComponentLogger()).forComponent('pubsub')
     this.ctx = new ProtocolContext({ network: init.network, catalog, log, topics: this.topics, timing, dispatch })
     this.validator = new MessageValidator(this.ctx)
@@ -200,15 +204,15 @@ class SwarmProtocolImpl extends TypedEventEmitter<SwarmProtocolEvents> implement
         return
       case 'announce':
         for (const f of msg.files) {
-          catalog.add({ cid: f.meta.cid, peer: from, meta: f.meta, complete: f.complete, lastSeen: now, firstHand: true })
+          catalog.add({ cid: f.meta.cid, peer: from, meta: f.meta, complete: f.complete, lastSeen: now, firstHand: true, issued: msg.issued ?? 0 })
           this.wants.wake(f.meta.cid)
         }
         return
       case 'withdraw':
-        for (const cid of msg.cids) catalog.remove(cid, from, 'withdrawn', now)
+        for (const cid of msg.cids) catalog.remove(cid, from, 'withdrawn', now, msg.issued ?? 0)
         return
       case 'have':
-        catalog.add({ cid: msg.cid, peer: from, complete: msg.complete, lastSeen: now, firstHand: true })
+        catalog.add({ cid: msg.cid, peer: from, complete: msg.complete, lastSeen: now, firstHand: true, issued: msg.issued ?? 0 })
         this.wants.onAnswer(from, msg.requestId, msg.complete)
         this.wants.wake(msg.cid)
         return

@@ -2,7 +2,8 @@
  * Want queries (docs/PROTOCOL.md §7): asking the swarm who has a CID the
  * catalog does not list, and answering others' Wants with Have.
  */
-import { MAX_PENDING_ANSWERS, WANT_ENOUGH_ANSWERS } from './constants.js'
+import { MAX_PENDING_ANSWERS, WANT_ANSWERS_PER_S, WANT_ENOUGH_ANSWERS } from './constants.js'
+import { PeerRateLimiter } from './limits.js'
 import type { ProtocolContext } from './context.js'
 import { jitter, randomId } from './context.js'
 import type { WantOptions } from './types.js'
@@ -19,6 +20,8 @@ export class Wants {
   /** Wants we are about to answer: who else answered them. */
   private readonly answers = new Map<string, WantAnswerState>()
   private readonly waiters = new Map<string, Set<() => void>>()
+  /** Haves this node may publish in answer to Wants (one bucket for the whole node). */
+  private readonly answerBudget = new PeerRateLimiter({ rate: WANT_ANSWERS_PER_S, burst: 2 * WANT_ANSWERS_PER_S, maxPeers: 1 })
 
   constructor (ctx: ProtocolContext, holds: (cid: string) => Promise<boolean | undefined>) {
     this.ctx = ctx
@@ -89,6 +92,10 @@ export class Wants {
     const { ctx } = this
     const complete = await this.holds(cid)
     if (complete == null || !ctx.started) return
+    if (!this.answerBudget.take('*')) {
+      ctx.counters.suppressed++
+      return
+    }
     const state: WantAnswerState = { completeAnswers: new Set(), heardAt: Date.now() }
     if (this.answers.size < MAX_PENDING_ANSWERS * 4) this.answers.set(requestId, state)
     ctx.counters.pendingAnswers++
