@@ -194,3 +194,47 @@ test('catalog answers: a node lists no made-up providers from answers to request
   t.diagnostic(`request ${request.byteLength} B → answer ${answerBytes.join('+')} B (×${amplification.toFixed(1)})`)
   assert.ok(amplification <= 10, `the answer is ≤ 10× the request (×${amplification.toFixed(1)})`)
 })
+
+test('many signers on one connection: 8 throw-away signers behind one relay announce 1,600 files; the catalog stays within its budget, the honest provider keeps its files and a fetch completes', async (t) => {
+  const maxCatalogPairs = 600
+  const swarm = await createLocalSwarm({ size: 2, nodes: { 0: { pubsub: { maxCatalogPairs } } } })
+  t.after(async () => { await swarm.stop() })
+  const [target, honest] = swarm.nodes as [SwarmNode, SwarmNode]
+  const honestFiles = await Promise.all(Array.from({ length: 20 }, async (_, i) => await fileOf(`honest-${i}`)))
+  for (const f of honestFiles) await honest.protocol.announce(f)
+  await waitFor(() => honestFiles.every(f => target.protocol.entry(f.cid) != null), { message: 'the honest files at the target' })
+
+  let peak = 0
+  const onAdded = (): void => { peak = Math.max(peak, target.protocol.stats().catalogPairs) }
+  target.protocol.addEventListener('provider:added', onAdded)
+  t.after(() => { target.protocol.removeEventListener('provider:added', onAdded) })
+
+  // the relay: a bare gossipsub peer connected to the target; the signers reach the target only through it
+  const topic = target.topics.announce
+  const relay = await rawPeer(t, swarm.dir, target, [topic], { subscribe: true })
+  await waitFor(() => relay.getMeshPeers(topic).includes(target.peerId), { message: 'the relay in the target\'s mesh' })
+  const signers = await Promise.all(Array.from({ length: 8 }, async () => await rawPeer(t, swarm.dir, { getMultiaddrs: () => relay.getMultiaddrs(), peerId: relay.peerId }, [topic], { subscribe: true })))
+  await waitFor(() => signers.every(s => s.getMeshPeers(topic).includes(relay.peerId)), { message: 'the signers in the relay\'s mesh' })
+
+  const before = target.protocol.stats().receivedByType.announce ?? 0
+  for (const [s, signer] of signers.entries()) {
+    for (let b = 0; b < 2; b++) {
+      const files = await Promise.all(Array.from({ length: 100 }, async (_, i) => ({ meta: await meta(`flood-${s}-${b}-${i}`), complete: true })))
+      await signer.publish(topic, encodeWire({ type: 'announce', files }))
+    }
+  }
+  await waitFor(() => (target.protocol.stats().receivedByType.announce ?? 0) - before >= 16, {
+    timeout: 60_000, message: () => `16 announcements through the relay (got ${(target.protocol.stats().receivedByType.announce ?? 0) - before})`
+  })
+  const stats = target.protocol.stats()
+  t.diagnostic(`catalog after 1,600 flooded pairs: ${stats.catalogPairs} pairs (peak ${peak}), ${stats.catalogBytes} bytes`)
+  assert.ok(peak <= maxCatalogPairs && stats.catalogPairs <= maxCatalogPairs, `within the budget (peak ${peak})`)
+  for (const f of honestFiles) assert.deepEqual(target.protocol.providers(f.cid), [honest.peerId], `${f.name} kept`)
+
+  // the honest operation alongside: a fetch from the honest provider completes
+  const bytes = new TextEncoder().encode('honest bytes\n'.repeat(5000))
+  const record = await honest.share(bytes, { name: 'honest.txt' })
+  await waitFor(() => target.protocol.providers(record.cid).length > 0, { message: 'the honest share at the target' })
+  const result = await target.fetch(record.cid, { timeout: 30_000 })
+  assert.equal(result.size, bytes.byteLength)
+})

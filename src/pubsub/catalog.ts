@@ -146,12 +146,14 @@ export class Catalog {
     this.takeMeta(entry, claim)
 
     let result: AddResult
+    let added = false
+    let announced = false
     if (existing == null) {
       entry.providers.set(claim.peer, { complete: claim.complete, lastSeen: claim.lastSeen, firstHand: claim.firstHand, hasMeta: claim.meta != null })
       this.budget.added(claim.peer, claim.cid, claim.firstHand, now)
       this.noteConflict(entry, claim)
-      this.emit('provider:added', { cid: claim.cid, peer: claim.peer })
-      if (claim.meta != null) this.emit('file:announced', { entry: this.view(entry), peer: claim.peer })
+      added = true
+      announced = claim.meta != null
       result = 'added'
     } else {
       if (claim.firstHand || claim.lastSeen >= existing.lastSeen) existing.complete = claim.complete
@@ -159,13 +161,17 @@ export class Catalog {
       existing.firstHand ||= claim.firstHand
       if (claim.firstHand) this.budget.added(claim.peer, claim.cid, true, now)
       this.noteConflict(entry, claim)
-      const newlyAnnounced = claim.meta != null && (!existing.hasMeta || !wasVisible)
+      announced = claim.meta != null && (!existing.hasMeta || !wasVisible)
       existing.hasMeta ||= claim.meta != null
-      if (newlyAnnounced) this.emit('file:announced', { entry: this.view(entry), peer: claim.peer })
       result = 'updated'
     }
     this.budget.resize(entryBytes(entry) - before)
+    // evict before telling anyone, so that listeners never see the catalog over its budget
     if (this.budget.over()) this.evict()
+    if (this.entries.get(claim.cid)?.providers.has(claim.peer) === true) {
+      if (added) this.emit('provider:added', { cid: claim.cid, peer: claim.peer })
+      if (announced) this.emit('file:announced', { entry: this.view(entry), peer: claim.peer })
+    }
     return result
   }
 

@@ -174,7 +174,8 @@ class SwarmProtocolImpl extends TypedEventEmitter<SwarmProtocolEvents> implement
   }
 
   stats (): SwarmProtocolStats {
-    return structuredClone(this.ctx.counters)
+    const usage = this.ctx.catalog.usage()
+    return { ...structuredClone(this.ctx.counters), catalogPairs: usage.pairs, catalogBytes: usage.bytes }
   }
 
   // --- receiving ---

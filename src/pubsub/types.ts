@@ -96,6 +96,9 @@ export interface SwarmProtocolStats {
   pendingAnswers: number
   /** This node's own catalog request awaiting answers (1) or settled (0). */
   pendingRequests: number
+  /** (file, provider) pairs and bytes the catalog holds, as its budget counts them (budget.ts). */
+  catalogPairs: number
+  catalogBytes: number
 }
 
 export interface WantOptions {
