@@ -12,11 +12,12 @@ import { base58btc } from 'multiformats/bases/base58'
 import { Catalog } from '../src/pubsub/catalog.js'
 import { decodeWire, encodeWire, type FileMeta, type WireMessage } from '../src/pubsub/codec.js'
 import {
-  MAX_CATALOG_BYTES, MAX_PROVIDERS_PER_FILE, WANT_BURST, WANT_BURST_PER_PEER, WANT_BURST_TOTAL, WANT_RATE_PER_PEER_S, WANT_RATE_TOTAL_S
+  MAX_CATALOG_BYTES, MAX_PROVIDERS_PER_FILE, WANT_ANSWERS_PER_S, WANT_BURST, WANT_BURST_PER_PEER, WANT_BURST_TOTAL, WANT_RATE_PER_PEER_S, WANT_RATE_TOTAL_S
 } from '../src/pubsub/constants.js'
 import { ProtocolContext } from '../src/pubsub/context.js'
 import { swarmTopics } from '../src/pubsub/topics.js'
 import { MessageValidator } from '../src/pubsub/validation.js'
+import { Wants } from '../src/pubsub/wants.js'
 import type { Network, TopicMessage } from '../src/net/network.js'
 import type { SwarmNode } from '../src/node/index.js'
 import { createLocalSwarm } from '../src/testing/index.js'
@@ -120,9 +121,18 @@ test('replay after withdraw: an announcement older than the provider\'s withdraw
   assert.equal(catalog.add({ cid: m.cid, peer: HONEST, meta: m, complete: true, lastSeen: 128_000, firstHand: true, issued: 7_000 }, 128_000), 'added', 'a fresh announcement after it')
 })
 
-function fakeContext (): ProtocolContext {
-  const network = { peerId: SELF, penalize: () => {}, isStarted: () => true } as unknown as Network
-  const timing = { providerTtl: 90_000, reannounceInterval: 20_000, reannounceJitter: 0.25, joinDelay: 50, catalogFallbackDelay: 250, catalogAnswerWindow: 400, catalogRetry: 1000, wantTimeout: 5000, wantSettle: 50, wantAnswerWindow: 50, penalty: 30 }
+function fakeContext (published: WireMessage[] = []): ProtocolContext {
+  const network = {
+    peerId: SELF,
+    penalize: () => {},
+    isStarted: () => true,
+    publish: async (_topic: string, data: Uint8Array) => {
+      const r = decodeWire(_topic.endsWith('/request') ? 'request' : 'announce', data)
+      if (r.ok) published.push(r.message)
+      return []
+    }
+  } as unknown as Network
+  const timing = { providerTtl: 90_000, reannounceInterval: 20_000, reannounceJitter: 0.25, joinDelay: 50, catalogFallbackDelay: 250, catalogAnswerWindow: 400, catalogRetry: 1000, wantTimeout: 5000, wantSettle: 50, wantAnswerWindow: 0, penalty: 30 }
   const log = Object.assign(() => {}, { error: () => {}, trace: () => {}, enabled: false }) as any
   return new ProtocolContext({ network, catalog: new Catalog(SELF, () => {}), log, topics: swarmTopics('t'), timing, dispatch: () => {} })
 }
@@ -157,6 +167,24 @@ test('rate limits: wants from 1,000 fresh signers on one connection are limited 
   const first = validator.take('announce', msg)
   assert.deepEqual(first, { type: 'hello', name: 'x' })
   assert.notEqual(validator.take('announce', msg), first, 'a second take decodes anew (nothing cached twice)')
+})
+
+test('want flood: 2,000 accepted Wants from fresh signers cost at most the answer budget in Haves', async () => {
+  const published: WireMessage[] = []
+  const ctx = fakeContext(published)
+  ctx.started = true
+  const wants = new Wants(ctx, async () => true)
+  const cid = await cidOf('held')
+  const started = Date.now()
+  for (let i = 0; i < 2_000; i++) await wants.onWant(i.toString(16).padStart(16, '0'), cid)
+  await waitFor(() => ctx.counters.pendingAnswers === 0, { message: 'the answer timers' })
+  const elapsedS = (Date.now() - started) / 1000
+  const haves = published.filter(m => m.type === 'have').length
+  assert.ok(haves >= 2 * WANT_ANSWERS_PER_S, `the burst is answered (${haves})`)
+  assert.ok(haves <= 2 * WANT_ANSWERS_PER_S + Math.ceil(WANT_ANSWERS_PER_S * elapsedS) + 1, `${haves} Haves for 2,000 Wants`)
+  wants.stop()
+  ctx.started = false
+  ctx.clearTimers()
 })
 
 test('catalog answers: a node lists no made-up providers from answers to requests it never made, and its own answer carries only what it verified', async (t) => {
