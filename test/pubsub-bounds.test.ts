@@ -19,6 +19,7 @@ import { swarmTopics } from '../src/pubsub/topics.js'
 import { MessageValidator } from '../src/pubsub/validation.js'
 import { Wants } from '../src/pubsub/wants.js'
 import type { Network, TopicMessage } from '../src/net/network.js'
+import { MAX_TOPICS_PER_PEER } from '../src/net/constants.js'
 import type { SwarmNode } from '../src/node/index.js'
 import { createLocalSwarm } from '../src/testing/index.js'
 import { waitFor } from '../src/util/wait.js'
@@ -265,4 +266,28 @@ test('many signers on one connection: 8 throw-away signers behind one relay anno
   await waitFor(() => target.protocol.providers(record.cid).length > 0, { message: 'the honest share at the target' })
   const result = await target.fetch(record.cid, { timeout: 30_000 })
   assert.equal(result.size, bytes.byteLength)
+})
+
+test('subscription flood: a peer subscribing to more than MAX_TOPICS_PER_PEER topics is disconnected, and the topics it leaves behind are released', async (t) => {
+  const swarm = await createLocalSwarm({ size: 2 })
+  t.after(async () => { await swarm.stop() })
+  const [target, honest] = swarm.nodes as [SwarmNode, SwarmNode]
+  const raw = await rawPeer(t, swarm.dir, target, [target.topics.announce])
+  const table = (): Map<string, Set<string>> => (target.network as any).libp2p.services.pubsub.topics
+  const flooded = (): number => [...table().keys()].filter(k => k.startsWith('/flood/')).length
+
+  const disconnected = new Promise<void>((resolve) => {
+    const on = (evt: CustomEvent<{ peer: string }>): void => {
+      if (evt.detail.peer !== raw.peerId) return
+      target.network.removeEventListener('peer:disconnect', on)
+      resolve()
+    }
+    target.network.addEventListener('peer:disconnect', on)
+  })
+  for (let i = 0; i <= MAX_TOPICS_PER_PEER + 50; i++) raw.subscribe(`/flood/${i}`)
+  await Promise.race([disconnected, new Promise((_resolve, reject) => setTimeout(() => { reject(new Error(`not disconnected (${flooded()} flood topics held)`)) }, 30_000).unref())])
+  // released: no table entry left for the topics only the attacker had
+  await waitFor(() => flooded() === 0, { message: () => `the flood's topics released (${flooded()} held)` })
+  assert.ok(target.network.connections().some(c => c.peer === honest.peerId), 'the honest peer stays connected')
+  assert.ok(target.network.getSubscribers(target.topics.announce).includes(honest.peerId))
 })

@@ -75,3 +75,9 @@ export const GOSSIP_DECODE_LIMITS = {
   maxControlMessages: 1024,
   maxPeerInfos: 64
 }
+
+/** A peer subscribed to more topics than this at once is disconnected (gossipsub has no such cap). */
+export const MAX_TOPICS_PER_PEER = 1024
+
+/** Topics nobody subscribes to any more leave gossipsub's table this long after a peer leaves or unsubscribes. */
+export const TOPIC_PRUNE_MS = 1_000
