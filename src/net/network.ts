@@ -18,11 +18,12 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { TypedEventEmitter } from '../util/events.js'
-import { GOSSIP_DECODE_LIMITS, HEARTBEAT_MS, MAX_GOSSIP_OUTBOUND_BYTES, MAX_TOPICS_PER_PEER, TOPIC_PRUNE_MS, MAX_STREAM_WINDOW_BYTES, PING_TIMEOUT_MS, MDNS_INTERVAL_MS, MDNS_SERVICE_TAG, SWARM_TOPIC_SCORE } from './constants.js'
+import { GOSSIP_DECODE_LIMITS, HEARTBEAT_MS, MAX_GOSSIP_OUTBOUND_BYTES, MAX_STREAM_WINDOW_BYTES, PING_TIMEOUT_MS, MDNS_INTERVAL_MS, MDNS_SERVICE_TAG, SWARM_TOPIC_SCORE } from './constants.js'
 import { NotStartedError } from '../util/errors.js'
 import { InvalidMultiaddrError, ListenError } from './errors.js'
 import { createLogger } from '../util/logger.js'
 import { swarmProtector } from './private-swarm.js'
+import { TopicCaps } from './topic-caps.js'
 
 /** A bidirectional byte stream to one peer over one protocol. */
 export interface ByteStream {
@@ -153,9 +154,7 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
   private readonly penalties = new Map<string, number>()
   private readonly log = createLogger('network')
   private readonly listen: string[]
-  /** Topics each connected peer subscribed to, to cap them (MAX_TOPICS_PER_PEER). */
-  private readonly peerTopics = new Map<string, Set<string>>()
-  private pruneTimer?: ReturnType<typeof setTimeout>
+  private readonly topicCaps: TopicCaps
 
   constructor (libp2p: Libp2p<Services>, listen: string[], discovery: EventTarget[]) {
     super()
@@ -172,13 +171,13 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
     this.libp2p = libp2p
     this.listen = listen
     this.peerId = libp2p.peerId.toString()
+    this.topicCaps = new TopicCaps(libp2p, this.log)
 
     libp2p.addEventListener('peer:connect', (evt) => {
       this.safeDispatchEvent('peer:connect', { peer: evt.detail.toString() })
     })
     libp2p.addEventListener('peer:disconnect', (evt) => {
-      this.peerTopics.delete(evt.detail.toString())
-      this.schedulePrune()
+      this.topicCaps.onDisconnect(evt.detail)
       this.safeDispatchEvent('peer:disconnect', { peer: evt.detail.toString() })
     })
     libp2p.addEventListener('peer:identify', (evt) => {
@@ -190,7 +189,7 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
       this.safeDispatchEvent('message', { topic: msg.topic, from: msg.from.toString(), data: msg.data })
     })
     libp2p.services.pubsub.addEventListener('subscription-change', (evt) => {
-      this.countTopics(evt.detail.peerId, evt.detail.subscriptions)
+      this.topicCaps.onSubscriptions(evt.detail.peerId, evt.detail.subscriptions)
       this.safeDispatchEvent('subscription-change', {
         peer: evt.detail.peerId.toString(),
         subscriptions: evt.detail.subscriptions.map(s => ({ topic: s.topic, subscribe: s.subscribe }))
@@ -212,48 +211,8 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
   }
 
   async stop (): Promise<void> {
-    clearTimeout(this.pruneTimer)
-    this.pruneTimer = undefined
-    this.peerTopics.clear()
+    this.topicCaps.stop()
     await this.libp2p.stop()
-  }
-
-  /**
-   * Topic caps gossipsub does not have: a peer subscribed to more than MAX_TOPICS_PER_PEER topics is
-   * disconnected; and topics nobody is subscribed to any more are dropped from gossipsub's topic
-   * table, which keeps an empty entry for every topic ever heard of (1,000,000 topics subscribed by
-   * peers that left held 186 MB, issue 13). The table is gossipsub's private `topics` map: reached
-   * into here because gossipsub offers no option or method for it.
-   */
-  private countTopics (peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }>): void {
-    const peer = peerId.toString()
-    let topics = this.peerTopics.get(peer)
-    if (topics == null) {
-      topics = new Set()
-      this.peerTopics.set(peer, topics)
-    }
-    let left = false
-    for (const s of subscriptions) {
-      if (s.subscribe) topics.add(s.topic)
-      else left = topics.delete(s.topic) || left
-    }
-    if (left) this.schedulePrune()
-    if (topics.size > MAX_TOPICS_PER_PEER) {
-      this.log('%p subscribed to %d topics, more than %d: disconnecting it', peerId, topics.size, MAX_TOPICS_PER_PEER)
-      this.peerTopics.delete(peer)
-      void this.libp2p.hangUp(peerId).catch(err => { this.log('hanging up on %p failed: %e', peerId, err) })
-    }
-  }
-
-  private schedulePrune (): void {
-    if (this.pruneTimer != null) return
-    this.pruneTimer = setTimeout(() => {
-      this.pruneTimer = undefined
-      const table = (this.libp2p.services.pubsub as unknown as { topics?: Map<string, Set<string>> }).topics
-      if (table == null) return
-      for (const [topic, peers] of table) if (peers.size === 0) table.delete(topic)
-    }, TOPIC_PRUNE_MS)
-    this.pruneTimer.unref?.()
   }
 
   isStarted (): boolean {
