@@ -16,7 +16,7 @@ export type {
   LocalFile, FileAnnouncement, WantOptions
 } from './types.js'
 export { createSwarmProtocol } from './protocol.js'
-export type { CatalogEntry, CatalogProvider, CatalogEvents } from './catalog.js'
+export type { CatalogEntry, CatalogProvider, CatalogEvents, MetaConflict } from './catalog.js'
 export type { RejectReason, WireType } from './codec.js'
 export { swarmTopics, validateSwarmName, isReservedTopic, DEFAULT_SWARM, PROTOCOL_VERSION, RESERVED_PREFIX, type SwarmTopics } from './topics.js'
 export { InvalidSwarmNameError, InvalidFileError, InvalidProtocolOptionError, ProtocolNotStartedError } from './errors.js'
