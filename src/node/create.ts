@@ -27,8 +27,7 @@ export async function createSwarmNode (init: SwarmNodeInit, components: Partial<
   for (const a of [...listen, ...(init.bootstrap ?? [])]) parseMultiaddr(a)
   await ensureRepo(repo)
   const logger = components.logger ?? createComponentLogger(init.logPrefix)
-  // seam: StoreInit takes no logger yet; pass logger.forComponent('storage') once it does
-  const store = components.store ?? await createStore({ path: join(repo, 'store') })
+  const store = components.store ?? await createStore({ path: join(repo, 'store') }, { logger })
   let node: SwarmNode
   try {
     // seam: NetworkInit takes no logger yet; pass logger.forComponent('network') once it does
@@ -37,7 +36,7 @@ export async function createSwarmNode (init: SwarmNodeInit, components: Partial<
       listen,
       mdns: init.mdns ?? true,
       mdnsInterval: init.mdnsInterval,
-      agent: agentString(name),
+      agent: agentString(),
       swarmKey: init.swarmKey == null ? undefined : parseSwarmKey(init.swarmKey),
       scoredTopics: [swarmTopics(swarm).announce, swarmTopics(swarm).request],
       gossipsub: init.gossipsub

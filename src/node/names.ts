@@ -1,22 +1,16 @@
-/** A node's nickname: cut to MAX_NAME_BYTES, carried in libp2p identify's agent string. */
+/** A node's nickname (cut to MAX_NAME_BYTES, sent in the swarm protocol's Hello) and the identify agent string. */
 import { VERSION } from '../version.js'
-import { MAX_NAME_BYTES } from './constants.js'
+import { MAX_NICKNAME_BYTES as MAX_NAME_BYTES } from '../content/constants.js'
 
 const AGENT_PREFIX = 'swarmdrop/'
 
-export function agentString (name: string): string {
-  return `${AGENT_PREFIX}${VERSION} name=${encodeURIComponent(name)}`
-}
-
-export function nameFromAgent (agent: string | undefined): string | undefined {
-  if (agent == null || !agent.startsWith(AGENT_PREFIX)) return undefined
-  const m = / name=([^ ]*)/.exec(agent)
-  if (m?.[1] == null) return undefined
-  try {
-    return truncateName(decodeURIComponent(m[1]))
-  } catch {
-    return undefined
-  }
+/**
+ * The identify agent string: `swarmdrop/<version>` and nothing else. The nickname travels in the
+ * swarm protocol's Hello (src/pubsub/presence.ts), to members of the swarm only; identify answers
+ * anyone who connects, so it carries no name (issue 18: it leaked the host name).
+ */
+export function agentString (): string {
+  return `${AGENT_PREFIX}${VERSION}`
 }
 
 export function truncateName (name: string): string {

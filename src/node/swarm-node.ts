@@ -20,7 +20,6 @@ import type { ComponentLogger, Logger } from '../util/logger.js'
 import type { GossipsubOptions, Network, TopicMessage } from '../net/index.js'
 import { lockRepo } from './repo.js'
 import { ReservedTopicError } from './errors.js'
-import { nameFromAgent } from './names.js'
 import { Replicator, type ReplicationEvents } from './replicator.js'
 import type { CommandContext } from './commands/context.js'
 import { fetch, type NodeFetchOptions } from './commands/fetch.js'
@@ -144,9 +143,9 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
     this.lock = init.lock ?? true
     this.bootstrap = new BootstrapDialer(network, init.bootstrap ?? [], logger.forComponent('bootstrap'))
     this.mdnsDialer = new MdnsDialer(network, () => this.started, logger.forComponent('mdns'))
-    // seam: SwarmProtocolInit takes no logger yet; pass logger.forComponent('pubsub') once it does
     this.protocol = createSwarmProtocol({
       ...init.pubsub,
+      logger,
       network,
       swarm: init.swarm,
       name: init.name,
@@ -183,11 +182,12 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
     network.addEventListener('peer:disconnect', (evt) => {
       this.safeDispatchEvent('peer:disconnect', { id: evt.detail.peer })
     })
-    network.addEventListener('peer:identify', (evt) => {
-      const name = nameFromAgent(evt.detail.agent)
-      if (name != null && this.names.get(evt.detail.peer) !== name) {
-        this.names.set(evt.detail.peer, name)
-        this.safeDispatchEvent('peer:name', { id: evt.detail.peer, name })
+    // peers are named by their Hello (docs/PROTOCOL.md §5, "Names"), the one mechanism: not by identify's agent string
+    this.protocol.addEventListener('peer:hello', (evt) => {
+      const { peer, name } = evt.detail
+      if (this.names.get(peer) !== name) {
+        this.names.set(peer, name)
+        this.safeDispatchEvent('peer:name', { id: peer, name })
       }
     })
     network.addEventListener('peer:discovery', (evt) => {
@@ -225,8 +225,7 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
     if (this.lock) this.releaseLock = await lockRepo(this.repo)
     try {
       if (this.ownStore && this.storeClosed) {
-        // seam: StoreInit takes no logger yet; pass this.logger.forComponent('storage') once it does
-        this.currentStore = await createStore({ path: this.currentStore.path })
+        this.currentStore = await createStore({ path: this.currentStore.path }, { logger: this.logger })
         this.storeClosed = false
       }
       await this.network.start()
