@@ -52,7 +52,7 @@ async function load (ctx: OutputContext, s: ServeStream, cid: CID, peerBudget: B
   let reserved = CHUNK_SIZE
   await peerBudget.acquire(reserved, signal)
   try {
-    await ctx.total.acquire(reserved, signal)
+    await ctx.total.acquire(reserved, signal, s.peer)
   } catch (err) {
     peerBudget.release(reserved)
     throw err
