@@ -101,6 +101,8 @@ export class StreamOutput {
     private readonly signal: AbortSignal
   ) {
     s.onStall = () => { this.stall() }
+    // one signal for the loads of the moment (no AbortSignal.any per block): the stream's end aborts it
+    signal.addEventListener('abort', () => { this.loads.abort(signal.reason) }, { once: true })
   }
 
   /** The peer took nothing for SEND_STALL_MS: give back every reservation of this stream. */
@@ -108,6 +110,7 @@ export class StreamOutput {
     this.sending?.release()
     this.loads.abort(new Error('the peer does not read'))
     this.loads = new AbortController()
+    if (this.signal.aborted) this.loads.abort(this.signal.reason)
     const dropped = this.loading.splice(0)
     for (const l of dropped) l.load.then((item) => { item.release() }, () => {})
     // still wanted: read again once the peer reads
@@ -128,8 +131,7 @@ export class StreamOutput {
         s.queued.delete(key)
         continue
       }
-      const signal = AbortSignal.any([this.signal, this.loads.signal])
-      const pending = load(this.ctx, s, cid, this.peerBudget, signal)
+      const pending = load(this.ctx, s, cid, this.peerBudget, this.loads.signal)
       pending.catch(() => {}) // awaited below; a stream closing meanwhile is not an unhandled rejection
       this.loading.push({ cid, load: pending })
     }
