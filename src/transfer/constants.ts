@@ -56,6 +56,12 @@ export const MAX_QUEUED_PER_STREAM = 256
  */
 export const MAX_CONTROL_FRAMES_PER_STREAM = 16
 
+/**
+ * Store blocks a server remembers having hashed (key and length, ~60 bytes each): read again
+ * (for another peer, or after a stall) they are not hashed again.
+ */
+export const VERIFIED_CACHE_BLOCKS = 4096
+
 /** Blocks a serving stream reads and verifies ahead of the one it is sending (within the byte budgets). */
 export const READ_AHEAD = 4
 

@@ -9,7 +9,7 @@
  */
 import type { Logger } from '../util/logger.js'
 import { ByteBudget } from './budget.js'
-import { BLOCKS_PROTOCOL, PROTOCOL_VIOLATION_PENALTY, REVEAL_IDLE_MS, SEND_STALL_MS } from './constants.js'
+import { BLOCKS_PROTOCOL, PROTOCOL_VIOLATION_PENALTY, REVEAL_IDLE_MS, SEND_STALL_MS, VERIFIED_CACHE_BLOCKS } from './constants.js'
 import { BlockProtocolError } from './errors.js'
 import { FrameType } from './messages.js'
 import { Admission } from './serve/admission.js'
@@ -18,6 +18,7 @@ import { Ledger, type PeerCounters } from './serve/ledger.js'
 import { StreamOutput, type OutputContext } from './serve/output.js'
 import { ServeStream } from './serve/stream.js'
 import { SuperSeeder } from './serve/super-seed.js'
+import { VerifiedBlocks } from './serve/verified.js'
 import type { BlockStore, ByteStream, TransferNetwork } from './types.js'
 import { CID } from 'multiformats/cid'
 
@@ -86,6 +87,7 @@ export class BlockServer {
       total: this.total,
       ledger: this.ledger,
       log,
+      verified: new VerifiedBlocks(VERIFIED_CACHE_BLOCKS),
       setIdle: (s) => { this.admission.setActive(s, false) },
       onServed: (s) => { this.seeder.onServed(s) },
       onIdle: (s) => { this.seeder.arm(s) }

@@ -18,6 +18,7 @@ import { encodeBlock, encodeList, FrameType } from '../messages.js'
 import type { BlockStore } from '../types.js'
 import type { Ledger } from './ledger.js'
 import type { ServeStream } from './stream.js'
+import type { VerifiedBlocks } from './verified.js'
 
 export interface OutputContext {
   store: BlockStore
@@ -26,6 +27,8 @@ export interface OutputContext {
   total: ByteBudget
   ledger: Ledger
   log: Logger
+  /** Store blocks already hashed (not hashed again while remembered). */
+  verified: VerifiedBlocks
   /** The stream has nothing queued or being sent (admission counts it out). */
   setIdle: (s: ServeStream) => void
   /** The stream sent a block (super-seeding reveals one more). */
@@ -69,11 +72,15 @@ async function load (ctx: OutputContext, s: ServeStream, cid: CID, peerBudget: B
     bytes = ctx.landing.get(key)
     if (bytes == null && s.queued.has(key)) {
       bytes = await ctx.store.getBlock(key, { verify: false }) ?? undefined
-      if (bytes != null && !await verifyBlock(cid, bytes)) {
-        // read again with the store's own verification, so the store can set it aside
-        ctx.log.error('block %s in the store does not match its CID; not serving it', key)
-        await ctx.store.getBlock(key, { verify: true }).catch(() => {})
-        bytes = undefined
+      if (bytes != null && !ctx.verified.has(key, bytes.byteLength)) {
+        if (await verifyBlock(cid, bytes)) {
+          ctx.verified.add(key, bytes.byteLength)
+        } else {
+          // read again with the store's own verification, so the store can set it aside
+          ctx.log.error('block %s in the store does not match its CID; not serving it', key)
+          await ctx.store.getBlock(key, { verify: true }).catch(() => {})
+          bytes = undefined
+        }
       }
     }
   } catch {
