@@ -1,7 +1,8 @@
 /**
  * The serving side's parts without a network: the frame codec's CID rule (issue 18, "Huge
  * request frame", "Identity-CID retention"; issue 13, CIDv0 in frames), the byte budget's
- * turns by peer, a stream's answer queue, and the LATER rule's notion of a reading holder.
+ * turns by peer, a stream's answer queue, the LATER rule's notion of a reading holder, the
+ * cache of hashed blocks; and, on 127.0.0.1, answers to a CIDv0 request carry the CIDv0.
  */
 import '../src/polyfill.js'
 import { test } from 'node:test'
@@ -15,7 +16,11 @@ import { HOLDER_IDLE_MS, MAX_CIDS_PER_FRAME, MAX_CONTROL_FRAMES_PER_STREAM, MAX_
 import { decodeFrame, encodeBlock, encodeList, FrameType } from '../src/transfer/messages.js'
 import { isReading, Ledger } from '../src/transfer/serve/ledger.js'
 import { ServeStream } from '../src/transfer/serve/stream.js'
+import { VerifiedBlocks } from '../src/transfer/serve/verified.js'
+import { BLOCKS_PROTOCOL } from '../src/transfer/index.js'
 import type { ByteStream } from '../src/transfer/types.js'
+import * as lp from 'it-length-prefixed'
+import { randomContent, startPeers } from './fixtures/transfer-peers.js'
 
 const RAW = 0x55
 const DAG_PB = 0x70
@@ -165,4 +170,38 @@ test('LATER rule: only a holder of another peer that reads makes a block LATER',
   ledger.forget(holder)
   const other = new ServeStream(fakeStream('other'), 100, now)
   assert.equal(ledger.defer(other, key, now), false, 'a closed holder holds nothing')
+})
+
+test('VerifiedBlocks: remembers key and length, forgets the least recently used beyond its capacity', () => {
+  const v = new VerifiedBlocks(2)
+  v.add('a', 10)
+  v.add('b', 10)
+  assert.equal(v.has('a', 10), true) // a is now the most recent
+  assert.equal(v.has('a', 11), false, 'another length is hashed again')
+  v.add('c', 10)
+  assert.equal(v.has('b', 10), false, 'b was the least recently used')
+  assert.equal(v.has('a', 10), true)
+  assert.equal(v.has('c', 10), true)
+  assert.equal(v.size, 2)
+})
+
+test('a request in CIDv0 form is answered in CIDv0 form (HAVE and BLOCK); the same request in CIDv1 form in CIDv1', async (t) => {
+  const [sharer, asker] = await startPeers(t, 2)
+  assert.ok(sharer != null && asker != null)
+  const root = CID.parse(await sharer.store.add(randomContent(3 * 1024 * 1024)))
+  assert.equal(root.code, DAG_PB)
+  for (const asked of [root.toV0(), root]) {
+    const stream = await asker.network.openStream(sharer.id, BLOCKS_PROTOCOL)
+    await stream.sink([lp.encode.single(encodeList(FrameType.WANT_HAVE, [asked])), lp.encode.single(encodeList(FrameType.WANT_BLOCK, [asked]))])
+    const seen: Array<[number, Uint8Array]> = []
+    for await (const buf of lp.decode(stream.source, { maxDataLength: 3 * 1024 * 1024 })) {
+      const type = buf.get(0)
+      // the CID bytes as sent, after the type byte and the length byte
+      seen.push([type, buf.subarray(2, 2 + buf.get(1))])
+      if (type === FrameType.BLOCK) break
+    }
+    stream.abort(new Error('done'))
+    assert.deepEqual(seen.map(([type]) => type), [FrameType.HAVE, FrameType.BLOCK])
+    for (const [, bytes] of seen) assert.deepEqual([...bytes], [...asked.bytes], `answered as CIDv${asked.version}`)
+  }
 })
