@@ -51,7 +51,7 @@ export const MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024
 export const MAX_QUEUED_PER_STREAM = 256
 
 /**
- * Answer frames (HAVE, DONT_HAVE, BUSY; each at most 1024 CIDs, ~40 KB) waiting for a peer
+ * Answer frames (HAVE, DONT_HAVE, BUSY; each at most 1024 CIDs, ~38 KB; lists of one type merge) waiting for a peer
  * that does not read them; at this many, its stream is not read until it takes some.
  */
 export const MAX_CONTROL_FRAMES_PER_STREAM = 16

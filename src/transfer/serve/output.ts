@@ -184,7 +184,8 @@ export class StreamOutput {
             if (!s.queued.delete(item.key)) continue
             const cid = s.wire(item.cid, v0)
             if (item.bytes == null) {
-              yield * this.send(lp.encode.single(encodeList(FrameType.DONT_HAVE, [cid])))
+              // with the answers: DONT_HAVEs of consecutive misses merge into one frame
+              s.sendList(FrameType.DONT_HAVE, [cid])
               continue
             }
             ctx.ledger.sent(s, item.key, item.bytes.byteLength)
