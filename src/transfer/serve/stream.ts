@@ -9,13 +9,41 @@
 import * as lp from 'it-length-prefixed'
 import { CID } from 'multiformats/cid'
 import type { Uint8ArrayList } from 'uint8arraylist'
-import { MAX_CIDS_PER_FRAME, MAX_CONTROL_FRAMES_PER_STREAM } from '../constants.js'
-import { encodeList, FrameType, wireCid, type ListFrameType } from '../messages.js'
+import { MAX_CID_BYTES, MAX_CIDS_PER_FRAME, MAX_CONTROL_FRAMES_PER_STREAM, MAX_LIST_FRAME_SIZE } from '../constants.js'
+import { FrameType, wireCid, type ListFrameType } from '../messages.js'
 import type { ByteStream } from '../types.js'
 
-interface AnswerFrame {
-  type: ListFrameType
-  cids: CID[]
+/**
+ * An answer list being built, kept encoded (type byte, then each CID after its 1-byte length):
+ * a peer that does not read holds at most MAX_CONTROL_FRAMES_PER_STREAM of these, ~38 KB
+ * each, not thousands of CID objects.
+ */
+class AnswerFrame {
+  count = 0
+  private length = 1
+  private buf: Uint8Array
+
+  constructor (readonly type: ListFrameType) {
+    this.buf = new Uint8Array(64 * (1 + MAX_CID_BYTES))
+    this.buf[0] = type
+  }
+
+  add (cid: CID): void {
+    const bytes = cid.bytes
+    if (this.length + 1 + bytes.byteLength > this.buf.byteLength) {
+      const grown = new Uint8Array(Math.min(this.buf.byteLength * 4, MAX_LIST_FRAME_SIZE))
+      grown.set(this.buf.subarray(0, this.length))
+      this.buf = grown
+    }
+    this.buf[this.length++] = bytes.byteLength // < 128: one varint byte
+    this.buf.set(bytes, this.length)
+    this.length += bytes.byteLength
+    this.count++
+  }
+
+  encode (): Uint8ArrayList {
+    return lp.encode.single(this.buf.subarray(0, this.length))
+  }
 }
 
 export class ServeStream {
@@ -98,29 +126,29 @@ export class ServeStream {
 
   /** Queues an answer list (CIDs in wire form), merged into the last frame of its type when it fits. */
   sendList (type: ListFrameType, cids: CID[]): void {
-    let i = 0
-    const last = this.answers[this.answers.length - 1]
-    if (last?.type === type) {
-      const room = MAX_CIDS_PER_FRAME - last.cids.length
-      for (; i < cids.length && i < room; i++) last.cids.push(cids[i]!)
+    let last = this.answers[this.answers.length - 1]
+    for (const cid of cids) {
+      if (last?.type !== type || last.count === MAX_CIDS_PER_FRAME) {
+        last = new AnswerFrame(type)
+        this.answers.push(last)
+      }
+      last.add(cid)
     }
-    for (; i < cids.length; i += MAX_CIDS_PER_FRAME) this.answers.push({ type, cids: cids.slice(i, i + MAX_CIDS_PER_FRAME) })
     this.notify()
   }
 
   /** The next answer frame to send; landed want-haves fill the room the others leave. */
   nextAnswer (): Uint8ArrayList | undefined {
     if (this.ready.size > 0 && !this.answersFull) {
-      const cids: CID[] = []
+      const frame = new AnswerFrame(FrameType.HAVE)
       for (const [key, v0] of this.ready) {
-        if (cids.length === MAX_CIDS_PER_FRAME) break
+        if (frame.count === MAX_CIDS_PER_FRAME) break
         this.ready.delete(key)
-        cids.push(this.wire(CID.parse(key), v0))
+        frame.add(this.wire(CID.parse(key), v0))
       }
-      this.answers.push({ type: FrameType.HAVE, cids })
+      this.answers.push(frame)
     }
-    const next = this.answers.shift()
-    return next == null ? undefined : lp.encode.single(encodeList(next.type, next.cids))
+    return this.answers.shift()?.encode()
   }
 
   /** Forgets everything (the stream closed). */
