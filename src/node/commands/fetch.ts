@@ -16,6 +16,8 @@ export interface NodeFetchOptions {
   wantTimeout?: number
   /** Name kept in the record when the catalog does not know the file (default: the catalog's name, else the CID). */
   name?: string
+  /** The caller knows the file is an encrypted share (it holds its link): recorded so whatever the catalog says. */
+  encrypted?: boolean
 }
 
 /**
@@ -70,7 +72,7 @@ export async function fetch (c: CommandContext, cid: string, options: NodeFetchO
     name: options.name ?? entry?.name ?? cid,
     ...(entry?.size != null ? { size: entry.size } : {}),
     ...(entry?.mediaType != null ? { mediaType: entry.mediaType } : {}),
-    ...(entry?.encrypted === true ? { encrypted: true } : {})
+    ...(options.encrypted === true || entry?.encrypted === true ? { encrypted: true } : {})
   })
   let announcedPartial = false
   let result: FetchResult

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import { open, rename, stat, unlink } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
-import { openEncrypted, parseTarget } from '../../crypto/index.js'
+import { ENCRYPTED_PLACEHOLDER_NAME, openEncrypted, parseTarget } from '../../crypto/index.js'
 import { DestinationExistsError, ExportError, exportPath, parseCid } from '../../storage/index.js'
 import type { TransferFetchEvents } from '../../transfer/index.js'
 import { waitFor } from '../../util/wait.js'
@@ -86,7 +86,8 @@ export async function get (c: CommandContext, target: string, options: GetOption
       if (err.name !== 'WaitTimeoutError') throw err
     })
   }
-  const result = await fetch(c, cid, options)
+  // holding the link, this node knows it is an encrypted share whatever the catalog says (or before it says anything)
+  const result = await fetch(c, cid, key != null ? { name: ENCRYPTED_PLACEHOLDER_NAME, ...options, encrypted: true } : options)
   const record = await c.store.get(cid)
   const entry = c.protocol.entry(cid)
   const base = {
