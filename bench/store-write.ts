@@ -7,9 +7,12 @@
  *   putBlock verified     the caller already verified (`{ verified: true }`): no second hash
  *
  * Usage: npm run bench -- store-write [--blocks 128] [--rounds 5] [--dir /tmp] [--json]
- * Times are medians of the rounds (and best); both variants run in each round.
+ * Times are medians of the rounds (and best); both variants run in each round, in
+ * alternating order, each after a `sync` so that the previous one's writeback does
+ * not land on it.
  */
 import '../src/polyfill.js'
+import { spawnSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -53,10 +56,12 @@ const dir = await mkdtemp(join(values.dir, 'swarmdrop-bench-store-write-'))
 try {
   const r = { put: [] as number[], putVerified: [] as number[] }
   for (let round = 0; round < rounds; round++) {
-    r.put.push(await putAll(join(dir, `a${round}`), false))
-    await rm(join(dir, `a${round}`), { recursive: true })
-    r.putVerified.push(await putAll(join(dir, `b${round}`), true))
-    await rm(join(dir, `b${round}`), { recursive: true })
+    for (const verified of round % 2 === 0 ? [false, true] : [true, false]) {
+      const path = join(dir, `r${round}-${String(verified)}`)
+      spawnSync('sync')
+      ;(verified ? r.putVerified : r.put).push(await putAll(path, verified))
+      await rm(path, { recursive: true })
+    }
   }
   const median = (xs: number[]): number => {
     const s = [...xs].sort((a, b) => a - b)

@@ -11,10 +11,12 @@ import { connect } from 'node:net'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { once } from 'node:events'
+// the client through the package root, as a script would import it
 import {
-  connectControl, socketPath, parseRequest, validateParams, CONTROL_VERSION,
+  connectControl, controlSocketPath as socketPath, CONTROL_VERSION,
   ControlConnectionError, InvalidParamsError, MalformedRequestError, NoNodeError, RemoteError, RequestTooLargeError, UnknownMethodError, UnsupportedVersionError
-} from '../src/control/index.js'
+} from '../src/index.js'
+import { parseRequest, validateParams } from '../src/control/index.js'
 import { describeControlEvent } from '../src/cli/format.js'
 import { startNode, tempDir } from './helpers/cli.js'
 

@@ -25,8 +25,7 @@ test('swarm keys: kubo format parsed and generated; bad keys are named errors', 
 
 test('three nodes with one key form a swarm; a node without the key and one with another key cannot connect, either way', async (t) => {
   const key = generateSwarmKey()
-  const swarm = await createLocalSwarm({ size: 3, node: { swarmKey: key } })
-  t.after(async () => { await swarm.stop() })
+  const swarm = await createLocalSwarm({ size: 3, node: { swarmKey: key } }, t)
   const dir = await mkdtemp(join(tmpdir(), 'swarmdrop-pnet-'))
   t.after(async () => { await rm(dir, { recursive: true, force: true }) })
   const outsiders: SwarmNode[] = []

@@ -52,11 +52,14 @@ test('every message type survives encode and decode, on its own topic only', asy
     assert.deepEqual(decodeWire(kind, bytes), { ok: true, message: msg })
     assert.deepEqual(decodeWire(other, bytes), { ok: false, reason: 'wrong-topic' })
   }
-  // CIDv0 and v1 in another base are accepted and kept canonical
-  const v0 = CID.createV0(CID.parse(m.cid).multihash as any).toString()
-  assert.ok(v0.startsWith('Qm'))
-  const v0meta = { ...m, cid: v0 }
-  assert.deepEqual(decodeWire('announce', encodeWire({ type: 'announce', files: [{ meta: v0meta, complete: true }] })), { ok: true, message: { type: 'announce', files: [{ meta: v0meta, complete: true }] } })
+  // a CIDv0 on the wire is accepted and turned into its CIDv1 (the one form every layer keys on)
+  const dagPb = CID.createV1(0x70, CID.parse(m.cid).multihash)
+  const v0 = CID.createV0(dagPb.multihash as any)
+  const v0bytes = pb.announce({ cid: v0.bytes, name: 'v0.bin', size: 1n, mediaType: 'text/plain' })
+  assert.deepEqual(decodeWire('announce', v0bytes), {
+    ok: true, message: { type: 'announce', files: [{ meta: { cid: dagPb.toString(), name: 'v0.bin', size: 1, mediaType: 'text/plain', encrypted: false }, complete: true }] }
+  })
+  assert.ok(dagPb.toString().startsWith('bafy'))
 })
 
 test('validators reject oversized, undecodable, wrong-version and malformed envelopes', async () => {
@@ -91,6 +94,13 @@ test('validators reject semantically invalid fields', async () => {
   assert.equal(rejects('announce', await file({ name: 'x'.repeat(256) })), 'bad-name')
   assert.equal(rejects('announce', await file({ name: 'é'.repeat(128) })), 'bad-name')
   assert.equal(rejects('announce', await file({ name: 'a\nb' })), 'bad-name')
+  // C1 controls (U+0085 next line) and bidirectional overrides (U+202E shows "gpj.sh" as "hs.jpg") too
+  for (const c of ['\u0085', '\u009b', '\u202e', '\u202a', '\u2066', '\u200f', '\u2028']) {
+    assert.equal(rejects('announce', await file({ name: `report${c}gpj.sh` })), 'bad-name', `U+${c.charCodeAt(0).toString(16)} in a file name`)
+    assert.equal(rejects('announce', { hello: { name: `nick${c}` } }), 'bad-name', `U+${c.charCodeAt(0).toString(16)} in a nickname`)
+  }
+  // joiners (emoji sequences) and other scripts stay allowed
+  assert.equal(decodeWire('announce', Envelope.encode({ version: 1, hello: { name: 'family 👨‍👩‍👧 مرحبا' } })).ok, true)
   assert.equal(decodeWire('announce', Envelope.encode({ version: 1, ...await file({ name: 'é'.repeat(127) + 'x' }) })).ok, true)
   assert.equal(rejects('announce', { hello: { name: '' } }), 'bad-name')
   assert.equal(rejects('announce', { hello: { name: 'n'.repeat(65) } }), 'bad-name')

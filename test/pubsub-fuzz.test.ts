@@ -39,12 +39,6 @@ async function attacker (t: { after: (fn: () => Promise<void>) => void }, swarm:
   return net
 }
 
-async function localSwarm (t: { after: (fn: () => Promise<void>) => void }, init: Parameters<typeof createLocalSwarm>[0]): Promise<LocalSwarm> {
-  const swarm = await createLocalSwarm(init)
-  t.after(async () => { await swarm.stop() })
-  return swarm
-}
-
 /** Valid messages of every type: the seeds that mutations start from. */
 async function validSeeds (): Promise<Array<{ kind: TopicKind, bytes: Uint8Array }>> {
   const cid = await cidOf('seed')
@@ -116,7 +110,7 @@ test('acceptance 4: 10,000 random and mutated messages from a raw peer are all r
   // graylisting off on the target so every message reaches its validator (the next test covers scoring):
   // no application penalty, and score thresholds no peer can fall below
   const noGraylist = { gossipThreshold: -Infinity, publishThreshold: -Infinity, graylistThreshold: -Infinity }
-  const swarm = await localSwarm(t, { size: 2, nodes: { 0: { pubsub: { invalidMessagePenalty: 0 }, gossipsub: { scoreThresholds: noGraylist } } } })
+  const swarm = await createLocalSwarm({ size: 2, nodes: { 0: { pubsub: { invalidMessagePenalty: 0 }, gossipsub: { scoreThresholds: noGraylist } } } }, t)
   const [target, honest] = swarm.nodes as [SwarmNode, SwarmNode]
   const raw = await attacker(t, swarm, target)
   const messages = await fuzzedMessages(FLOOD, 4242)
@@ -166,7 +160,7 @@ test('acceptance 4: 10,000 random and mutated messages from a raw peer are all r
 })
 
 test('acceptance 4 (scoring): rejected messages score their signer down to the graylist; honest peers are untouched', async (t) => {
-  const swarm = await localSwarm(t, { size: 2 })
+  const swarm = await createLocalSwarm({ size: 2 }, t)
   const [target, honest] = swarm.nodes as [SwarmNode, SwarmNode]
   const raw = await attacker(t, swarm, target)
   const rejected = countEvents<{ peer: string }>(target.protocol as unknown as EventTarget, 'message:rejected', d => d.peer === raw.peerId)

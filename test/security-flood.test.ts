@@ -18,6 +18,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import * as lp from 'it-length-prefixed'
 import { CID } from 'multiformats/cid'
+import { identity } from 'multiformats/hashes/identity'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { MAX_STREAM_WINDOW_BYTES } from '../src/net/constants.js'
 import { createSwarmNode } from '../src/node/index.js'
@@ -369,5 +370,41 @@ test('a peer announcing 100,000 files and 1 MB names is capped and scored down; 
   }, { timeout: 15_000, interval: 100, message: 'the honest announcement to reach the target' })
   const ping = await pingMs(target)
   t.diagnostic(`honest announcement listed; ping ${ping.toFixed(1)} ms`)
+  await checkMemory(t, target, baseline)
+})
+
+test('identity CIDs: 40 frames of 2 MiB identity-hash CIDs on one peer\'s streams → each stream aborted, memory not retained, an honest fetch completes', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'swarmdrop-flood-'))
+  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
+  const target = await startNode(t, { repo: join(dir, 'target'), name: 'target' }, TARGET_NODE_OPTIONS)
+  const size = 8 * MiB
+  const content = seededContent('identity', size)
+  const { cid } = await target.request('share', { seed: 'identity', size })
+  const attacker = await startAttacker(t, dir, target)
+  const honest = await startNode(t, { repo: join(dir, 'honest'), name: 'honest', bootstrap: [target.addrs[0]!] })
+  const baseline: Memory = await target.request('mark')
+  // (issue 18: 40 such frames, 80 MiB, on one stream grew the RSS from 111 to 982 MB, 621 MB still held after it closed)
+  const FRAMES = 40
+  const id = CID.createV1(RAW, identity.digest(new Uint8Array(2 * MiB - 64).fill(0x41)))
+  const frame = lp.encode.single(encodeList(FrameType.WANT_HAVE, [id])).subarray()
+  const fetching = honest.request('fetch', { cid, timeout: 30_000 }, 45_000)
+  let answers = 0
+  for (let i = 0; i < FRAMES; i++) {
+    // a stream the target aborts takes no second frame: one stream per frame
+    const stream = await attacker.openStream(target.peerId, BLOCKS_PROTOCOL)
+    const reading = (async () => { for await (const buf of lp.decode(stream.source)) answers += buf.byteLength > 0 ? 1 : 0 })().catch(() => {})
+    await stream.sink([frame]).catch(() => {})
+    await reading
+  }
+  const fetched = await fetching
+  assert.equal(fetched.sha256, createHash('sha256').update(content).digest('hex'), 'the honest peer got the file, intact')
+  assert.equal(answers, 0, 'no frame of identity CIDs was answered')
+  let stats: any
+  await waitFor(async () => {
+    stats = await target.request('stats', { peer: attacker.peerId })
+    return stats.served.streams === 0
+  }, { timeout: 15_000, message: () => `the attacker's streams to close (${JSON.stringify(stats?.served)})` })
+  assert.equal(stats.served.subscriptions, 0, 'nothing of the frames is remembered')
+  assert.ok(stats.score < 0, `the attacker was penalized (score ${String(stats.score)})`)
   await checkMemory(t, target, baseline)
 })

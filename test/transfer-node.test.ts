@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { createLocalSwarm, type LocalSwarm } from '../src/testing/index.js'
+import { createLocalSwarm } from '../src/testing/index.js'
 import type { FetchProgress } from '../src/transfer/index.js'
 import { waitFor } from '../src/util/wait.js'
 import { lyingTransfer, seededContent } from './fixtures/transfer-peers.js'
@@ -25,12 +25,6 @@ const MiB = 1024 * 1024
 const CHILD = fileURLToPath(new URL('./fixtures/transfer-node.js', import.meta.url))
 
 interface TestContext { after: (fn: () => Promise<void> | void) => void }
-
-async function localSwarm (t: TestContext, size: number): Promise<LocalSwarm> {
-  const swarm = await createLocalSwarm({ size })
-  t.after(async () => { await swarm.stop() })
-  return swarm
-}
 
 async function tempDir (t: TestContext): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'swarmdrop-transfer-node-'))
@@ -100,7 +94,7 @@ class Child {
 }
 
 test('1. two nodes: a 32 MiB file is fetched byte-identical, progress reaches 100%, the fetcher then provides it', async (t) => {
-  const swarm = await localSwarm(t, 2)
+  const swarm = await createLocalSwarm(2, t)
   const dir = await tempDir(t)
   const [sharer, fetcher] = swarm.nodes
   assert.ok(sharer != null && fetcher != null)
@@ -135,7 +129,7 @@ test('1. two nodes: a 32 MiB file is fetched byte-identical, progress reaches 10
 })
 
 test('2. four providers + one fetcher: every provider serves more than 10% of the blocks', async (t) => {
-  const swarm = await localSwarm(t, 5)
+  const swarm = await createLocalSwarm(5, t)
   const providers = swarm.nodes.slice(0, 4)
   const fetcher = swarm.nodes[4]
   assert.ok(fetcher != null)
@@ -152,7 +146,7 @@ test('2. four providers + one fetcher: every provider serves more than 10% of th
 })
 
 test('3. the sharer is SIGKILLed midway through a fetch from it and two replicas: the fetch completes from the replicas', async (t) => {
-  const swarm = await localSwarm(t, 3)
+  const swarm = await createLocalSwarm(3, t)
   const dir = await tempDir(t)
   const [r1, r2, fetcher] = swarm.nodes
   assert.ok(r1 != null && r2 != null && fetcher != null)
@@ -187,7 +181,7 @@ test('3. the sharer is SIGKILLed midway through a fetch from it and two replicas
 })
 
 test('4. a lying provider among the sharers: its wrong blocks are rejected and refetched, it is penalized and not used again', async (t) => {
-  const swarm = await localSwarm(t, 3)
+  const swarm = await createLocalSwarm(3, t)
   const [liar, honest, fetcher] = swarm.nodes
   assert.ok(liar != null && honest != null && fetcher != null)
   const content = new Uint8Array(randomBytes(16 * MiB))
@@ -220,7 +214,7 @@ test('4. a lying provider among the sharers: its wrong blocks are rejected and r
 })
 
 test('5. the fetching process is SIGKILLed at ~50%; restarted, it resumes and receives at most ~60% of the file', async (t) => {
-  const swarm = await localSwarm(t, 1)
+  const swarm = await createLocalSwarm(1, t)
   const dir = await tempDir(t)
   const sharer = swarm.nodes[0]
   assert.ok(sharer != null)
@@ -251,7 +245,7 @@ test('5. the fetching process is SIGKILLed at ~50%; restarted, it resumes and re
 })
 
 test('6. a CID nobody has: named error after the timeout, no record and nothing under the output name', async (t) => {
-  const swarm = await localSwarm(t, 2)
+  const swarm = await createLocalSwarm(2, t)
   const dir = await tempDir(t)
   const [, fetcher] = swarm.nodes
   assert.ok(fetcher != null)

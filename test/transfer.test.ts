@@ -6,7 +6,7 @@ import { Uint8ArrayList } from 'uint8arraylist'
 import { ByteBudget } from '../src/transfer/budget.js'
 import * as errors from '../src/transfer/errors.js'
 import { decodeFrame, encodeBlock, encodeList, FrameType } from '../src/transfer/messages.js'
-import { bestOf } from '../src/transfer/session.js'
+import { bestOf } from '../src/transfer/fetch/scheduler.js'
 import { createMemoryBlockStore, type FetchProgress, type TransferFetchEvents } from '../src/transfer/index.js'
 import { waitFor } from '../src/util/wait.js'
 import { randomContent, readFile, startPeers } from './fixtures/transfer-peers.js'
@@ -41,7 +41,9 @@ test('every error class carries its name', () => {
     new errors.TransferTimeoutError('bafy', 10, 3),
     new errors.UnsupportedCidError('bafy', 'x'),
     new errors.BlockProtocolError('x'),
-    new errors.TransferNotStartedError()
+    new errors.TransferNotStartedError(),
+    new errors.ProviderLeftError('bafy', ['alice'], 3),
+    new errors.ProviderStalledError('bafy', 'alice', 30_000, 3, 0)
   ]
   for (const err of made) {
     assert.equal(err.name, (err.constructor as { name: string }).name)

@@ -1,7 +1,8 @@
 /**
  * The processes an anchor bench starts: every one is registered here and killed at the end,
  * also when the bench fails or is interrupted. Each is started under `setpriv --pdeathsig KILL`,
- * so the kernel kills it even if the bench itself dies by SIGKILL.
+ * so the kernel kills it even if the bench itself dies by SIGKILL, and in a process group of its
+ * own, which is what gets killed: a bench's own children (swarmdrop's fetcher processes) go too.
  *
  * Output goes to a log file (the anchors are chatty); `tail()` shows its end on failure.
  */
@@ -23,7 +24,7 @@ export interface SpawnOptions {
   cwd?: string
   /** Where stdout and stderr go (a file); default: only kept in memory when `capture`. */
   log?: string
-  /** Keep stdout in memory (`stdout()`), for processes that print results. */
+  /** Keep stdout and stderr in memory (`stdout()`, `stderr()`), for processes that print results. */
   capture?: boolean
 }
 
@@ -42,18 +43,25 @@ export class Procs {
   }
 
   /** Starts `cmd args` (killed with the bench). */
-  spawn (name: string, cmd: string, args: string[], options: SpawnOptions = {}): Proc & { stdout: () => string } {
+  spawn (name: string, cmd: string, args: string[], options: SpawnOptions = {}): Proc & { stdout: () => string, stderr: () => string } {
     const fd = options.log != null ? openSync(options.log, 'a') : 'ignore'
     const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', cmd, ...args], {
       cwd: options.cwd,
+      detached: true,
       env: { ...process.env, ...options.env },
-      stdio: ['pipe', options.capture === true ? 'pipe' : fd, options.log == null && options.capture === true ? 'inherit' : fd]
+      stdio: ['pipe', options.capture === true ? 'pipe' : fd, options.log == null && options.capture === true ? 'pipe' : fd]
     })
     if (typeof fd === 'number') closeSync(fd)
     let out = ''
     child.stdout?.setEncoding('utf8')
     child.stdout?.on('data', (s: string) => { out += s })
-    const proc: Proc & { stdout: () => string } = {
+    let err = ''
+    child.stderr?.setEncoding('utf8')
+    child.stderr?.on('data', (s: string) => {
+      err += s
+      process.stderr.write(s.replace(/^(?=.)/gm, '  ! '))
+    })
+    const proc: Proc & { stdout: () => string, stderr: () => string } = {
       name,
       child,
       log: options.log ?? '',
@@ -61,7 +69,8 @@ export class Procs {
         const text = options.log != null ? readFileSync(options.log, 'utf8') : out
         return text.split('\n').slice(-lines).join('\n')
       },
-      stdout: () => out
+      stdout: () => out,
+      stderr: () => err
     }
     child.once('exit', (code, signal) => { proc.exit = { code, signal } })
     child.once('error', (err) => { proc.exit = { code: -1, signal: err.message } })
@@ -69,20 +78,14 @@ export class Procs {
     return proc
   }
 
-  /** Waits until `proc` exits (bounded); returns its exit code. */
-  async wait (proc: Proc, timeout: number): Promise<number | null> {
-    await waitFor(() => proc.exit != null, { timeout, interval: 50, message: `${proc.name} to exit; its log ends:\n${proc.tail()}` })
-    return proc.exit?.code ?? null
-  }
-
   /** SIGTERM, then SIGKILL after `grace` ms for what is still running. */
   async stop (procs: Proc[] = this.all, grace = 5000): Promise<void> {
     const running = procs.filter(p => p.exit == null)
-    for (const p of running) p.child.kill('SIGTERM')
+    for (const p of running) signal(p, 'SIGTERM')
     try {
       await waitFor(() => running.every(p => p.exit != null), { timeout: grace, interval: 50 })
     } catch {
-      for (const p of running) if (p.exit == null) p.child.kill('SIGKILL')
+      for (const p of running) if (p.exit == null) signal(p, 'SIGKILL')
       await waitFor(() => running.every(p => p.exit != null), { timeout: grace, interval: 50 }).catch(() => {})
     }
   }
@@ -90,11 +93,23 @@ export class Procs {
   /** Stops everything this registry started. */
   async stopAll (): Promise<void> {
     await this.stop(this.all)
+    // what a stopped process left behind in its group (a crashed bench's other children)
+    this.killAllNow()
     process.removeListener('exit', this.onExit)
   }
 
   private killAllNow (): void {
-    for (const p of this.all) if (p.exit == null) p.child.kill('SIGKILL')
+    for (const p of this.all) signal(p, 'SIGKILL')
+  }
+}
+
+/** Signals the process group of `p` (itself and whatever it started), if it is still there. */
+function signal (p: Proc, sig: NodeJS.Signals): void {
+  if (p.child.pid == null) return
+  try {
+    process.kill(-p.child.pid, sig)
+  } catch {
+    // the group is gone already
   }
 }
 
@@ -118,17 +133,27 @@ export function assertLoopback (url: string): void {
   if (!/^127\.0\.0\.\d{1,3}$/.test(host)) throw new Error(`refusing to contact ${host}: the anchors stay on 127.0.0.x`)
 }
 
+/** An uncaught error as Node prints it (`TransferTimeoutError: fetching ... stalled`), in any process of a bench. */
+const UNCAUGHT = /^(\w*Error|DOMException \[\w+\])(: .*)?$/m
+
 /**
  * Runs one of swarmdrop's own benches (dist/bench/NAME.js) as a child and returns the JSON of
- * the last line it prints; its human lines are echoed to stderr, indented.
+ * the last line it prints; its human lines are echoed to stderr, indented. It fails as soon as
+ * the bench or one of its processes (which share its stderr) prints an uncaught error: a bench
+ * whose child died may otherwise wait for it for ever.
  */
 export async function runSwarmdropBench (procs: Procs, name: string, args: string[], timeout: number, keys: string[]): Promise<Record<string, any>> {
   const script = new URL(`../${name}.js`, import.meta.url).pathname
   const proc = procs.spawn(name, process.execPath, [script, ...args], { capture: true })
-  const code = await procs.wait(proc, timeout).catch(async (err) => {
+  let code: number | null
+  try {
+    await waitFor(() => proc.exit != null || UNCAUGHT.test(proc.stderr()), { timeout, interval: 100, message: `bench ${name} ${args.join(' ')} to finish` })
+    if (proc.exit == null) throw new Error(`swarmdrop's ${name} bench failed: ${UNCAUGHT.exec(proc.stderr())?.[0]}`)
+    code = proc.exit.code
+  } catch (err) {
     await procs.stop([proc])
     throw err
-  })
+  }
   const lines = proc.stdout().trim().split('\n')
   for (const line of lines) process.stderr.write(`  | ${line}\n`)
   if (code !== 0) throw new Error(`bench ${name} ${args.join(' ')} exited with ${code}`)

@@ -53,6 +53,11 @@ export function isLink (value: string): boolean {
   return value.startsWith(LINK_PREFIX)
 }
 
+/** A bare CID or a capability link `swarmdrop:<cid>#<key>`: the CID, and the key when it is a link. */
+export function parseTarget (value: string): { cid: string, key?: Uint8Array } {
+  return isLink(value) ? parseLink(value) : { cid: value }
+}
+
 export function parseLink (value: string): { cid: string, key: Uint8Array } {
   if (!value.startsWith(LINK_PREFIX)) throw new InvalidLinkError(value, `it does not start with ${LINK_PREFIX}`)
   const rest = value.slice(LINK_PREFIX.length)

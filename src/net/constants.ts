@@ -52,3 +52,32 @@ export const SWARM_TOPIC_SCORE = {
   invalidMessageDeliveriesWeight: -10,
   invalidMessageDeliveriesDecay: 0.9
 }
+
+/**
+ * Most bytes queued for one peer's outbound gossipsub stream. A mesh peer that does not read used
+ * to hold every message sent to it (681 MB measured, issue 13); past this gossipsub drops what it
+ * would queue for that peer (its `maxOutboundBufferSize` option). 64 swarm messages of 64 KiB.
+ */
+export const MAX_GOSSIP_OUTBOUND_BYTES = 4 * 1024 * 1024
+
+/**
+ * Most entries gossipsub decodes from one RPC (its `decodeRpcLimits`; unbounded by default): a
+ * peer's first RPC lists all its subscriptions, IHAVE/IWANT carry up to 5,000 ids by gossipsub's
+ * own defaults. An RPC over a limit is dropped whole (a peer subscribed to more than 1,024
+ * topics cannot announce them all in one RPC to this node).
+ */
+export const GOSSIP_DECODE_LIMITS = {
+  maxSubscriptions: 1024,
+  maxMessages: 1024,
+  maxIhaveMessageIDs: 5000,
+  maxIwantMessageIDs: 5000,
+  maxIdontwantMessageIDs: 5000,
+  maxControlMessages: 1024,
+  maxPeerInfos: 64
+}
+
+/** A peer subscribed to more topics than this at once is disconnected (gossipsub has no such cap). */
+export const MAX_TOPICS_PER_PEER = 1024
+
+/** Topics nobody subscribes to any more leave gossipsub's table this long after a peer leaves or unsubscribes. */
+export const TOPIC_PRUNE_MS = 1_000

@@ -18,11 +18,12 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { TypedEventEmitter } from '../util/events.js'
-import { HEARTBEAT_MS, MAX_STREAM_WINDOW_BYTES, PING_TIMEOUT_MS, MDNS_INTERVAL_MS, MDNS_SERVICE_TAG, SWARM_TOPIC_SCORE } from './constants.js'
+import { GOSSIP_DECODE_LIMITS, HEARTBEAT_MS, MAX_GOSSIP_OUTBOUND_BYTES, MAX_STREAM_WINDOW_BYTES, PING_TIMEOUT_MS, MDNS_INTERVAL_MS, MDNS_SERVICE_TAG, SWARM_TOPIC_SCORE } from './constants.js'
 import { NotStartedError } from '../util/errors.js'
 import { InvalidMultiaddrError, ListenError } from './errors.js'
 import { createLogger } from '../util/logger.js'
 import { swarmProtector } from './private-swarm.js'
+import { TopicCaps } from './topic-caps.js'
 
 /** A bidirectional byte stream to one peer over one protocol. */
 export interface ByteStream {
@@ -41,6 +42,8 @@ export interface TopicMessage {
   topic: string
   from: string
   data: Uint8Array
+  /** The connected peer that delivered it (the signer or a relay); set for topic validators. */
+  via?: string
 }
 
 /** Verdict of a topic validator: `reject` scores the forwarding peer down, `ignore` drops silently. */
@@ -151,6 +154,7 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
   private readonly penalties = new Map<string, number>()
   private readonly log = createLogger('network')
   private readonly listen: string[]
+  private readonly topicCaps: TopicCaps
 
   constructor (libp2p: Libp2p<Services>, listen: string[], discovery: EventTarget[]) {
     super()
@@ -167,11 +171,13 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
     this.libp2p = libp2p
     this.listen = listen
     this.peerId = libp2p.peerId.toString()
+    this.topicCaps = new TopicCaps(libp2p, this.log)
 
     libp2p.addEventListener('peer:connect', (evt) => {
       this.safeDispatchEvent('peer:connect', { peer: evt.detail.toString() })
     })
     libp2p.addEventListener('peer:disconnect', (evt) => {
+      this.topicCaps.onDisconnect(evt.detail)
       this.safeDispatchEvent('peer:disconnect', { peer: evt.detail.toString() })
     })
     libp2p.addEventListener('peer:identify', (evt) => {
@@ -183,6 +189,7 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
       this.safeDispatchEvent('message', { topic: msg.topic, from: msg.from.toString(), data: msg.data })
     })
     libp2p.services.pubsub.addEventListener('subscription-change', (evt) => {
+      this.topicCaps.onSubscriptions(evt.detail.peerId, evt.detail.subscriptions)
       this.safeDispatchEvent('subscription-change', {
         peer: evt.detail.peerId.toString(),
         subscriptions: evt.detail.subscriptions.map(s => ({ topic: s.topic, subscribe: s.subscribe }))
@@ -204,6 +211,7 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
   }
 
   async stop (): Promise<void> {
+    this.topicCaps.stop()
     await this.libp2p.stop()
   }
 
@@ -260,11 +268,11 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
   }
 
   setTopicValidator (topic: string, validator: TopicValidator): void {
-    this.libp2p.services.pubsub.topicValidators.set(topic, async (_source, msg) => {
+    this.libp2p.services.pubsub.topicValidators.set(topic, async (source, msg) => {
       if (msg.type !== 'signed') return TopicValidatorResult.Reject
       let verdict: Verdict
       try {
-        verdict = await validator({ topic: msg.topic, from: msg.from.toString(), data: msg.data })
+        verdict = await validator({ topic: msg.topic, from: msg.from.toString(), data: msg.data, via: source.toString() })
       } catch (err) {
         this.log.error('validator for %s threw %e', topic, err)
         verdict = 'reject'
@@ -360,6 +368,8 @@ export async function createNetwork (init: NetworkInit): Promise<Network & { sta
         emitSelf: false,
         floodPublish: true,
         heartbeatInterval: HEARTBEAT_MS,
+        maxOutboundBufferSize: MAX_GOSSIP_OUTBOUND_BYTES,
+        decodeRpcLimits: GOSSIP_DECODE_LIMITS,
         ...init.gossipsub,
         scoreParams: {
           appSpecificScore: (p: string) => ref.net?.appScore(p) ?? 0,

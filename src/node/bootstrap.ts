@@ -4,7 +4,7 @@
  * lost or a dial fails, until stop().
  */
 import { REDIAL_JITTER, REDIAL_MAX_MS, REDIAL_MIN_MS } from './constants.js'
-import { createLogger } from '../util/logger.js'
+import { createLogger, type Logger } from '../util/logger.js'
 import type { Network } from '../net/index.js'
 
 interface Target {
@@ -18,7 +18,7 @@ interface Target {
 export class BootstrapDialer {
   private readonly network: Network
   private readonly targets: Target[]
-  private readonly log = createLogger('bootstrap')
+  private readonly log: Logger
   private running = false
   private readonly onDisconnect = (evt: CustomEvent<{ peer: string }>): void => {
     for (const t of this.targets) {
@@ -29,8 +29,9 @@ export class BootstrapDialer {
     }
   }
 
-  constructor (network: Network, addrs: string[]) {
+  constructor (network: Network, addrs: string[], log: Logger = createLogger('bootstrap')) {
     this.network = network
+    this.log = log
     this.targets = addrs.map(addr => ({ addr, attempt: 0, dialing: false }))
   }
 

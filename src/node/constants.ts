@@ -11,8 +11,5 @@ export const REDIAL_MIN_MS = 100
 export const REDIAL_MAX_MS = 30_000
 export const REDIAL_JITTER = 0.2
 
-/** Longest nickname, in UTF-8 bytes; longer names are cut. */
-export const MAX_NAME_BYTES = 64
-
 /** Name of the lock file that marks a repository in use by a live process. */
 export const LOCK_FILE = 'node.lock'

@@ -14,3 +14,48 @@ export class RepoLockedError extends Error {
     this.pid = pid
   }
 }
+
+export class PathNotFoundError extends Error {
+  static override name = 'PathNotFoundError'
+  readonly path: string
+
+  constructor (path: string, reason: string) {
+    super(`cannot share ${path}: ${reason}`)
+    this.name = 'PathNotFoundError'
+    this.path = path
+  }
+}
+
+export class NoPeersError extends Error {
+  static override name = 'NoPeersError'
+  /** Peers of the swarm awaited, and how many came. */
+  readonly wanted: number
+  readonly found: number
+
+  constructor (wanted: number, found: number, ms: number) {
+    super(`found ${found} of ${wanted} peer(s) of the swarm in ${Math.round(ms / 1000)} s`)
+    this.name = 'NoPeersError'
+    this.wanted = wanted
+    this.found = found
+  }
+}
+
+export class EncryptInputError extends Error {
+  static override name = 'EncryptInputError'
+
+  constructor () {
+    super('an encrypted share needs a file path or the bytes themselves: its size goes into the encrypted header, so a stream of unknown length cannot be encrypted')
+    this.name = 'EncryptInputError'
+  }
+}
+
+export class ReservedTopicError extends Error {
+  static override name = 'ReservedTopicError'
+  readonly topic: string
+
+  constructor (topic: string) {
+    super(`topic "${topic}" is reserved for swarmdrop itself; pick a topic that does not start with /swarmdrop/`)
+    this.name = 'ReservedTopicError'
+    this.topic = topic
+  }
+}

@@ -1,18 +1,27 @@
 /**
- * The swarmdrop node: one process, one libp2p peer.
+ * The swarmdrop node: one process, one libp2p peer; everything the CLI does is a call here.
  *
  * @example
  * ```ts
  * import { createSwarmNode } from 'swarmdrop'
- * const node = await createSwarmNode({ repo: './repo', name: 'alice' })
- * console.log(node.peerId, node.getMultiaddrs())
+ * const node = await createSwarmNode({ repo: './repo', name: 'alice', replicate: true })
+ * const { link } = await node.share('./notes.txt', { encrypt: true })
+ * await node.waitForPeers({ count: 1 })
+ * const file = await node.get(link!, { output: './copy.txt' })
  * await node.stop()
  * ```
  */
-export type { NodeFetchOptions, ShareOptions } from './files.js'
-export { createSwarmNode, ReservedTopicError, type SwarmNode, type SwarmNodeInit, type SwarmNodeEvents, type PeerInfo, type MessageHandler } from './swarm-node.js'
-export type { TopicMessage, ByteStream, Network, Verdict, TopicValidator } from '../net/index.js'
-export { parseSwarmKey, generateSwarmKey, readSwarmKeyFile, InvalidIdentityError, InvalidMultiaddrError, ListenError, InvalidSwarmKeyError } from '../net/index.js'
+export { createSwarmNode } from './create.js'
+export type { SwarmNode, SwarmNodeInit, SwarmNodeComponents, SwarmNodeEvents, NodeNetwork, PeerInfo, MessageHandler } from './swarm-node.js'
+export type { ReplicationEvents } from './replicator.js'
+export type { NodeFetchOptions } from './commands/fetch.js'
+export type { ShareOptions, SharedFile } from './commands/share.js'
+export { checkSharePath } from './share-path.js'
+export { outputPath, progressOf, type GetOptions, type FetchedFile, type FetchProgressInfo } from './commands/get.js'
+export type { ListedFile, FilesStatus } from './commands/ls.js'
+export type { WaitForPeersOptions } from './commands/wait-for-peers.js'
+export { startLocalSwarm, type LocalSwarmInit, type LocalSwarm } from './local-swarm.js'
+export { RepoLockedError, PathNotFoundError, NoPeersError, EncryptInputError, ReservedTopicError } from './errors.js'
 export { RepoError, NotStartedError } from '../util/errors.js'
-export { RepoLockedError } from './errors.js'
-export { createLogger, type Logger } from '../util/logger.js'
+export { parseSwarmKey, generateSwarmKey, readSwarmKeyFile, InvalidIdentityError, InvalidMultiaddrError, ListenError, InvalidSwarmKeyError } from '../net/index.js'
+export type { TopicMessage } from '../net/index.js'

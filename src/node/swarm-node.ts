@@ -1,26 +1,32 @@
 /**
  * SwarmNode: one process, one libp2p peer, one repository.
  *
- * It owns the lifecycle: repository lock, identity, network, mDNS dialing,
- * bootstrap redials, and the swarmdrop components built on the network
- * (started in order, stopped in reverse). After stop() nothing is left open.
+ * It owns the lifecycle: repository lock, store, network, mDNS dialing, bootstrap redials,
+ * and the swarmdrop components built on the network (started in order, stopped in
+ * reverse). After stop() nothing is left open, and start() starts it again: the store it
+ * opened is reopened (a store handed in as a component is the caller's to close).
+ * What a node does with files lives in commands/<verb>.ts; the class hands off to them.
  */
-import { hostname } from 'node:os'
-import { join, resolve } from 'node:path'
 import { TypedEventEmitter } from '../util/events.js'
-import { VERSION } from '../version.js'
-import { DEFAULT_SWARM, isReservedTopic, swarmTopics, validateSwarmName, type SwarmTopics } from '../pubsub/topics.js'
+import { isReservedTopic, swarmTopics, type SwarmTopics } from '../pubsub/topics.js'
 import { createStore, type Store } from '../storage/index.js'
 import { createSwarmProtocol, type LocalFile, type SwarmProtocol, type SwarmProtocolEvents, type SwarmProtocolOptions } from '../pubsub/index.js'
-import { createTransfer, type FetchResult, type Transfer, type TransferInit } from '../transfer/index.js'
-import { fetchFile, shareFile, type NodeFetchOptions, type ShareOptions } from './files.js'
-import type { FileRecord, ImportInput } from '../storage/index.js'
+import { createTransfer, type BlockStore, type FetchResult, type Transfer, type TransferInit } from '../transfer/index.js'
+import type { ImportInput } from '../storage/index.js'
 import { BootstrapDialer } from './bootstrap.js'
-import { DEFAULT_LISTEN, MAX_NAME_BYTES, MDNS_YIELD_MS, REDIAL_MAX_MS, REDIAL_MIN_MS } from './constants.js'
+import { MdnsDialer } from './mdns-dialer.js'
 import { NotStartedError } from '../util/errors.js'
-import { createLogger } from '../util/logger.js'
-import { createNetwork, loadOrCreateIdentity, parseMultiaddr, parseSwarmKey, type GossipsubOptions, type Network, type TopicMessage } from '../net/index.js'
-import { ensureRepo, lockRepo } from './repo.js'
+import type { ComponentLogger, Logger } from '../util/logger.js'
+import type { GossipsubOptions, Network, TopicMessage } from '../net/index.js'
+import { lockRepo } from './repo.js'
+import { ReservedTopicError } from './errors.js'
+import { Replicator, type ReplicationEvents } from './replicator.js'
+import type { CommandContext } from './commands/context.js'
+import { fetch, type NodeFetchOptions } from './commands/fetch.js'
+import { get, type FetchedFile, type GetOptions } from './commands/get.js'
+import { filesStatus, ls, type FilesStatus, type ListedFile } from './commands/ls.js'
+import { share, type SharedFile, type ShareOptions } from './commands/share.js'
+import { waitForPeers, type WaitForPeersOptions } from './commands/wait-for-peers.js'
 
 export interface SwarmNodeInit {
   /** The repository folder: identity and data live here. Created (mode 0700) if missing. */
@@ -44,12 +50,28 @@ export interface SwarmNodeInit {
   /** Timing of the swarm protocol (provider TTL, re-announce interval, ...). */
   pubsub?: SwarmProtocolOptions
   /** Limits of the block exchange (streams, bytes in flight, windows, timeouts). */
-  transfer?: Omit<TransferInit, 'network' | 'store'>
+  transfer?: Omit<TransferInit, 'network' | 'store' | 'logger'>
+  /** Fetch and pin every file another peer announces (default false); see the `replicate:*` events. */
+  replicate?: boolean
+  /** Put into every log namespace, `swarmdrop:<prefix>:<component>`, to tell nodes of one process apart (default none). */
+  logPrefix?: string
   /** Take the repository lock so a second process cannot use it (default true). */
   lock?: boolean
   /** Start before resolving (default true). */
   start?: boolean
 }
+
+/** The parts a node is built from; createSwarmNode() makes those not handed in. */
+export interface SwarmNodeComponents {
+  /** The peer-to-peer network (default: libp2p on the repository's identity). Started and stopped by the node. */
+  network: NodeNetwork
+  /** The content store (default `<repo>/store`, opened and closed by the node). One handed in is never closed by the node. */
+  store: Store
+  /** Loggers (default `createComponentLogger(init.logPrefix)`). */
+  logger: ComponentLogger
+}
+
+export type NodeNetwork = Network & { start: () => Promise<void>, stop: () => Promise<void> }
 
 export interface PeerInfo {
   /** Peer id (base58). */
@@ -61,7 +83,7 @@ export interface PeerInfo {
   connected: boolean
 }
 
-export interface SwarmNodeEvents {
+export interface SwarmNodeEvents extends ReplicationEvents {
   'peer:connect': { id: string }
   'peer:disconnect': { id: string }
   /** A peer's nickname became known or changed. */
@@ -75,63 +97,43 @@ export interface SwarmNodeEvents {
 
 export type MessageHandler = (msg: TopicMessage) => void
 
-const AGENT_PREFIX = 'swarmdrop/'
-
-export function agentString (name: string): string {
-  return `${AGENT_PREFIX}${VERSION} name=${encodeURIComponent(name)}`
-}
-
-export function nameFromAgent (agent: string | undefined): string | undefined {
-  if (agent == null || !agent.startsWith(AGENT_PREFIX)) return undefined
-  const m = / name=([^ ]*)/.exec(agent)
-  if (m?.[1] == null) return undefined
-  try {
-    return truncateName(decodeURIComponent(m[1]))
-  } catch {
-    return undefined
-  }
-}
-
-export function truncateName (name: string): string {
-  const bytes = Buffer.from(name, 'utf8')
-  if (bytes.byteLength <= MAX_NAME_BYTES) return name
-  // cut on a character boundary
-  let out = ''
-  for (const ch of name) {
-    if (Buffer.byteLength(out + ch, 'utf8') > MAX_NAME_BYTES) break
-    out += ch
-  }
-  return out
-}
+/** What the constructor needs once createSwarmNode() resolved the defaults. */
+export type ResolvedInit = SwarmNodeInit & { repo: string, name: string, swarm: string }
 
 export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
   readonly repo: string
   readonly name: string
   readonly swarm: string
   readonly topics: SwarmTopics
-  readonly network: Network & { start: () => Promise<void>, stop: () => Promise<void> }
+  readonly network: NodeNetwork
   /** Announcements, requests and the catalog of the swarm. */
   readonly protocol: SwarmProtocol
-  /** The content-addressed store, `<repo>/store`; closed by stop(). */
-  readonly store: Store
   /** Serves the store's blocks to peers and fetches files from them. */
   readonly transfer: Transfer
-  private readonly log = createLogger('node')
+  readonly logger: ComponentLogger
+  private currentStore: Store
+  private readonly ownStore: boolean
+  private readonly log: Logger
   private readonly bootstrap: BootstrapDialer
+  private readonly mdnsDialer: MdnsDialer
+  private readonly replicator?: Replicator
   private readonly mdnsEnabled: boolean
   private readonly lock: boolean
   private started = false
+  private storeClosed = false
   private releaseLock?: () => Promise<void>
   private readonly names = new Map<string, string>()
   private readonly seen = new Set<string>()
-  private readonly dialing = new Set<string>()
-  private readonly dialFailures = new Map<string, { attempts: number, retryAt: number }>()
-  private readonly firstSeen = new Map<string, number>()
   private readonly handlers = new Map<string, Set<MessageHandler>>()
 
-  constructor (init: Required<Pick<SwarmNodeInit, 'repo' | 'name' | 'swarm'>> & SwarmNodeInit, network: SwarmNode['network'], store: Store) {
+  /** Use createSwarmNode(); `ownStore` says whether stop() closes the store (and start() reopens it). */
+  constructor (init: ResolvedInit, components: SwarmNodeComponents, ownStore: boolean) {
     super()
-    this.store = store
+    const { network, logger } = components
+    this.currentStore = components.store
+    this.ownStore = ownStore
+    this.logger = logger
+    this.log = logger.forComponent('node')
     this.repo = init.repo
     this.name = init.name
     this.swarm = init.swarm
@@ -139,19 +141,40 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
     this.network = network
     this.mdnsEnabled = init.mdns ?? true
     this.lock = init.lock ?? true
-    this.bootstrap = new BootstrapDialer(network, init.bootstrap ?? [])
+    this.bootstrap = new BootstrapDialer(network, init.bootstrap ?? [], logger.forComponent('bootstrap'))
+    this.mdnsDialer = new MdnsDialer(network, () => this.started, logger.forComponent('mdns'))
     this.protocol = createSwarmProtocol({
       ...init.pubsub,
+      logger,
       network,
       swarm: init.swarm,
       name: init.name,
       localFiles: async () => await this.localFiles()
     })
-    this.transfer = createTransfer({ ...init.transfer, network, store })
+    // the transfer sees whichever store is open now (start() after stop() opens a new one)
+    const blocks: BlockStore = {
+      has: async (cid) => this.currentStore.has(cid),
+      getBlock: async (cid, options) => this.currentStore.getBlock(cid, options),
+      putBlock: async (cid, bytes, options) => { await this.currentStore.putBlock(cid, bytes, options) }
+    }
+    this.transfer = createTransfer({ ...init.transfer, network, store: blocks, logger: logger.forComponent('transfer') })
+    if (init.replicate === true) {
+      this.replicator = new Replicator({
+        peerId: () => this.peerId,
+        store: () => this.currentStore,
+        protocol: this.protocol,
+        fetch: async (cid, options) => this.fetch(cid, options),
+        emit: (type, detail) => { this.safeDispatchEvent(type, detail as SwarmNodeEvents[typeof type]) },
+        log: logger.forComponent('replicate')
+      })
+    }
     for (const type of ['file:announced', 'file:withdrawn', 'provider:added', 'provider:removed'] as const) {
       this.protocol.addEventListener(type, (evt: CustomEvent) => { this.safeDispatchEvent(type, evt.detail) })
     }
+    this.listen(network)
+  }
 
+  private listen (network: NodeNetwork): void {
     network.addEventListener('peer:connect', (evt) => {
       this.seen.add(evt.detail.peer)
       this.safeDispatchEvent('peer:connect', { id: evt.detail.peer })
@@ -159,15 +182,16 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
     network.addEventListener('peer:disconnect', (evt) => {
       this.safeDispatchEvent('peer:disconnect', { id: evt.detail.peer })
     })
-    network.addEventListener('peer:identify', (evt) => {
-      const name = nameFromAgent(evt.detail.agent)
-      if (name != null && this.names.get(evt.detail.peer) !== name) {
-        this.names.set(evt.detail.peer, name)
-        this.safeDispatchEvent('peer:name', { id: evt.detail.peer, name })
+    // peers are named by their Hello (docs/PROTOCOL.md §5, "Names"), the one mechanism: not by identify's agent string
+    this.protocol.addEventListener('peer:hello', (evt) => {
+      const { peer, name } = evt.detail
+      if (this.names.get(peer) !== name) {
+        this.names.set(peer, name)
+        this.safeDispatchEvent('peer:name', { id: peer, name })
       }
     })
     network.addEventListener('peer:discovery', (evt) => {
-      if (this.mdnsEnabled) void this.dialDiscovered(evt.detail.peer)
+      if (this.mdnsEnabled) void this.mdnsDialer.dial(evt.detail.peer)
     })
     network.addEventListener('message', (evt) => {
       const handlers = this.handlers.get(evt.detail.topic)
@@ -186,58 +210,110 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
     return this.network.peerId
   }
 
+  /** The content-addressed store (`<repo>/store` unless one was handed in); closed by stop(), reopened by start(). */
+  get store (): Store {
+    return this.currentStore
+  }
+
   isStarted (): boolean {
     return this.started
   }
 
+  /** Starts the node; after stop() it starts again on the same repository (the store is reopened). */
   async start (): Promise<void> {
     if (this.started) return
     if (this.lock) this.releaseLock = await lockRepo(this.repo)
     try {
+      if (this.ownStore && this.storeClosed) {
+        this.currentStore = await createStore({ path: this.currentStore.path }, { logger: this.logger })
+        this.storeClosed = false
+      }
       await this.network.start()
     } catch (err) {
+      // a failed start leaves nothing open; start() may be called again
+      if (this.ownStore && !this.storeClosed) {
+        await this.currentStore.close().catch(() => {})
+        this.storeClosed = true
+      }
       await this.releaseLock?.()
+      this.releaseLock = undefined
       throw err
     }
     this.started = true
+    // user topics subscribed before a stop() are subscribed again
+    for (const topic of this.handlers.keys()) this.network.subscribe(topic)
     await this.protocol.start()
     await this.transfer.start()
     this.bootstrap.start()
+    this.replicator?.start()
     this.log('started %s (%s) in swarm %s on %s', this.peerId, this.name, this.swarm, this.getMultiaddrs().join(', '))
   }
 
+  /** Stops everything it started and closes the store it opened; start() starts it again. */
   async stop (): Promise<void> {
     if (!this.started) return
     this.started = false
+    await this.replicator?.stop()
     this.bootstrap.stop()
     await this.transfer.stop()
     await this.protocol.stop()
     await this.network.stop()
-    await this.store.close()
+    if (this.ownStore) {
+      await this.currentStore.close()
+      this.storeClosed = true
+    }
     await this.releaseLock?.()
     this.releaseLock = undefined
     this.log('stopped %s', this.peerId)
   }
 
-  /** What this node holds, for the protocol: the store's files. */
-  private async localFiles (): Promise<LocalFile[]> {
-    return (await this.store.list()).map(r => ({ cid: r.cid, name: r.name, size: r.size, mediaType: r.mediaType, encrypted: r.encrypted === true, complete: r.complete }))
+  /** The parts the commands work with. */
+  private get context (): CommandContext {
+    if (!this.started) throw new NotStartedError()
+    return { store: this.currentStore, protocol: this.protocol, transfer: this.transfer, network: this.network, topics: this.topics, log: this.log }
   }
 
-  /** Imports a file (path, bytes or stream) into the store, pinned, and announces it to the swarm. */
-  async share (input: ImportInput, options: ShareOptions = {}): Promise<FileRecord> {
-    if (!this.started) throw new NotStartedError()
-    return shareFile({ store: this.store, protocol: this.protocol, transfer: this.transfer, log: this.log }, input, options)
+  /** What this node holds, for the protocol: the store's files. */
+  private async localFiles (): Promise<LocalFile[]> {
+    return (await this.currentStore.list()).map(r => ({ cid: r.cid, name: r.name, size: r.size, mediaType: r.mediaType, encrypted: r.encrypted === true, complete: r.complete }))
+  }
+
+  /**
+   * Imports a file (path, bytes or stream) into the store, pinned, and announces it. With
+   * `encrypt: true` (a path or bytes) the swarm sees only ciphertext; the result's `link`
+   * fetches and decrypts it.
+   */
+  async share (input: ImportInput, options: ShareOptions = {}): Promise<SharedFile> {
+    return share(this.context, input, options)
   }
 
   /**
    * Fetches a file from the swarm into the store (see src/transfer): providers from the catalog
    * and a `want`, partial `have` while downloading, announced once complete. Resumes what an
-   * earlier fetch left. Write it out with `store.export(cid, path)`.
+   * earlier fetch left. get() also writes it out.
    */
   async fetch (cid: string, options: NodeFetchOptions = {}): Promise<FetchResult> {
-    if (!this.started) throw new NotStartedError()
-    return fetchFile({ store: this.store, protocol: this.protocol, transfer: this.transfer, log: this.log }, cid, options)
+    return fetch(this.context, cid, options)
+  }
+
+  /** Fetches a file by CID or capability link and writes it to `output` (decrypted for a link). */
+  async get (target: string, options: GetOptions = {}): Promise<FetchedFile> {
+    return get(this.context, target, options)
+  }
+
+  /** Resolves with the swarm's peers once `count` (default 1) are here; NoPeersError at the timeout. */
+  async waitForPeers (options: WaitForPeersOptions = {}): Promise<string[]> {
+    return waitForPeers(this.context, options)
+  }
+
+  /** Files the swarm's catalog names and this node holds, once each. */
+  async ls (): Promise<ListedFile[]> {
+    return ls(this.context)
+  }
+
+  /** How many files are listed, how many are here, and the store's counts. */
+  async filesStatus (): Promise<FilesStatus> {
+    return filesStatus(this.context)
   }
 
   /** Listen addresses, each ending in /p2p/<peer id>, ready to dial. */
@@ -302,80 +378,8 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
       }
     }
   }
-
-  /**
-   * mDNS answers arrive every query interval; dial a discovered peer unless
-   * connected or already dialing, backing off after failures.
-   */
-  private async dialDiscovered (peer: string): Promise<void> {
-    if (!this.started || this.dialing.has(peer) || this.network.connections().some(c => c.peer === peer)) return
-    const failed = this.dialFailures.get(peer)
-    if (failed != null && Date.now() < failed.retryAt) return
-    // both sides hear each other's answers at once; two crossing dials can both fail, so the
-    // higher peer id leaves the first dial to the lower one and only steps in if it did not come
-    const first = this.firstSeen.get(peer) ?? Date.now()
-    this.firstSeen.set(peer, first)
-    if (this.peerId > peer && Date.now() - first < MDNS_YIELD_MS) return
-    this.dialing.add(peer)
-    try {
-      await this.network.dial(peer)
-      this.dialFailures.delete(peer)
-      this.log('dialled mDNS peer %s', peer)
-    } catch (err) {
-      const attempts = (failed?.attempts ?? 0) + 1
-      this.dialFailures.set(peer, { attempts, retryAt: Date.now() + Math.min(REDIAL_MAX_MS, REDIAL_MIN_MS * 2 ** attempts) })
-      this.log('dial to mDNS peer %s failed (attempt %d): %e', peer, attempts, err)
-    } finally {
-      this.dialing.delete(peer)
-    }
-  }
-}
-
-export class ReservedTopicError extends Error {
-  static override name = 'ReservedTopicError'
-  readonly topic: string
-
-  constructor (topic: string) {
-    super(`topic "${topic}" is reserved for swarmdrop itself; pick a topic that does not start with /swarmdrop/`)
-    this.name = 'ReservedTopicError'
-    this.topic = topic
-  }
 }
 
 function assertUserTopic (topic: string): void {
   if (isReservedTopic(topic)) throw new ReservedTopicError(topic)
-}
-
-/** Creates a node and (unless `start: false`) starts it. */
-export async function createSwarmNode (init: SwarmNodeInit): Promise<SwarmNode> {
-  const repo = resolve(init.repo)
-  const swarm = validateSwarmName(init.swarm ?? DEFAULT_SWARM)
-  const name = truncateName(init.name ?? hostname())
-  const listen = init.listen ?? DEFAULT_LISTEN
-  for (const a of [...listen, ...(init.bootstrap ?? [])]) parseMultiaddr(a)
-  await ensureRepo(repo)
-  const privateKey = await loadOrCreateIdentity(repo)
-  const swarmKey = init.swarmKey == null ? undefined : parseSwarmKey(init.swarmKey)
-  const topics = swarmTopics(swarm)
-  const store = await createStore({ path: join(repo, 'store') })
-  let node: SwarmNode
-  try {
-    const network = await createNetwork({
-      privateKey,
-      listen,
-      mdns: init.mdns ?? true,
-      mdnsInterval: init.mdnsInterval,
-      agent: agentString(name),
-      swarmKey,
-      scoredTopics: [topics.announce, topics.request],
-      gossipsub: init.gossipsub
-    })
-    node = new SwarmNode({ ...init, repo, swarm, name }, network, store)
-    if (init.start !== false) await node.start()
-  } catch (err) {
-    // nothing stays open when a node cannot be built or started
-    await store.close().catch(() => {})
-    throw err
-  }
-  return node
 }

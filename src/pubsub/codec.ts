@@ -4,28 +4,31 @@
  * message: a message it returns satisfies every rule of docs/PROTOCOL.md,
  * anything else comes back as a reason to reject. It never throws.
  */
-import { CID } from 'multiformats/cid'
 import { base58btc } from 'multiformats/bases/base58'
 import * as Digest from 'multiformats/hashes/digest'
-import { equals } from 'uint8arrays/equals'
 import { toString as bytesToString, fromString as bytesFromString } from 'uint8arrays'
+import { cidKey, parseCid, MAX_FILE_NAME_BYTES, MAX_NICKNAME_BYTES, SHA2_256, type CID } from '../content/index.js'
 import {
-  MAX_FILE_NAME_BYTES, MAX_FILES_PER_MESSAGE, MAX_MEDIA_TYPE_BYTES, MAX_MESSAGE_BYTES, MAX_NICKNAME_BYTES,
+  MAX_FILES_PER_MESSAGE, MAX_MEDIA_TYPE_BYTES, MAX_MESSAGE_BYTES,
   MAX_PROVIDERS_PER_RECORD, MAX_REQUEST_ID_BYTES, MIN_REQUEST_ID_BYTES
 } from './constants.js'
 import { AnnouncedFile, CatalogRecord, Envelope, type FileMeta as PbFileMeta } from './pb/messages.js'
 import { PROTOCOL_VERSION } from './topics.js'
 
-/** CID codecs a swarmdrop file may have: UnixFS roots are dag-pb, single-block files may be raw leaves. */
-const DAG_PB = 0x70
-const RAW = 0x55
-/** The only multihash of protocol version 1. */
-const SHA2_256 = 0x12
 /** Peer ids: identity multihash of a public key (Ed25519, secp256k1), or sha2-256 of a larger key (RSA). */
 const IDENTITY = 0x00
 const MAX_INLINE_KEY_BYTES = 42
 
-/** What a file is, as announced. `cid` is the canonical string form (base32 for CIDv1, base58 for CIDv0). */
+/**
+ * The canonical binary forms of a file CID of the profile (src/content): a CIDv1 is
+ * version, codec, hash code and digest length (one byte each) and a 32-byte digest; a
+ * CIDv0 is the bare 34-byte multihash. Any other length is a non-minimal varint or
+ * trailing bytes.
+ */
+const CIDV1_BYTES = 36
+const CIDV0_BYTES = 34
+
+/** What a file is, as announced. `cid` is the CIDv1 in base32 (a CIDv0 on the wire is turned into it). */
 export interface FileMeta {
   cid: string
   name: string
@@ -50,12 +53,12 @@ export interface CatalogRecordInfo {
   providers: ProviderInfo[]
 }
 
-/** A decoded, valid message. Request ids are lower-case hex. */
+/** A decoded, valid message. Request ids are lower-case hex; `issued` is Envelope.issued_ms when set (the signer's clock). */
 export type WireMessage =
   | { type: 'hello', name: string }
-  | { type: 'announce', files: AnnouncedFileInfo[] }
-  | { type: 'withdraw', cids: string[] }
-  | { type: 'have', cid: string, complete: boolean, requestId?: string }
+  | { type: 'announce', files: AnnouncedFileInfo[], issued?: number }
+  | { type: 'withdraw', cids: string[], issued?: number }
+  | { type: 'have', cid: string, complete: boolean, requestId?: string, issued?: number }
   | { type: 'catalog-answer', requestId: string, records: CatalogRecordInfo[] }
   | { type: 'want', requestId: string, cid: string }
   | { type: 'catalog-request', requestId: string, responder?: string }
@@ -97,12 +100,17 @@ export function utf8Length (s: string): number {
   return encoder.encode(s).byteLength
 }
 
-function hasControlChar (s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c < 0x20 || c === 0x7f) return true
-  }
-  return false
+/**
+ * Characters a name or nickname may not contain: C0 and C1 controls (U+0000–U+001F,
+ * U+007F–U+009F, so U+0085 too), line and paragraph separators (U+2028, U+2029) and the
+ * bidirectional controls (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069: U+202E
+ * shows `gpj.sh` as `hs.jpg`). Joiners (U+200D, used by emoji) stay allowed.
+ */
+// eslint-disable-next-line no-control-regex
+const FORBIDDEN_IN_NAMES = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/
+
+export function hasControlChar (s: string): boolean {
+  return FORBIDDEN_IN_NAMES.test(s)
 }
 
 const TOKEN = '[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}'
@@ -131,29 +139,23 @@ export function checkNickname (name: string): string | undefined {
   return undefined
 }
 
-function acceptableCid (cid: CID): boolean {
-  return (cid.code === DAG_PB || cid.code === RAW) &&
-    cid.multihash.code === SHA2_256 && cid.multihash.digest.byteLength === 32
-}
-
-/** A CID from its binary form, or undefined when it is not a canonical swarmdrop CID. */
+/**
+ * A file CID from its binary form, as the key every layer uses (CIDv1, base32), or undefined
+ * when it is not a canonical CID of the profile. The rule itself is src/content's parseCid.
+ */
 export function cidFromBytes (bytes: Uint8Array): string | undefined {
+  if (bytes.byteLength !== CIDV1_BYTES && bytes.byteLength !== CIDV0_BYTES) return undefined
   try {
-    const cid = CID.decode(bytes)
-    if (!acceptableCid(cid)) return undefined
-    const canonical = cid.version === 0 ? CID.createV0(cid.multihash as any) : CID.createV1(cid.code, cid.multihash)
-    if (!equals(canonical.bytes, bytes)) return undefined
-    return cid.toString()
+    return cidKey(parseCid(bytes))
   } catch {
     return undefined
   }
 }
 
-/** Parses a CID string (any multibase for v1) into its canonical string, or undefined. */
-export function normalizeCid (value: string): string | undefined {
+/** A CID (text in any base, v0 or v1, or a CID object) as its key (CIDv1, base32), or undefined. */
+export function normalizeCid (value: string | CID): string | undefined {
   try {
-    const cid = CID.parse(value)
-    return acceptableCid(cid) ? cid.toString() : undefined
+    return cidKey(parseCid(value))
   } catch {
     return undefined
   }
@@ -165,7 +167,7 @@ function owned (bytes: Uint8Array): Uint8Array<ArrayBuffer> {
 }
 
 export function cidToBytes (cid: string): Uint8Array<ArrayBuffer> {
-  return owned(CID.parse(cid).bytes)
+  return owned(parseCid(cid).bytes)
 }
 
 /** A peer id string from its binary multihash, or undefined when it is not one. */
@@ -294,6 +296,10 @@ export function decodeWire (kind: TopicKind, data: Uint8Array): DecodeResult {
   try {
     const message = bodyOf(env)
     if (TOPIC_OF[message.type] !== kind) return { ok: false, reason: 'wrong-topic' }
+    if (env.issuedMs > 0 && (message.type === 'announce' || message.type === 'withdraw' || message.type === 'have')) {
+      if (!Number.isSafeInteger(env.issuedMs)) return { ok: false, reason: 'bad-size' }
+      message.issued = env.issuedMs
+    }
     return { ok: true, message }
   } catch (err) {
     if (err instanceof Invalid) return { ok: false, reason: err.reason }
@@ -321,9 +327,9 @@ export function encodeWire (msg: WireMessage): Uint8Array {
   const env: Partial<Envelope> = { version: PROTOCOL_VERSION }
   switch (msg.type) {
     case 'hello': env.hello = { name: msg.name }; break
-    case 'announce': env.announce = { files: msg.files.map(announcedToPb) }; break
-    case 'withdraw': env.withdraw = { cids: msg.cids.map(cidToBytes) }; break
-    case 'have': env.have = { cid: cidToBytes(msg.cid), complete: msg.complete, requestId: msg.requestId == null ? new Uint8Array(0) : requestIdToBytes(msg.requestId) }; break
+    case 'announce': env.announce = { files: msg.files.map(announcedToPb) }; env.issuedMs = msg.issued ?? 0; break
+    case 'withdraw': env.withdraw = { cids: msg.cids.map(cidToBytes) }; env.issuedMs = msg.issued ?? 0; break
+    case 'have': env.have = { cid: cidToBytes(msg.cid), complete: msg.complete, requestId: msg.requestId == null ? new Uint8Array(0) : requestIdToBytes(msg.requestId) }; env.issuedMs = msg.issued ?? 0; break
     case 'catalog-answer': env.catalogAnswer = { requestId: requestIdToBytes(msg.requestId), records: msg.records.map(recordToPb) }; break
     case 'want': env.want = { requestId: requestIdToBytes(msg.requestId), cid: cidToBytes(msg.cid) }; break
     case 'catalog-request': env.catalogRequest = { requestId: requestIdToBytes(msg.requestId), responder: msg.responder == null ? new Uint8Array(0) : peerToBytes(msg.responder) }; break

@@ -9,14 +9,8 @@ export const MAX_MESSAGE_BYTES = 64 * 1024
 /** Catalog answers and announce batches are cut into messages of at most this many bytes, leaving room under the cap. */
 export const MAX_BATCH_BYTES = 60 * 1024
 
-/** "A file name is 1 to 255 UTF-8 bytes, without control characters." */
-export const MAX_FILE_NAME_BYTES = 255
-
 /** "A media type is `type/subtype` with optional parameters, at most 255 bytes of printable ASCII." */
 export const MAX_MEDIA_TYPE_BYTES = 255
-
-/** "A nickname in a hello is 1 to 64 UTF-8 bytes, without control characters." */
-export const MAX_NICKNAME_BYTES = 64
 
 /** "A request id is 8 to 32 random bytes." We send 8. */
 export const MIN_REQUEST_ID_BYTES = 8
@@ -71,8 +65,13 @@ export const WANT_ENOUGH_ANSWERS = 3
 
 // --- limits against abuse (issue 7 tunes these) ---
 
-/** Score penalty (gossipsub app-specific component) for each rejected message, charged to its signer. Graylisted at −80. */
-export const INVALID_MESSAGE_PENALTY = 10
+/**
+ * Score penalty (gossipsub app-specific component, no decay) for each rejected message, charged to the
+ * peer that delivered it: the one whose RPCs gossipsub graylists (below −80). 30 makes three rejected
+ * messages graylist a peer on any mix of the swarm's two topics (3 × −30 = −90), where gossipsub's own
+ * invalid-delivery score is per topic (2 on one topic and 1 on the other gave only −50).
+ */
+export const INVALID_MESSAGE_PENALTY = 30
 
 /**
  * Requests are rate-limited per signer with token buckets (refilled at RATE per second, holding at most BURST):
@@ -83,6 +82,32 @@ export const CATALOG_REQUEST_BURST = 3
 
 export const WANT_RATE_PER_S = 20
 export const WANT_BURST = 40
+
+/**
+ * The same requests are also limited per delivering peer (the connection they came on: a peer
+ * that mints signers still has one connection) and for the node as a whole, so that neither
+ * many signers on one connection nor many connections multiply what the node takes in. A relay
+ * forwards for many signers, hence more room than per signer.
+ */
+export const CATALOG_REQUEST_RATE_PER_PEER_S = 4
+export const CATALOG_REQUEST_BURST_PER_PEER = 12
+export const WANT_RATE_PER_PEER_S = 50
+export const WANT_BURST_PER_PEER = 100
+export const CATALOG_REQUEST_RATE_TOTAL_S = 10
+export const CATALOG_REQUEST_BURST_TOTAL = 30
+export const WANT_RATE_TOTAL_S = 100
+export const WANT_BURST_TOTAL = 200
+
+/** Haves this node publishes to answer Wants, in total: at most this many a second (burst: twice). */
+export const WANT_ANSWERS_PER_S = 20
+
+/**
+ * Bytes of catalog answers this node publishes, in total: at most this many a second, with a
+ * burst of CATALOG_ANSWER_BURST_BYTES; an answer that does not fit is cut (the newcomer's retries
+ * and the other peers' fallback answers fill the gap).
+ */
+export const CATALOG_ANSWER_BYTES_PER_S = 256 * 1024
+export const CATALOG_ANSWER_BURST_BYTES = 1024 * 1024
 
 /** At most this many files are listed for one provider; more announcements from it are dropped. */
 export const MAX_FILES_PER_PROVIDER = 10_000
@@ -98,3 +123,28 @@ export const MAX_PENDING_ANSWERS = 32
 
 /** At most this many peers have a rate-limit bucket; idle buckets are dropped first. */
 export const MAX_RATE_LIMITED_PEERS = 4_096
+
+// --- presence (Hello) ---
+
+/** A node publishes at most one Hello per this interval, however many peers subscribe or say hello. */
+export const HELLO_MIN_INTERVAL_MS = 1_000
+
+/** Nicknames remembered (to tell a stranger's first Hello from a repeat); the least recently heard dropped first. */
+export const MAX_HELLO_PEERS = 4_096
+
+// --- the catalog as a whole (identities are free: these do not grow with their number) ---
+
+/**
+ * The catalog holds at most this many (file, provider) pairs and this many bytes (as budget.ts
+ * estimates them); past either, whole providers are evicted down to 90 %: those known only from
+ * reports first, then those not connected, then the most recently met.
+ */
+export const MAX_CATALOG_PAIRS = 50_000
+export const MAX_CATALOG_BYTES = 16 * 1024 * 1024
+
+/** Differing metadata recorded per file (other providers' own announcements); more are not recorded. */
+export const MAX_CONFLICTS_PER_FILE = 8
+
+/** Withdrawals are remembered this long (and at most MAX_TOMBSTONES), so a replayed announcement older than the withdrawal is refused. */
+export const TOMBSTONE_KEEP_MS = 10 * 60_000
+export const MAX_TOMBSTONES = 10_000

@@ -11,12 +11,12 @@
  * const providers = await node.protocol.want(someCid, { timeout: 2000 })
  * ```
  */
-export {
-  createSwarmProtocol,
-  type SwarmProtocol, type SwarmProtocolInit, type SwarmProtocolOptions, type SwarmProtocolEvents, type SwarmProtocolStats,
-  type LocalFile, type FileAnnouncement, type WantOptions
-} from './protocol.js'
-export type { CatalogEntry, CatalogProvider, CatalogEvents } from './catalog.js'
+export type {
+  SwarmProtocol, SwarmProtocolInit, SwarmProtocolOptions, SwarmProtocolEvents, SwarmProtocolStats,
+  LocalFile, FileAnnouncement, WantOptions
+} from './types.js'
+export { createSwarmProtocol } from './protocol.js'
+export type { CatalogEntry, CatalogProvider, CatalogEvents, MetaConflict } from './catalog.js'
 export type { RejectReason, WireType } from './codec.js'
 export { swarmTopics, validateSwarmName, isReservedTopic, DEFAULT_SWARM, PROTOCOL_VERSION, RESERVED_PREFIX, type SwarmTopics } from './topics.js'
 export { InvalidSwarmNameError, InvalidFileError, InvalidProtocolOptionError, ProtocolNotStartedError } from './errors.js'

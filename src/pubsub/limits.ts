@@ -1,7 +1,8 @@
 /**
- * Per-peer rate limits for requests, applied in the topic validators so that
- * a flood is neither answered nor relayed. Bounded: at most `maxPeers`
- * buckets, the least recently used dropped first.
+ * Token buckets per key (a signer, a delivering peer, or one key for the node
+ * as a whole), applied in the topic validators so that a flood is neither
+ * answered nor relayed. Bounded: at most `maxPeers` buckets, the least
+ * recently used dropped first.
  */
 
 export interface TokenBucketInit {
@@ -24,8 +25,8 @@ export class PeerRateLimiter {
     this.maxPeers = init.maxPeers
   }
 
-  /** Takes one token from `peer`'s bucket; false when it is empty. */
-  take (peer: string, now = Date.now()): boolean {
+  /** Takes `cost` tokens (default 1) from `peer`'s bucket; false (and nothing taken) when it holds fewer. */
+  take (peer: string, now = Date.now(), cost = 1): boolean {
     let bucket = this.buckets.get(peer)
     if (bucket == null) {
       bucket = { tokens: this.burst, at: now }
@@ -39,8 +40,8 @@ export class PeerRateLimiter {
       const oldest = this.buckets.keys().next().value
       if (oldest != null) this.buckets.delete(oldest)
     }
-    if (bucket.tokens < 1) return false
-    bucket.tokens -= 1
+    if (bucket.tokens < cost) return false
+    bucket.tokens -= cost
     return true
   }
 }

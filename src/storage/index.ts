@@ -4,16 +4,22 @@
  * The content-addressed store of a swarmdrop repository (`<repo>/store`).
  *
  * Files are kept as UnixFS blocks whose CIDs are exactly those of Helia's
- * `unixfs.addBytes` (CIDv1, raw leaves, 1 MiB chunks, balanced DAG of
- * width 1024, sha2-256), so a file's CID here is its CID in IPFS. Each
- * block is written to a temp file, fsynced and renamed; each file has a
- * record (name, size, media type, pinned, complete) replaced atomically.
+ * `unixfs.addBytes` (the one import profile, src/content/profile.ts: CIDv1,
+ * raw leaves, 1 MiB chunks, balanced DAG of width 1024, sha2-256), so a
+ * file's CID here is its CID in IPFS. Each block is written whole under its
+ * name (temp file, rename) and fsynced in batches before any record counts
+ * on it; each file has a record (name, size, media type, pinned, complete)
+ * replaced atomically by the one durable writer (src/util/atomic-write.ts).
  * A file whose root is known before its blocks (a download) is tracked as
  * incomplete and `missing()` says which blocks to fetch next.
  *
+ * Every method takes `options` with an AbortSignal; CIDs are accepted as
+ * CID objects or text. The store logs through the `logger` component
+ * (`createStore(init, { logger })`) as `swarmdrop[:prefix]:storage`.
+ *
  * @example
  * ```ts
- * const store = await createStore({ path: join(repo, 'store') })
+ * const store = await createStore({ path: join(repo, 'store') }, { logger: createComponentLogger('node-a') })
  * const rec = await store.import('./photo.jpg')
  * await store.export(rec.cid, exportPath('./out', rec.name))
  * await store.close()

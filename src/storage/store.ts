@@ -6,10 +6,13 @@
  *
  * `<repo>/store/` holds `VERSION`, `blocks/` (FsBlockstore), `records/`
  * (RecordStore), `tmp/` (temp files, emptied at open) and `corrupt/`
- * (blocks found corrupt, emptied by gc). Blocks are written before the
- * record that names them, so a crash at any point leaves valid blocks and
- * either the old or the new record: never a record that lies about a block
- * it counts as present, never a block file with wrong bytes.
+ * (blocks found corrupt, emptied by gc) and `dirty/` (markers of writers
+ * with blocks not yet fsynced, journal.ts). Blocks are written whole and
+ * fsynced before the record that names them, so a crash at any point leaves
+ * either the old or the new record, never a record that lies about a block
+ * it counts as present; a kill leaves no block file with wrong bytes, and
+ * after a power cut the next open verifies the blocks written since the
+ * last batch fsync and moves a partial one aside.
  */
 import { resolve } from 'node:path'
 import { createComponentLogger } from '../util/logger.js'

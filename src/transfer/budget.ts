@@ -1,11 +1,20 @@
 /**
- * A byte budget: acquire before holding bytes in memory, release after. Waiters are served
- * in order; one holder may always take the whole budget, so a block larger than the cap
- * still moves (alone).
+ * A byte budget: acquire before holding bytes in memory, release after. One holder may always
+ * take the whole budget, so a block larger than the cap still moves (alone).
+ *
+ * Waiters are served in turn by owner (a peer), in order within an owner: a peer with many
+ * streams waiting gets one turn like a peer with one, so it cannot push the others to the
+ * back of the line.
  */
+interface Waiter {
+  n: number
+  resolve: () => void
+}
+
 export class ByteBudget {
   private used = 0
-  private readonly waiters: Array<{ n: number, resolve: () => void, reject: (err: unknown) => void }> = []
+  /** Waiting owners in turn order, each with its waiters in order. */
+  private readonly waiting = new Map<string, Waiter[]>()
 
   constructor (readonly capacity: number) {}
 
@@ -13,33 +22,48 @@ export class ByteBudget {
     return this.used
   }
 
+  /** Waiters now, over all owners. */
+  get waiters (): number {
+    let n = 0
+    for (const q of this.waiting.values()) n += q.length
+    return n
+  }
+
   private fits (n: number): boolean {
     return this.used === 0 || this.used + n <= this.capacity
   }
 
-  async acquire (n: number, signal?: AbortSignal): Promise<void> {
+  async acquire (n: number, signal?: AbortSignal, owner = ''): Promise<void> {
     signal?.throwIfAborted()
-    if (this.waiters.length === 0 && this.fits(n)) {
+    if (this.waiting.size === 0 && this.fits(n)) {
       this.used += n
       return
     }
     await new Promise<void>((resolve, reject) => {
-      const waiter = {
+      const waiter: Waiter = {
         n,
         resolve: () => {
           signal?.removeEventListener('abort', onAbort)
           resolve()
-        },
-        reject
+        }
       }
       const onAbort = (): void => {
-        const i = this.waiters.indexOf(waiter)
-        if (i !== -1) this.waiters.splice(i, 1)
+        const q = this.waiting.get(owner)
+        const i = q?.indexOf(waiter) ?? -1
+        if (q != null && i !== -1) {
+          q.splice(i, 1)
+          if (q.length === 0) this.waiting.delete(owner)
+        }
         reject(signal?.reason)
         this.drain()
       }
       signal?.addEventListener('abort', onAbort, { once: true })
-      this.waiters.push(waiter)
+      let q = this.waiting.get(owner)
+      if (q == null) {
+        q = []
+        this.waiting.set(owner, q)
+      }
+      q.push(waiter)
     })
   }
 
@@ -55,10 +79,16 @@ export class ByteBudget {
   }
 
   private drain (): void {
-    while (this.waiters.length > 0) {
-      const next = this.waiters[0]
+    for (;;) {
+      const first = this.waiting.entries().next()
+      if (first.done === true) return
+      const [owner, q] = first.value
+      const next = q[0]
       if (next == null || !this.fits(next.n)) return
-      this.waiters.shift()
+      q.shift()
+      // the owner served goes to the back of the line
+      this.waiting.delete(owner)
+      if (q.length > 0) this.waiting.set(owner, q)
       this.used += next.n
       next.resolve()
     }

@@ -15,8 +15,20 @@ export const MAX_BLOCK_SIZE = 2 * 1024 * 1024
 /** "A frame is at most MAX_BLOCK_SIZE plus 1 KiB of header"; longer frames abort the stream. */
 export const MAX_FRAME_SIZE = MAX_BLOCK_SIZE + 1024
 
-/** "A CID list frame carries at most 1024 CIDs"; senders split longer lists. */
+/**
+ * "A CID list frame carries at most 1024 CIDs"; senders split longer lists, and a frame with
+ * more aborts the stream (BlockProtocolError, PROTOCOL_VIOLATION_PENALTY).
+ */
 export const MAX_CIDS_PER_FRAME = 1024
+
+/**
+ * Longest CID of the content profile in binary: CIDv1 = version, codec (raw 0x55 or dag-pb
+ * 0x70), sha2-256 code, digest length, 32-byte digest = 36 bytes (a CIDv0 is 34).
+ */
+export const MAX_CID_BYTES = 36
+
+/** Longest CID list frame: the type byte and 1024 CIDs of 36 bytes, each after a 1-byte length. */
+export const MAX_LIST_FRAME_SIZE = 1 + MAX_CIDS_PER_FRAME * (1 + MAX_CID_BYTES)
 
 /** Expected size of a leaf (the storage profile's chunk size), used to turn rates into windows. */
 export const CHUNK_SIZE = 1024 * 1024
@@ -39,16 +51,40 @@ export const MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024
 export const MAX_QUEUED_PER_STREAM = 256
 
 /**
- * Answer frames (HAVE, DONT_HAVE, BUSY; each at most 1024 CIDs, ~40 KB) waiting for a peer
+ * Answer frames (HAVE, DONT_HAVE, BUSY; each at most 1024 CIDs, ~38 KB; lists of one type merge) waiting for a peer
  * that does not read them; at this many, its stream is not read until it takes some.
  */
 export const MAX_CONTROL_FRAMES_PER_STREAM = 16
 
+/**
+ * Store blocks a server remembers having hashed (key and length, ~60 bytes each): read again
+ * (for another peer, or after a stall) they are not hashed again.
+ */
+export const VERIFIED_CACHE_BLOCKS = 4096
+
 /** Blocks a serving stream reads and verifies ahead of the one it is sending (within the byte budgets). */
 export const READ_AHEAD = 4
 
-/** Remembered want-haves per stream (announced with HAVE when the block arrives later). */
+/**
+ * Remembered want-haves per stream (announced with HAVE when the block arrives later). Each is
+ * a validated CID's 59-character key: at most ~1 MiB of keys per stream. The same cap bounds
+ * the blocks a stream's super-seeding keeps hidden; beyond it they are revealed at once.
+ */
 export const MAX_HAVE_SUBSCRIPTIONS_PER_STREAM = 16384
+
+/**
+ * A serving stream whose peer has not taken the frame being sent for this long (it grants no
+ * flow-control window) is stalled: its block reservations are released (its queue waits
+ * until it reads again) and it stops counting as a holder for LATER. Checked every
+ * SEND_STALL_MS / 4.
+ */
+export const SEND_STALL_MS = 2000
+
+/**
+ * A stream that got a block from us counts as a holder of it (and makes us answer LATER to
+ * others) only while it reads: it took a frame from us within this long, and is not stalled.
+ */
+export const HOLDER_IDLE_MS = 5000
 
 /**
  * Super-seeding: of the blocks a peer asks about (WANT_HAVE), a provider reveals (HAVE) its
@@ -60,8 +96,9 @@ export const REVEAL_MAX = 16
 export const REVEAL_IDLE_MS = 100
 
 /**
- * A block this provider already sent to another peer that is still connected is answered
- * LATER the first time a peer asks for it (that peer should get it from the other one);
+ * A block this provider already sent to another peer that is still connected and reading
+ * (HOLDER_IDLE_MS, SEND_STALL_MS) is answered LATER the first time a peer asks for it (that
+ * peer should get it from the other one);
  * the requester does not ask this provider again while another holder is known, and not
  * before LATER_MS in any case.
  */
@@ -79,8 +116,29 @@ export const MAX_WINDOW = 32
 /** A provider's window holds what it delivers in this many seconds at its measured rate. */
 export const WINDOW_SECONDS = 0.25
 
-/** A provider with outstanding blocks that sends nothing for this long is dropped. */
+/**
+ * A provider with outstanding blocks that sends nothing for this long is stalled: its blocks
+ * go to the others and it is asked again on a new stream (see BACKOFF_*), never dropped.
+ */
 export const STALL_TIMEOUT_MS = 10_000
+
+/**
+ * Retries of a provider that stalled, whose stream broke or that could not be reached: the
+ * first at once, then after BACKOFF_BASE_MS, doubling up to BACKOFF_MAX_MS, for as long as the
+ * download runs. A block that arrives resets the count.
+ */
+export const BACKOFF_BASE_MS = 500
+export const BACKOFF_MAX_MS = 8_000
+
+/**
+ * When every provider that had blocks of a download has left the swarm (peer:disconnect, or
+ * its stream closed and a new one was refused) for this long, the download fails at once with
+ * ProviderLeftError instead of waiting for the idle timeout (issue 12, acceptance 4: ≤ 5 s).
+ */
+export const PROVIDER_LEFT_GRACE_MS = 2_000
+
+/** Missing blocks one download tracks at once; the rest of a wide DAG waits as bare CIDs (issue 18). */
+export const MAX_PENDING_BLOCKS = 65_536
 
 /** How long a provider that answered BUSY is left alone (doubles on each BUSY, up to 8×). */
 export const BUSY_BACKOFF_MS = 250

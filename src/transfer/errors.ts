@@ -61,3 +61,37 @@ export class TransferNotStartedError extends Error {
     this.name = 'TransferNotStartedError'
   }
 }
+
+/** Every provider that had blocks of the download left the swarm; what was received is kept. */
+export class ProviderLeftError extends Error {
+  static override name = 'ProviderLeftError'
+  readonly cid: string
+  readonly peers: string[]
+  readonly missing: number
+
+  constructor (cid: string, peers: string[], missing: number) {
+    const who = peers.length === 1 ? `${peers[0] ?? ''} (the only provider)` : `all ${peers.length} providers (${peers.join(', ')})`
+    super(`${who} left the swarm while fetching ${cid}; ${missing} block(s) are still missing; the blocks received so far are kept, run the fetch again to resume when a provider is back`)
+    this.name = 'ProviderLeftError'
+    this.cid = cid
+    this.peers = peers
+    this.missing = missing
+  }
+}
+
+/** The providers of the download are connected but stopped answering for the whole timeout. */
+export class ProviderStalledError extends Error {
+  static override name = 'ProviderStalledError'
+  readonly cid: string
+  readonly peer: string
+  readonly missing: number
+
+  constructor (cid: string, peer: string, silentMs: number, missing: number, others: number) {
+    const also = others > 0 ? ` (and ${others} other provider(s) too)` : ''
+    super(`${peer} stopped answering ${Math.round(silentMs / 1000)} s ago${also} while fetching ${cid}; ${missing} block(s) are still missing; the blocks received so far are kept, run the fetch again to resume`)
+    this.name = 'ProviderStalledError'
+    this.cid = cid
+    this.peer = peer
+    this.missing = missing
+  }
+}

@@ -19,7 +19,7 @@
  */
 import type { Logger } from '../util/logger.js'
 import type { PeerCounters, ServerStats } from './server.js'
-import type { FetchResult, TransferFetchEvents } from './session.js'
+import type { FetchResult, TransferFetchEvents } from './fetch/types.js'
 import { BlockTransfer } from './transfer.js'
 import type { AbortOptions, BlockStore, TransferNetwork } from './types.js'
 
@@ -47,10 +47,15 @@ export interface TransferInit {
   maxWindow?: number
   /** A window holds what the provider delivers in this many seconds (default 0.25). */
   windowSeconds?: number
-  /** A provider with outstanding blocks silent this long is dropped (default 10 000 ms). */
+  /**
+   * A provider with outstanding blocks silent this long is stalled (default 10 000 ms): its
+   * blocks go to the others and it is asked again on a new stream, with a bounded backoff.
+   */
   stallTimeout?: number
   /** Received blocks being verified and written at once (default 32). */
   maxPendingWrites?: number
+  /** Missing blocks one fetch tracks at once; the rest of a wide DAG waits as bare CIDs (default 65 536). */
+  maxPendingBlocks?: number
   /** Logger (default `swarmdrop:transfer`). */
   logger?: Logger
 }
@@ -65,7 +70,9 @@ export interface FetchOptions extends AbortOptions {
   findProviders?: (cid: string, options: { signal: AbortSignal }) => AsyncIterable<string> | Iterable<string>
   /**
    * Idle timeout in ms: fail if no block arrives for this long (default: the transfer's,
-   * 30 s). NotFoundInSwarmError when no provider ever had the root, else TransferTimeoutError.
+   * 30 s). NotFoundInSwarmError when no provider ever had the root, ProviderStalledError when
+   * every provider stopped answering, else TransferTimeoutError. Sooner, ProviderLeftError
+   * when every provider that had blocks left the swarm (PROVIDER_LEFT_GRACE_MS after).
    */
   timeout?: number
   onProgress?: (evt: TransferFetchEvents) => void
@@ -97,8 +104,8 @@ export function createTransfer (init: TransferInit): Transfer {
 }
 
 export { BLOCKS_PROTOCOL } from './constants.js'
-export { NotFoundInSwarmError, TransferTimeoutError, UnsupportedCidError, BlockProtocolError, TransferNotStartedError } from './errors.js'
+export { NotFoundInSwarmError, TransferTimeoutError, UnsupportedCidError, BlockProtocolError, TransferNotStartedError, ProviderLeftError, ProviderStalledError } from './errors.js'
 export { createMemoryBlockStore, type MemoryBlockStore } from './memory-store.js'
 export type { BlockStore, TransferNetwork } from './types.js'
-export type { FetchResult, FetchProgress, FetchBlockProgress, FetchProviderProgress, TransferFetchEvents, PeerReceived } from './session.js'
+export type { FetchResult, FetchProgress, FetchBlockProgress, FetchProviderProgress, TransferFetchEvents, PeerReceived } from './fetch/types.js'
 export type { ServerStats, PeerCounters } from './server.js'

@@ -8,10 +8,14 @@
  *   BLOCK     = 0x10, varint(CID byte length), CID bytes, block bytes (the rest of the frame)
  *
  * Blocks are framed without copying: the header and the block travel as one Uint8ArrayList.
+ * Decoding validates every CID (src/content's parseCid), copies it out of the frame, turns a
+ * CIDv0 into its v1 form and enforces MAX_CIDS_PER_FRAME; any breach is a BlockProtocolError.
  */
 import { CID } from 'multiformats/cid'
 import { Uint8ArrayList } from 'uint8arraylist'
-import { MAX_BLOCK_SIZE } from './constants.js'
+import { parseCid } from '../content/cid.js'
+import { DAG_PB_CODEC, RAW_CODEC } from '../content/constants.js'
+import { MAX_BLOCK_SIZE, MAX_CID_BYTES, MAX_CIDS_PER_FRAME, MAX_LIST_FRAME_SIZE } from './constants.js'
 import { BlockProtocolError } from './errors.js'
 
 export const FrameType = {
@@ -37,8 +41,8 @@ export type ListFrameType = typeof FrameType.WANT_HAVE | typeof FrameType.WANT_B
   typeof FrameType.HAVE | typeof FrameType.DONT_HAVE | typeof FrameType.BUSY | typeof FrameType.LATER
 
 export type Frame =
-  | { type: ListFrameType, cids: CID[] }
-  | { type: typeof FrameType.BLOCK, cid: CID, data: Uint8Array }
+  | { type: ListFrameType, cids: CID[], v0: ReadonlySet<string> }
+  | { type: typeof FrameType.BLOCK, cid: CID, v0: boolean, data: Uint8Array }
   | { type: 'unknown', code: number }
 
 const LIST_TYPES = new Set<number>([FrameType.WANT_HAVE, FrameType.WANT_BLOCK, FrameType.CANCEL, FrameType.HAVE, FrameType.DONT_HAVE, FrameType.BUSY, FrameType.LATER])
@@ -99,15 +103,39 @@ export function encodeBlock (cid: CID, data: Uint8Array): Uint8ArrayList {
   return new Uint8ArrayList(header, data)
 }
 
-function decodeCid (bytes: Uint8Array): CID {
+/**
+ * One CID of a frame, validated by the content profile's one rule (parseCid: raw or dag-pb,
+ * sha2-256 of 32 bytes, no identity hash), in canonical form, and copied out of the frame so
+ * that nothing keeps the frame alive. Returns the CIDv1 and whether it came as a CIDv0.
+ *
+ * The profile's CIDs have exactly two canonical binary forms, CIDv1 = 0x01, codec (0x55 or
+ * 0x70), 0x12, 0x20, 32 bytes, and CIDv0 = 0x12, 0x20, 32 bytes: anything else (a longer
+ * varint, bytes after the CID) is refused before parsing, with parseCid's reason when it has one.
+ */
+function decodeCid (bytes: Uint8Array): { cid: CID, v0: boolean } {
+  const n = bytes.byteLength
+  const v0 = n === 34 && bytes[0] === 0x12 && bytes[1] === 0x20
+  const v1 = n === MAX_CID_BYTES && bytes[0] === 0x01 && (bytes[1] === RAW_CODEC || bytes[1] === DAG_PB_CODEC) && bytes[2] === 0x12 && bytes[3] === 0x20
+  if (n > MAX_CID_BYTES) throw new BlockProtocolError(`a CID of ${n} bytes (at most ${MAX_CID_BYTES})`)
+  const copy = bytes.slice()
+  let parsed: CID
   try {
-    return CID.decode(bytes)
+    parsed = CID.asCID(parseCid(copy)) as CID
   } catch (err: any) {
-    throw new BlockProtocolError(`invalid CID (${String(err.message)})`)
+    throw new BlockProtocolError(`unacceptable CID (${String(err.message)})`)
   }
+  if (!v0 && !v1) throw new BlockProtocolError('a CID not in canonical form')
+  return { cid: parsed, v0 }
 }
 
-/** Decodes one frame payload (as delivered by it-length-prefixed). */
+const NO_V0: ReadonlySet<string> = new Set()
+
+/**
+ * Decodes one frame payload (as delivered by it-length-prefixed).
+ *
+ * Every CID comes out as CIDv1 (the one form every layer keys on); `v0` holds the keys of
+ * those that were sent as CIDv0, so that a provider answers in the form that was asked.
+ */
 export function decodeFrame (frame: Uint8ArrayList | Uint8Array): Frame {
   if (frame.byteLength === 0) throw new BlockProtocolError('empty frame')
   const type = frame instanceof Uint8Array ? frame[0] ?? 0 : frame.get(0)
@@ -116,20 +144,31 @@ export function decodeFrame (frame: Uint8ArrayList | Uint8Array): Frame {
     const head = frame.subarray(0, Math.min(frame.byteLength, 128))
     const [cidLen, cidStart] = readVarint(head, 1)
     if (cidLen === 0 || cidStart + cidLen > head.byteLength) throw new BlockProtocolError('truncated CID in BLOCK')
-    const cid = decodeCid(head.subarray(cidStart, cidStart + cidLen))
+    const { cid, v0 } = decodeCid(head.subarray(cidStart, cidStart + cidLen))
     const dataLen = frame.byteLength - cidStart - cidLen
     if (dataLen > MAX_BLOCK_SIZE) throw new BlockProtocolError(`block of ${dataLen} bytes exceeds ${MAX_BLOCK_SIZE}`)
-    return { type, cid, data: frame.subarray(cidStart + cidLen) }
+    return { type, cid, v0, data: frame.subarray(cidStart + cidLen) }
   }
   if (!LIST_TYPES.has(type)) return { type: 'unknown', code: type }
+  // a list of MAX_CIDS_PER_FRAME of the longest CIDs fits in MAX_LIST_FRAME_SIZE: refuse the rest unread
+  if (frame.byteLength > MAX_LIST_FRAME_SIZE) throw new BlockProtocolError(`a CID list frame of ${frame.byteLength} bytes (at most ${MAX_LIST_FRAME_SIZE})`)
   const buf = frame.subarray()
   const cids: CID[] = []
+  let v0: Set<string> | undefined
   let offset = 1
   while (offset < buf.byteLength) {
+    if (cids.length === MAX_CIDS_PER_FRAME) throw new BlockProtocolError(`more than ${MAX_CIDS_PER_FRAME} CIDs in one frame`)
     const [len, start] = readVarint(buf, offset)
     if (len === 0 || start + len > buf.byteLength) throw new BlockProtocolError('truncated CID in list')
-    cids.push(decodeCid(buf.subarray(start, start + len)))
+    const item = decodeCid(buf.subarray(start, start + len))
+    cids.push(item.cid)
+    if (item.v0) (v0 ??= new Set()).add(item.cid.toString())
     offset = start + len
   }
-  return { type: type as ListFrameType, cids }
+  return { type: type as ListFrameType, cids, v0: v0 ?? NO_V0 }
+}
+
+/** The CID as it goes on the wire to a peer that asked for it as CIDv0 (`v0`) or CIDv1. */
+export function wireCid (cid: CID, v0: boolean): CID {
+  return v0 && cid.code === DAG_PB_CODEC ? cid.toV0() : cid
 }

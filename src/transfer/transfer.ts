@@ -2,12 +2,13 @@ import type { Logger } from '../util/logger.js'
 import { createLogger } from '../util/logger.js'
 import {
   FETCH_TIMEOUT_MS, INITIAL_WINDOW, MAX_ACTIVE_STREAMS, MAX_BYTES_IN_FLIGHT, MAX_BYTES_IN_FLIGHT_PER_PEER, MAX_HAVE_SUBSCRIPTIONS_PER_STREAM,
-  MAX_PENDING_WRITES, MAX_QUEUED_PER_STREAM, MAX_STREAMS_PER_PEER, MAX_WINDOW, MIN_WINDOW, STALL_TIMEOUT_MS, WINDOW_SECONDS
+  MAX_PENDING_BLOCKS, MAX_PENDING_WRITES, MAX_QUEUED_PER_STREAM, MAX_STREAMS_PER_PEER, MAX_WINDOW, MIN_WINDOW, STALL_TIMEOUT_MS, WINDOW_SECONDS
 } from './constants.js'
-import { assertSupported, parseCid } from './dag.js'
+import { parseCid } from '../content/index.js'
 import { TransferNotStartedError } from './errors.js'
 import { BlockServer, type PeerCounters } from './server.js'
-import { FetchSession, type FetchResult, type SessionLimits } from './session.js'
+import { FetchSession } from './fetch/session.js'
+import type { FetchResult, SessionLimits } from './fetch/types.js'
 import type { FetchOptions, Transfer, TransferInit, TransferStats } from './index.js'
 import type { BlockStore, TransferNetwork } from './types.js'
 
@@ -36,7 +37,8 @@ export class BlockTransfer implements Transfer {
       maxWindow: init.maxWindow ?? MAX_WINDOW,
       windowSeconds: init.windowSeconds ?? WINDOW_SECONDS,
       stallTimeout: init.stallTimeout ?? STALL_TIMEOUT_MS,
-      maxPendingWrites: init.maxPendingWrites ?? MAX_PENDING_WRITES
+      maxPendingWrites: init.maxPendingWrites ?? MAX_PENDING_WRITES,
+      maxPendingBlocks: init.maxPendingBlocks ?? MAX_PENDING_BLOCKS
     }
     this.server = new BlockServer(this.network, this.store, this.landing, {
       maxStreamsPerPeer: init.maxStreamsPerPeer ?? MAX_STREAMS_PER_PEER,
@@ -68,7 +70,6 @@ export class BlockTransfer implements Transfer {
   async fetch (cid: string, options: FetchOptions = {}): Promise<FetchResult> {
     options.signal?.throwIfAborted()
     const root = parseCid(cid)
-    assertSupported(root)
     if (!this.started) throw new TransferNotStartedError()
     const session = new FetchSession(root, {
       network: this.network,
@@ -80,7 +81,11 @@ export class BlockTransfer implements Transfer {
         this.landing.set(key, bytes)
         this.server.notifyStored(key)
       },
-      onLanded: (key) => { this.landing.delete(key) },
+      onLanded: (key, stored) => {
+        this.landing.delete(key)
+        // another download of a DAG that shares this block takes it from the store
+        if (stored) for (const other of this.sessions) if (other !== session) other.blockStored(key)
+      },
       onReceived: (peer, bytes, duplicate, invalid) => {
         this.received.bytes += bytes
         if (duplicate) this.received.duplicates++
@@ -108,6 +113,7 @@ export class BlockTransfer implements Transfer {
 
   notifyStored (cid: string): void {
     this.server.notifyStored(cid)
+    for (const s of this.sessions) s.blockStored(cid)
   }
 
   stats (): TransferStats {

@@ -1,7 +1,12 @@
 /** Helpers of the pubsub tests and benchmarks: file announcements with real CIDs, counting events. */
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { FileAnnouncement } from '../../src/pubsub/index.js'
+import { loadOrCreateIdentity } from '../../src/net/identity.js'
+import { createNetwork, type Network, type TopicMessage } from '../../src/net/network.js'
+import { waitFor } from '../../src/util/wait.js'
 
 const RAW = 0x55
 
@@ -60,4 +65,26 @@ export const pb = {
     const announced = [...pb.bytes(1, fileMeta), ...pb.int(2, 1)]
     return new Uint8Array([...pb.int(1, version), ...pb.bytes(3, pb.bytes(1, announced))])
   }
+}
+
+export type RawPeer = Network & { start: () => Promise<void>, stop: () => Promise<void> }
+
+/**
+ * A bare libp2p peer with gossipsub and no swarmdrop code above it (an independent implementation,
+ * or an attacker): it publishes what a test hands it. Dialled to `target` and stopped by `t.after`;
+ * resolves once it knows the target's subscriptions to `topics`.
+ */
+export async function rawPeer (t: { after: (fn: () => Promise<void>) => void }, dir: string, target: { getMultiaddrs: () => string[], peerId: string }, topics: string[], init: { agent?: string, subscribe?: boolean, onMessage?: (msg: TopicMessage) => void } = {}): Promise<RawPeer> {
+  const repo = join(dir, `raw-${Math.random().toString(36).slice(2)}`)
+  await mkdir(repo, { recursive: true })
+  const privateKey = await loadOrCreateIdentity(repo)
+  const net = await createNetwork({ privateKey, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, agent: init.agent ?? 'independent/1.0' })
+  await net.start()
+  t.after(async () => { await net.stop() })
+  if (init.subscribe === true) for (const topic of topics) net.subscribe(topic)
+  const onMessage = init.onMessage
+  if (onMessage != null) net.addEventListener('message', (evt) => { onMessage(evt.detail) })
+  await net.dial(target.getMultiaddrs()[0]!)
+  await waitFor(() => topics.every(topic => net.getSubscribers(topic).includes(target.peerId)), { message: 'the target\'s subscriptions' })
+  return net
 }

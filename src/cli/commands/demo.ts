@@ -10,7 +10,7 @@ import { open } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { CommandFn } from '../context.js'
 import { UsageError } from '../errors.js'
-import { progressOf, type FilesNode } from '../files.js'
+import type { FilesNode } from '../files.js'
 import { formatBytes, formatDuration, formatRate, formatTable } from '../format.js'
 
 const MiB = 1024 * 1024
@@ -47,11 +47,11 @@ export const demo: CommandFn<'demo'> = async (ctx) => {
   if (!Number.isInteger(n) || n < 2 || n > 16) throw new UsageError('--nodes must be a whole number from 2 to 16', 'demo')
   if (!(mib > 0 && mib <= 1024)) throw new UsageError('--size must be more than 0 and at most 1024 (MiB)', 'demo')
   const size = Math.round(mib * MiB)
-  const { createLocalSwarm } = await import('../../testing/index.js')
+  const { startLocalSwarm, progressOf } = await import('../../node/index.js')
 
   out.note(`starting ${n} nodes on 127.0.0.1 (temporary repositories, no mDNS)…`)
   const t0 = performance.now()
-  const swarm = await createLocalSwarm({ size: n })
+  const swarm = await startLocalSwarm({ size: n })
   try {
     const discoveryMs = performance.now() - t0
     signal.throwIfAborted()

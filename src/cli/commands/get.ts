@@ -23,14 +23,9 @@ export class NoPeersError extends Error {
   }
 }
 
-/** A bare CID, or a capability link `swarmdrop:<cid>#<key>` of an encrypted share. */
-export async function parseTarget (arg: string): Promise<{ cid: string, key?: Uint8Array }> {
-  const { isLink, parseLink } = await import('../../crypto/index.js')
-  return isLink(arg) ? parseLink(arg) : { cid: arg }
-}
-
 export const get: CommandFn<'get'> = async (ctx) => {
-  const { cid, key } = await parseTarget(ctx.positionals[0]!)
+  const { parseTarget } = await import('../../crypto/index.js')
+  const { cid, key } = parseTarget(ctx.positionals[0]!)
   const seconds = ctx.flags.timeout ?? DEFAULT_TIMEOUT_S
   if (seconds <= 0) throw new UsageError('--timeout must be more than 0 seconds', 'get')
   const bar = ctx.out.progress(shortId(cid))
@@ -70,26 +65,18 @@ export const get: CommandFn<'get'> = async (ctx) => {
 async function withTemporaryNode (ctx: Context<'get'>, cid: string, key: Uint8Array | undefined, seconds: number, onProgress: (info: FetchProgressInfo) => void): Promise<FetchedFile> {
   const init = await nodeInit(ctx)
   const { createSwarmNode } = await import('../../node/index.js')
-  const { waitFor } = await import('../../util/wait.js')
   ctx.out.note(`no node runs on ${ctx.repo}; starting a temporary one`)
   ctx.signal.throwIfAborted()
   const node = await createSwarmNode({ ...init, lock: true })
   try {
     try {
-      await waitFor(() => node.network.getSubscribers(node.topics.request).length > 0, {
-        timeout: seconds * 1000,
-        signal: ctx.signal,
-        message: 'a peer'
-      })
+      await node.waitForPeers({ count: 1, timeout: seconds * 1000, signal: ctx.signal })
     } catch (err: any) {
-      if (err.name === 'WaitTimeoutError') throw new NoPeersError(seconds, init.mdns !== false)
+      if (err.name === 'NoPeersError') throw new NoPeersError(seconds, init.mdns !== false)
       throw err
     }
     // the catalog (asked for at join) gives the file's name; do not wait long for an unknown CID
-    await waitFor(() => node.protocol.entry(cid) != null, { timeout: CATALOG_WAIT_MS, signal: ctx.signal }).catch((err) => {
-      if (err.name !== 'WaitTimeoutError') throw err
-    })
-    return await fetchToFile(node, cid, { ...(key != null ? { key } : {}), cwd: ctx.cwd, output: ctx.flags.output, timeout: seconds * 1000, signal: ctx.signal, onProgress })
+    return await fetchToFile(node, cid, { ...(key != null ? { key } : {}), cwd: ctx.cwd, output: ctx.flags.output, timeout: seconds * 1000, catalogWait: CATALOG_WAIT_MS, signal: ctx.signal, onProgress })
   } finally {
     await node.stop()
   }

@@ -1,12 +1,13 @@
 /**
  * `swarmdrop start`: runs a node in the foreground, serves the control
  * socket, prints one line per event, stops cleanly on SIGINT / SIGTERM or
- * `swarmdrop stop`. With --replicate it fetches and pins every announced file.
+ * `swarmdrop stop`. With --replicate the node fetches and pins every announced file
+ * (the library's `replicate: true`); this prints its `replicate:*` events.
  */
 import { resolve } from 'node:path'
 import type { CommandFn, Context } from '../context.js'
 import { ControlServer, createHandlers, socketPath } from '../../control/index.js'
-import { fetchToFile, fileStatus, listFiles, shareFiles, type FilesNode } from '../files.js'
+import { fetchToFile, fileStatus, listFiles, shareFiles } from '../files.js'
 import { describeControlEvent, formatBytes, formatDuration, printable, shortId } from '../format.js'
 import type { SwarmNodeInit } from '../../node/index.js'
 
@@ -46,13 +47,21 @@ export const start: CommandFn<'start'> = async (ctx) => {
   const init = await nodeInit(ctx)
   const { createSwarmNode } = await import('../../node/index.js')
   ctx.signal.throwIfAborted()
-  const node = await createSwarmNode(init)
-  const started = Date.now()
-
   const log = (event: string, detail: Record<string, unknown>, human: string): void => {
     if (out.json) out.event({ event, time: new Date().toISOString(), ...detail })
     else out.print(`${out.style('dim', time())}  ${human}`)
   }
+  const node = await createSwarmNode({ ...init, replicate: ctx.flags.replicate, start: false })
+  // replication begins at start: listen first so no replicate:* event is missed
+  node.addEventListener('replicate:start', ({ detail: { cid, name } }) => { log('replicate:start', { cid, name }, `replicating  ${printable(name)} ${cid}`) })
+  node.addEventListener('replicate:done', ({ detail: { cid, name, size, elapsed } }) => {
+    log('replicate:done', { cid, name, size, elapsed }, `replicated   ${printable(name)} (${formatBytes(size)}) in ${formatDuration(elapsed)}`)
+  })
+  node.addEventListener('replicate:failed', ({ detail: { cid, name, error } }) => {
+    log('replicate:failed', { cid, name, error: error.message }, `replication of ${printable(name)} ${cid} failed: ${error.message}`)
+  })
+  await node.start()
+  const started = Date.now()
   const who = (id: string): string => {
     const name = node.peerName(id)
     return name != null ? `${printable(name)} (${shortId(id)})` : shortId(id)
@@ -84,13 +93,11 @@ export const start: CommandFn<'start'> = async (ctx) => {
   node.addEventListener('peer:connect', (e) => { log('peer:connect', { peer: e.detail.id }, `${out.style('green', 'peer joined')}  ${who(e.detail.id)}`) })
   node.addEventListener('peer:disconnect', (e) => { log('peer:disconnect', { peer: e.detail.id }, `${out.style('yellow', 'peer left')}    ${who(e.detail.id)}`) })
   node.addEventListener('peer:name', (e) => { log('peer:name', { peer: e.detail.id, name: e.detail.name }, `peer named   ${printable(e.detail.name)} (${shortId(e.detail.id)})`) })
-  const replicator = ctx.flags.replicate ? new Replicator(node, log, ctx.signal) : undefined
   if (node.protocol != null) {
     node.protocol.addEventListener('file:announced', (e) => {
       const { entry, peer } = e.detail
       if (peer === node.peerId) return
       log('file:announced', { cid: entry.cid, name: entry.name, size: entry.size, peer }, `${out.style('cyan', 'file')}         ${printable(entry.name)} (${formatBytes(entry.size)}) ${entry.cid} from ${who(peer)}`)
-      replicator?.add(entry.cid, entry.name)
     })
     node.protocol.addEventListener('file:withdrawn', (e) => {
       if (e.detail.peer === node.peerId) return
@@ -111,67 +118,15 @@ export const start: CommandFn<'start'> = async (ctx) => {
     if (ctx.flags.replicate) out.print('  replicating every announced file')
     out.print(`ready: other commands reach this node with --repo ${node.repo}; Ctrl-C to stop`)
   }
-  // files announced before the listener existed (catalog answers at join arrive later, but be sure)
-  if (replicator != null && node.protocol != null) for (const e of node.protocol.catalog()) replicator.add(e.cid, e.name)
 
   await Promise.race([stopRequested, new Promise<void>(resolve => {
     if (ctx.signal.aborted) resolve()
     ctx.signal.addEventListener('abort', () => { resolve() }, { once: true })
   })])
   out.note('stopping…')
-  await replicator?.stop()
   await web?.stop()
   await server.stop()
   await node.stop()
   if (out.json) out.event({ event: 'stopped', time: new Date().toISOString() })
   else out.print('stopped')
-}
-
-/** Fetches and pins announced files one at a time, each once. */
-class Replicator {
-  private readonly node: FilesNode
-  private readonly log: (event: string, detail: Record<string, unknown>, human: string) => void
-  private readonly queue: Array<{ cid: string, name: string }> = []
-  private readonly seen = new Set<string>()
-  private readonly controller = new AbortController()
-  private running?: Promise<void>
-
-  constructor (node: FilesNode, log: Replicator['log'], signal: AbortSignal) {
-    this.node = node
-    this.log = log
-    signal.addEventListener('abort', () => { this.controller.abort() }, { once: true })
-  }
-
-  add (cid: string, name: string): void {
-    if (this.seen.has(cid)) return
-    this.seen.add(cid)
-    this.queue.push({ cid, name })
-    this.running ??= this.drain().finally(() => { this.running = undefined })
-  }
-
-  async stop (): Promise<void> {
-    this.controller.abort()
-    await this.running
-  }
-
-  private async drain (): Promise<void> {
-    for (let item = this.queue.shift(); item != null && !this.controller.signal.aborted; item = this.queue.shift()) {
-      const { cid, name } = item
-      try {
-        const rec = await this.node.store.get(cid)
-        if (rec?.complete === true) {
-          if (!rec.pinned) await this.node.store.pin(cid)
-          continue
-        }
-        this.log('replicate:start', { cid, name }, `replicating  ${printable(name)} ${cid}`)
-        const res = await this.node.fetch(cid, { signal: this.controller.signal })
-        await this.node.store.pin(cid)
-        this.log('replicate:done', { cid, name, size: res.size, elapsed: res.elapsed }, `replicated   ${printable(name)} (${formatBytes(res.size)}) in ${formatDuration(res.elapsed)}`)
-      } catch (err: any) {
-        if (this.controller.signal.aborted) return
-        this.seen.delete(cid) // a later announcement retries
-        this.log('replicate:failed', { cid, name, error: err.message }, `replication of ${printable(name)} ${cid} failed: ${err.message}`)
-      }
-    }
-  }
 }

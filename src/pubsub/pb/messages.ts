@@ -1507,6 +1507,7 @@ export interface Envelope {
   catalogAnswer?: CatalogAnswer
   want?: Want
   catalogRequest?: CatalogRequest
+  issuedMs: number
 }
 
 export namespace Envelope {
@@ -1559,12 +1560,18 @@ export namespace Envelope {
           CatalogRequest.codec().encode(obj.catalogRequest, w)
         }
 
+        if ((obj.issuedMs != null && obj.issuedMs !== 0)) {
+          w.uint32(72)
+          w.uint64Number(obj.issuedMs)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          version: 0
+          version: 0,
+          issuedMs: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1617,6 +1624,10 @@ export namespace Envelope {
               obj.catalogRequest = CatalogRequest.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.catalogRequest
               })
+              break
+            }
+            case 9: {
+              obj.issuedMs = reader.uint64Number()
               break
             }
             default: {
@@ -1688,6 +1699,13 @@ export namespace Envelope {
                 limits: opts.limits?.catalogRequest
               })
 
+              break
+            }
+            case 9: {
+              yield {
+                field: `${prefix}.issuedMs`,
+                value: reader.uint64Number()
+              }
               break
             }
             default: {
@@ -1842,6 +1860,11 @@ export namespace Envelope {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface EnvelopeIssuedMsFieldEvent {
+    field: '$.issuedMs'
+    value: number
+  }
+
   export function encode (obj: Partial<Envelope>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Envelope.codec())
   }
@@ -1850,7 +1873,7 @@ export namespace Envelope {
     return decodeMessage(buf, Envelope.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Envelope>): Generator<EnvelopeVersionFieldEvent | EnvelopeHelloNameFieldEvent | EnvelopeAnnounceFilesMetaCidFieldEvent | EnvelopeAnnounceFilesMetaNameFieldEvent | EnvelopeAnnounceFilesMetaSizeFieldEvent | EnvelopeAnnounceFilesMetaMediaTypeFieldEvent | EnvelopeAnnounceFilesMetaEncryptedFieldEvent | EnvelopeAnnounceFilesCompleteFieldEvent | EnvelopeWithdrawCidsFieldEvent | EnvelopeHaveCidFieldEvent | EnvelopeHaveCompleteFieldEvent | EnvelopeHaveRequestIdFieldEvent | EnvelopeCatalogAnswerRequestIdFieldEvent | EnvelopeCatalogAnswerRecordsMetaCidFieldEvent | EnvelopeCatalogAnswerRecordsMetaNameFieldEvent | EnvelopeCatalogAnswerRecordsMetaSizeFieldEvent | EnvelopeCatalogAnswerRecordsMetaMediaTypeFieldEvent | EnvelopeCatalogAnswerRecordsMetaEncryptedFieldEvent | EnvelopeCatalogAnswerRecordsProvidersPeerFieldEvent | EnvelopeCatalogAnswerRecordsProvidersCompleteFieldEvent | EnvelopeCatalogAnswerRecordsProvidersAgeMsFieldEvent | EnvelopeWantRequestIdFieldEvent | EnvelopeWantCidFieldEvent | EnvelopeCatalogRequestRequestIdFieldEvent | EnvelopeCatalogRequestResponderFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Envelope>): Generator<EnvelopeVersionFieldEvent | EnvelopeHelloNameFieldEvent | EnvelopeAnnounceFilesMetaCidFieldEvent | EnvelopeAnnounceFilesMetaNameFieldEvent | EnvelopeAnnounceFilesMetaSizeFieldEvent | EnvelopeAnnounceFilesMetaMediaTypeFieldEvent | EnvelopeAnnounceFilesMetaEncryptedFieldEvent | EnvelopeAnnounceFilesCompleteFieldEvent | EnvelopeWithdrawCidsFieldEvent | EnvelopeHaveCidFieldEvent | EnvelopeHaveCompleteFieldEvent | EnvelopeHaveRequestIdFieldEvent | EnvelopeCatalogAnswerRequestIdFieldEvent | EnvelopeCatalogAnswerRecordsMetaCidFieldEvent | EnvelopeCatalogAnswerRecordsMetaNameFieldEvent | EnvelopeCatalogAnswerRecordsMetaSizeFieldEvent | EnvelopeCatalogAnswerRecordsMetaMediaTypeFieldEvent | EnvelopeCatalogAnswerRecordsMetaEncryptedFieldEvent | EnvelopeCatalogAnswerRecordsProvidersPeerFieldEvent | EnvelopeCatalogAnswerRecordsProvidersCompleteFieldEvent | EnvelopeCatalogAnswerRecordsProvidersAgeMsFieldEvent | EnvelopeWantRequestIdFieldEvent | EnvelopeWantCidFieldEvent | EnvelopeCatalogRequestRequestIdFieldEvent | EnvelopeCatalogRequestResponderFieldEvent | EnvelopeIssuedMsFieldEvent> {
     return streamMessage(buf, Envelope.codec(), opts)
   }
 }

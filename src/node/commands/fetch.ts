@@ -1,21 +1,11 @@
 /**
- * What a node does to share and to fetch a file: the store, the swarm protocol and the
- * transfer put together. SwarmNode.share / SwarmNode.fetch hand off to these.
+ * Fetch a file into the store: the swarm protocol finds providers (catalog, `want`, new
+ * `have`s), the transfer fetches the blocks, the store keeps them. SwarmNode.fetch hands off
+ * here; `get` (commands/get.ts) adds writing the file out.
  */
-import type { CatalogEntry, SwarmProtocol } from '../pubsub/index.js'
-import type { FileRecord, ImportInput, ImportOptions, Store } from '../storage/index.js'
-import type { Logger } from '../util/logger.js'
-import type { FetchResult, TransferFetchEvents } from '../transfer/index.js'
-import type { Transfer } from '../transfer/index.js'
-
-export interface FilesComponents {
-  store: Store
-  protocol: SwarmProtocol
-  transfer: Transfer
-  log: Logger
-}
-
-export type ShareOptions = ImportOptions
+import type { CatalogEntry } from '../../pubsub/index.js'
+import type { FetchResult, TransferFetchEvents } from '../../transfer/index.js'
+import type { CommandContext } from './context.js'
 
 export interface NodeFetchOptions {
   signal?: AbortSignal
@@ -26,29 +16,15 @@ export interface NodeFetchOptions {
   wantTimeout?: number
   /** Name kept in the record when the catalog does not know the file (default: the catalog's name, else the CID). */
   name?: string
-}
-
-/** Imports a file into the store (pinned) and announces it to the swarm. */
-export async function shareFile (c: FilesComponents, input: ImportInput, options: ShareOptions = {}): Promise<FileRecord> {
-  options.signal?.throwIfAborted()
-  const record = await c.store.import(input, options)
-  // peers that asked for this file before it was here are told now
-  c.transfer.notifyStored(record.cid)
-  await c.protocol.announce({
-    cid: record.cid,
-    name: record.name,
-    size: record.size,
-    mediaType: record.mediaType,
-    ...(record.encrypted === true ? { encrypted: true } : {})
-  }, options.signal != null ? { signal: options.signal } : {})
-  return record
+  /** The caller knows the file is an encrypted share (it holds its link): recorded so whatever the catalog says. */
+  encrypted?: boolean
 }
 
 /**
  * Providers of `cid` for as long as the download runs: the catalog's now, then every
  * provider the catalog learns of (announce, have), and the answers to a `want`.
  */
-function providersOf (c: FilesComponents, cid: string, wantTimeout: number): (cid: string, options: { signal: AbortSignal }) => AsyncIterable<string> {
+function providersOf (c: CommandContext, cid: string, wantTimeout: number): (cid: string, options: { signal: AbortSignal }) => AsyncIterable<string> {
   return async function * (_cid, { signal }) {
     const queue: string[] = [...c.protocol.providers(cid)]
     let wake: (() => void) | undefined
@@ -88,7 +64,7 @@ function providersOf (c: FilesComponents, cid: string, wantTimeout: number): (ci
  * announced as a partial `have` once its first block is here (so other downloaders use this
  * node too), announced as complete at the end. A fetch that found nothing leaves no record.
  */
-export async function fetchFile (c: FilesComponents, cid: string, options: NodeFetchOptions = {}): Promise<FetchResult> {
+export async function fetch (c: CommandContext, cid: string, options: NodeFetchOptions = {}): Promise<FetchResult> {
   options.signal?.throwIfAborted()
   const entry: CatalogEntry | undefined = c.protocol.entry(cid)
   const existed = await c.store.get(cid) != null
@@ -96,7 +72,7 @@ export async function fetchFile (c: FilesComponents, cid: string, options: NodeF
     name: options.name ?? entry?.name ?? cid,
     ...(entry?.size != null ? { size: entry.size } : {}),
     ...(entry?.mediaType != null ? { mediaType: entry.mediaType } : {}),
-    ...(entry?.encrypted === true ? { encrypted: true } : {})
+    ...(options.encrypted === true || entry?.encrypted === true ? { encrypted: true } : {})
   })
   let announcedPartial = false
   let result: FetchResult

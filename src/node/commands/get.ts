@@ -1,0 +1,146 @@
+/**
+ * Get a file: fetch it into the store (resuming what is there), then write it out — as
+ * stored, or decrypted when given the key of a capability link. `output` is a file path,
+ * or a folder (ending in `/` or existing) for the file's safe name inside it.
+ */
+import { randomBytes } from 'node:crypto'
+import { open, rename, stat, unlink } from 'node:fs/promises'
+import { basename, dirname, join, resolve } from 'node:path'
+import { ENCRYPTED_PLACEHOLDER_NAME, openEncrypted, parseTarget } from '../../crypto/index.js'
+import { DestinationExistsError, ExportError, exportPath, parseCid } from '../../storage/index.js'
+import type { TransferFetchEvents } from '../../transfer/index.js'
+import { waitFor } from '../../util/wait.js'
+import type { CommandContext } from './context.js'
+import { fetch, type NodeFetchOptions } from './fetch.js'
+
+/** Progress of one fetch as plain numbers (what the CLI draws as a bar). */
+export interface FetchProgressInfo {
+  cid: string
+  /** File bytes present locally. */
+  bytes: number
+  total?: number
+  /** Bytes received over the network in this fetch. */
+  received: number
+  providers: number
+  rate: number
+}
+
+export interface GetOptions extends NodeFetchOptions {
+  /** A file path, or a folder for the file's (safe) name inside it (default: that name in `cwd`). */
+  output?: string
+  /** Folder for a relative `output` and for the default output (default `process.cwd()`). */
+  cwd?: string
+  /** The key of a capability link (a link given as target carries its own). */
+  key?: Uint8Array
+  /** Wait up to this many ms for the catalog to name a file it does not know yet (default 0). */
+  catalogWait?: number
+}
+
+export interface FetchedFile {
+  cid: string
+  name: string
+  size: number
+  path: string
+  /** Bytes that came over the network (less than size when the fetch resumed). */
+  received: number
+  /** Peers that sent blocks. */
+  providers: number
+  elapsed: number
+  /** The file is an encrypted share: decrypted with the link's key, or (bare CID) written as ciphertext. */
+  encrypted: boolean
+  /** Fetched by its link and decrypted. */
+  decrypted: boolean
+}
+
+/** The plain numbers of a fetch progress event (none for provider events). */
+export function progressOf (evt: TransferFetchEvents): FetchProgressInfo | undefined {
+  if (evt.type === 'transfer:fetch:provider') return undefined
+  const d = evt.detail
+  const info: FetchProgressInfo = { cid: d.cid, bytes: d.bytes, received: d.received, providers: d.providers, rate: d.rate }
+  if (d.total != null) info.total = d.total
+  return info
+}
+
+/** Where a file named `name` goes: `output` as given (a folder → the safe name inside it), else the safe name in cwd. */
+export async function outputPath (name: string, options: { output?: string, cwd?: string }): Promise<{ path: string, explicit: boolean }> {
+  const cwd = options.cwd ?? process.cwd()
+  if (options.output == null) return { path: exportPath(cwd, name), explicit: false }
+  const abs = resolve(cwd, options.output)
+  let isDir = options.output.endsWith('/')
+  if (!isDir) {
+    try {
+      isDir = (await stat(abs)).isDirectory()
+    } catch {}
+  }
+  return isDir ? { path: exportPath(abs, name), explicit: false } : { path: abs, explicit: true }
+}
+
+export async function get (c: CommandContext, target: string, options: GetOptions = {}): Promise<FetchedFile> {
+  options.signal?.throwIfAborted()
+  const parsed = parseTarget(target)
+  const cid = parsed.cid
+  const key = options.key ?? parsed.key
+  parseCid(cid)
+  if (options.catalogWait != null && options.catalogWait > 0) {
+    await waitFor(() => c.protocol.entry(cid) != null, { timeout: options.catalogWait, ...(options.signal != null ? { signal: options.signal } : {}) }).catch((err) => {
+      if (err.name !== 'WaitTimeoutError') throw err
+    })
+  }
+  // holding the link, this node knows it is an encrypted share whatever the catalog says (or before it says anything)
+  const result = await fetch(c, cid, key != null ? { name: ENCRYPTED_PLACEHOLDER_NAME, ...options, encrypted: true } : options)
+  const record = await c.store.get(cid)
+  const entry = c.protocol.entry(cid)
+  const base = {
+    cid,
+    size: result.size,
+    received: result.bytesReceived,
+    providers: Object.keys(result.providers).length,
+    elapsed: result.elapsed
+  }
+  if (key != null) {
+    const { name, path, size } = await decryptToFile(c, cid, key, options)
+    return { ...base, name, size, path, encrypted: true, decrypted: true }
+  }
+  const name = entry?.name ?? record?.name ?? cid
+  const { path, explicit } = await outputPath(name, options)
+  await c.store.export(cid, path, { ...(options.signal != null ? { signal: options.signal } : {}), overwrite: explicit })
+  return { ...base, name, path, encrypted: record?.encrypted === true || entry?.encrypted === true, decrypted: false }
+}
+
+/**
+ * Decrypts a stored encrypted file into place: a temp file in the target folder, fsynced,
+ * renamed; any authentication failure (tampering, wrong key) removes it, so nothing is left.
+ */
+async function decryptToFile (c: CommandContext, cid: string, key: Uint8Array, options: GetOptions): Promise<{ name: string, path: string, size: number }> {
+  const { meta, data } = await openEncrypted(c.store.cat(cid, options.signal != null ? { signal: options.signal } : {}), key)
+  const { path, explicit } = await outputPath(meta.name, options)
+  if (!explicit && await stat(path).then(() => true, () => false)) {
+    await data.return(undefined)
+    throw new DestinationExistsError(path)
+  }
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.part`)
+  const fh = await open(tmp, 'wx', 0o600).catch(async (err) => {
+    await data.return(undefined)
+    // the same error (and message) as a plain file's export into a missing or read-only folder
+    const dir = dirname(path)
+    if (err?.code === 'ENOENT' || err?.code === 'ENOTDIR') throw new ExportError(path, `the folder ${dir} does not exist`, err.code)
+    if (err?.code === 'EACCES' || err?.code === 'EPERM' || err?.code === 'EROFS') throw new ExportError(path, `the folder ${dir} is not writable`, err.code)
+    throw err
+  })
+  try {
+    try {
+      for await (const chunk of data) {
+        options.signal?.throwIfAborted()
+        await fh.write(chunk)
+      }
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
+    await rename(tmp, path)
+  } catch (err) {
+    await unlink(tmp).catch(() => {})
+    throw err
+  }
+  return { name: meta.name, path, size: meta.size }
+}

@@ -1,0 +1,122 @@
+/**
+ * A local swarm: N nodes in this process on 127.0.0.1 (port 0, temp repositories, explicit
+ * dials, no mDNS: safe on any network), each logging under its own name, started once every
+ * node has joined the gossipsub mesh of the swarm's topics. `swarmdrop demo` runs on it and
+ * `swarmdrop/testing` wraps it for tests (teardown, in-memory repositories).
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { waitFor } from '../util/wait.js'
+import type { SwarmNodeComponents, SwarmNodeInit } from './swarm-node.js'
+import type { SwarmNode } from './swarm-node.js'
+import { createSwarmNode } from './create.js'
+
+export interface LocalSwarmInit {
+  /** How many nodes to start (default 3). */
+  size?: number
+  /** Swarm name shared by every node (default `default`). */
+  swarm?: string
+  /** Options for every node; repo, listen and mdns are set by the swarm. */
+  node?: Partial<SwarmNodeInit>
+  /** Per-node options (index → options), merged over `node`. */
+  nodes?: Record<number, Partial<SwarmNodeInit>>
+  /** Components handed to each node (index → components), e.g. a store. */
+  components?: (index: number) => Partial<SwarmNodeComponents>
+  /** How many earlier nodes each new node dials (default 8: a full mesh up to 9 nodes). */
+  degree?: number
+  /** Bound on start-up, in ms (default 20 s). */
+  timeout?: number
+  /** Parent folder for the temp repositories (default the OS temp dir). */
+  dir?: string
+}
+
+export interface LocalSwarm {
+  readonly nodes: SwarmNode[]
+  /** The folder holding every node's repository. */
+  readonly dir: string
+  /** Starts one more node, connects it like the others and waits until it is meshed (with `start: false`: only creates it). */
+  addNode: (init?: Partial<SwarmNodeInit>) => Promise<SwarmNode>
+  /** Waits until every node is connected and meshed on the swarm's topics. */
+  waitForMesh: (options?: { timeout?: number }) => Promise<void>
+  /** Stops every node (even after failures) and deletes the temp folder. */
+  stop: () => Promise<void>
+}
+
+/** Mesh target: gossipsub keeps at least D_lo (4) mesh peers when it has that many. */
+const D_LO = 4
+
+function meshed (node: SwarmNode): boolean {
+  if (!node.isStarted()) return true
+  const connected = new Set(node.network.connections().map(c => c.peer))
+  if (connected.size === 0) return false
+  for (const topic of [node.topics.announce, node.topics.request]) {
+    const subs = new Set(node.network.getSubscribers(topic))
+    for (const p of connected) if (!subs.has(p)) return false
+    if (node.network.getMeshPeers(topic).length < Math.min(connected.size, D_LO)) return false
+  }
+  return true
+}
+
+export async function startLocalSwarm (init: LocalSwarmInit = {}): Promise<LocalSwarm> {
+  const size = init.size ?? 3
+  const degree = init.degree ?? 8
+  const timeout = init.timeout ?? 20_000
+  const dir = await mkdtemp(join(init.dir ?? tmpdir(), 'swarmdrop-swarm-'))
+  const nodes: SwarmNode[] = []
+  let created = 0
+
+  const stop = async (): Promise<void> => {
+    await Promise.allSettled(nodes.map(async n => { await n.stop() }))
+    await rm(dir, { recursive: true, force: true })
+  }
+
+  const waitForMesh = async (options: { timeout?: number } = {}): Promise<void> => {
+    await waitFor(() => nodes.filter(n => n.isStarted()).length < 2 || nodes.every(meshed), {
+      timeout: options.timeout ?? timeout,
+      message: () => `a meshed swarm (${nodes.filter(meshed).length} of ${nodes.length} nodes meshed)`
+    })
+  }
+
+  const startNode = async (extra: Partial<SwarmNodeInit> = {}): Promise<SwarmNode> => {
+    const index = created++
+    const name = extra.name ?? init.nodes?.[index]?.name ?? init.node?.name ?? `node-${index}`
+    const node = await createSwarmNode({
+      swarm: init.swarm,
+      logPrefix: name,
+      ...init.node,
+      ...init.nodes?.[index],
+      ...extra,
+      name,
+      repo: join(dir, `node-${index}`),
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      mdns: false
+    }, init.components?.(index))
+    nodes.push(node)
+    if (!node.isStarted()) return node // `start: false`: the caller starts and dials it
+    // dial up to `degree` earlier running nodes, the nearest first so the graph stays connected
+    const targets = nodes.slice(0, -1).filter(n => n.isStarted()).reverse().slice(0, degree)
+    await Promise.all(targets.map(async t => node.dial(t.getMultiaddrs()[0] ?? '')))
+    return node
+  }
+
+  try {
+    for (let i = 0; i < size; i++) await startNode()
+    await waitForMesh()
+  } catch (err) {
+    await stop()
+    throw err
+  }
+
+  return {
+    nodes,
+    dir,
+    stop,
+    waitForMesh,
+    addNode: async (extra) => {
+      const node = await startNode(extra)
+      await waitForMesh()
+      return node
+    }
+  }
+}

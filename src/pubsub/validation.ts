@@ -1,0 +1,91 @@
+/**
+ * The topic validators: each message is decoded and checked once (codec.ts
+ * decodeWire), here, before gossipsub relays it; requests over a rate limit
+ * are ignored. The decoded message is kept (keyed by the message's data, which
+ * gossipsub hands to the validator and then to the `message` event as the same
+ * object) so that the receiving side does not decode it again.
+ */
+import type { TopicMessage, Verdict } from '../net/index.js'
+import { decodeWire, type TopicKind, type WireMessage } from './codec.js'
+import {
+  CATALOG_REQUEST_BURST, CATALOG_REQUEST_BURST_PER_PEER, CATALOG_REQUEST_BURST_TOTAL, CATALOG_REQUEST_RATE_PER_PEER_S,
+  CATALOG_REQUEST_RATE_PER_S, CATALOG_REQUEST_RATE_TOTAL_S, MAX_RATE_LIMITED_PEERS, WANT_BURST, WANT_BURST_PER_PEER,
+  WANT_BURST_TOTAL, WANT_RATE_PER_PEER_S, WANT_RATE_PER_S, WANT_RATE_TOTAL_S
+} from './constants.js'
+import type { ProtocolContext } from './context.js'
+import { PeerRateLimiter } from './limits.js'
+
+/** A request's three buckets: per signer, per delivering peer, and one for the whole node. */
+class RequestLimits {
+  private readonly signer: PeerRateLimiter
+  private readonly via: PeerRateLimiter
+  private readonly total: PeerRateLimiter
+
+  constructor (perSigner: [number, number], perPeer: [number, number], total: [number, number]) {
+    this.signer = new PeerRateLimiter({ rate: perSigner[0], burst: perSigner[1], maxPeers: MAX_RATE_LIMITED_PEERS })
+    this.via = new PeerRateLimiter({ rate: perPeer[0], burst: perPeer[1], maxPeers: MAX_RATE_LIMITED_PEERS })
+    this.total = new PeerRateLimiter({ rate: total[0], burst: total[1], maxPeers: 1 })
+  }
+
+  /** Which limit the message is over, if any (a token is taken from each bucket it passes). */
+  take (msg: TopicMessage, now = Date.now()): 'peer' | 'signer' | 'total' | undefined {
+    if (!this.via.take(msg.via ?? msg.from, now)) return 'peer'
+    if (!this.signer.take(msg.from, now)) return 'signer'
+    if (!this.total.take('*', now)) return 'total'
+    return undefined
+  }
+}
+
+export class MessageValidator {
+  private readonly ctx: ProtocolContext
+  /** Messages accepted and not yet handled. A WeakMap: a message gossipsub drops after validation leaves nothing behind. */
+  private readonly decoded = new WeakMap<Uint8Array, WireMessage>()
+  private readonly limits = {
+    'catalog-request': new RequestLimits([CATALOG_REQUEST_RATE_PER_S, CATALOG_REQUEST_BURST], [CATALOG_REQUEST_RATE_PER_PEER_S, CATALOG_REQUEST_BURST_PER_PEER], [CATALOG_REQUEST_RATE_TOTAL_S, CATALOG_REQUEST_BURST_TOTAL]),
+    want: new RequestLimits([WANT_RATE_PER_S, WANT_BURST], [WANT_RATE_PER_PEER_S, WANT_BURST_PER_PEER], [WANT_RATE_TOTAL_S, WANT_BURST_TOTAL])
+  }
+
+  constructor (ctx: ProtocolContext) {
+    this.ctx = ctx
+  }
+
+  /** The verdict on a message received on a `kind` topic. */
+  validate (kind: TopicKind, msg: TopicMessage): Verdict {
+    const { ctx } = this
+    const result = decodeWire(kind, msg.data)
+    if (!result.ok) {
+      ctx.counters.rejected++
+      ctx.counters.rejectedByReason[result.reason] = (ctx.counters.rejectedByReason[result.reason] ?? 0) + 1
+      ctx.log('rejected a message from %s via %s on %s: %s', msg.from, msg.via, msg.topic, result.reason)
+      // charged to the peer that delivered it (a signer costs nothing to mint; the connection is what gossipsub graylists)
+      if (ctx.timing.penalty > 0) ctx.network.penalize(msg.via ?? msg.from, ctx.timing.penalty)
+      ctx.dispatch('message:rejected', { peer: msg.from, ...(msg.via != null ? { via: msg.via } : {}), topic: msg.topic, reason: result.reason })
+      return 'reject'
+    }
+    const type = result.message.type
+    if (type === 'catalog-request' || type === 'want') {
+      const over = this.limits[type].take(msg)
+      if (over != null) {
+        ctx.counters.ignored++
+        ctx.log('ignored a %s from %s via %s: over the %s rate limit', type, msg.from, msg.via, over)
+        return 'ignore'
+      }
+    }
+    this.decoded.set(msg.data, result.message)
+    return 'accept'
+  }
+
+  /**
+   * The message a validator accepted, decoded once; a message that reached no validator
+   * (none installed at the time) is decoded here. Undefined when it is invalid.
+   */
+  take (kind: TopicKind, msg: TopicMessage): WireMessage | undefined {
+    const cached = this.decoded.get(msg.data)
+    if (cached != null) {
+      this.decoded.delete(msg.data)
+      return cached
+    }
+    const result = decodeWire(kind, msg.data)
+    return result.ok ? result.message : undefined
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * The providers of one download: opens a block stream to each, re-opens it after a stall or a
+ * break (bounded backoff, provider.ts), hears the network's peer:disconnect / peer:connect, and
+ * bans a provider that sent a wrong block. What comes in on the streams goes to the session.
+ */
+import type { CID } from '../../content/index.js'
+import { BLOCKS_PROTOCOL, INVALID_BLOCK_PENALTY, PROTOCOL_VIOLATION_PENALTY } from '../constants.js'
+import { BlockProtocolError } from '../errors.js'
+import { FrameType, type Frame } from '../messages.js'
+import { ProviderLink } from './link.js'
+import { FetchProvider } from './provider.js'
+import type { FetchProviderProgress, SessionHost } from './types.js'
+
+/** What the provider set needs from its session. */
+export interface ProvidersOwner {
+  readonly host: SessionHost
+  readonly finished: boolean
+  /** Aborted when the download ends: dials in progress stop. */
+  readonly signal: AbortSignal
+  /** Missing blocks not being written: what a new stream asks about (WANT_HAVE). */
+  unlanded: () => CID[]
+  /** Requests to this provider are void (its stream is gone). */
+  release: (peer: string, key: string) => void
+  /** A provider sent a wrong block: forget what it announced. */
+  forget: (peer: string) => void
+  onFrame: (p: FetchProvider, frame: Frame) => void
+  /** Something changed that may let more blocks be asked for. */
+  changed: () => void
+  emit: (p: FetchProvider, status: FetchProviderProgress['status'], reason?: string) => void
+}
+
+export class ProviderSet {
+  readonly all = new Map<string, FetchProvider>()
+  readonly banned: string[] = []
+
+  constructor (private readonly owner: ProvidersOwner) {}
+
+  private get host (): SessionHost {
+    return this.owner.host
+  }
+
+  /** A provider to ask (given, discovered, or announced again). */
+  add (peer: string): void {
+    if (this.owner.finished || peer === this.host.network.peerId) return
+    const known = this.all.get(peer)
+    if (known != null) {
+      // heard of again (a new announcement): retry now if it was away
+      if (known.state === 'down' || known.state === 'left') known.retryAt = 0
+      return
+    }
+    const p = new FetchProvider(peer, this.host.limits.initialWindow, Date.now())
+    this.all.set(peer, p)
+    void this.connect(p)
+  }
+
+  /** The network's peer:connect / peer:disconnect. */
+  peerEvent (type: string, peer: string): void {
+    const p = this.all.get(peer)
+    if (p == null || this.owner.finished || p.state === 'banned') return
+    if (type === 'peer:connect') {
+      if (p.state === 'down' || p.state === 'left') {
+        p.retryAt = 0
+        this.check(Date.now())
+      }
+      return
+    }
+    this.linkDown(p, 'left', 'it disconnected')
+  }
+
+  private async connect (p: FetchProvider): Promise<void> {
+    p.state = 'connecting'
+    const signal = AbortSignal.any([this.owner.signal, AbortSignal.timeout(this.host.limits.stallTimeout)])
+    try {
+      const stream = await this.host.network.openStream(p.peer, BLOCKS_PROTOCOL, { signal })
+      if (this.owner.finished || p.state !== 'connecting') {
+        stream.abort(new Error('download finished'))
+        return
+      }
+      const link: ProviderLink = new ProviderLink(stream, {
+        onFrame: (frame) => { if (p.link === link) this.owner.onFrame(p, frame) },
+        onEnd: (err) => {
+          if (p.link !== link) return
+          if (err instanceof BlockProtocolError) this.host.network.penalize(p.peer, PROTOCOL_VIOLATION_PENALTY)
+          this.linkDown(p, 'down', err?.message ?? 'the provider closed the stream')
+        }
+      })
+      p.link = link
+      p.state = 'open'
+      p.leftAt = undefined
+      p.stalledSince = undefined
+      p.heard(Date.now())
+      this.owner.emit(p, 'added')
+      // ask which of the missing blocks it has; it answers now and again as it gets more
+      link.send(FrameType.WANT_HAVE, this.owner.unlanded())
+      this.owner.changed()
+    } catch (err: any) {
+      if (this.owner.finished || p.state !== 'connecting') return
+      const timedOut = signal.aborted && !this.owner.signal.aborted
+      const reason = timedOut ? `no stream within ${this.host.limits.stallTimeout} ms` : String(err?.message ?? err)
+      this.host.log('cannot open a block stream to %p: %s', p.peer, reason)
+      p.failed(Date.now(), reason)
+      // a refused dial means it is gone; a dial that hangs may be a network blip
+      if (timedOut) {
+        p.state = 'down'
+        this.owner.emit(p, 'failed', reason)
+      } else {
+        p.state = 'left'
+        if (p.leftAt == null) {
+          p.leftAt = Date.now()
+          this.owner.emit(p, 'left', reason)
+        }
+      }
+    }
+  }
+
+  /** Its stream broke or it disconnected: requests go to the others, it is retried after a backoff. */
+  private linkDown (p: FetchProvider, state: 'down' | 'left', reason: string): void {
+    const now = Date.now()
+    const link = p.link
+    p.link = undefined
+    link?.abort(new Error(reason))
+    this.releaseAsked(p)
+    if (state === 'left') {
+      if (p.state !== 'left') this.owner.emit(p, 'left', reason)
+      p.leftAt ??= now
+    } else if (p.state === 'open') {
+      this.owner.emit(p, 'failed', reason)
+    }
+    this.host.log('provider %p %s: %s', p.peer, state === 'left' ? 'left' : 'is down', reason)
+    if (p.state === 'open' || p.state === 'connecting' || state === 'left') p.state = state
+    p.failed(now, reason)
+    this.owner.changed()
+    if (p.due(now)) void this.connect(p)
+  }
+
+  private releaseAsked (p: FetchProvider): void {
+    for (const key of p.asked.keys()) this.owner.release(p.peer, key)
+    p.asked.clear()
+  }
+
+  /** Health round: marks stalls, re-opens streams whose backoff is over. */
+  check (now: number): void {
+    if (this.owner.finished) return
+    const { stallTimeout } = this.host.limits
+    let changed = false
+    for (const p of this.all.values()) {
+      if (p.stalls(now, stallTimeout)) {
+        p.stalledSince = now
+        p.failed(now, `no block for ${stallTimeout} ms`)
+        this.host.log('provider %p stalled: nothing for %d ms with %d block(s) outstanding', p.peer, stallTimeout, p.asked.size)
+        this.owner.emit(p, 'failed', `no block for ${stallTimeout} ms`)
+        changed = true
+      }
+      if (p.due(now)) {
+        // a new stream: the old one (if any) is dropped with what it owed
+        const link = p.link
+        p.link = undefined
+        link?.abort(new Error('stalled: asking again on a new stream'))
+        this.releaseAsked(p)
+        void this.connect(p)
+      }
+    }
+    if (changed) this.owner.changed()
+  }
+
+  /** Drops a provider that sent a wrong block: no more requests to it in this download. */
+  ban (p: FetchProvider, key: string): void {
+    if (p.state === 'banned') return
+    p.state = 'banned'
+    this.banned.push(p.peer)
+    this.host.log('%p sent a block that does not hash to %s: dropped from this download', p.peer, key)
+    this.host.network.penalize(p.peer, INVALID_BLOCK_PENALTY)
+    this.owner.emit(p, 'banned', `sent a wrong block for ${key}`)
+    p.asked.clear()
+    this.owner.forget(p.peer)
+    p.link?.abort(new Error('sent a block that does not match its CID'))
+    p.link = undefined
+    this.owner.changed()
+  }
+
+  /** The download ended: a complete one ends its streams gracefully, a failed one resets them. */
+  close (completed: boolean): void {
+    for (const p of this.all.values()) {
+      const link = p.link
+      p.link = undefined
+      p.asked.clear()
+      if (link == null) continue
+      if (completed) link.drain()
+      else link.abort(new Error('download stopped'))
+    }
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Why a download gives up, in words: the provider left, it stopped answering, nobody had the
+ * CID, or blocks simply stopped coming. Pure functions over the providers' health.
+ */
+import { NotFoundInSwarmError, ProviderLeftError, ProviderStalledError, TransferTimeoutError } from '../errors.js'
+import type { FetchProvider } from './provider.js'
+
+/**
+ * ProviderLeftError when every provider that had blocks of the download has left for `grace`
+ * ms and no other provider is open; else undefined.
+ */
+export function leftError (cid: string, providers: Iterable<FetchProvider>, missing: number, now: number, grace: number): ProviderLeftError | undefined {
+  const left: string[] = []
+  for (const p of providers) {
+    if (p.state === 'banned') continue
+    // a provider that left and is being dialled again counts as left until the dial succeeds
+    if (p.state === 'left' || (p.state === 'connecting' && p.leftAt != null)) {
+      if (!p.everHad) continue
+      if (p.leftAt == null || now - p.leftAt < grace) return undefined
+      left.push(p.peer)
+      continue
+    }
+    // open, connecting or down: it may still deliver
+    return undefined
+  }
+  return left.length > 0 ? new ProviderLeftError(cid, left, missing) : undefined
+}
+
+export interface TimeoutContext {
+  cid: string
+  timeout: number
+  /** Some provider said it has the root (or the root is here). */
+  found: boolean
+  providers: FetchProvider[]
+  missing: number
+  now: number
+}
+
+/** The error of a download in which no block arrived for the whole idle timeout. */
+export function explainTimeout (c: TimeoutContext): Error {
+  if (!c.found) return new NotFoundInSwarmError(c.cid, c.timeout, c.providers.length)
+  const holders = c.providers.filter(p => p.everHad && p.state !== 'banned')
+  if (holders.length > 0 && holders.every(p => p.state === 'left')) {
+    return new ProviderLeftError(c.cid, holders.map(p => p.peer), c.missing)
+  }
+  // silent: stalled, down, or owing blocks for the whole timeout (one that owes nothing is idle, not silent)
+  const silent = holders.filter(p => !p.usable || (p.asked.size > 0 && c.now - p.owingSince >= c.timeout))
+  if (holders.length > 0 && silent.length === holders.length) {
+    // name the one heard from last: the others were silent even longer
+    const last = silent.reduce((a, b) => (b.lastHeard > a.lastHeard ? b : a))
+    return new ProviderStalledError(c.cid, last.peer, c.now - last.lastHeard, c.missing, silent.length - 1)
+  }
+  return new TransferTimeoutError(c.cid, c.timeout, c.missing)
+}

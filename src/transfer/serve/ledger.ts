@@ -1,0 +1,88 @@
+/**
+ * The ledger: which open streams were sent which block, the counters of what was served, and
+ * the LATER rule built on them.
+ *
+ * LATER rule: a block asked on stream `s` is answered LATER (once per block per stream) when
+ * another peer's open stream got it from us and that stream is reading: it took a frame within
+ * HOLDER_IDLE_MS and is not stalled (waiting past SEND_STALL_MS for flow-control window). A
+ * peer that holds blocks but does not read cannot make us send everyone else away.
+ */
+import { HOLDER_IDLE_MS, SEND_STALL_MS } from '../constants.js'
+import type { ServeStream } from './stream.js'
+
+export interface PeerCounters {
+  bytes: number
+  blocks: number
+}
+
+export interface ServedTotals {
+  bytes: number
+  blocks: number
+  busy: number
+  later: number
+  again: number
+}
+
+/** A stream counts as a holder of what it got while its peer reads from it. */
+export function isReading (s: ServeStream, now: number): boolean {
+  if (s.closed || s.stalled) return false
+  if (s.waitingSince != null) return now - s.waitingSince < SEND_STALL_MS
+  return now - s.lastTaken < HOLDER_IDLE_MS
+}
+
+export class Ledger {
+  /** Open streams each block was sent on. */
+  private readonly holders = new Map<string, Set<ServeStream>>()
+  private readonly counters = new Map<string, PeerCounters>()
+  readonly totals: ServedTotals = { bytes: 0, blocks: 0, busy: 0, later: 0, again: 0 }
+
+  /** True when `key` asked on `s` is to be answered LATER now (and notes that it was). */
+  defer (s: ServeStream, key: string, now: number): boolean {
+    if (s.servedHere.has(key) || s.deferredHere.has(key)) return false
+    const holders = this.holders.get(key)
+    if (holders == null) return false
+    for (const h of holders) {
+      if (h.peer !== s.peer && isReading(h, now)) {
+        s.deferredHere.add(key)
+        this.totals.later++
+        return true
+      }
+    }
+    return false
+  }
+
+  /** A block is being sent on `s`. */
+  sent (s: ServeStream, key: string, bytes: number): void {
+    const c = this.counters.get(s.peer) ?? { bytes: 0, blocks: 0 }
+    c.bytes += bytes
+    c.blocks++
+    this.counters.set(s.peer, c)
+    this.totals.bytes += bytes
+    this.totals.blocks++
+    let holders = this.holders.get(key)
+    if (holders == null) {
+      holders = new Set()
+      this.holders.set(key, holders)
+    }
+    if (holders.size > (holders.has(s) ? 1 : 0)) this.totals.again++
+    holders.add(s)
+    s.servedHere.add(key)
+  }
+
+  /** The stream closed: it holds nothing for us any more. */
+  forget (s: ServeStream): void {
+    for (const key of s.servedHere) {
+      const holders = this.holders.get(key)
+      holders?.delete(s)
+      if (holders?.size === 0) this.holders.delete(key)
+    }
+    s.servedHere.clear()
+    s.deferredHere.clear()
+  }
+
+  byPeer (): Record<string, PeerCounters> {
+    const out: Record<string, PeerCounters> = {}
+    for (const [peer, c] of this.counters) out[peer] = { ...c }
+    return out
+  }
+}

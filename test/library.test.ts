@@ -1,0 +1,220 @@
+/**
+ * Issue 11, acceptance 4: the library does what the CLI does, without the CLI. Imports only
+ * the public entries (`swarmdrop`, `swarmdrop/testing`) and no polyfill: on Node 20 the
+ * node itself must make libp2p work.
+ */
+import { test } from 'node:test'
+import * as assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import * as swarmdrop from '../src/index.js'
+import { createComponentLogger, createStore, createSwarmNode, type SwarmNode, type SwarmNodeEvents } from '../src/index.js'
+import { createLocalSwarm } from '../src/testing/index.js'
+import { waitFor } from '../src/util/wait.js'
+
+type After = { after: (fn: () => Promise<void>) => void }
+
+async function tempDir (t: After): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'swarmdrop-library-'))
+  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
+  return dir
+}
+
+/** The first `type` event whose detail matches; listening starts now (before the action). */
+async function nextEvent<K extends keyof SwarmNodeEvents> (node: SwarmNode, type: K, match: (d: SwarmNodeEvents[K]) => boolean, timeout = 30_000): Promise<SwarmNodeEvents[K]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { node.removeEventListener(type, listener); reject(new Error(`no ${type} event in ${timeout} ms`)) }, timeout)
+    const listener = (evt: CustomEvent<SwarmNodeEvents[K]>): void => {
+      if (!match(evt.detail)) return
+      clearTimeout(timer)
+      node.removeEventListener(type, listener)
+      resolve(evt.detail)
+    }
+    node.addEventListener(type, listener)
+  })
+}
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+
+test('the public API is listed by name, hides the internals, and importing it patches no global', async () => {
+  const source = await readFile(join(ROOT, 'src', 'index.ts'), 'utf8')
+  assert.doesNotMatch(source, /export \*/)
+  assert.doesNotMatch(source, /polyfill/)
+  for (const internal of ['createLogger', 'createNetwork', 'createSwarmProtocol', 'createTransfer', 'createMemoryBlockStore', 'installPromiseWithResolvers']) {
+    assert.equal(internal in swarmdrop, false, `${internal} is not public`)
+  }
+  for (const name of ['createSwarmNode', 'startLocalSwarm', 'createStore', 'parseLink', 'NoPeersError', 'VERSION']) {
+    assert.ok(name in swarmdrop, `${name} is public`)
+  }
+  // each of the node's errors carries its own name (code matches on it)
+  const errors = [
+    new swarmdrop.NoPeersError(1, 0, 1000), new swarmdrop.PathNotFoundError('x', 'no such file'), new swarmdrop.EncryptInputError(),
+    new swarmdrop.ReservedTopicError('/swarmdrop/x'), new swarmdrop.RepoLockedError('/r', 1)
+  ]
+  for (const err of errors) {
+    assert.equal(err.name, err.constructor.name)
+    assert.equal((err.constructor as { name: string }).name, err.name)
+  }
+  assert.deepEqual(errors.map(e => e.name), ['NoPeersError', 'PathNotFoundError', 'EncryptInputError', 'ReservedTopicError', 'RepoLockedError'])
+  // a fresh process: what Promise.withResolvers is before and after `import 'swarmdrop'`
+  const script = `const before = Promise.withResolvers; await import(${JSON.stringify(join(ROOT, 'dist', 'src', 'index.js'))}); console.log(JSON.stringify({ same: Promise.withResolvers === before }))`
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })
+  assert.equal(r.status, 0, r.stderr)
+  assert.deepEqual(JSON.parse(r.stdout), { same: true })
+})
+
+test('an encrypted share is fetched and decrypted by its link; the bare CID gives the ciphertext', async (t) => {
+  const dir = await tempDir(t)
+  const { nodes: [alice, bob] } = await createLocalSwarm(2, t)
+  const plaintext = new TextEncoder().encode('the plans, in full\n'.repeat(5000))
+  const path = join(dir, 'plans.txt')
+  await writeFile(path, plaintext)
+
+  const shared = await alice!.share(path, { encrypt: true })
+  assert.equal(shared.name, 'plans.txt')
+  assert.equal(shared.size, plaintext.byteLength)
+  assert.ok(shared.link?.startsWith(`swarmdrop:${shared.cid}#`))
+  assert.equal(shared.record.name, 'encrypted', 'the store (and the swarm) sees only a placeholder name')
+  assert.equal(shared.record.encrypted, true)
+
+  // into a folder that does not exist: the same named error as for a plain file, and no file
+  await assert.rejects(bob!.get(shared.link!, { output: join(dir, 'missing') + '/' }), { name: 'ExportError' })
+  await assert.rejects(stat(join(dir, 'missing')), { code: 'ENOENT' })
+
+  await mkdir(join(dir, 'out'))
+  const got = await bob!.get(shared.link!, { output: join(dir, 'out') + '/' })
+  assert.deepEqual({ name: got.name, size: got.size, encrypted: got.encrypted, decrypted: got.decrypted, path: got.path },
+    { name: 'plans.txt', size: plaintext.byteLength, encrypted: true, decrypted: true, path: join(dir, 'out', 'plans.txt') })
+  assert.deepEqual(new Uint8Array(await readFile(got.path)), plaintext)
+
+  const raw = await bob!.get(shared.cid, { output: join(dir, 'raw.bin') })
+  assert.deepEqual({ encrypted: raw.encrypted, decrypted: raw.decrypted, received: raw.received }, { encrypted: true, decrypted: false, received: 0 })
+  const ciphertext = await readFile(raw.path)
+  assert.ok(ciphertext.byteLength > plaintext.byteLength)
+  assert.equal(ciphertext.includes(Buffer.from('the plans')), false)
+
+  // a link with another key decrypts nothing and writes nothing
+  const wrong = swarmdrop.formatLink(shared.cid, swarmdrop.generateContentKey())
+  await assert.rejects(bob!.get(wrong, { output: join(dir, 'wrong.txt') }), { name: 'DecryptionError' })
+  await assert.rejects(stat(join(dir, 'wrong.txt')), { code: 'ENOENT' })
+  // a stream of unknown length cannot be encrypted
+  await assert.rejects(alice!.share((async function * () { yield plaintext })(), { encrypt: true }), { name: 'EncryptInputError' })
+})
+
+test('replicate: true fetches and pins what peers share, and what the catalog named before it joined', async (t) => {
+  const swarm = await createLocalSwarm({ size: 2, nodes: { 1: { replicate: true } } }, t)
+  const [alice, keeper] = swarm.nodes as [SwarmNode, SwarmNode]
+  const content = new Uint8Array(3 * 1024 * 1024 + 17).map((_, i) => (i * 31) % 251)
+
+  const done = nextEvent(keeper, 'replicate:done', () => true)
+  const shared = await alice.share(content, { name: 'three-mib.bin' })
+  const event = await done
+  assert.deepEqual({ cid: event.cid, name: event.name, size: event.size }, { cid: shared.cid, name: 'three-mib.bin', size: content.byteLength })
+  const rec = await keeper.store.get(shared.cid)
+  assert.deepEqual({ complete: rec?.complete, pinned: rec?.pinned }, { complete: true, pinned: true })
+
+  // a file announced before the replicating node existed comes by the catalog at join
+  const early = await alice.share(new TextEncoder().encode('announced before the late node'), { name: 'early.txt' })
+  const late = await swarm.addNode({ replicate: true, start: false })
+  assert.equal(late.isStarted(), false)
+  const lateDone = nextEvent(late, 'replicate:done', d => d.cid === early.cid)
+  await late.start()
+  await late.dial(alice.getMultiaddrs()[0]!)
+  await late.dial(keeper.getMultiaddrs()[0]!)
+  await lateDone
+  assert.equal((await late.store.get(early.cid))?.pinned, true)
+  // a node without the option keeps nothing of others: when the keeper has the late node's file, alice has no record of it
+  const keeperDone = nextEvent(keeper, 'replicate:done', d => d.name === 'from-late.txt')
+  const fromLate = await late.share(new TextEncoder().encode('shared by the late node'), { name: 'from-late.txt' })
+  assert.equal((await keeperDone).cid, fromLate.cid)
+  assert.equal(await alice.store.get(fromLate.cid), undefined)
+})
+
+test('waitForPeers resolves with the swarm\'s peers once they come, and says how many came at its timeout', async (t) => {
+  const dir = await tempDir(t)
+  const a = await createSwarmNode({ repo: join(dir, 'a'), name: 'a', listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
+  t.after(async () => { await a.stop() })
+  await assert.rejects(a.waitForPeers({ timeout: 200 }), (err: any) => err.name === 'NoPeersError' && err.wanted === 1 && err.found === 0)
+
+  const waiting = a.waitForPeers({ count: 1, timeout: 20_000 })
+  const b = await createSwarmNode({ repo: join(dir, 'b'), name: 'b', listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, bootstrap: [a.getMultiaddrs()[0]!] })
+  t.after(async () => { await b.stop() })
+  assert.deepEqual(await waiting, [b.peerId])
+
+  const aborted = new AbortController()
+  const pending = a.waitForPeers({ count: 5, signal: aborted.signal })
+  aborted.abort()
+  await assert.rejects(pending, { name: 'AbortError' })
+})
+
+test('stop() then start(): the store is reopened, the repository locked again, and the node serves and fetches again', async (t) => {
+  const dir = await tempDir(t)
+  const init = { repo: join(dir, 'a'), name: 'a', listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false }
+  const a = await createSwarmNode(init)
+  t.after(async () => { await a.stop() })
+  const { cid } = await a.share(new TextEncoder().encode('kept across a restart'), { name: 'kept.txt' })
+  const heard: string[] = []
+  a.subscribe('test/restart', (msg) => { heard.push(new TextDecoder().decode(msg.data)) })
+
+  await a.stop()
+  assert.equal(a.isStarted(), false)
+  await assert.rejects(a.share(new Uint8Array([1])), { name: 'NotStartedError' })
+  await assert.rejects(a.store.get(cid), { name: 'StoreClosedError' }, 'stop() closed the store')
+  // the repository is free while stopped ...
+  const other = await createSwarmNode({ ...init, name: 'other' })
+  await other.stop()
+
+  await a.start()
+  assert.equal(a.isStarted(), true)
+  assert.equal((await a.store.get(cid))?.complete, true)
+  // ... and locked again once restarted
+  await assert.rejects(createSwarmNode(init), { name: 'RepoLockedError' })
+
+  // the restarted network serves what the store holds
+  const b = await createSwarmNode({ repo: join(dir, 'b'), name: 'b', listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, bootstrap: [a.getMultiaddrs()[0]!] })
+  t.after(async () => { await b.stop() })
+  await b.waitForPeers({ timeout: 20_000 })
+  const got = await b.get(cid, { output: join(dir, 'copy.txt') })
+  assert.equal(await readFile(got.path, 'utf8'), 'kept across a restart')
+  // a user topic subscribed before the stop is subscribed again
+  await waitFor(() => b.network.getSubscribers('test/restart').includes(a.peerId), { timeout: 20_000, message: 'a subscribed to test/restart again' })
+  await b.publish('test/restart', new TextEncoder().encode('after the restart'))
+  await waitFor(() => heard.length > 0, { timeout: 20_000, message: 'the message on test/restart' })
+  assert.deepEqual(heard, ['after the restart'])
+  // a second restart works as well
+  await a.stop()
+  await a.start()
+  assert.equal((await a.ls()).some(f => f.cid === cid && f.local), true)
+})
+
+test('components: a store handed in is used and left open; a logger handed in names every component', async (t) => {
+  const dir = await tempDir(t)
+  const store = await createStore({ path: join(dir, 'own-store') })
+  t.after(async () => { await store.close() })
+  const components = new Set<string>()
+  const base = createComponentLogger('custom')
+  const logger = { forComponent: (name: string) => { components.add(name); return base.forComponent(name) } }
+  const node = await createSwarmNode({ repo: join(dir, 'repo'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false }, { store, logger })
+  const { cid } = await node.share(new TextEncoder().encode('in the given store'), { name: 'given.txt' })
+  await node.stop()
+  assert.equal((await store.get(cid))?.complete, true, 'the store the test handed in is still open after stop()')
+  for (const c of ['node', 'transfer', 'bootstrap']) assert.ok(components.has(c), `${c} logs through the given logger`)
+})
+
+test('swarmdrop/testing: createLocalSwarm(size, t) with in-memory repositories, per-node log prefixes, and async dispose', async (t) => {
+  let stopped: (() => Promise<void>) | undefined
+  const swarm = await createLocalSwarm({ size: 2, memory: true }, (fn) => { stopped = fn })
+  assert.ok(stopped != null, 'the teardown got the stop')
+  t.after(async () => { await stopped?.() })
+  if (await stat('/dev/shm').then(s => s.isDirectory(), () => false)) assert.ok(swarm.dir.startsWith('/dev/shm/'), swarm.dir)
+  assert.deepEqual(swarm.nodes.map(n => (n.logger.forComponent('x') as unknown as { namespace: string }).namespace), ['swarmdrop:node-0:x', 'swarmdrop:node-1:x'])
+  const { cid } = await swarm.nodes[0]!.share(new TextEncoder().encode('in memory'), { name: 'm.txt' })
+  await swarm.nodes[1]!.fetch(cid)
+  assert.equal((await swarm.nodes[1]!.store.get(cid))?.complete, true)
+  await swarm[Symbol.asyncDispose]()
+  assert.deepEqual(swarm.nodes.map(n => n.isStarted()), [false, false])
+  await assert.rejects(stat(swarm.dir), { code: 'ENOENT' })
+})

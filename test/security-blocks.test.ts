@@ -1,0 +1,234 @@
+/**
+ * Issue 18, the block exchange's part: a hostile raw peer that writes `/swarmdrop/blocks/1.0.0`
+ * frames itself (in small pieces) against a serving transfer on 127.0.0.1, each attack small
+ * and bounded, with an honest fetch running alongside that must complete.
+ *
+ * - Huge request frame: a 2 MB frame of 56,000 CIDs aborts the stream unanswered.
+ * - Identity-CID retention: frames with identity CIDs abort their streams; nothing is kept.
+ * - Budget exhaustion: 20 streams that never read do not starve an honest fetch.
+ * - LATER race: a peer that holds blocks but does not read makes nobody get LATER.
+ */
+import '../src/polyfill.js'
+import { test } from 'node:test'
+import * as assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import * as lp from 'it-length-prefixed'
+import { CID } from 'multiformats/cid'
+import { create as createDigest } from 'multiformats/hashes/digest'
+import { identity } from 'multiformats/hashes/identity'
+import { loadOrCreateIdentity } from '../src/net/identity.js'
+import { createNetwork, type ByteStream, type Network } from '../src/net/network.js'
+import { MAX_CIDS_PER_FRAME, MAX_CONTROL_FRAMES_PER_STREAM, PROTOCOL_VIOLATION_PENALTY } from '../src/transfer/constants.js'
+import { BLOCKS_PROTOCOL } from '../src/transfer/index.js'
+import { decodeFrame, encodeList, FrameType, type ListFrameType } from '../src/transfer/messages.js'
+import { waitFor } from '../src/util/wait.js'
+import { randomContent, readFile, startPeers, type Peer, type TestContext } from './fixtures/transfer-peers.js'
+
+const MiB = 1024 * 1024
+const RAW = 0x55
+
+function rawCid (bytes: Uint8Array): CID {
+  return CID.createV1(RAW, createDigest(0x12, createHash('sha256').update(bytes).digest()))
+}
+
+/** The raw leaves of content imported with 1 MiB chunks. */
+function leavesOf (content: Uint8Array): CID[] {
+  const out: CID[] = []
+  for (let off = 0; off < content.byteLength; off += MiB) out.push(rawCid(content.subarray(off, off + MiB)))
+  return out
+}
+
+/** A bare libp2p network (no transfer) connected to `target`: it speaks the block protocol by hand. */
+async function rawPeer (t: TestContext, target: Peer): Promise<Network> {
+  const dir = await mkdtemp(join(tmpdir(), 'swarmdrop-attacker-'))
+  const network = await createNetwork({ privateKey: await loadOrCreateIdentity(dir), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, agent: 'attacker' })
+  await network.start()
+  t.after(async () => {
+    await network.stop()
+    await rm(dir, { recursive: true, force: true })
+  })
+  await network.dial(target.network.getMultiaddrs()[0]!)
+  return network
+}
+
+function frame (type: ListFrameType, cids: CID[]): Uint8Array {
+  return lp.encode.single(encodeList(type, cids)).subarray()
+}
+
+/** Writes `bytes` the way a hostile peer may: the first 64 one byte at a time, then in 64 KiB pieces. */
+function * inPieces (bytes: Uint8Array): Generator<Uint8Array> {
+  let off = 0
+  for (; off < Math.min(64, bytes.byteLength); off++) yield bytes.subarray(off, off + 1)
+  for (; off < bytes.byteLength; off += 64 * 1024) yield bytes.subarray(off, off + 64 * 1024)
+}
+
+/** Reads every frame the target sends on `stream`; resolves with them when the stream ends or breaks. */
+async function readAll (stream: ByteStream): Promise<{ frames: number[], error?: string }> {
+  const frames: number[] = []
+  try {
+    for await (const buf of lp.decode(stream.source)) frames.push(buf.get(0))
+    return { frames }
+  } catch (err: any) {
+    return { frames, error: String(err.name) }
+  }
+}
+
+/** The honest peer fetches `cid` from `sharer` and checks every byte. */
+async function honestFetch (honest: Peer, sharer: Peer, cid: string, content: Uint8Array): Promise<void> {
+  const result = await honest.transfer.fetch(cid, { providers: [sharer.id], timeout: 30_000 })
+  assert.equal(result.size, content.byteLength)
+  assert.deepEqual(await readFile(honest.store, cid), content, 'the honest peer got the file, intact')
+}
+
+test('huge request frame: 56,000 CIDs in one 2 MB frame → the stream is aborted unanswered, the sender penalized; an honest fetch completes', async (t) => {
+  const [sharer, honest] = await startPeers(t, 2)
+  assert.ok(sharer != null && honest != null)
+  const content = randomContent(8 * MiB)
+  const cid = await sharer.store.add(content)
+  const attacker = await rawPeer(t, sharer)
+  // 56,000 valid CIDs: half of them blocks the target has (it would have answered them all)
+  const leaves = leavesOf(content)
+  const cids = Array.from({ length: 56_000 }, (_, i) => i % 2 === 0 ? leaves[i % leaves.length]! : rawCid(new Uint8Array([i & 0xff, i >> 8, i >> 16])))
+  const huge = frame(FrameType.WANT_HAVE, cids)
+  assert.ok(huge.byteLength > 2_000_000)
+
+  const fetching = honestFetch(honest, sharer, cid, content)
+  const stream = await attacker.openStream(sharer.id, BLOCKS_PROTOCOL)
+  const answers = readAll(stream)
+  await stream.sink(inPieces(huge)).catch(() => {})
+  const { frames } = await answers
+  await fetching
+  assert.deepEqual(frames, [], 'not one answer frame')
+  assert.equal(sharer.penalties.get(attacker.peerId), PROTOCOL_VIOLATION_PENALTY)
+  await waitFor(() => sharer.transfer.stats().served.streams === 0, { message: 'the serving streams to close' })
+  const served = sharer.transfer.stats().served
+  assert.equal(served.subscriptions, 0, 'no want-have of the frame was kept')
+  assert.equal(served.byPeer[attacker.peerId], undefined, 'nothing served to the attacker')
+})
+
+test('identity CIDs: each frame holding one aborts its stream, nothing of it is kept; an honest fetch completes', async (t) => {
+  const [sharer, honest] = await startPeers(t, 2)
+  assert.ok(sharer != null && honest != null)
+  const content = randomContent(4 * MiB)
+  const cid = await sharer.store.add(content)
+  const attacker = await rawPeer(t, sharer)
+  // a 1 MiB identity CID (the whole "block" inside the CID), after 1,000 valid CIDs the target lacks
+  const id = CID.createV1(RAW, identity.digest(new Uint8Array(MiB).fill(7)))
+  const lacking = Array.from({ length: MAX_CIDS_PER_FRAME - 24 }, (_, i) => rawCid(new Uint8Array([i & 0xff, i >> 8, 1])))
+  const bad = lp.encode.single(new Uint8Array([...encodeList(FrameType.WANT_HAVE, lacking), ...encodeList(FrameType.WANT_HAVE, [id]).subarray(1)])).subarray()
+  const ATTEMPTS = 10
+  const fetching = honestFetch(honest, sharer, cid, content)
+  for (let i = 0; i < ATTEMPTS; i++) {
+    const stream = await attacker.openStream(sharer.id, BLOCKS_PROTOCOL)
+    const answers = readAll(stream)
+    await stream.sink(inPieces(bad)).catch(() => {})
+    const { frames } = await answers
+    assert.deepEqual(frames, [], `stream ${i}: not one answer`)
+  }
+  await fetching
+  assert.equal(sharer.penalties.get(attacker.peerId), ATTEMPTS * PROTOCOL_VIOLATION_PENALTY, 'every frame was a protocol violation')
+  await waitFor(() => sharer.transfer.stats().served.streams === 0, { message: 'the serving streams to close' })
+  assert.equal(sharer.transfer.stats().served.subscriptions, 0, 'none of the valid CIDs before the identity CID was remembered')
+})
+
+test('budget exhaustion: 20 streams of 3 peers that never read do not starve an honest fetch; their reservations are given back', async (t) => {
+  const BUDGET = 12 * MiB
+  const [sharer, honest] = await startPeers(t, 2, { transfer: { maxBytesInFlight: BUDGET } })
+  assert.ok(sharer != null && honest != null)
+  const content = randomContent(16 * MiB)
+  const cid = await sharer.store.add(content)
+  const leaves = leavesOf(content)
+  const attackers = await Promise.all([0, 1, 2].map(async () => rawPeer(t, sharer)))
+  const streams: ByteStream[] = []
+  t.after(() => { for (const s of streams) s.abort(new Error('the test is over')) })
+  let peak = 0
+  const sample = (): void => { peak = Math.max(peak, sharer.transfer.stats().served.bytesInFlight) }
+  for (const [i, perPeer] of [8, 8, 4].entries()) {
+    for (let j = 0; j < perPeer; j++) {
+      const stream = await attackers[i]!.openStream(sharer.id, BLOCKS_PROTOCOL)
+      streams.push(stream)
+      // ask for every block, never read
+      void stream.sink(inPieces(frame(FrameType.WANT_BLOCK, leaves))).catch(() => {})
+    }
+  }
+  // the attack holds the budget: every stream open, and the budget full (or already given back by a stall)
+  await waitFor(() => {
+    sample()
+    const s = sharer.transfer.stats().served
+    return s.streams >= 20 && (s.bytesInFlight >= BUDGET - MiB || s.stalledStreams > 0)
+  }, { timeout: 20_000, message: () => `20 unread streams to fill the budget (${JSON.stringify(sharer.transfer.stats().served)})` })
+  await honestFetch(honest, sharer, cid, content)
+  sample()
+  const served = sharer.transfer.stats().served
+  t.diagnostic(`after the honest fetch: ${served.streams} streams, ${served.stalledStreams} stalled, ${(served.bytesInFlight / MiB).toFixed(1)} MiB in flight (peak ${(peak / MiB).toFixed(1)} MiB)`)
+  assert.ok(served.stalledStreams >= 1, 'unread streams were stalled')
+  assert.ok(peak <= BUDGET + MiB, `bytes in flight peaked at ${peak}`)
+  assert.equal(served.byPeer[honest.id]?.blocks, content.byteLength / MiB + 1, 'the honest peer got every block from the sharer')
+})
+
+test('LATER race: a peer holding blocks that it does not read makes nobody get LATER; honest requests are served', async (t) => {
+  const [sharer, honest] = await startPeers(t, 2)
+  assert.ok(sharer != null && honest != null)
+  const content = randomContent(16 * MiB)
+  const cid = await sharer.store.add(content)
+  const leaves = leavesOf(content)
+  const attacker = await rawPeer(t, sharer)
+  const held: ByteStream[] = []
+  t.after(() => { for (const s of held) s.abort(new Error('the test is over')) })
+  for (let i = 0; i < 2; i++) {
+    const stream = await attacker.openStream(sharer.id, BLOCKS_PROTOCOL)
+    held.push(stream)
+    void stream.sink(inPieces(frame(FrameType.WANT_BLOCK, leaves))).catch(() => {})
+  }
+  // the attacker got blocks (it holds them, connected) and stopped reading
+  await waitFor(() => sharer.transfer.stats().served.stalledStreams >= 2, {
+    timeout: 20_000, message: () => `the attacker's streams to stall (${JSON.stringify(sharer.transfer.stats().served)})`
+  })
+  assert.ok((sharer.transfer.stats().served.byPeer[attacker.peerId]?.blocks ?? 0) > 0, 'the attacker holds blocks from the sharer')
+
+  // another raw peer asks for the same blocks and reads: every one is sent, none is LATER
+  const reader = await rawPeer(t, sharer)
+  const stream = await reader.openStream(sharer.id, BLOCKS_PROTOCOL)
+  const answers: number[] = []
+  await stream.sink([frame(FrameType.WANT_BLOCK, leaves)])
+  for await (const buf of lp.decode(stream.source, { maxDataLength: 3 * MiB })) {
+    const f = decodeFrame(buf)
+    answers.push(f.type === 'unknown' ? f.code : f.type)
+    if (answers.length === leaves.length) break
+  }
+  assert.deepEqual(answers, leaves.map(() => FrameType.BLOCK), 'every block sent, no LATER')
+  stream.abort(new Error('done'))
+  await waitFor(() => sharer.transfer.stats().served.streams === 2, { message: 'the reader\'s stream to close' })
+
+  // an honest fetch alongside the stalled holder completes without a LATER
+  await honestFetch(honest, sharer, cid, content)
+  assert.equal(sharer.transfer.stats().served.later, 0, 'no LATER was sent to anyone')
+})
+
+test('answer frames queued per stream stay at MAX_CONTROL_FRAMES_PER_STREAM for a peer that does not read', async (t) => {
+  const [sharer] = await startPeers(t, 1)
+  assert.ok(sharer != null)
+  const attacker = await rawPeer(t, sharer)
+  const stream = await attacker.openStream(sharer.id, BLOCKS_PROTOCOL)
+  t.after(() => { stream.abort(new Error('the test is over')) })
+  // frames of 1024 CIDs the sharer lacks, asked as blocks: each is answered by a BUSY (or DONT_HAVE) list
+  const FRAMES = 1000
+  let written = 0
+  void stream.sink((function * () {
+    for (let f = 0; f < FRAMES; f++) {
+      written++
+      yield frame(FrameType.WANT_BLOCK, Array.from({ length: MAX_CIDS_PER_FRAME }, (_, i) => rawCid(new Uint8Array([f & 0xff, f >> 8, i & 0xff, i >> 8]))))
+    }
+  })()).catch(() => {})
+  let most = 0
+  await waitFor(() => {
+    most = Math.max(most, sharer.transfer.stats().served.maxQueuedAnswers)
+    return most >= MAX_CONTROL_FRAMES_PER_STREAM
+  }, { timeout: 20_000, message: () => `the answers to back up (${most} queued, ${written} frames written)` })
+  most = Math.max(most, sharer.transfer.stats().served.maxQueuedAnswers)
+  assert.ok(most <= MAX_CONTROL_FRAMES_PER_STREAM + 2, `${most} answer frames queued on one stream`)
+  assert.ok(sharer.transfer.stats().served.busy > 0, 'requests were answered BUSY')
+})

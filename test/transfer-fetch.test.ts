@@ -1,0 +1,89 @@
+/**
+ * Unit tests of the fetch components that the simulation does not reach: the want list's bound
+ * on tracked blocks, the backoff, the verdicts, and a fetch under a tiny pending-block bound.
+ */
+import '../src/polyfill.js'
+import { test } from 'node:test'
+import * as assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { CID } from 'multiformats/cid'
+import * as Digest from 'multiformats/hashes/digest'
+import { parseCid } from '../src/content/index.js'
+import { BACKOFF_BASE_MS, BACKOFF_MAX_MS } from '../src/transfer/constants.js'
+import { backoffMs, FetchProvider } from '../src/transfer/fetch/provider.js'
+import { explainTimeout, leftError } from '../src/transfer/fetch/verdict.js'
+import { WantList } from '../src/transfer/fetch/want-list.js'
+import { startMemoryPeers } from './fixtures/transfer-memnet.js'
+import { randomContent, readFile } from './fixtures/transfer-peers.js'
+
+const cidOf = (i: number): ReturnType<typeof parseCid> =>
+  parseCid(CID.createV1(0x55, Digest.create(0x12, new Uint8Array(createHash('sha256').update(`b${i}`).digest()))).bytes)
+
+test('want list: at most maxTracked blocks are tracked, the rest wait and are tracked as blocks land', () => {
+  const wants = new WantList(4)
+  const cids = Array.from({ length: 10 }, (_, i) => cidOf(i))
+  for (const cid of cids) wants.add(cid, 100)
+  assert.equal(wants.tracked, 4)
+  assert.equal(wants.size, 10)
+  assert.deepEqual(wants.takeFresh().map(String), cids.slice(0, 4).map(String))
+  // a block linked twice counts its bytes twice, tracked or waiting
+  wants.add(cids[0] as any, 100)
+  wants.add(cids[9] as any, 100)
+  assert.equal(wants.get(String(cids[0]))?.fileBytes, 200)
+  wants.remove(String(cids[0]))
+  assert.equal(wants.tracked, 4)
+  assert.equal(wants.size, 9)
+  assert.deepEqual(wants.takeFresh().map(String), [String(cids[4])])
+  for (let i = 1; i < 9; i++) wants.remove(String(cids[i]))
+  assert.equal(wants.get(String(cids[9]))?.fileBytes, 200, 'the waiting block kept the bytes it was linked for')
+  assert.equal(wants.size, 1)
+})
+
+test('backoff: the first retry at once, then doubling from BACKOFF_BASE_MS, never past BACKOFF_MAX_MS', () => {
+  assert.equal(backoffMs(1), 0)
+  assert.equal(backoffMs(2), BACKOFF_BASE_MS)
+  assert.equal(backoffMs(3), BACKOFF_BASE_MS * 2)
+  assert.equal(backoffMs(1000), BACKOFF_MAX_MS)
+  const p = new FetchProvider('alice', 8, 0)
+  p.state = 'down'
+  p.failed(1000, 'x')
+  p.failed(1000, 'x')
+  assert.equal(p.due(1000), false)
+  assert.equal(p.due(1000 + BACKOFF_BASE_MS), true)
+})
+
+test('verdicts: left, stalled, timed out and not found are told apart', () => {
+  const mk = (peer: string, state: FetchProvider['state'], everHad: boolean): FetchProvider => {
+    const p = new FetchProvider(peer, 8, 0)
+    p.state = state
+    p.everHad = everHad
+    return p
+  }
+  const alice = mk('alice', 'left', true)
+  alice.leftAt = 1000
+  assert.equal(leftError('bafy', [alice], 3, 2000, 2000), undefined, 'within the grace')
+  const err = leftError('bafy', [alice, mk('bob', 'left', false)], 3, 3000, 2000)
+  assert.equal(err?.name, 'ProviderLeftError')
+  assert.match(err?.message ?? '', /alice \(the only provider\) left the swarm/)
+  assert.equal(leftError('bafy', [alice, mk('carol', 'open', false)], 3, 3000, 2000), undefined, 'another provider is open')
+
+  const ctx = { cid: 'bafy', timeout: 30_000, missing: 2, now: 40_000 }
+  assert.equal(explainTimeout({ ...ctx, found: false, providers: [] }).name, 'NotFoundInSwarmError')
+  const stalled = mk('dave', 'open', true)
+  stalled.stalledSince = 20_000
+  stalled.lastHeard = 10_000
+  const e = explainTimeout({ ...ctx, found: true, providers: [stalled] })
+  assert.equal(e.name, 'ProviderStalledError')
+  assert.match(e.message, /dave stopped answering 30 s ago/)
+  assert.equal(explainTimeout({ ...ctx, found: true, providers: [mk('erin', 'open', true)] }).name, 'TransferTimeoutError', 'open and owing nothing: not stalled')
+})
+
+test('a fetch with at most 3 pending blocks tracked still completes, byte-identical', async (t) => {
+  const [sharer, fetcher] = await startMemoryPeers(t, 2, { maxPendingBlocks: 3 })
+  if (sharer == null || fetcher == null) throw new Error('2 peers')
+  const content = randomContent(12 * 1024 * 1024 + 5)
+  const cid = await sharer.store.add(content)
+  const result = await fetcher.transfer.fetch(cid, { providers: [sharer.id], timeout: 60_000 })
+  assert.equal(result.blocks, sharer.store.size)
+  assert.deepEqual(await readFile(fetcher.store, cid), content)
+})
