@@ -13,7 +13,7 @@ import { mdns } from '@libp2p/mdns'
 import { identify, type Identify } from '@libp2p/identify'
 import { gossipsub, type GossipsubOpts, type GossipSub } from '@chainsafe/libp2p-gossipsub'
 import { createTopicScoreParams } from '@chainsafe/libp2p-gossipsub/score'
-import { TopicValidatorResult, type PrivateKey, type Message, type PeerId } from '@libp2p/interface'
+import { FaultTolerance, TopicValidatorResult, type Connection, type PrivateKey, type Message, type PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Uint8ArrayList } from 'uint8arraylist'
@@ -23,6 +23,7 @@ import { NotStartedError } from '../util/errors.js'
 import { InvalidMultiaddrError, ListenError } from './errors.js'
 import { createLogger } from '../util/logger.js'
 import { swarmProtector } from './private-swarm.js'
+import { circuitListenAddr, isRelayed, RelayDialer, relayServices, relayTransport, type RelayServiceLimits } from './relay.js'
 
 /** A bidirectional byte stream to one peer over one protocol. */
 export interface ByteStream {
@@ -82,6 +83,12 @@ export interface NetworkInit {
   scoredTopics?: string[]
   /** Overrides for gossipsub. */
   gossipsub?: GossipsubOptions
+  /** WAN (docs/WAN.md): run a circuit relay v2 server for other peers, with these limits. */
+  relayService?: RelayServiceLimits
+  /** WAN: relays (`/ip4/…/tcp/…/p2p/ID`) to reserve a slot on; the node then also listens on `…/p2p-circuit`. */
+  relays?: string[]
+  /** WAN: addresses to advertise besides the listen addresses (a router's forwarded port, a public IP). */
+  announce?: string[]
 }
 
 /** Gossipsub overrides a caller may pass (heartbeat, mesh sizes, scoring). */
@@ -91,6 +98,8 @@ export interface ConnectionInfo {
   peer: string
   addr: string
   direction: 'inbound' | 'outbound'
+  /** Runs through a circuit relay (limited by the relay), not a direct connection. */
+  relayed: boolean
 }
 
 /** The libp2p peer as the rest of swarmdrop sees it. */
@@ -151,9 +160,11 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
   private readonly penalties = new Map<string, number>()
   private readonly log = createLogger('network')
   private readonly listen: string[]
+  private readonly relayDialer: RelayDialer
 
-  constructor (libp2p: Libp2p<Services>, listen: string[], discovery: EventTarget[]) {
+  constructor (libp2p: Libp2p<Services>, listen: string[], discovery: EventTarget[], relayListen: string[] = []) {
     super()
+    this.relayDialer = new RelayDialer(libp2p as any, relayListen)
     // every mDNS answer, not only the first (libp2p's own peer:discovery fires once per peer),
     // so a peer that comes back after a disconnect is dialled again
     for (const d of discovery) {
@@ -180,6 +191,8 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
     libp2p.services.pubsub.addEventListener('message', (evt) => {
       const msg: Message = evt.detail
       if (msg.type !== 'signed') return
+      // a peer heard of through a relay's gossip: reach it through the relay (WAN)
+      void this.relayDialer.dialViaRelays(msg.from)
       this.safeDispatchEvent('message', { topic: msg.topic, from: msg.from.toString(), data: msg.data })
     })
     libp2p.services.pubsub.addEventListener('subscription-change', (evt) => {
@@ -204,6 +217,7 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
   }
 
   async stop (): Promise<void> {
+    this.relayDialer.stop()
     await this.libp2p.stop()
   }
 
@@ -218,7 +232,7 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
   connections (): ConnectionInfo[] {
     return this.libp2p.getConnections()
       .filter(c => c.status === 'open')
-      .map(c => ({ peer: c.remotePeer.toString(), addr: c.remoteAddr.toString(), direction: c.direction }))
+      .map(c => ({ peer: c.remotePeer.toString(), addr: c.remoteAddr.toString(), direction: c.direction, relayed: isRelayed(c) }))
   }
 
   async peerAddrs (peer: string): Promise<string[]> {
@@ -301,7 +315,7 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
   async handle (protocol: string, handler: (stream: ByteStream) => void, options: StreamHandlerOptions = {}): Promise<void> {
     await this.libp2p.handle(protocol, ({ stream, connection }) => {
       handler(toByteStream(stream, connection.remotePeer.toString()))
-    }, options)
+    }, { ...options, runOnLimitedConnection: true }) // relayed peers too: the relay's limits bound what it carries
   }
 
   async unhandle (protocol: string): Promise<void> {
@@ -310,8 +324,28 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
 
   async openStream (peer: string, protocol: string, options: { signal?: AbortSignal } = {}): Promise<ByteStream> {
     this.requireStarted()
-    const stream = await this.libp2p.dialProtocol(peerIdFromString(peer), protocol, options)
+    const stream = await this.openStreamPreferDirect(peerIdFromString(peer), protocol, options)
     return toByteStream(stream, peer)
+  }
+
+  /**
+   * A direct connection when there is one; otherwise a dial (known addresses, then through the
+   * relays this node is connected to), and a relayed connection only when nothing better exists.
+   */
+  private async openStreamPreferDirect (peer: PeerId, protocol: string, options: { signal?: AbortSignal }): Promise<any> {
+    const open = (): Connection[] => this.libp2p.getConnections(peer).filter(c => c.status === 'open')
+    const direct = open().find(c => !isRelayed(c))
+    if (direct != null) return await direct.newStream(protocol, { ...options })
+    if (open().length === 0) {
+      try {
+        await this.libp2p.dial(peer, options)
+      } catch (err) {
+        if (!await this.relayDialer.dialViaRelays(peer, { signal: options.signal, retry: true })) throw err
+      }
+    }
+    const best = open().find(c => !isRelayed(c)) ?? open()[0]
+    if (best == null) return await this.libp2p.dialProtocol(peer, protocol, { ...options, runOnLimitedConnection: true })
+    return await best.newStream(protocol, { ...options, runOnLimitedConnection: true })
   }
 }
 
@@ -329,11 +363,14 @@ export async function createNetwork (init: NetworkInit): Promise<Network & { sta
     discovery.push(service)
     return service
   }
+  const wan = wanConfig(init)
   const libp2p = await createLibp2p<Services>({
     start: false,
     privateKey: init.privateKey,
-    addresses: { listen },
-    transports: [tcp()],
+    addresses: { listen: [...listen, ...wan.listen], appendAnnounce: wan.announce },
+    transports: [tcp(), relayTransport()],
+    // a configured relay that is down at start must not stop the node: it reserves when the relay is back
+    transportManager: { faultTolerance: wan.listen.length > 0 ? FaultTolerance.NO_FATAL : FaultTolerance.FATAL_ALL },
     connectionEncrypters: [noise()],
     streamMuxers: [yamux({ maxStreamWindowSize: MAX_STREAM_WINDOW_BYTES })],
     connectionProtector: swarmProtector(init.swarmKey),
@@ -354,6 +391,7 @@ export async function createNetwork (init: NetworkInit): Promise<Network & { sta
       pingTimeout: { minTimeout: PING_TIMEOUT_MS }
     },
     services: {
+      ...wan.services,
       identify: identify({ agentVersion: init.agent }),
       pubsub: gossipsubService({
         allowPublishToZeroTopicPeers: true,
@@ -376,6 +414,20 @@ export async function createNetwork (init: NetworkInit): Promise<Network & { sta
       })
     }
   })
-  ref.net = new Libp2pNetwork(libp2p, listen, discovery)
+  ref.net = new Libp2pNetwork(libp2p, listen, discovery, wan.listen)
   return ref.net
+}
+
+/** WAN parts of the libp2p config (docs/WAN.md): relay reservations, announced addresses, relay/DCUtR/AutoNAT services. */
+function wanConfig (init: NetworkInit): { listen: string[], announce: string[], services: Record<string, (components: any) => unknown> } {
+  const listen = (init.relays ?? []).map(r => {
+    parseMultiaddr(r)
+    try {
+      return circuitListenAddr(r)
+    } catch (err: any) {
+      throw new InvalidMultiaddrError(r, `a relay address ${err.message as string}`)
+    }
+  })
+  const announce = (init.announce ?? []).map(a => parseMultiaddr(a).toString())
+  return { listen, announce, services: relayServices(init.relayService) }
 }

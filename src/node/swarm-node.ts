@@ -19,7 +19,7 @@ import { BootstrapDialer } from './bootstrap.js'
 import { DEFAULT_LISTEN, MAX_NAME_BYTES, MDNS_YIELD_MS, REDIAL_MAX_MS, REDIAL_MIN_MS } from './constants.js'
 import { NotStartedError } from '../util/errors.js'
 import { createLogger } from '../util/logger.js'
-import { createNetwork, loadOrCreateIdentity, parseMultiaddr, parseSwarmKey, type GossipsubOptions, type Network, type TopicMessage } from '../net/index.js'
+import { createNetwork, loadOrCreateIdentity, parseMultiaddr, parseSwarmKey, type GossipsubOptions, type Network, type NetworkInit, type TopicMessage } from '../net/index.js'
 import { ensureRepo, lockRepo } from './repo.js'
 
 export interface SwarmNodeInit {
@@ -49,6 +49,12 @@ export interface SwarmNodeInit {
   lock?: boolean
   /** Start before resolving (default true). */
   start?: boolean
+  /** WAN (docs/WAN.md): serve as a circuit relay for other peers, with these limits ({} for the defaults). */
+  relayService?: NetworkInit['relayService']
+  /** WAN: relays to reserve a slot on (`/ip4/…/tcp/…/p2p/ID`); also dialled and redialled like `bootstrap`. */
+  relays?: string[]
+  /** WAN: addresses to advertise besides the listen addresses (e.g. a router's forwarded port). */
+  announce?: string[]
 }
 
 export interface PeerInfo {
@@ -59,6 +65,8 @@ export interface PeerInfo {
   /** Addresses of its open connections, or known addresses when disconnected. */
   addrs: string[]
   connected: boolean
+  /** How it is connected: `direct`, or only `relayed` through a circuit relay. Absent when disconnected. */
+  via?: 'direct' | 'relayed'
 }
 
 export interface SwarmNodeEvents {
@@ -139,7 +147,7 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
     this.network = network
     this.mdnsEnabled = init.mdns ?? true
     this.lock = init.lock ?? true
-    this.bootstrap = new BootstrapDialer(network, init.bootstrap ?? [])
+    this.bootstrap = new BootstrapDialer(network, [...new Set([...init.bootstrap ?? [], ...init.relays ?? []])])
     this.protocol = createSwarmProtocol({
       ...init.pubsub,
       network,
@@ -254,10 +262,12 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
   /** Peers met since start: connected ones first. */
   async peers (): Promise<PeerInfo[]> {
     const open = new Map<string, string[]>()
+    const direct = new Set<string>()
     for (const c of this.network.connections()) {
       const addrs = open.get(c.peer) ?? []
       addrs.push(c.addr)
       open.set(c.peer, addrs)
+      if (!c.relayed) direct.add(c.peer)
     }
     const out: PeerInfo[] = []
     for (const id of new Set([...open.keys(), ...this.seen])) {
@@ -265,6 +275,7 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
       const info: PeerInfo = { id, addrs: connected ? open.get(id) ?? [] : await this.network.peerAddrs(id), connected }
       const name = this.names.get(id)
       if (name != null) info.name = name
+      if (connected) info.via = direct.has(id) ? 'direct' : 'relayed'
       out.push(info)
     }
     return out.sort((a, b) => Number(b.connected) - Number(a.connected))
@@ -352,7 +363,7 @@ export async function createSwarmNode (init: SwarmNodeInit): Promise<SwarmNode> 
   const swarm = validateSwarmName(init.swarm ?? DEFAULT_SWARM)
   const name = truncateName(init.name ?? hostname())
   const listen = init.listen ?? DEFAULT_LISTEN
-  for (const a of [...listen, ...(init.bootstrap ?? [])]) parseMultiaddr(a)
+  for (const a of [...listen, ...(init.bootstrap ?? []), ...(init.relays ?? []), ...(init.announce ?? [])]) parseMultiaddr(a)
   await ensureRepo(repo)
   const privateKey = await loadOrCreateIdentity(repo)
   const swarmKey = init.swarmKey == null ? undefined : parseSwarmKey(init.swarmKey)
@@ -368,7 +379,10 @@ export async function createSwarmNode (init: SwarmNodeInit): Promise<SwarmNode> 
       agent: agentString(name),
       swarmKey,
       scoredTopics: [topics.announce, topics.request],
-      gossipsub: init.gossipsub
+      gossipsub: init.gossipsub,
+      relayService: init.relayService,
+      relays: init.relays,
+      announce: init.announce
     })
     node = new SwarmNode({ ...init, repo, swarm, name }, network, store)
     if (init.start !== false) await node.start()

@@ -20,11 +20,22 @@ export async function nodeInit (ctx: Context<'start'> | Context<'get'>): Promise
   if (f.swarm != null) init.swarm = f.swarm
   if (f.listen.length > 0) init.listen = f.listen
   if (f.peer.length > 0) init.bootstrap = f.peer
+  if (f.relay.length > 0) init.relays = f.relay
+  if (f.announce.length > 0) init.announce = f.announce
   if (f['swarm-key'] != null) {
     const { readSwarmKeyFile } = await import('../../node/index.js')
     init.swarmKey = await readSwarmKeyFile(resolve(ctx.cwd, f['swarm-key']))
   }
   return init
+}
+
+/** `--relay-max-*` flags as relay limits (unset ones keep the defaults of src/net). */
+function relayLimits (f: Context<'start'>['flags']): NonNullable<SwarmNodeInit['relayService']> {
+  const limits: NonNullable<SwarmNodeInit['relayService']> = {}
+  if (f['relay-max-bytes'] != null) limits.dataLimit = Math.round(f['relay-max-bytes'] * 1024 * 1024)
+  if (f['relay-max-seconds'] != null) limits.durationLimit = Math.round(f['relay-max-seconds'] * 1000)
+  if (f['relay-max-reservations'] != null) limits.maxReservations = Math.round(f['relay-max-reservations'])
+  return limits
 }
 
 function time (): string {
@@ -34,6 +45,7 @@ function time (): string {
 export const start: CommandFn<'start'> = async (ctx) => {
   const { out } = ctx
   const init = await nodeInit(ctx)
+  if (ctx.flags['relay-service']) init.relayService = relayLimits(ctx.flags)
   const { createSwarmNode } = await import('../../node/index.js')
   ctx.signal.throwIfAborted()
   const node = await createSwarmNode(init)
