@@ -76,3 +76,6 @@ export const DIRECT_DIAL_TIMEOUT_MS = 10_000
 
 /** A peer heard of on a topic but unreachable through the relays is tried again after this. */
 export const RELAY_DIAL_RETRY_MS = 15_000
+
+/** After a relay closed a relayed connection at its limit, the peer is not redialled through it for this long. */
+export const RELAY_LIMIT_HOLD_MS = 5 * 60 * 1000

@@ -65,6 +65,8 @@ export interface NetworkEvents {
   'peer:discovery': { peer: string, addrs: string[] }
   message: TopicMessage
   'subscription-change': { peer: string, subscriptions: Array<{ topic: string, subscribe: boolean }> }
+  /** WAN: a relay closed a relayed connection at its limit (the error says which limit and what to do). */
+  'relay:limit': { peer: string, relay: string, message: string }
 }
 
 export interface NetworkInit {
@@ -143,12 +145,20 @@ export function parseMultiaddr (value: string): Multiaddr {
 
 type Services = { identify: Identify, pubsub: GossipSub }
 
-function toByteStream (stream: any, remotePeer: string): ByteStream {
+/** Passes chunks through, telling `count` their sizes (relayed connections: see RelayDialer.count). */
+async function * counted<T extends { byteLength: number }> (source: AsyncIterable<T> | Iterable<T>, count: (n: number) => void): AsyncGenerator<T> {
+  for await (const chunk of source) {
+    count(chunk.byteLength)
+    yield chunk
+  }
+}
+
+function toByteStream (stream: any, remotePeer: string, count?: (n: number) => void): ByteStream {
   return {
     remotePeer,
     protocol: stream.protocol ?? '',
-    source: stream.source,
-    sink: async (source) => { await stream.sink(source) },
+    source: count == null ? stream.source : counted(stream.source, count),
+    sink: async (source) => { await stream.sink(count == null ? source : counted(source, count)) },
     close: async (options) => { await stream.close(options) },
     abort: (err) => { stream.abort(err) }
   }
@@ -165,6 +175,7 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
   constructor (libp2p: Libp2p<Services>, listen: string[], discovery: EventTarget[], relayListen: string[] = []) {
     super()
     this.relayDialer = new RelayDialer(libp2p as any, relayListen)
+    this.relayDialer.onLimit = (err) => { this.safeDispatchEvent('relay:limit', { peer: err.peer, relay: err.relay, message: err.message }) }
     // every mDNS answer, not only the first (libp2p's own peer:discovery fires once per peer),
     // so a peer that comes back after a disconnect is dialled again
     for (const d of discovery) {
@@ -314,7 +325,7 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
 
   async handle (protocol: string, handler: (stream: ByteStream) => void, options: StreamHandlerOptions = {}): Promise<void> {
     await this.libp2p.handle(protocol, ({ stream, connection }) => {
-      handler(toByteStream(stream, connection.remotePeer.toString()))
+      handler(toByteStream(stream, connection.remotePeer.toString(), this.counter(connection)))
     }, { ...options, runOnLimitedConnection: true }) // relayed peers too: the relay's limits bound what it carries
   }
 
@@ -324,28 +335,40 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
 
   async openStream (peer: string, protocol: string, options: { signal?: AbortSignal } = {}): Promise<ByteStream> {
     this.requireStarted()
-    const stream = await this.openStreamPreferDirect(peerIdFromString(peer), protocol, options)
-    return toByteStream(stream, peer)
+    const { stream, connection } = await this.openStreamPreferDirect(peerIdFromString(peer), protocol, options)
+    return toByteStream(stream, peer, this.counter(connection))
+  }
+
+  private counter (connection: Connection): ((n: number) => void) | undefined {
+    return connection.limits == null ? undefined : (n) => { this.relayDialer.count(connection, n) }
   }
 
   /**
    * A direct connection when there is one; otherwise a dial (known addresses, then through the
    * relays this node is connected to), and a relayed connection only when nothing better exists.
    */
-  private async openStreamPreferDirect (peer: PeerId, protocol: string, options: { signal?: AbortSignal }): Promise<any> {
+  private async openStreamPreferDirect (peer: PeerId, protocol: string, options: { signal?: AbortSignal }): Promise<{ stream: any, connection: Connection }> {
     const open = (): Connection[] => this.libp2p.getConnections(peer).filter(c => c.status === 'open')
     const direct = open().find(c => !isRelayed(c))
-    if (direct != null) return await direct.newStream(protocol, { ...options })
+    if (direct != null) return { stream: await direct.newStream(protocol, { ...options }), connection: direct }
     if (open().length === 0) {
+      const limited = this.relayDialer.limitError(peer)
       try {
         await this.libp2p.dial(peer, options)
       } catch (err) {
+        if (limited != null) throw limited
         if (!await this.relayDialer.dialViaRelays(peer, { signal: options.signal, retry: true })) throw err
       }
     }
     const best = open().find(c => !isRelayed(c)) ?? open()[0]
-    if (best == null) return await this.libp2p.dialProtocol(peer, protocol, { ...options, runOnLimitedConnection: true })
-    return await best.newStream(protocol, { ...options, runOnLimitedConnection: true })
+    if (best == null) {
+      throw this.relayDialer.limitError(peer) ?? new Error(`no connection to ${peer.toString()}`)
+    }
+    if (isRelayed(best)) {
+      const limited = this.relayDialer.limitError(peer)
+      if (limited != null) throw limited
+    }
+    return { stream: await best.newStream(protocol, { ...options, runOnLimitedConnection: true }), connection: best }
   }
 }
 

@@ -24,7 +24,8 @@ import { autoNAT } from '@libp2p/autonat'
 import type { Connection, IdentifyResult, PeerId } from '@libp2p/interface'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { createLogger } from '../util/logger.js'
-import { DIRECT_DIAL_TIMEOUT_MS, RELAY_DIAL_RETRY_MS, RELAY_SERVICE_LIMITS } from './constants.js'
+import { DIRECT_DIAL_TIMEOUT_MS, RELAY_DIAL_RETRY_MS, RELAY_LIMIT_HOLD_MS, RELAY_SERVICE_LIMITS } from './constants.js'
+import { RelayLimitError } from './errors.js'
 
 /** Limits of a relay service (defaults: RELAY_SERVICE_LIMITS). */
 export interface RelayServiceLimits {
@@ -45,7 +46,7 @@ interface Host {
   dial: (target: Multiaddr | Multiaddr[], options?: { signal?: AbortSignal, force?: boolean }) => Promise<Connection>
   peerStore: { get: (peer: PeerId) => Promise<{ protocols: string[] }> }
   getMultiaddrs: () => Multiaddr[]
-  addEventListener: ((type: 'peer:identify', listener: (evt: CustomEvent<IdentifyResult>) => void) => void) & ((type: 'peer:connect', listener: (evt: CustomEvent<PeerId>) => void) => void)
+  addEventListener: ((type: 'peer:identify', listener: (evt: CustomEvent<IdentifyResult>) => void) => void) & ((type: 'peer:connect', listener: (evt: CustomEvent<PeerId>) => void) => void) & ((type: 'connection:close', listener: (evt: CustomEvent<Connection>) => void) => void)
   components?: { transportManager?: { listen: (addrs: Multiaddr[]) => Promise<void> } }
 }
 
@@ -99,12 +100,21 @@ function directCandidates (addrs: Multiaddr[], peer: PeerId): Multiaddr[] {
   }).map(ma => ma.getPeerId() == null ? ma.encapsulate(`/p2p/${peer.toString()}`) : ma)
 }
 
+/** Share of a relayed connection's byte (or time) limit used before its close counts as the relay's limit. */
+const RELAY_LIMIT_FRACTION = 0.8
+
 /** Dials peers through relays and upgrades relayed connections to direct ones (see the header). */
 export class RelayDialer {
   private readonly host: Host
   private readonly pending = new Map<string, Promise<boolean>>()
   private readonly lastTried = new Map<string, number>()
   private stopped = false
+  /** Stream bytes seen per relayed connection (by connection id), to tell a relay limit from other closes. */
+  private readonly relayedBytes = new Map<string, number>()
+  /** Peers whose relayed connection the relay closed at its limit: not redialled through it for RELAY_LIMIT_HOLD_MS. */
+  private readonly limited = new Map<string, { error: RelayLimitError, until: number }>()
+  /** Called with each RelayLimitError when it happens. */
+  onLimit?: (err: RelayLimitError) => void
 
   private readonly relayListen: Multiaddr[]
 
@@ -121,11 +131,46 @@ export class RelayDialer {
       log('relay %s is back: reserving again', evt.detail.toString())
       this.host.components?.transportManager?.listen([ma]).catch((err: any) => { log('reservation on %s failed: %s', ma.toString(), err.message) })
     })
+    host.addEventListener('connection:close', (evt) => { if (isRelayed(evt.detail)) this.closed(evt.detail) })
     host.addEventListener('peer:identify', (evt) => {
       const conn = evt.detail.connection
       if (conn.status !== 'open' || !isRelayed(conn)) return
       void this.upgrade(conn, evt.detail.listenAddrs)
     })
+  }
+
+  /** Counts stream bytes on a relayed connection (call for every chunk read or written). */
+  count (conn: Connection, bytes: number): void {
+    if (conn.limits == null) return
+    this.relayedBytes.set(conn.id, (this.relayedBytes.get(conn.id) ?? 0) + bytes)
+  }
+
+  /** The RelayLimitError of a peer whose relayed connection hit the relay's limit recently, if any. */
+  limitError (peer: PeerId): RelayLimitError | undefined {
+    const l = this.limited.get(peer.toString())
+    if (l == null) return undefined
+    if (Date.now() > l.until) {
+      this.limited.delete(peer.toString())
+      return undefined
+    }
+    return l.error
+  }
+
+  /** A relayed connection closed: was it the relay's limit (most of its bytes used, or its time up)? */
+  private closed (conn: Connection): void {
+    const counted = this.relayedBytes.get(conn.id) ?? 0
+    this.relayedBytes.delete(conn.id)
+    const limits = conn.limits
+    if (limits == null) return
+    const bytes = limits.bytes != null ? Number(limits.bytes) : undefined
+    const atBytes = bytes != null && counted >= RELAY_LIMIT_FRACTION * bytes
+    const atTime = limits.seconds != null && Date.now() - conn.timeline.open >= RELAY_LIMIT_FRACTION * limits.seconds * 1000
+    if (!atBytes && !atTime) return
+    const relay = conn.remoteAddr.decapsulate('/p2p-circuit').getPeerId() ?? conn.remoteAddr.toString()
+    const error = new RelayLimitError(conn.remotePeer.toString(), relay, { bytes, seconds: limits.seconds })
+    log('%s', error.message)
+    this.limited.set(conn.remotePeer.toString(), { error, until: Date.now() + RELAY_LIMIT_HOLD_MS })
+    this.onLimit?.(error)
   }
 
   stop (): void {
@@ -180,6 +225,7 @@ export class RelayDialer {
   async dialViaRelays (peer: PeerId, options: { signal?: AbortSignal, retry?: boolean } = {}): Promise<boolean> {
     const id = peer.toString()
     if (peer.equals(this.host.peerId) || this.host.getConnections(peer).some(c => c.status === 'open')) return true
+    if (this.limitError(peer) != null) return false
     const pending = this.pending.get(id)
     if (pending != null) return await pending
     const last = this.lastTried.get(id)

@@ -79,6 +79,8 @@ export interface SwarmNodeEvents {
   'file:withdrawn': SwarmProtocolEvents['file:withdrawn']
   'provider:added': SwarmProtocolEvents['provider:added']
   'provider:removed': SwarmProtocolEvents['provider:removed']
+  /** WAN: a relay closed a relayed connection at its limit; `message` names the limit. */
+  'relay:limit': { peer: string, relay: string, message: string }
 }
 
 export type MessageHandler = (msg: TopicMessage) => void
@@ -164,6 +166,7 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
       this.seen.add(evt.detail.peer)
       this.safeDispatchEvent('peer:connect', { id: evt.detail.peer })
     })
+    network.addEventListener('relay:limit', (evt) => { this.safeDispatchEvent('relay:limit', evt.detail) })
     network.addEventListener('peer:disconnect', (evt) => {
       this.safeDispatchEvent('peer:disconnect', { id: evt.detail.peer })
     })
