@@ -120,7 +120,7 @@ test('2c. no direct path and a relay limit below the file size: the fetch fails 
   t.diagnostic(`get: ${get.stderr.split('\n').pop() ?? ''}; node: ${line.message as string}`)
   assert.equal(line.peer, a.peerId)
   assert.equal(line.relay, relay.peerId)
-  assert.match(line.message, /limit \(4194304 bytes/)
+  assert.match(line.message, /at its limit \(4\.0 MiB \/ 600 s per relayed connection\)/)
 })
 
 test('3. a laptop without the swarm key cannot use a private swarm\'s relay to reach its members', { skip }, async (t) => {

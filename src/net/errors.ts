@@ -63,10 +63,10 @@ export class RelayLimitError extends Error {
 
   constructor (peer: string, relay: string, limit: { bytes?: number, seconds?: number }) {
     const what = [
-      limit.bytes != null ? `${limit.bytes} bytes` : undefined,
+      limit.bytes != null ? `${(limit.bytes / 1048576).toFixed(1)} MiB` : undefined,
       limit.seconds != null ? `${limit.seconds} s` : undefined
     ].filter(Boolean).join(' / ')
-    super(`peer ${peer} is reachable only through relay ${relay}, which closed the relayed connection at its limit (${what} per relayed connection); no direct connection is possible (both routers block inbound connections), so ask the relay's operator for higher limits (--relay-max-bytes, --relay-max-seconds), or forward a port to one laptop and --announce it`)
+    super(`peer ${peer} is reachable only through relay ${relay}, which closed the relayed connection at its limit (${what} per relayed connection); no direct connection could be made (neither router lets the other laptop in), so ask the relay's operator for higher limits (--relay-max-bytes, --relay-max-seconds), or forward a port to one laptop and --announce it`)
     this.name = 'RelayLimitError'
     this.peer = peer
     this.relay = relay

@@ -46,7 +46,7 @@ interface Host {
   dial: (target: Multiaddr | Multiaddr[], options?: { signal?: AbortSignal, force?: boolean }) => Promise<Connection>
   peerStore: { get: (peer: PeerId) => Promise<{ protocols: string[] }> }
   getMultiaddrs: () => Multiaddr[]
-  addEventListener: ((type: 'peer:identify', listener: (evt: CustomEvent<IdentifyResult>) => void) => void) & ((type: 'peer:connect', listener: (evt: CustomEvent<PeerId>) => void) => void) & ((type: 'connection:close', listener: (evt: CustomEvent<Connection>) => void) => void)
+  addEventListener: ((type: 'peer:identify', listener: (evt: CustomEvent<IdentifyResult>) => void) => void) & ((type: 'peer:connect', listener: (evt: CustomEvent<PeerId>) => void) => void) & ((type: 'connection:close' | 'connection:open', listener: (evt: CustomEvent<Connection>) => void) => void)
   components?: { transportManager?: { listen: (addrs: Multiaddr[]) => Promise<void> } }
 }
 
@@ -100,6 +100,15 @@ function directCandidates (addrs: Multiaddr[], peer: PeerId): Multiaddr[] {
   }).map(ma => ma.getPeerId() == null ? ma.encapsulate(`/p2p/${peer.toString()}`) : ma)
 }
 
+/**
+ * The relay's duration limit in seconds. The circuit relay v2 spec counts it in seconds, but
+ * js-libp2p's relay server sends its `defaultDurationLimit`, which it enforces in milliseconds
+ * (circuit-relay-v2 3.2, `createLimitedRelay`); a limit over a day is taken to be milliseconds.
+ */
+function limitSeconds (value: number): number {
+  return value > 86_400 ? Math.round(value / 1000) : value
+}
+
 /** Share of a relayed connection's byte (or time) limit used before its close counts as the relay's limit. */
 const RELAY_LIMIT_FRACTION = 0.8
 
@@ -111,6 +120,8 @@ export class RelayDialer {
   private stopped = false
   /** Stream bytes seen per relayed connection (by connection id), to tell a relay limit from other closes. */
   private readonly relayedBytes = new Map<string, number>()
+  /** The limits a relayed connection opened with (libp2p's `limits` count down what is left). */
+  private readonly openedWith = new Map<string, { bytes?: number, seconds?: number, at: number }>()
   /** Peers whose relayed connection the relay closed at its limit: not redialled through it for RELAY_LIMIT_HOLD_MS. */
   private readonly limited = new Map<string, { error: RelayLimitError, until: number }>()
   /** Called with each RelayLimitError when it happens. */
@@ -130,6 +141,11 @@ export class RelayDialer {
       if (this.host.getMultiaddrs().some(a => a.toString().startsWith(ma.toString()))) return
       log('relay %s is back: reserving again', evt.detail.toString())
       this.host.components?.transportManager?.listen([ma]).catch((err: any) => { log('reservation on %s failed: %s', ma.toString(), err.message) })
+    })
+    host.addEventListener('connection:open', (evt) => {
+      const l = evt.detail.limits
+      if (l == null) return
+      this.openedWith.set(evt.detail.id, { ...(l.bytes != null ? { bytes: Number(l.bytes) } : {}), ...(l.seconds != null ? { seconds: limitSeconds(l.seconds) } : {}), at: Date.now() })
     })
     host.addEventListener('connection:close', (evt) => { if (isRelayed(evt.detail)) this.closed(evt.detail) })
     host.addEventListener('peer:identify', (evt) => {
@@ -160,11 +176,12 @@ export class RelayDialer {
   private closed (conn: Connection): void {
     const counted = this.relayedBytes.get(conn.id) ?? 0
     this.relayedBytes.delete(conn.id)
-    const limits = conn.limits
+    const limits = this.openedWith.get(conn.id)
+    this.openedWith.delete(conn.id)
     if (limits == null) return
-    const bytes = limits.bytes != null ? Number(limits.bytes) : undefined
+    const bytes = limits.bytes
     const atBytes = bytes != null && counted >= RELAY_LIMIT_FRACTION * bytes
-    const atTime = limits.seconds != null && Date.now() - conn.timeline.open >= RELAY_LIMIT_FRACTION * limits.seconds * 1000
+    const atTime = limits.seconds != null && Date.now() - limits.at >= RELAY_LIMIT_FRACTION * limits.seconds * 1000
     if (!atBytes && !atTime) return
     const relay = conn.remoteAddr.decapsulate('/p2p-circuit').getPeerId() ?? conn.remoteAddr.toString()
     const error = new RelayLimitError(conn.remotePeer.toString(), relay, { bytes, seconds: limits.seconds })
