@@ -225,6 +225,7 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
       await Promise.resolve(this.libp2p.stop()).catch(() => {})
       throw new ListenError(this.listen, 'no address could be bound')
     }
+    this.relayDialer.start()
   }
 
   async stop (): Promise<void> {

@@ -118,6 +118,8 @@ export class RelayDialer {
   private readonly pending = new Map<string, Promise<boolean>>()
   private readonly lastTried = new Map<string, number>()
   private stopped = false
+  /** libp2p's start made the first reservations; only later reconnections reserve again here. */
+  private armed = false
   /** Stream bytes seen per relayed connection (by connection id), to tell a relay limit from other closes. */
   private readonly relayedBytes = new Map<string, number>()
   /** The limits a relayed connection opened with (libp2p's `limits` count down what is left). */
@@ -137,7 +139,7 @@ export class RelayDialer {
     // restart (the bootstrap dialer redials it) the reservation is made again here
     host.addEventListener('peer:connect', (evt) => {
       const ma = this.relayListen.find(a => a.decapsulate('/p2p-circuit').getPeerId() === evt.detail.toString())
-      if (ma == null || this.stopped) return
+      if (ma == null || this.stopped || !this.armed) return
       if (this.host.getMultiaddrs().some(a => a.toString().startsWith(ma.toString()))) return
       log('relay %s is back: reserving again', evt.detail.toString())
       this.host.components?.transportManager?.listen([ma]).catch((err: any) => { log('reservation on %s failed: %s', ma.toString(), err.message) })
@@ -188,6 +190,11 @@ export class RelayDialer {
     log('%s', error.message)
     this.limited.set(conn.remotePeer.toString(), { error, until: Date.now() + RELAY_LIMIT_HOLD_MS })
     this.onLimit?.(error)
+  }
+
+  /** Called once libp2p has started. */
+  start (): void {
+    this.armed = true
   }
 
   stop (): void {
