@@ -132,8 +132,9 @@ test('3. a laptop without the swarm key cannot use a private swarm\'s relay to r
   const relay = await s.startRelay(key)
   const a = await s.startLaptop('a', relay.addr, [...key, '--announce', `/ip4/10.99.0.11/tcp/${LAPTOP_PORT}`])
   const b = await s.startLaptop('b', relay.addr, [...key, '--announce', `/ip4/10.99.0.12/tcp/${LAPTOP_PORT}`])
-  // c, on b's home network, has no key: it can neither reserve on the relay nor reach anyone
-  const c = await s.startLaptop('c', relay.addr, ['--listen', '/ip4/0.0.0.0/tcp/4002'])
+  // c, on b's home network, has no key: it can neither reserve on the relay nor reach anyone,
+  // not even a member whose circuit address it was given
+  const c = await s.startLaptop('c', relay.addr, ['--listen', '/ip4/0.0.0.0/tcp/4002', '--peer', `${relay.addr}/p2p-circuit/p2p/${a.peerId}`])
   assert.ok(!c.addrs.some(x => x.includes('p2p-circuit')), `c got no reservation: ${c.addrs.join(' ')}`)
 
   const file = randomBytes(1 * MiB)

@@ -23,7 +23,7 @@ import { NotStartedError } from '../util/errors.js'
 import { InvalidMultiaddrError, ListenError } from './errors.js'
 import { createLogger } from '../util/logger.js'
 import { swarmProtector } from './private-swarm.js'
-import { circuitListenAddr, isRelayed, RelayDialer, relayServices, relayTransport, type RelayServiceLimits } from './relay.js'
+import { counted, isRelayed, RelayDialer, relayTransport, wanConfig, type RelayServiceLimits } from './relay.js'
 
 /** A bidirectional byte stream to one peer over one protocol. */
 export interface ByteStream {
@@ -144,14 +144,6 @@ export function parseMultiaddr (value: string): Multiaddr {
 }
 
 type Services = { identify: Identify, pubsub: GossipSub }
-
-/** Passes chunks through, telling `count` their sizes (relayed connections: see RelayDialer.count). */
-async function * counted<T extends { byteLength: number }> (source: AsyncIterable<T> | Iterable<T>, count: (n: number) => void): AsyncGenerator<T> {
-  for await (const chunk of source) {
-    count(chunk.byteLength)
-    yield chunk
-  }
-}
 
 function toByteStream (stream: any, remotePeer: string, count?: (n: number) => void): ByteStream {
   return {
@@ -336,40 +328,14 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
 
   async openStream (peer: string, protocol: string, options: { signal?: AbortSignal } = {}): Promise<ByteStream> {
     this.requireStarted()
-    const { stream, connection } = await this.openStreamPreferDirect(peerIdFromString(peer), protocol, options)
+    // a direct connection when there is one, a relayed one only when nothing better exists (relay.ts)
+    const connection = await this.relayDialer.connectionFor(peerIdFromString(peer), options)
+    const stream = await connection.newStream(protocol, { ...options, runOnLimitedConnection: isRelayed(connection) })
     return toByteStream(stream, peer, this.counter(connection))
   }
 
   private counter (connection: Connection): ((n: number) => void) | undefined {
     return connection.limits == null ? undefined : (n) => { this.relayDialer.count(connection, n) }
-  }
-
-  /**
-   * A direct connection when there is one; otherwise a dial (known addresses, then through the
-   * relays this node is connected to), and a relayed connection only when nothing better exists.
-   */
-  private async openStreamPreferDirect (peer: PeerId, protocol: string, options: { signal?: AbortSignal }): Promise<{ stream: any, connection: Connection }> {
-    const open = (): Connection[] => this.libp2p.getConnections(peer).filter(c => c.status === 'open')
-    const direct = open().find(c => !isRelayed(c))
-    if (direct != null) return { stream: await direct.newStream(protocol, { ...options }), connection: direct }
-    if (open().length === 0) {
-      const limited = this.relayDialer.limitError(peer)
-      try {
-        await this.libp2p.dial(peer, options)
-      } catch (err) {
-        if (limited != null) throw limited
-        if (!await this.relayDialer.dialViaRelays(peer, { signal: options.signal, retry: true })) throw err
-      }
-    }
-    const best = open().find(c => !isRelayed(c)) ?? open()[0]
-    if (best == null) {
-      throw this.relayDialer.limitError(peer) ?? new Error(`no connection to ${peer.toString()}`)
-    }
-    if (isRelayed(best)) {
-      const limited = this.relayDialer.limitError(peer)
-      if (limited != null) throw limited
-    }
-    return { stream: await best.newStream(protocol, { ...options, runOnLimitedConnection: true }), connection: best }
   }
 }
 
@@ -440,18 +406,4 @@ export async function createNetwork (init: NetworkInit): Promise<Network & { sta
   })
   ref.net = new Libp2pNetwork(libp2p, listen, discovery, wan.listen)
   return ref.net
-}
-
-/** WAN parts of the libp2p config (docs/WAN.md): relay reservations, announced addresses, relay/DCUtR/AutoNAT services. */
-function wanConfig (init: NetworkInit): { listen: string[], announce: string[], services: Record<string, (components: any) => unknown> } {
-  const listen = (init.relays ?? []).map(r => {
-    parseMultiaddr(r)
-    try {
-      return circuitListenAddr(r)
-    } catch (err: any) {
-      throw new InvalidMultiaddrError(r, `a relay address ${err.message as string}`)
-    }
-  })
-  const announce = (init.announce ?? []).map(a => parseMultiaddr(a).toString())
-  return { listen, announce, services: relayServices(init.relayService) }
 }

@@ -25,7 +25,7 @@ import type { Connection, IdentifyResult, PeerId } from '@libp2p/interface'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { createLogger } from '../util/logger.js'
 import { DIRECT_DIAL_TIMEOUT_MS, RELAY_DIAL_RETRY_MS, RELAY_LIMIT_HOLD_MS, RELAY_SERVICE_LIMITS } from './constants.js'
-import { RelayLimitError } from './errors.js'
+import { InvalidMultiaddrError, RelayLimitError } from './errors.js'
 
 /** Limits of a relay service (defaults: RELAY_SERVICE_LIMITS). */
 export interface RelayServiceLimits {
@@ -43,7 +43,7 @@ export interface RelayServiceLimits {
 interface Host {
   peerId: PeerId
   getConnections: (peer?: PeerId) => Connection[]
-  dial: (target: Multiaddr | Multiaddr[], options?: { signal?: AbortSignal, force?: boolean }) => Promise<Connection>
+  dial: (target: PeerId | Multiaddr | Multiaddr[], options?: { signal?: AbortSignal, force?: boolean }) => Promise<Connection>
   peerStore: { get: (peer: PeerId) => Promise<{ protocols: string[] }> }
   getMultiaddrs: () => Multiaddr[]
   addEventListener: ((type: 'peer:identify', listener: (evt: CustomEvent<IdentifyResult>) => void) => void) & ((type: 'peer:connect', listener: (evt: CustomEvent<PeerId>) => void) => void) & ((type: 'connection:close' | 'connection:open', listener: (evt: CustomEvent<Connection>) => void) => void)
@@ -76,13 +76,6 @@ export function relayServices (relayService: RelayServiceLimits | undefined): Re
     })
   }
   return services
-}
-
-/** `/ADDR/p2p/RELAY/p2p-circuit`: listening there makes the node reserve a slot on the relay. */
-export function circuitListenAddr (relay: string): string {
-  const ma = multiaddr(relay)
-  if (ma.getPeerId() == null) throw new Error('needs /p2p/<relay peer id>')
-  return ma.encapsulate('/p2p-circuit').toString()
 }
 
 /** True for a connection that runs through a relay. */
@@ -225,6 +218,31 @@ export class RelayDialer {
     if (this.hasDirect(peer) && relayed.status === 'open') await relayed.close().catch(() => {})
   }
 
+  /**
+   * The connection to open a stream on: a direct one when there is one; otherwise a dial (known
+   * addresses, then through the relays this node is connected to), and a relayed connection only
+   * when nothing better exists and its relay has not closed one at its limit lately.
+   */
+  async connectionFor (peer: PeerId, options: { signal?: AbortSignal } = {}): Promise<Connection> {
+    const open = (): Connection[] => this.host.getConnections(peer).filter(c => c.status === 'open')
+    const direct = open().find(c => !isRelayed(c))
+    if (direct != null) return direct
+    if (open().length === 0) {
+      try {
+        await this.host.dial(peer, options)
+      } catch (err) {
+        const limited = this.limitError(peer)
+        if (limited != null) throw limited
+        if (!await this.dialViaRelays(peer, { signal: options.signal, retry: true })) throw err
+      }
+    }
+    const best = open().find(c => !isRelayed(c)) ?? open()[0]
+    const limited = this.limitError(peer)
+    if (limited != null && (best == null || isRelayed(best))) throw limited
+    if (best == null) return await this.host.dial(peer, options)
+    return best
+  }
+
   /** Relays this node is connected to (peers speaking the circuit relay hop protocol), with the address used. */
   async relays (): Promise<Multiaddr[]> {
     const out: Multiaddr[] = []
@@ -276,4 +294,30 @@ export class RelayDialer {
       this.pending.delete(id)
     }
   }
+}
+
+/** Passes chunks through, telling `count` their sizes (relayed connections: RelayDialer.count). */
+export async function * counted<T extends { byteLength: number }> (source: AsyncIterable<T> | Iterable<T>, count: (n: number) => void): AsyncGenerator<T> {
+  for await (const chunk of source) {
+    count(chunk.byteLength)
+    yield chunk
+  }
+}
+
+/** WAN parts of the libp2p config: relay reservations, announced addresses, relay/DCUtR/AutoNAT services. */
+export function wanConfig (init: { relays?: string[], announce?: string[], relayService?: RelayServiceLimits }): { listen: string[], announce: string[], services: Record<string, (components: any) => unknown> } {
+  const parse = (value: string, what: string): Multiaddr => {
+    try {
+      return multiaddr(value)
+    } catch (err: any) {
+      throw new InvalidMultiaddrError(value, `${what}: ${err.message as string}`)
+    }
+  }
+  const listen = (init.relays ?? []).map(r => {
+    const ma = parse(r, 'a relay address')
+    if (ma.getPeerId() == null) throw new InvalidMultiaddrError(r, 'a relay address needs /p2p/<relay peer id>')
+    return ma.encapsulate('/p2p-circuit').toString()
+  })
+  const announce = (init.announce ?? []).map(a => parse(a, 'an announced address').toString())
+  return { listen, announce, services: relayServices(init.relayService) }
 }
