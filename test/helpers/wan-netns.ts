@@ -64,7 +64,15 @@ export function wanLabUnavailable (): string | undefined {
   return why
 }
 
-/** Deletes namespaces left by test processes that no longer run. */
+/** Kills whatever still runs in a namespace, then deletes it. */
+function deleteNs (name: string): void {
+  for (const pid of sh(['ip', 'netns', 'pids', name]).stdout.split('\n').filter(Boolean)) {
+    try { process.kill(Number(pid), 'SIGKILL') } catch {}
+  }
+  sh(['ip', 'netns', 'del', name])
+}
+
+/** Deletes namespaces (and their processes) left by test processes that no longer run. */
 function removeLeftovers (): void {
   for (const line of sh(['ip', 'netns', 'list']).stdout.split('\n')) {
     const m = new RegExp(`^(${PREFIX}(\\d+)\\S*)`).exec(line)
@@ -72,7 +80,7 @@ function removeLeftovers (): void {
     const pid = Number(m[2])
     let alive = true
     try { process.kill(pid, 0) } catch { alive = false }
-    if (!alive) sh(['ip', 'netns', 'del', m[1]!])
+    if (!alive) deleteNs(m[1]!)
   }
 }
 
@@ -220,7 +228,7 @@ export class WanLab {
       await exited
     }))
     this.procs.length = 0
-    for (const ns of this.namespaces.reverse()) sh(['ip', 'netns', 'del', ns])
+    for (const ns of this.namespaces.reverse()) deleteNs(ns)
     this.namespaces.length = 0
   }
 
