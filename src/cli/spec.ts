@@ -17,7 +17,9 @@ const NODE_FLAGS = {
   listen: flag.list('MULTIADDR', 'address to listen on, repeatable (default /ip4/0.0.0.0/tcp/0)'),
   peer: flag.list('MULTIADDR', 'peer to dial at start and redial when lost, repeatable'),
   'no-mdns': flag.boolean('do not discover peers on the LAN with mDNS'),
-  'swarm-key': flag.string('FILE', 'private swarm: only nodes with this pre-shared key connect (make one with `swarmdrop key gen`)')
+  'swarm-key': flag.string('FILE', 'private swarm: only nodes with this pre-shared key connect (make one with `swarmdrop key gen`)'),
+  relay: flag.list('MULTIADDR', 'relay to reserve a slot on and be reachable through when behind NAT (/ip4/…/tcp/…/p2p/ID), repeatable (docs/WAN.md)'),
+  announce: flag.list('MULTIADDR', 'address to advertise besides the listen addresses (a forwarded port, a public IP), repeatable')
 }
 
 export interface CommandSpec {
@@ -41,14 +43,18 @@ const cid: PositionalSpec = { name: 'CID', description: 'content identifier of t
 export const COMMANDS = {
   start: command({
     summary: 'run a node in the foreground until Ctrl-C',
-    usage: '[--name NICK] [--swarm NAME] [--listen MULTIADDR]... [--peer MULTIADDR]... [--no-mdns] [--swarm-key FILE] [--replicate] [--web PORT | --no-web] [--gateway-listen HOST:PORT]',
+    usage: '[--name NICK] [--swarm NAME] [--listen MULTIADDR]... [--peer MULTIADDR]... [--no-mdns] [--swarm-key FILE] [--replicate] [--relay MULTIADDR]... [--relay-service] [--web PORT | --no-web] [--gateway-listen HOST:PORT]',
     description: 'Prints the peer id, nickname and addresses, then one line per event (peer joined or left, file announced,\ntransfer progress). Other commands reach it over the control socket in the repository.',
     flags: {
       ...NODE_FLAGS,
       replicate: flag.boolean('fetch and pin every file announced in the swarm'),
       web: flag.number('PORT', 'serve the web page and IPFS gateway on 127.0.0.1:PORT (default 5990, or the next free port; docs/WEB.md)'),
       'no-web': flag.boolean('do not serve the web page and gateway'),
-      'gateway-listen': flag.string('HOST:PORT', 'also serve the read-only IPFS gateway alone on this address, beyond loopback: anyone reaching it reads every file of the swarm (docs/WEB.md)')
+      'gateway-listen': flag.string('HOST:PORT', 'also serve the read-only IPFS gateway alone on this address, beyond loopback: anyone reaching it reads every file of the swarm (docs/WEB.md)'),
+      'relay-service': flag.boolean('also serve as a circuit relay for peers behind NAT (run on a reachable machine; docs/WAN.md)'),
+      'relay-max-bytes': flag.number('MiB', 'relay service: most data per relayed connection, both ways (default 64)'),
+      'relay-max-seconds': flag.number('S', 'relay service: longest life of a relayed connection (default 600)'),
+      'relay-max-reservations': flag.number('N', 'relay service: most peers holding a slot at once (default 64)')
     },
     positionals: [],
     examples: ['swarmdrop start --name alice', 'swarmdrop start --repo /tmp/b --no-mdns --listen /ip4/127.0.0.1/tcp/4001 --peer /ip4/127.0.0.1/tcp/4002/p2p/12D3Koo...'],

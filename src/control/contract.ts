@@ -72,6 +72,8 @@ export interface PeerEntry {
   name?: string
   addrs: string[]
   connected: boolean
+  /** How a connected peer is reached: a direct connection, or only through a relay (docs/WAN.md). */
+  via?: 'direct' | 'relayed'
 }
 
 export interface SharedFile {

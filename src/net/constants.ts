@@ -81,3 +81,30 @@ export const MAX_TOPICS_PER_PEER = 1024
 
 /** Topics nobody subscribes to any more leave gossipsub's table this long after a peer leaves or unsubscribes. */
 export const TOPIC_PRUNE_MS = 1_000
+
+/**
+ * Limits of `swarmdrop start --relay-service`, sized for a team's own relay (docs/WAN.md).
+ * libp2p's defaults (15 reservations, 128 KiB and 2 min per relayed connection) suit a public
+ * relay that only carries the DCUtR handshake; a team relay also carries transfers between
+ * members whose routers defeat hole punching, so a relayed connection may carry 64 MiB (both
+ * directions together) and live 10 minutes; past either limit the relay resets it.
+ */
+export const RELAY_SERVICE_LIMITS = {
+  /** Peers holding a reservation at once. */
+  maxReservations: 64,
+  /** A reservation lasts an hour; clients renew it before it runs out. */
+  reservationTtl: 60 * 60 * 1000,
+  /** Bytes per relayed connection, both directions together. */
+  dataLimit: 64 * 1024 * 1024,
+  /** Lifetime of a relayed connection, ms. */
+  durationLimit: 10 * 60 * 1000
+}
+
+/** A direct dial replacing a relayed connection, or a dial through a relay, gives up after this. */
+export const DIRECT_DIAL_TIMEOUT_MS = 10_000
+
+/** A peer heard of on a topic but unreachable through the relays is tried again after this. */
+export const RELAY_DIAL_RETRY_MS = 15_000
+
+/** After a relay closed a relayed connection at its limit, the peer is not redialled through it for this long. */
+export const RELAY_LIMIT_HOLD_MS = 5 * 60 * 1000

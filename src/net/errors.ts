@@ -48,3 +48,29 @@ export class InvalidSwarmKeyError extends Error {
     if (path != null) this.path = path
   }
 }
+
+/**
+ * A peer is reachable only through a circuit relay, and the relay closed the last relayed
+ * connection at its limit (bytes or time per relayed connection). Not retried through that relay
+ * for a while: the relay's operator set the limit so relays do not carry large transfers.
+ */
+export class RelayLimitError extends Error {
+  static override name = 'RelayLimitError'
+  readonly peer: string
+  readonly relay: string
+  readonly limitBytes?: number
+  readonly limitSeconds?: number
+
+  constructor (peer: string, relay: string, limit: { bytes?: number, seconds?: number }) {
+    const what = [
+      limit.bytes != null ? `${(limit.bytes / 1048576).toFixed(1)} MiB` : undefined,
+      limit.seconds != null ? `${limit.seconds} s` : undefined
+    ].filter(Boolean).join(' / ')
+    super(`peer ${peer} is reachable only through relay ${relay}, which closed the relayed connection at its limit (${what} per relayed connection); no direct connection could be made (neither router lets the other laptop in), so ask the relay's operator for higher limits (--relay-max-bytes, --relay-max-seconds), or forward a port to one laptop and --announce it`)
+    this.name = 'RelayLimitError'
+    this.peer = peer
+    this.relay = relay
+    if (limit.bytes != null) this.limitBytes = limit.bytes
+    if (limit.seconds != null) this.limitSeconds = limit.seconds
+  }
+}

@@ -13,7 +13,7 @@ import { mdns } from '@libp2p/mdns'
 import { identify, type Identify } from '@libp2p/identify'
 import { gossipsub, type GossipsubOpts, type GossipSub } from '@chainsafe/libp2p-gossipsub'
 import { createTopicScoreParams } from '@chainsafe/libp2p-gossipsub/score'
-import { TopicValidatorResult, type PrivateKey, type Message, type PeerId } from '@libp2p/interface'
+import { FaultTolerance, TopicValidatorResult, type Connection, type PrivateKey, type Message, type PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Uint8ArrayList } from 'uint8arraylist'
@@ -24,6 +24,7 @@ import { InvalidMultiaddrError, ListenError } from './errors.js'
 import { createLogger } from '../util/logger.js'
 import { swarmProtector } from './private-swarm.js'
 import { TopicCaps } from './topic-caps.js'
+import { counted, isRelayed, RelayDialer, relayTransport, wanConfig, type RelayServiceLimits } from './relay.js'
 
 /** A bidirectional byte stream to one peer over one protocol. */
 export interface ByteStream {
@@ -67,6 +68,8 @@ export interface NetworkEvents {
   'peer:discovery': { peer: string, addrs: string[] }
   message: TopicMessage
   'subscription-change': { peer: string, subscriptions: Array<{ topic: string, subscribe: boolean }> }
+  /** WAN: a relay closed a relayed connection at its limit (the error says which limit and what to do). */
+  'relay:limit': { peer: string, relay: string, message: string }
 }
 
 export interface NetworkInit {
@@ -85,6 +88,12 @@ export interface NetworkInit {
   scoredTopics?: string[]
   /** Overrides for gossipsub. */
   gossipsub?: GossipsubOptions
+  /** WAN (docs/WAN.md): run a circuit relay v2 server for other peers, with these limits. */
+  relayService?: RelayServiceLimits
+  /** WAN: relays (`/ip4/…/tcp/…/p2p/ID`) to reserve a slot on; the node then also listens on `…/p2p-circuit`. */
+  relays?: string[]
+  /** WAN: addresses to advertise besides the listen addresses (a router's forwarded port, a public IP). */
+  announce?: string[]
 }
 
 /** Gossipsub overrides a caller may pass (heartbeat, mesh sizes, scoring). */
@@ -94,6 +103,8 @@ export interface ConnectionInfo {
   peer: string
   addr: string
   direction: 'inbound' | 'outbound'
+  /** Runs through a circuit relay (limited by the relay), not a direct connection. */
+  relayed: boolean
 }
 
 /** The libp2p peer as the rest of swarmdrop sees it. */
@@ -137,12 +148,12 @@ export function parseMultiaddr (value: string): Multiaddr {
 
 type Services = { identify: Identify, pubsub: GossipSub }
 
-function toByteStream (stream: any, remotePeer: string): ByteStream {
+function toByteStream (stream: any, remotePeer: string, count?: (n: number) => void): ByteStream {
   return {
     remotePeer,
     protocol: stream.protocol ?? '',
-    source: stream.source,
-    sink: async (source) => { await stream.sink(source) },
+    source: count == null ? stream.source : counted(stream.source, count),
+    sink: async (source) => { await stream.sink(count == null ? source : counted(source, count)) },
     close: async (options) => { await stream.close(options) },
     abort: (err) => { stream.abort(err) }
   }
@@ -155,9 +166,12 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
   private readonly log = createLogger('network')
   private readonly listen: string[]
   private readonly topicCaps: TopicCaps
+  private readonly relayDialer: RelayDialer
 
-  constructor (libp2p: Libp2p<Services>, listen: string[], discovery: EventTarget[]) {
+  constructor (libp2p: Libp2p<Services>, listen: string[], discovery: EventTarget[], relayListen: string[] = []) {
     super()
+    this.relayDialer = new RelayDialer(libp2p as any, relayListen)
+    this.relayDialer.onLimit = (err) => { this.safeDispatchEvent('relay:limit', { peer: err.peer, relay: err.relay, message: err.message }) }
     // every mDNS answer, not only the first (libp2p's own peer:discovery fires once per peer),
     // so a peer that comes back after a disconnect is dialled again
     for (const d of discovery) {
@@ -186,6 +200,8 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
     libp2p.services.pubsub.addEventListener('message', (evt) => {
       const msg: Message = evt.detail
       if (msg.type !== 'signed') return
+      // a peer heard of through a relay's gossip: reach it through the relay (WAN)
+      void this.relayDialer.dialViaRelays(msg.from)
       this.safeDispatchEvent('message', { topic: msg.topic, from: msg.from.toString(), data: msg.data })
     })
     libp2p.services.pubsub.addEventListener('subscription-change', (evt) => {
@@ -208,10 +224,12 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
       await Promise.resolve(this.libp2p.stop()).catch(() => {})
       throw new ListenError(this.listen, 'no address could be bound')
     }
+    this.relayDialer.start()
   }
 
   async stop (): Promise<void> {
     this.topicCaps.stop()
+    this.relayDialer.stop()
     await this.libp2p.stop()
   }
 
@@ -226,7 +244,7 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
   connections (): ConnectionInfo[] {
     return this.libp2p.getConnections()
       .filter(c => c.status === 'open')
-      .map(c => ({ peer: c.remotePeer.toString(), addr: c.remoteAddr.toString(), direction: c.direction }))
+      .map(c => ({ peer: c.remotePeer.toString(), addr: c.remoteAddr.toString(), direction: c.direction, relayed: isRelayed(c) }))
   }
 
   async peerAddrs (peer: string): Promise<string[]> {
@@ -308,8 +326,8 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
 
   async handle (protocol: string, handler: (stream: ByteStream) => void, options: StreamHandlerOptions = {}): Promise<void> {
     await this.libp2p.handle(protocol, ({ stream, connection }) => {
-      handler(toByteStream(stream, connection.remotePeer.toString()))
-    }, options)
+      handler(toByteStream(stream, connection.remotePeer.toString(), this.counter(connection)))
+    }, { ...options, runOnLimitedConnection: true }) // relayed peers too: the relay's limits bound what it carries
   }
 
   async unhandle (protocol: string): Promise<void> {
@@ -318,8 +336,14 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
 
   async openStream (peer: string, protocol: string, options: { signal?: AbortSignal } = {}): Promise<ByteStream> {
     this.requireStarted()
-    const stream = await this.libp2p.dialProtocol(peerIdFromString(peer), protocol, options)
-    return toByteStream(stream, peer)
+    // a direct connection when there is one, a relayed one only when nothing better exists (relay.ts)
+    const connection = await this.relayDialer.connectionFor(peerIdFromString(peer), options)
+    const stream = await connection.newStream(protocol, { ...options, runOnLimitedConnection: isRelayed(connection) })
+    return toByteStream(stream, peer, this.counter(connection))
+  }
+
+  private counter (connection: Connection): ((n: number) => void) | undefined {
+    return connection.limits == null ? undefined : (n) => { this.relayDialer.count(connection, n) }
   }
 }
 
@@ -337,11 +361,14 @@ export async function createNetwork (init: NetworkInit): Promise<Network & { sta
     discovery.push(service)
     return service
   }
+  const wan = wanConfig(init)
   const libp2p = await createLibp2p<Services>({
     start: false,
     privateKey: init.privateKey,
-    addresses: { listen },
-    transports: [tcp()],
+    addresses: { listen: [...listen, ...wan.listen], appendAnnounce: wan.announce },
+    transports: [tcp(), relayTransport()],
+    // a configured relay that is down at start must not stop the node: it reserves when the relay is back
+    transportManager: { faultTolerance: wan.listen.length > 0 ? FaultTolerance.NO_FATAL : FaultTolerance.FATAL_ALL },
     connectionEncrypters: [noise()],
     streamMuxers: [yamux({ maxStreamWindowSize: MAX_STREAM_WINDOW_BYTES })],
     connectionProtector: swarmProtector(init.swarmKey),
@@ -362,6 +389,7 @@ export async function createNetwork (init: NetworkInit): Promise<Network & { sta
       pingTimeout: { minTimeout: PING_TIMEOUT_MS }
     },
     services: {
+      ...wan.services,
       identify: identify({ agentVersion: init.agent }),
       pubsub: gossipsubService({
         allowPublishToZeroTopicPeers: true,
@@ -386,6 +414,6 @@ export async function createNetwork (init: NetworkInit): Promise<Network & { sta
       })
     }
   })
-  ref.net = new Libp2pNetwork(libp2p, listen, discovery)
+  ref.net = new Libp2pNetwork(libp2p, listen, discovery, wan.listen)
   return ref.net
 }

@@ -24,7 +24,7 @@ export async function createSwarmNode (init: SwarmNodeInit, components: Partial<
   const swarm = validateSwarmName(init.swarm ?? DEFAULT_SWARM)
   const name = truncateName(init.name ?? hostname())
   const listen = init.listen ?? DEFAULT_LISTEN
-  for (const a of [...listen, ...(init.bootstrap ?? [])]) parseMultiaddr(a)
+  for (const a of [...listen, ...(init.bootstrap ?? []), ...(init.relays ?? []), ...(init.announce ?? [])]) parseMultiaddr(a)
   await ensureRepo(repo)
   const logger = components.logger ?? createComponentLogger(init.logPrefix)
   const store = components.store ?? await createStore({ path: join(repo, 'store') }, { logger })
@@ -39,7 +39,10 @@ export async function createSwarmNode (init: SwarmNodeInit, components: Partial<
       agent: agentString(),
       swarmKey: init.swarmKey == null ? undefined : parseSwarmKey(init.swarmKey),
       scoredTopics: [swarmTopics(swarm).announce, swarmTopics(swarm).request],
-      gossipsub: init.gossipsub
+      gossipsub: init.gossipsub,
+      relayService: init.relayService,
+      relays: init.relays,
+      announce: init.announce
     })
     node = new SwarmNode({ ...init, repo, swarm, name }, { network, store, logger }, components.store == null)
     if (init.start !== false) await node.start()

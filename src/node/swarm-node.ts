@@ -17,7 +17,7 @@ import { BootstrapDialer } from './bootstrap.js'
 import { MdnsDialer } from './mdns-dialer.js'
 import { NotStartedError } from '../util/errors.js'
 import type { ComponentLogger, Logger } from '../util/logger.js'
-import type { GossipsubOptions, Network, TopicMessage } from '../net/index.js'
+import type { GossipsubOptions, Network, NetworkInit, TopicMessage } from '../net/index.js'
 import { lockRepo } from './repo.js'
 import { ReservedTopicError } from './errors.js'
 import { Replicator, type ReplicationEvents } from './replicator.js'
@@ -59,6 +59,12 @@ export interface SwarmNodeInit {
   lock?: boolean
   /** Start before resolving (default true). */
   start?: boolean
+  /** WAN (docs/WAN.md): serve as a circuit relay for other peers, with these limits ({} for the defaults). */
+  relayService?: NetworkInit['relayService']
+  /** WAN: relays to reserve a slot on (`/ip4/…/tcp/…/p2p/ID`); also dialled and redialled like `bootstrap`. */
+  relays?: string[]
+  /** WAN: addresses to advertise besides the listen addresses (e.g. a router's forwarded port). */
+  announce?: string[]
 }
 
 /** The parts a node is built from; createSwarmNode() makes those not handed in. */
@@ -81,6 +87,8 @@ export interface PeerInfo {
   /** Addresses of its open connections, or known addresses when disconnected. */
   addrs: string[]
   connected: boolean
+  /** How it is connected: `direct`, or only `relayed` through a circuit relay. Absent when disconnected. */
+  via?: 'direct' | 'relayed'
 }
 
 export interface SwarmNodeEvents extends ReplicationEvents {
@@ -93,6 +101,8 @@ export interface SwarmNodeEvents extends ReplicationEvents {
   'file:withdrawn': SwarmProtocolEvents['file:withdrawn']
   'provider:added': SwarmProtocolEvents['provider:added']
   'provider:removed': SwarmProtocolEvents['provider:removed']
+  /** WAN: a relay closed a relayed connection at its limit; `message` names the limit. */
+  'relay:limit': { peer: string, relay: string, message: string }
 }
 
 export type MessageHandler = (msg: TopicMessage) => void
@@ -141,7 +151,7 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
     this.network = network
     this.mdnsEnabled = init.mdns ?? true
     this.lock = init.lock ?? true
-    this.bootstrap = new BootstrapDialer(network, init.bootstrap ?? [], logger.forComponent('bootstrap'))
+    this.bootstrap = new BootstrapDialer(network, [...new Set([...init.bootstrap ?? [], ...init.relays ?? []])], logger.forComponent('bootstrap'))
     this.mdnsDialer = new MdnsDialer(network, () => this.started, logger.forComponent('mdns'))
     this.protocol = createSwarmProtocol({
       ...init.pubsub,
@@ -179,6 +189,7 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
       this.seen.add(evt.detail.peer)
       this.safeDispatchEvent('peer:connect', { id: evt.detail.peer })
     })
+    network.addEventListener('relay:limit', (evt) => { this.safeDispatchEvent('relay:limit', evt.detail) })
     network.addEventListener('peer:disconnect', (evt) => {
       this.safeDispatchEvent('peer:disconnect', { id: evt.detail.peer })
     })
@@ -330,10 +341,12 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
   /** Peers met since start: connected ones first. */
   async peers (): Promise<PeerInfo[]> {
     const open = new Map<string, string[]>()
+    const direct = new Set<string>()
     for (const c of this.network.connections()) {
       const addrs = open.get(c.peer) ?? []
       addrs.push(c.addr)
       open.set(c.peer, addrs)
+      if (!c.relayed) direct.add(c.peer)
     }
     const out: PeerInfo[] = []
     for (const id of new Set([...open.keys(), ...this.seen])) {
@@ -341,6 +354,7 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
       const info: PeerInfo = { id, addrs: connected ? open.get(id) ?? [] : await this.network.peerAddrs(id), connected }
       const name = this.names.get(id)
       if (name != null) info.name = name
+      if (connected) info.via = direct.has(id) ? 'direct' : 'relayed'
       out.push(info)
     }
     return out.sort((a, b) => Number(b.connected) - Number(a.connected))

@@ -36,7 +36,7 @@ export const peers: CommandFn<'peers'> = async (ctx) => {
     ctx.out.print('no peers yet')
     return
   }
-  const rows = [['PEER', 'NAME', 'CONNECTED', 'ADDRESS'], ...res.peers.map(p => [p.id, printable(p.name ?? ''), p.connected ? 'yes' : 'no', p.addrs[0] ?? ''])]
+  const rows = [['PEER', 'NAME', 'CONNECTED', 'ADDRESS'], ...res.peers.map(p => [p.id, printable(p.name ?? ''), p.connected ? `yes (${p.via ?? 'direct'})` : 'no', p.addrs[0] ?? ''])]
   for (const line of formatTable(rows)) ctx.out.print(line)
 }
 

@@ -19,6 +19,8 @@ export async function nodeInit (ctx: Context<'start'> | Context<'get'>): Promise
   if (f.swarm != null) init.swarm = f.swarm
   if (f.listen.length > 0) init.listen = f.listen
   if (f.peer.length > 0) init.bootstrap = f.peer
+  if (f.relay.length > 0) init.relays = f.relay
+  if (f.announce.length > 0) init.announce = f.announce
   if (f['swarm-key'] != null) {
     const { readSwarmKeyFile } = await import('../../node/index.js')
     init.swarmKey = await readSwarmKeyFile(resolve(ctx.cwd, f['swarm-key']))
@@ -38,6 +40,15 @@ async function startWeb (ctx: Context<'start'>, node: import('../../node/index.j
   return { url: web.url, gateway: web.gatewayUrl, stop: async () => { await forget(); await web.stop() } }
 }
 
+/** `--relay-max-*` flags as relay limits (unset ones keep the defaults of src/net). */
+function relayLimits (f: Context<'start'>['flags']): NonNullable<SwarmNodeInit['relayService']> {
+  const limits: NonNullable<SwarmNodeInit['relayService']> = {}
+  if (f['relay-max-bytes'] != null) limits.dataLimit = Math.round(f['relay-max-bytes'] * 1024 * 1024)
+  if (f['relay-max-seconds'] != null) limits.durationLimit = Math.round(f['relay-max-seconds'] * 1000)
+  if (f['relay-max-reservations'] != null) limits.maxReservations = Math.round(f['relay-max-reservations'])
+  return limits
+}
+
 function time (): string {
   return new Date().toTimeString().slice(0, 8)
 }
@@ -45,6 +56,7 @@ function time (): string {
 export const start: CommandFn<'start'> = async (ctx) => {
   const { out } = ctx
   const init = await nodeInit(ctx)
+  if (ctx.flags['relay-service']) init.relayService = relayLimits(ctx.flags)
   const { createSwarmNode } = await import('../../node/index.js')
   ctx.signal.throwIfAborted()
   const log = (event: string, detail: Record<string, unknown>, human: string): void => {
@@ -92,6 +104,7 @@ export const start: CommandFn<'start'> = async (ctx) => {
 
   node.addEventListener('peer:connect', (e) => { log('peer:connect', { peer: e.detail.id }, `${out.style('green', 'peer joined')}  ${who(e.detail.id)}`) })
   node.addEventListener('peer:disconnect', (e) => { log('peer:disconnect', { peer: e.detail.id }, `${out.style('yellow', 'peer left')}    ${who(e.detail.id)}`) })
+  node.addEventListener('relay:limit', (e) => { log('relay:limit', { ...e.detail }, `${out.style('yellow', 'relay limit')}  ${e.detail.message}`) })
   node.addEventListener('peer:name', (e) => { log('peer:name', { peer: e.detail.id, name: e.detail.name }, `peer named   ${printable(e.detail.name)} (${shortId(e.detail.id)})`) })
   if (node.protocol != null) {
     node.protocol.addEventListener('file:announced', (e) => {
