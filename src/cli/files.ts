@@ -57,6 +57,8 @@ export interface FetchToFileOptions {
   /** Folder for relative paths and the default output. */
   cwd: string
   timeout?: number
+  /** Replace an existing output file. */
+  force?: boolean
   /** Wait up to this many ms for the catalog to name the file (a temporary node). */
   catalogWait?: number
   signal?: AbortSignal
@@ -70,6 +72,7 @@ export async function fetchToFile (node: FilesNode, cid: string, options: FetchT
     ...(options.key != null ? { key: options.key } : {}),
     ...(options.output != null ? { output: options.output } : {}),
     ...(options.timeout != null ? { timeout: options.timeout } : {}),
+    ...(options.force === true ? { force: true } : {}),
     ...(options.catalogWait != null ? { catalogWait: options.catalogWait } : {}),
     ...(options.signal != null ? { signal: options.signal } : {}),
     cwd: options.cwd,

@@ -163,6 +163,8 @@ export interface ControlMethods {
       cwd: string
       /** ms without progress before the fetch fails. */
       timeout?: number
+      /** Replace an existing output file (default: fail before fetching). */
+      force?: boolean
     }
     result: FetchedFile
     events: { type: 'progress' } & FetchProgress

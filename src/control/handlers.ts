@@ -19,6 +19,7 @@ export interface ControlFiles {
     output?: string
     cwd: string
     timeout?: number
+    force?: boolean
     signal: AbortSignal
     onProgress: (info: FetchProgress) => void
   }) => Promise<FetchedFile>
@@ -87,6 +88,7 @@ export function createHandlers (host: HandlerHost): ControlHandlers {
         cwd: params.cwd,
         ...(params.output != null ? { output: params.output } : {}),
         ...(params.timeout != null ? { timeout: params.timeout } : {}),
+        ...(params.force === true ? { force: true } : {}),
         signal: ctx.signal,
         onProgress: (info) => {
           ctx.emit({ type: 'progress', ...info })

@@ -38,7 +38,7 @@ export const get: CommandFn<'get'> = async (ctx) => {
     .filter(([, given]) => given).map(([flag]) => flag)
   try {
     try {
-      const params = { cid, output: ctx.flags.output, cwd: ctx.cwd, timeout: seconds * 1000, ...(key != null ? { key: Buffer.from(key).toString('base64url') } : {}) }
+      const params = { cid, output: ctx.flags.output, cwd: ctx.cwd, timeout: seconds * 1000, force: ctx.flags.force, ...(key != null ? { key: Buffer.from(key).toString('base64url') } : {}) }
       file = await request(ctx.repo, 'get', params, {
         signal: ctx.signal,
         onEvent: (evt) => { if (evt?.type === 'progress') onProgress(evt) }
@@ -76,7 +76,7 @@ async function withTemporaryNode (ctx: Context<'get'>, cid: string, key: Uint8Ar
       throw err
     }
     // the catalog (asked for at join) gives the file's name; do not wait long for an unknown CID
-    return await fetchToFile(node, cid, { ...(key != null ? { key } : {}), cwd: ctx.cwd, output: ctx.flags.output, timeout: seconds * 1000, catalogWait: CATALOG_WAIT_MS, signal: ctx.signal, onProgress })
+    return await fetchToFile(node, cid, { ...(key != null ? { key } : {}), cwd: ctx.cwd, output: ctx.flags.output, force: ctx.flags.force, timeout: seconds * 1000, catalogWait: CATALOG_WAIT_MS, signal: ctx.signal, onProgress })
   } finally {
     await node.stop()
   }
