@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { checkDestination } from '../src/node/commands/destination.js'
 import { waitFor } from '../src/util/wait.js'
-import { runCli, startNode, tempDir, type After, type CliProcess } from './helpers/cli.js'
+import { runCli, spawnCli, startNode, tempDir, type After, type CliProcess } from './helpers/cli.js'
+import { runInPty, screen } from './helpers/pty.js'
 
 const shared = { dir: '', a: undefined as unknown as { proc: CliProcess, ready: any }, b: undefined as unknown as { proc: CliProcess, ready: any } }
 const repoA = (): string => join(shared.dir, 'a')
@@ -91,4 +92,62 @@ test('the destination check: free space when the size is known, folders, --force
   await assert.rejects(checkDestination(join(dir, 'sub'), {}), { name: 'OutputFolderError' })
   await assert.rejects(checkDestination(join(dir, 'big.bin', 'x'), {}), { name: 'OutputFolderError' })
   assert.deepEqual((await readdir(dir)).sort(), ['big.bin', 'sub'])
+})
+
+const BAR = /[█░]{6,}/
+
+test('progress bars on an 80-column terminal: demo --nodes 4 leaves one bar per transfer, no line wider than 80', async () => {
+  const r = await runInPty(['demo', '--nodes', '4', '--size', '8'], { cols: 80, env: { NO_COLOR: '1' }, timeout: 120_000 })
+  assert.equal(r.code, 0, r.raw)
+  const s = screen(r.raw, 80)
+  assert.deepEqual(s.wrapped, [], 'no line ran past column 80')
+  assert.ok(s.widest <= 80)
+  const bars = s.lines.filter(l => BAR.test(l))
+  assert.equal(bars.length, 3, `one bar per fetcher:\n${s.lines.join('\n')}`)
+  for (const b of bars) assert.match(b, /100%.* MiB\/s {2}done$/)
+  // one rate: the bar's final figure is the table's
+  for (const b of bars) {
+    const [name] = b.split(/\s+/)
+    const rate = b.match(/([\d.]+ [KMG]?i?B\/s)/)![1]!
+    const row = s.lines.find(l => l.startsWith(`${name!} `) && l.includes('fetcher'))
+    assert.ok(row?.includes(rate), `${name!}: bar ${rate}, table ${row ?? '(none)'}`)
+  }
+})
+
+test('get on an 80-column terminal: the bar is labelled by the file\'s name, fits, ends done; share shows a bar too', async (t) => {
+  const dir = await tempDir(t, 'swarmdrop-cli-tour-')
+  const name = 'a-rather-long-holiday-video-name-that-would-not-fit-on-one-line-anyway.mp4'
+  await writeFile(join(dir, name), randomBytes(6 * 1024 * 1024))
+  const sh = await runInPty(['share', join(dir, name), '--repo', repoA()], { cols: 80, env: { NO_COLOR: '1' } })
+  assert.equal(sh.code, 0, sh.raw)
+  const shs = screen(sh.raw, 80)
+  assert.equal(shs.lines.filter(l => BAR.test(l)).length, 1, shs.lines.join('\n'))
+  const cid = shs.lines.map(l => l.match(/^(bafy\w+)/)?.[1]).find(c => c != null)!
+  assert.ok(cid != null, shs.lines.join('\n'))
+  await listed(repoB(), cid)
+
+  const cwd = await tempDir(t, 'dl-')
+  const r = await runInPty(['get', cid, '--repo', repoB()], { cols: 80, cwd, env: { NO_COLOR: '1' } })
+  assert.equal(r.code, 0, r.raw)
+  const s = screen(r.raw, 80)
+  assert.ok(s.widest <= 80, s.lines.join('\n'))
+  const bars = s.lines.filter(l => BAR.test(l))
+  assert.equal(bars.length, 1, s.lines.join('\n'))
+  assert.match(bars[0]!, /^a-rather-long-holiday-v.*…/, 'labelled by the name (cut to fit), not the CID')
+  assert.match(bars[0]!, /100% +6\.0 MiB \/ 6\.0 MiB {2}[\d.]+ [KMG]?i?B\/s {2}done$/)
+  const rate = bars[0]!.match(/([\d.]+ [KMG]?i?B\/s)/)![1]!
+  assert.ok(s.lines.some(l => l.includes(`, ${rate} from 1 peer`)), `the summary has the bar's rate ${rate}:\n${s.lines.join('\n')}`)
+})
+
+test('Ctrl-C during get: the bar says cancelled, not failed; exit 130', async () => {
+  const { CID } = await import('multiformats/cid')
+  const { sha256 } = await import('multiformats/hashes/sha2')
+  const nobodyHas = CID.createV1(0x55, await sha256.digest(randomBytes(32))).toString()
+  const p = spawnCli(['get', nobodyHas, '--repo', repoB()])
+  await shared.b.proc.waitForJson(m => m.event === 'fetch:start' && m.cid === nobodyHas)
+  p.kill('SIGINT')
+  const { code } = await p.waitForExit()
+  assert.equal(code, 130)
+  assert.ok(p.stderr.some(l => / cancelled$/.test(l)), p.stderr.join('\n'))
+  assert.ok(!p.stderr.some(l => /failed/.test(l)), p.stderr.join('\n'))
 })

@@ -5,6 +5,7 @@
  */
 import type { FetchedFile, FetchProgressInfo, FilesStatus, ListedFile, SwarmNode } from '../node/index.js'
 import { checkSharePath } from '../node/share-path.js'
+import type { ShareProgress } from '../control/contract.js'
 
 export { PathNotFoundError } from '../node/errors.js'
 export type { FetchedFile, FetchProgressInfo, ListedFile } from '../node/index.js'
@@ -32,10 +33,16 @@ export async function checkSharePaths (paths: string[], cwd: string): Promise<st
   return out
 }
 
-export async function shareFiles (node: FilesNode, paths: string[], options: { signal?: AbortSignal, encrypt?: boolean } = {}): Promise<SharedFile[]> {
+export async function shareFiles (node: FilesNode, paths: string[], options: { signal?: AbortSignal, encrypt?: boolean, onProgress?: (p: ShareProgress) => void } = {}): Promise<SharedFile[]> {
   const out: SharedFile[] = []
   for (const path of paths) {
-    const { cid, name, size, link } = await node.share(path, { ...(options.signal != null ? { signal: options.signal } : {}), encrypt: options.encrypt === true })
+    const { cid, name, size, link } = await node.share(path, {
+      ...(options.signal != null ? { signal: options.signal } : {}),
+      encrypt: options.encrypt === true,
+      onProgress: (evt) => {
+        if (evt.type === 'store:import:read') options.onProgress?.({ path, read: evt.detail.read, ...(evt.detail.total != null ? { total: evt.detail.total } : {}) })
+      }
+    })
     out.push({ cid, name, size, ...(link != null ? { link } : {}) })
   }
   return out
@@ -78,7 +85,8 @@ export async function fetchToFile (node: FilesNode, cid: string, options: FetchT
     cwd: options.cwd,
     onProgress: (evt) => {
       const info = progressOf(evt)
-      if (info != null) options.onProgress?.(info)
+      const name = node.protocol.entry(cid)?.name
+      if (info != null) options.onProgress?.(name != null ? { ...info, name } : info)
     }
   })
 }

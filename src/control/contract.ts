@@ -95,9 +95,20 @@ export interface ListedFile {
   encrypted: boolean
 }
 
+/** Progress of one file's import (the `share` method's event, and the CLI's bar). */
+export interface ShareProgress {
+  /** The path as given in the request. */
+  path: string
+  /** Bytes read so far. */
+  read: number
+  total?: number
+}
+
 /** Progress of one fetch (the `get` method's event, and the CLI's bar). */
 export interface FetchProgress {
   cid: string
+  /** The file's name, when the node knows it. */
+  name?: string
   /** File bytes present locally. */
   bytes: number
   total?: number
@@ -150,7 +161,7 @@ export interface ControlMethods {
   status: { params: Empty, result: NodeStatus, events: never }
   peers: { params: Empty, result: { peers: PeerEntry[] }, events: never }
   /** `paths` are absolute paths of regular files on the node's machine. */
-  share: { params: { paths: string[], encrypt?: boolean }, result: { files: SharedFile[] }, events: never }
+  share: { params: { paths: string[], encrypt?: boolean }, result: { files: SharedFile[] }, events: { type: 'progress' } & ShareProgress }
   ls: { params: Empty, result: { files: ListedFile[] }, events: never }
   get: {
     params: {

@@ -6,12 +6,12 @@
  */
 import { VERSION } from '../version.js'
 import type { SwarmNode } from '../node/index.js'
-import type { FetchedFile, FetchProgress, ListedFile, NodeIdentity, SharedFile, StoreStats } from './contract.js'
+import type { FetchedFile, FetchProgress, ListedFile, NodeIdentity, SharedFile, ShareProgress, StoreStats } from './contract.js'
 import type { ControlHandlers } from './server.js'
 
 /** File operations of the node, in wire shapes (share, list, fetch to a file). */
 export interface ControlFiles {
-  share: (paths: string[], options: { encrypt: boolean, signal: AbortSignal }) => Promise<SharedFile[]>
+  share: (paths: string[], options: { encrypt: boolean, signal: AbortSignal, onProgress?: (p: ShareProgress) => void }) => Promise<SharedFile[]>
   list: () => Promise<ListedFile[]>
   status: () => Promise<{ files: number, local: number, store: StoreStats }>
   get: (cid: string, options: {
@@ -74,7 +74,7 @@ export function createHandlers (host: HandlerHost): ControlHandlers {
     },
     peers: async () => ({ peers: await node.peers() }),
     share: async (params, ctx) => {
-      const shared = await files.share(params.paths, { signal: ctx.signal, encrypt: params.encrypt === true })
+      const shared = await files.share(params.paths, { signal: ctx.signal, encrypt: params.encrypt === true, onProgress: (p) => { ctx.emit({ type: 'progress', ...p }) } })
       for (const f of shared) log({ event: 'file:shared', cid: f.cid, name: f.name, size: f.size, encrypted: f.link != null })
       return { files: shared }
     },

@@ -28,9 +28,10 @@ export const get: CommandFn<'get'> = async (ctx) => {
   const { cid, key } = parseTarget(ctx.positionals[0]!)
   const seconds = ctx.flags.timeout ?? DEFAULT_TIMEOUT_S
   if (seconds <= 0) throw new UsageError('--timeout must be more than 0 seconds', 'get')
+  // labelled by the file's name once the node knows it
   const bar = ctx.out.progress(shortId(cid))
   const onProgress = (info: FetchProgressInfo): void => {
-    bar.update(info.bytes, { ...(info.total != null ? { total: info.total } : {}), providers: info.providers, rate: info.rate })
+    bar.update(info.bytes, { ...(info.total != null ? { total: info.total } : {}), ...(info.name != null && info.name !== cid ? { label: info.name } : {}), providers: info.providers })
   }
   let file: FetchedFile
   const f = ctx.flags
@@ -49,14 +50,22 @@ export const get: CommandFn<'get'> = async (ctx) => {
       file = await withTemporaryNode(ctx, cid, key, seconds, onProgress)
     }
   } catch (err) {
-    bar.finish('failed')
+    bar.finish(ctx.signal.aborted ? 'cancelled' : 'failed')
     throw err
   }
-  bar.finish()
-  ctx.out.data(file)
   const rate = file.received / Math.max(file.elapsed, 1) * 1000
+  bar.finish('done', { rate })
+  ctx.out.data(file)
   const resumed = file.received < file.size ? `, ${formatBytes(file.size - file.received)} were already here` : ''
-  ctx.out.print(`wrote ${file.path} (${formatBytes(file.size)}${file.decrypted ? ', decrypted' : ''}) in ${formatDuration(file.elapsed)}, ${formatRate(rate)} from ${file.providers} peer${file.providers === 1 ? '' : 's'}${resumed}`)
+  const how = `(${formatBytes(file.size)}${file.decrypted ? ', decrypted' : ''}) in ${formatDuration(file.elapsed)}, ${formatRate(rate)} from ${file.providers} peer${file.providers === 1 ? '' : 's'}${resumed}`
+  const line = `wrote ${file.path} ${how}`
+  // on a terminal too narrow for it: the path on its own line, the figures below
+  if (ctx.out.width != null && [...line].length >= ctx.out.width) {
+    ctx.out.print(`wrote ${file.path}`)
+    ctx.out.print(`  ${how}`)
+  } else {
+    ctx.out.print(line)
+  }
   if (file.encrypted && !file.decrypted) {
     ctx.out.note(`this file is encrypted: ${file.path} holds ciphertext. To read it, ask the sharer for its link (swarmdrop:${cid}#<key>) and run \`swarmdrop get LINK\``)
   }

@@ -18,6 +18,8 @@ import { fetch, type NodeFetchOptions } from './fetch.js'
 /** Progress of one fetch as plain numbers (what the CLI draws as a bar). */
 export interface FetchProgressInfo {
   cid: string
+  /** The file's name, when the catalog or the store knows it. */
+  name?: string
   /** File bytes present locally. */
   bytes: number
   total?: number
