@@ -151,3 +151,72 @@ test('Ctrl-C during get: the bar says cancelled, not failed; exit 130', async ()
   assert.ok(p.stderr.some(l => / cancelled$/.test(l)), p.stderr.join('\n'))
   assert.ok(!p.stderr.some(l => /failed/.test(l)), p.stderr.join('\n'))
 })
+
+test('error messages: one clear line with a next step; usage line after exit-2 errors', async (t) => {
+  const dir = await tempDir(t, 'swarmdrop-cli-tour-')
+  // rm, pin and unpin: the same exit code and message for a non-CID
+  for (const cmd of ['rm', 'pin', 'unpin']) {
+    const r = await runCli([cmd, 'notacid', '--repo', repoB()])
+    assert.equal(r.code, 2, `${cmd}: ${r.stderr}`)
+    assert.match(r.stderr, /^swarmdrop: error: "notacid" is not a CID \(they look like bafy…\); copy one from `swarmdrop ls`$/m)
+    assert.match(r.stderr, new RegExp(`^usage: swarmdrop ${cmd} CID`, 'm'))
+  }
+  // a missing --swarm-key file says how to make one
+  const key = await runCli(['start', '--repo', join(dir, 'k'), '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', '--swarm-key', join(dir, 'missing.key')])
+  assert.equal(key.code, 2)
+  assert.match(key.stderr, /there is no file .*missing\.key; make the swarm's key once with `swarmdrop key gen -o .*missing\.key`/)
+  assert.doesNotMatch(key.stderr, /ENOENT/)
+  // named exit-2 errors print the usage line too (not "no node": that one stays one line)
+  const reserved = await runCli(['pub', '/swarmdrop/x', 'hi', '--repo', repoA()])
+  assert.equal(reserved.code, 2)
+  assert.match(reserved.stderr, /reserved/)
+  assert.match(reserved.stderr, /^usage: swarmdrop pub TOPIC MESSAGE/m)
+  // --repo without a value; empty values
+  const repo = await runCli(['--repo'])
+  assert.equal(repo.code, 2)
+  assert.match(repo.stderr, /--repo needs a value \(DIR\)/)
+  const name = await runCli(['start', '--name', '', '--repo', join(dir, 'n')])
+  assert.equal(name.code, 2)
+  assert.match(name.stderr, /start: --name needs a non-empty value \(NICK\)/)
+  // stop with no node: the wanted state already holds
+  const stop = await runCli(['stop', '--repo', join(dir, 'none')])
+  assert.equal(stop.code, 0)
+  assert.match(stop.stdout, /no node is running on .*none; nothing to stop/)
+  // durations as people say them
+  const { CID } = await import('multiformats/cid')
+  const { sha256 } = await import('multiformats/hashes/sha2')
+  const nobodyHas = CID.createV1(0x55, await sha256.digest(randomBytes(32))).toString()
+  const none = await runCli(['get', nobodyHas, '--timeout', '1', '--repo', repoB()], { cwd: dir })
+  assert.equal(none.code, 1)
+  assert.doesNotMatch(none.stderr, /\d{4,} ms/)
+  assert.match(none.stderr, /\b1 s\b/)
+})
+
+test('--json rates are integers; decrypted files get the mode of plain ones; long names are cut to the terminal in ls', async (t) => {
+  const { cid } = await aliceShares(t, 'plain.txt', 3 * 1024 * 1024)
+  const dir = await tempDir(t, 'swarmdrop-cli-tour-')
+  await writeFile(join(dir, 'secret.txt'), randomBytes(3000))
+  const enc = await runCli(['share', '--encrypt', '--json', join(dir, 'secret.txt'), '--repo', repoA()])
+  assert.equal(enc.code, 0, enc.stderr)
+  const { link, cid: encCid } = enc.json().files[0]
+  await listed(repoB(), encCid)
+  const cwd = await tempDir(t, 'dl-')
+  assert.equal((await runCli(['get', cid, '--repo', repoB()], { cwd })).code, 0)
+  const got = await runCli(['get', link, '--repo', repoB()], { cwd })
+  assert.equal(got.code, 0, got.stderr)
+  const { stat } = await import('node:fs/promises')
+  const plainMode = (await stat(join(cwd, 'plain.txt'))).mode & 0o777
+  assert.equal(plainMode, 0o666 & ~process.umask())
+  assert.equal((await stat(join(cwd, 'secret.txt'))).mode & 0o777, plainMode)
+
+  const rates = shared.b.proc.stdout.map(l => JSON.parse(l)).filter(m => m.event === 'fetch:progress').map(m => m.rate)
+  assert.ok(rates.length > 0)
+  for (const r of rates) assert.ok(Number.isInteger(r), `rate ${String(r)}`)
+
+  await aliceShares(t, 'x'.repeat(150) + '.bin', 100)
+  const ls = await runInPty(['ls', '--repo', repoB()], { cols: 120, env: { NO_COLOR: '1' } })
+  assert.equal(ls.code, 0)
+  const s = screen(ls.raw, 120)
+  assert.deepEqual(s.wrapped, [], s.lines.join('\n'))
+  assert.ok(s.lines.some(l => /xxxx…/.test(l)), s.lines.join('\n'))
+})

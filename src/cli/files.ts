@@ -6,6 +6,8 @@
 import type { FetchedFile, FetchProgressInfo, FilesStatus, ListedFile, SwarmNode } from '../node/index.js'
 import { checkSharePath } from '../node/share-path.js'
 import type { ShareProgress } from '../control/contract.js'
+import { stat } from 'node:fs/promises'
+import { UsageError } from './errors.js'
 
 export { PathNotFoundError } from '../node/errors.js'
 export type { FetchedFile, FetchProgressInfo, ListedFile } from '../node/index.js'
@@ -25,6 +27,14 @@ export interface SharedFile {
 }
 
 export type StatusFiles = FilesStatus
+
+/** Reads a --swarm-key file; a missing one is a usage error that says how to make it. */
+export async function readKeyFile (path: string): Promise<Uint8Array> {
+  const { readSwarmKeyFile } = await import('../node/index.js')
+  const missing = await stat(path).then(() => false, (err) => err?.code === 'ENOENT' || err?.code === 'ENOTDIR')
+  if (missing) throw new UsageError(`--swarm-key: there is no file ${path}; make the swarm's key once with \`swarmdrop key gen -o ${path}\` and copy that file to every node`)
+  return readSwarmKeyFile(path)
+}
 
 /** Checks that every path is a readable regular file; returns absolute paths. */
 export async function checkSharePaths (paths: string[], cwd: string): Promise<string[]> {
@@ -86,7 +96,8 @@ export async function fetchToFile (node: FilesNode, cid: string, options: FetchT
     onProgress: (evt) => {
       const info = progressOf(evt)
       const name = node.protocol.entry(cid)?.name
-      if (info != null) options.onProgress?.(name != null ? { ...info, name } : info)
+      // whole bytes per second (JSON readers get an integer)
+      if (info != null) options.onProgress?.({ ...info, rate: Math.round(info.rate), ...(name != null ? { name } : {}) })
     }
   })
 }

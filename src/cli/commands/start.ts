@@ -7,7 +7,7 @@
 import { resolve } from 'node:path'
 import type { CommandFn, Context } from '../context.js'
 import { ControlServer, createHandlers, socketPath } from '../../control/index.js'
-import { fetchToFile, fileStatus, listFiles, shareFiles } from '../files.js'
+import { fetchToFile, fileStatus, listFiles, readKeyFile, shareFiles } from '../files.js'
 import { describeControlEvent, formatBytes, formatDuration, printable, shortId } from '../format.js'
 import type { SwarmNodeInit } from '../../node/index.js'
 
@@ -20,8 +20,7 @@ export async function nodeInit (ctx: Context<'start'> | Context<'get'>): Promise
   if (f.listen.length > 0) init.listen = f.listen
   if (f.peer.length > 0) init.bootstrap = f.peer
   if (f['swarm-key'] != null) {
-    const { readSwarmKeyFile } = await import('../../node/index.js')
-    init.swarmKey = await readSwarmKeyFile(resolve(ctx.cwd, f['swarm-key']))
+    init.swarmKey = await readKeyFile(resolve(ctx.cwd, f['swarm-key']))
   }
   return init
 }
