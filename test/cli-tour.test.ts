@@ -220,3 +220,56 @@ test('--json rates are integers; decrypted files get the mode of plain ones; lon
   assert.deepEqual(s.wrapped, [], s.lines.join('\n'))
   assert.ok(s.lines.some(l => /xxxx…/.test(l)), s.lines.join('\n'))
 })
+
+test('get NAME, get CID1 CID2, get -o - to stdout; share prints the command for the other laptop', async (t) => {
+  const dir = await tempDir(t, 'swarmdrop-cli-tour-')
+  const one = randomBytes(300_000)
+  const two = randomBytes(200_000)
+  await writeFile(join(dir, 'unique-report.pdf'), one)
+  await writeFile(join(dir, 'second.bin'), two)
+  const sh = await runCli(['share', join(dir, 'unique-report.pdf'), join(dir, 'second.bin'), '--repo', repoA()])
+  assert.equal(sh.code, 0, sh.stderr)
+  const cids = [...sh.stdout.matchAll(/^(baf\w+) /gm)].map(m => m[1]!)
+  assert.equal(cids.length, 2)
+  assert.match(sh.stdout, /^On another machine of the swarm, run:$/m)
+  for (const cid of cids) assert.match(sh.stdout, new RegExp(`^ {2}swarmdrop get ${cid}$`, 'm'))
+  for (const cid of cids) await listed(repoB(), cid)
+
+  // by name
+  const cwd = await tempDir(t, 'dl-')
+  const byName = await runCli(['get', 'unique-report.pdf', '--repo', repoB()], { cwd })
+  assert.equal(byName.code, 0, byName.stderr)
+  assert.ok((await readFile(join(cwd, 'unique-report.pdf'))).equals(one))
+  const unknown = await runCli(['get', 'holiday.jpg', '--repo', repoB()], { cwd })
+  assert.equal(unknown.code, 1)
+  assert.deepEqual(unknown.stderr.split('\n'), ['swarmdrop: error: "holiday.jpg" is neither a CID nor the name of a file in the swarm\'s catalog; `swarmdrop ls` lists the files (get takes a CID, a link or an exact name)'])
+  // a name two files share: the candidates, no download
+  const dir2 = await tempDir(t, 'swarmdrop-cli-tour-')
+  await writeFile(join(dir2, 'second.bin'), randomBytes(1000))
+  const other = await runCli(['share', '--json', join(dir2, 'second.bin'), '--repo', repoA()])
+  const otherCid: string = other.json().files[0].cid
+  await listed(repoB(), otherCid)
+  const twice = await runCli(['get', 'second.bin', '--repo', repoB()], { cwd })
+  assert.equal(twice.code, 1)
+  assert.match(twice.stderr, /2 files are named "second\.bin"; get one by its CID: /)
+  assert.ok(twice.stderr.includes(cids[1]!) && twice.stderr.includes(otherCid))
+
+  // several at once (both names would be taken in cwd: another folder)
+  const cwd2 = await tempDir(t, 'dl-')
+  const many = await runCli(['get', cids[0]!, cids[1]!, '--json', '--repo', repoB()], { cwd: cwd2 })
+  assert.equal(many.code, 0, many.stderr)
+  assert.deepEqual(many.json().files.map((f: any) => f.cid), cids)
+  assert.deepEqual((await readdir(cwd2)).sort(), ['second.bin', 'unique-report.pdf'])
+
+  // -o -: the bytes on stdout, nothing written in the folder
+  const cwd3 = await tempDir(t, 'dl-')
+  const { spawn } = await import('node:child_process')
+  const { BIN } = await import('./helpers/cli.js')
+  const child = spawn(process.execPath, [BIN, 'get', cids[1]!, '-o', '-', '--repo', repoB()], { cwd: cwd3, env: { ...process.env, NO_COLOR: '1', DEBUG: '' } })
+  const chunks: Buffer[] = []
+  child.stdout.on('data', (c: Buffer) => chunks.push(c))
+  const code = await new Promise(resolve => child.on('close', resolve))
+  assert.equal(code, 0)
+  assert.ok(Buffer.concat(chunks).equals(two), 'stdout holds exactly the file')
+  assert.deepEqual(await readdir(cwd3), [])
+})

@@ -160,6 +160,13 @@ export class Output {
     this.withBarsCleared(() => { this.stderr.write(text.endsWith('\n') ? text : text + '\n') })
   }
 
+  /** Bytes on stdout (`get -o -`), with backpressure. */
+  async pipe (source: AsyncIterable<Uint8Array>): Promise<void> {
+    for await (const chunk of source) {
+      if (!this.stdout.write(chunk)) await new Promise<void>(resolve => { this.stdout.once('drain', resolve) })
+    }
+  }
+
   /** Raw text on stdout (help, key material). */
   raw (text: string): void {
     this.withBarsCleared(() => { this.stdout.write(text) })

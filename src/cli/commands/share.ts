@@ -37,7 +37,13 @@ export const share: CommandFn<'share'> = async (ctx) => {
   const links = res.files.filter(f => f.link != null)
   if (links.length > 0) {
     ctx.out.print()
-    ctx.out.print('Encrypted: the swarm sees only ciphertext. Anyone with a link can read the file; keep links private:')
-    for (const f of links) ctx.out.print(`  ${printable(f.name)}  ${f.link!}`)
+    ctx.out.print('Encrypted: the swarm sees only ciphertext. Anyone with a link can read the file; keep links private.')
   }
+  if (ctx.out.json) return
+  // the exact command for the other laptop, with the swarm it must join
+  const { swarm } = await request(ctx.repo, 'id', {}, { signal: ctx.signal })
+  const swarmFlag = swarm !== 'default' ? ` --swarm ${swarm}` : ''
+  ctx.out.print()
+  ctx.out.print(`On another machine of the swarm${swarmFlag !== '' ? ` (${swarm})` : ''}, run:`)
+  for (const f of res.files) ctx.out.print(`  swarmdrop get${swarmFlag} ${f.link != null ? `'${f.link}'` : f.cid}`)
 }
