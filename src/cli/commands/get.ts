@@ -74,7 +74,10 @@ export const get: CommandFn<'get'> = async (ctx) => {
       await getAll(ctx, output, stdoutDir != null, {
         list: async () => (await request(ctx.repo, 'ls', {}, { signal: ctx.signal })).files,
         fetch: async ({ cid, key }, out, onProgress) => request(ctx.repo, 'get', {
-          cid, cwd: ctx.cwd, timeout: seconds * 1000, force: ctx.flags.force,
+          cid,
+          cwd: ctx.cwd,
+          timeout: seconds * 1000,
+          force: ctx.flags.force,
           ...(out != null ? { output: out } : {}),
           ...(key != null ? { key: Buffer.from(key).toString('base64url') } : {})
         }, { signal: ctx.signal, onEvent: (evt) => { if (evt?.type === 'progress') onProgress(evt) } })
