@@ -19,7 +19,7 @@ test('the README tour\'s `npx swarmdrop demo` exits 0, prints the table and remo
   assert.match(r.stdout, /^node-1 +fetcher +\+\d+(\.\d)? m?s +\d+(\.\d)? m?s +\d+(\.\d)? [KMG]iB\/s +[12]$/m)
   assert.match(r.stdout, /^node-2 +fetcher/m)
   for (const row of ['discovery', 'announcement', 'transfer', 'sharer upload']) assert.match(r.stdout, new RegExp(`^${row} `, 'm'))
-  assert.match(r.stderr, /node-1 +: 100% \(16\.0 MiB of 16\.0 MiB\)/, 'progress lines when piped')
+  assert.match(r.stderr, /node-1: 100% \(16\.0 MiB of 16\.0 MiB\)/, 'progress lines when piped')
   assert.deepEqual(await readdir(tmp), [], 'temporary repositories removed')
 })
 

@@ -131,7 +131,7 @@ export async function run (argv: readonly string[], options: RunOptions = {}): P
 }
 
 /** Named errors that mean "fix the command line" (or start a node): exit 2. */
-const USAGE_ERRORS = new Set(['NoNodeError', 'InvalidMultiaddrError', 'InvalidSwarmNameError', 'InvalidSwarmKeyError', 'InvalidCidError', 'ReservedTopicError', 'InvalidLinkError'])
+const USAGE_ERRORS = new Set(['NoNodeError', 'InvalidMultiaddrError', 'InvalidSwarmNameError', 'InvalidSwarmKeyError', 'InvalidCidError', 'ReservedTopicError', 'InvalidLinkError', 'UnknownNameError', 'AmbiguousNameError'])
 
 /** An error's message with durations in ms said as people say them ("(waited 30000 ms)" → "(waited 30 s)"). */
 function humane (err: any): unknown {
