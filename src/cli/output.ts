@@ -208,7 +208,8 @@ export class Output {
         bar.finished = note ?? 'done'
         if (final.rate != null) bar.finalRate = final.rate
         if (!this.stderrTty) {
-          if (note != null) this.stderr.write(`${bar.label}: ${note}\n`)
+          // a bar that printed nothing yet stays silent on failure (the error says why), not on Ctrl-C
+          if (note != null && (bar.step >= 0 || note === 'cancelled')) this.stderr.write(`${bar.label}: ${note}\n`)
           return
         }
         this.draw(true)
