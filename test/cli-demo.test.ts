@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { runCli, tourCommands } from './helpers/cli.js'
 
 test('the README tour\'s `npx swarmdrop demo` exits 0, prints the table and removes its temporary repositories', async (t) => {
-  assert.ok((await tourCommands()).includes('npx swarmdrop demo'), 'the tour shows the demo')
+  assert.ok((await tourCommands()).includes('swarmdrop demo'), 'the tour shows the demo')
   const tmp = await mkdtemp(join(tmpdir(), 'swarmdrop-cli-demo-'))
   t.after(async () => { await rm(tmp, { recursive: true, force: true }) })
   const r = await runCli(['demo'], { timeout: 60_000, env: { TMPDIR: tmp } })

@@ -69,9 +69,12 @@ export class AmbiguousNameError extends Error {
 /** The user interrupted the command (SIGINT): exit 130. */
 export class InterruptedError extends Error {
   static override name = 'InterruptedError'
+  /** The signal that interrupted, if one did. */
+  readonly signal?: string
 
-  constructor (message = 'interrupted') {
+  constructor (message = 'interrupted', signal?: string) {
     super(message)
     this.name = 'InterruptedError'
+    if (signal != null) this.signal = signal
   }
 }

@@ -180,7 +180,7 @@ export async function main (): Promise<void> {
   const onSignal = (sig: NodeJS.Signals): void => {
     interrupts++
     if (interrupts > 1) exit(EXIT.INTERRUPTED)
-    controller.abort(new InterruptedError(`interrupted by ${sig}`))
+    controller.abort(new InterruptedError(`interrupted by ${sig}`, sig))
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)

@@ -6,6 +6,7 @@
  */
 import { resolve } from 'node:path'
 import type { CommandFn, Context } from '../context.js'
+import { EXIT, ExitError } from '../errors.js'
 import { ControlServer, createHandlers, socketPath } from '../../control/index.js'
 import { fetchToFile, fileStatus, listFiles, readKeyFile, shareFiles } from '../files.js'
 import { describeControlEvent, formatBytes, formatDuration, printable, shortId } from '../format.js'
@@ -108,4 +109,6 @@ export const start: CommandFn<'start'> = async (ctx) => {
   await node.stop()
   if (out.json) out.event({ event: 'stopped', time: new Date().toISOString() })
   else out.print('stopped')
+  // Ctrl-C exits 130 like every command (and like npx, which reports 130 itself); stop and SIGTERM exit 0
+  if (ctx.signal.aborted && ctx.signal.reason?.signal === 'SIGINT') throw new ExitError(EXIT.INTERRUPTED)
 }
