@@ -274,3 +274,39 @@ test('get NAME, get CID1 CID2, get -o - to stdout; share prints the command for 
   assert.ok(Buffer.concat(chunks).equals(two), 'stdout holds exactly the file')
   assert.deepEqual(await readdir(cwd3), [])
 })
+
+test('a private, named swarm shows in the banner, status, id and peers with the key\'s fingerprint', async (t) => {
+  const dir = await tempDir(t, 'swarmdrop-cli-tour-')
+  const key = join(dir, 'swarm.key')
+  assert.equal((await runCli(['key', 'gen', '-o', key])).code, 0)
+  const { spawnCli: spawn, LOOPBACK } = await import('./helpers/cli.js')
+  const p = spawn(['start', ...LOOPBACK, '--repo', join(dir, 'p'), '--swarm', 'team', '--swarm-key', key])
+  t.after(async () => {
+    if (p.exit == null) {
+      p.kill('SIGKILL')
+      await p.waitForExit()
+    }
+  })
+  const banner = await p.waitForLine(/^ {2}swarm +/)
+  const m = /^ {2}swarm +team \(private, key ([0-9a-f]{4}(:[0-9a-f]{4}){3})\)$/.exec(banner)
+  assert.ok(m != null, banner)
+  const fingerprint = m[1]!
+  await p.waitForLine(/^ready:/)
+  const status = await runCli(['status', '--repo', join(dir, 'p')])
+  assert.match(status.stdout, new RegExp(`^swarm +team \\(private, key ${fingerprint}\\)$`, 'm'))
+  const id = await runCli(['id', '--json', '--repo', join(dir, 'p')])
+  assert.equal(id.json().private, true)
+  assert.equal(id.json().keyFingerprint, fingerprint)
+  const peers = await runCli(['peers', '--repo', join(dir, 'p')])
+  assert.deepEqual(peers.stdout.split('\n'), [`swarm team (private, key ${fingerprint})`, 'no peers yet'])
+  // another key, another fingerprint; a node without a key says nothing of one
+  const other = join(dir, 'other.key')
+  await runCli(['key', 'gen', '-o', other])
+  const { keyFingerprint } = await import('../src/cli/format.js')
+  const { readSwarmKeyFile } = await import('../src/node/index.js')
+  assert.equal(keyFingerprint(await readSwarmKeyFile(key)), fingerprint)
+  assert.notEqual(keyFingerprint(await readSwarmKeyFile(other)), fingerprint)
+  const plain = await runCli(['id', '--json', '--repo', repoA()])
+  assert.equal(plain.json().private, undefined)
+  assert.match((await runCli(['status', '--repo', repoA()])).stdout, /^swarm +default$/m)
+})

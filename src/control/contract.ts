@@ -42,6 +42,10 @@ export interface NodeIdentity {
   /** swarmdrop version of the node. */
   version: string
   pid: number
+  /** A private swarm (--swarm-key): only nodes with the same key connect. */
+  private?: boolean
+  /** Of the private swarm's key: a hash that tells keys apart without revealing them (`a1b2:c3d4:e5f6:0718`). */
+  keyFingerprint?: string
 }
 
 export interface StoreStats {

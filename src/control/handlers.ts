@@ -41,6 +41,8 @@ export interface HandlerHost {
   requestStop: () => void
   /** When the node started (Date.now()). */
   started: number
+  /** The fingerprint of the swarm key, for a private swarm. */
+  keyFingerprint?: string
   /** Told of what requests did (shares, fetches, removals). */
   log?: (event: ControlLogEvent) => void
 }
@@ -58,7 +60,8 @@ export function createHandlers (host: HandlerHost): ControlHandlers {
     addrs: node.getMultiaddrs(),
     repo: node.repo,
     version: VERSION,
-    pid: process.pid
+    pid: process.pid,
+    ...(host.keyFingerprint != null ? { private: true, keyFingerprint: host.keyFingerprint } : {})
   })
   return {
     ping: async () => ({ ok: true }),

@@ -2,7 +2,7 @@
 import type { CommandFn } from '../context.js'
 import { request } from '../../control/client.js'
 import { UsageError } from '../errors.js'
-import { formatBytes, formatDuration, formatTable, printable } from '../format.js'
+import { formatBytes, formatDuration, formatTable, printable, swarmLabel } from '../format.js'
 import { cut } from '../output.js'
 
 /** The CID argument of pin, unpin and rm, checked here: bad input is a usage error (exit 2) for all three. */
@@ -21,7 +21,7 @@ export const id: CommandFn<'id'> = async (ctx) => {
   ctx.out.data(res)
   ctx.out.print(res.peerId)
   ctx.out.print(`  nickname  ${printable(res.name)}`)
-  ctx.out.print(`  swarm     ${res.swarm}`)
+  ctx.out.print(`  swarm     ${swarmLabel(res.swarm, res.keyFingerprint)}`)
   for (const a of res.addrs) ctx.out.print(`  address   ${a}`)
 }
 
@@ -31,7 +31,7 @@ export const status: CommandFn<'status'> = async (ctx) => {
   const rows = [
     ['peer id', res.peerId],
     ['nickname', printable(res.name)],
-    ['swarm', res.swarm],
+    ['swarm', swarmLabel(res.swarm, res.keyFingerprint)],
     ['repo', res.repo],
     ['uptime', formatDuration(res.uptime)],
     ['peers', String(res.peers)],
@@ -45,6 +45,9 @@ export const status: CommandFn<'status'> = async (ctx) => {
 export const peers: CommandFn<'peers'> = async (ctx) => {
   const res = await request(ctx.repo, 'peers', {}, { signal: ctx.signal })
   ctx.out.data(res)
+  if (ctx.out.json) return
+  const me = await request(ctx.repo, 'id', {}, { signal: ctx.signal })
+  ctx.out.print(`swarm ${swarmLabel(me.swarm, me.keyFingerprint)}`)
   if (res.peers.length === 0) {
     ctx.out.print('no peers yet')
     return

@@ -9,7 +9,7 @@ import type { CommandFn, Context } from '../context.js'
 import { EXIT, ExitError } from '../errors.js'
 import { ControlServer, createHandlers, socketPath } from '../../control/index.js'
 import { fetchToFile, fileStatus, listFiles, readKeyFile, shareFiles } from '../files.js'
-import { describeControlEvent, formatBytes, formatDuration, printable, shortId } from '../format.js'
+import { describeControlEvent, formatBytes, formatDuration, keyFingerprint, printable, shortId, swarmLabel } from '../format.js'
 import type { SwarmNodeInit } from '../../node/index.js'
 
 /** Node options shared by `start` and `get` (temporary node). */
@@ -63,8 +63,9 @@ export const start: CommandFn<'start'> = async (ctx) => {
     status: async () => fileStatus(node),
     get: async (cid: string, o: Parameters<typeof fetchToFile>[2]) => fetchToFile(node, cid, o)
   }
+  const fingerprint = init.swarmKey != null ? keyFingerprint(init.swarmKey) : undefined
   const server = new ControlServer(socketPath(node.repo), createHandlers({
-    node, files, requestStop, started, log: (e) => { const { detail, human } = describeControlEvent(e); log(e.event, detail, human) }
+    node, files, requestStop, started, ...(fingerprint != null ? { keyFingerprint: fingerprint } : {}), log: (e) => { const { detail, human } = describeControlEvent(e); log(e.event, detail, human) }
   }))
   try {
     await server.start()
@@ -89,11 +90,11 @@ export const start: CommandFn<'start'> = async (ctx) => {
   }
 
   if (out.json) {
-    out.event({ event: 'ready', time: new Date().toISOString(), peerId: node.peerId, name: node.name, swarm: node.swarm, repo: node.repo, addrs: node.getMultiaddrs(), socket: socketPath(node.repo), replicate: ctx.flags.replicate })
+    out.event({ event: 'ready', time: new Date().toISOString(), peerId: node.peerId, name: node.name, swarm: node.swarm, ...(fingerprint != null ? { private: true, keyFingerprint: fingerprint } : {}), repo: node.repo, addrs: node.getMultiaddrs(), socket: socketPath(node.repo), replicate: ctx.flags.replicate })
   } else {
     out.print(`${out.style('bold', 'swarmdrop node')} ${node.peerId}`)
     out.print(`  nickname  ${node.name}`)
-    out.print(`  swarm     ${node.swarm}`)
+    out.print(`  swarm     ${swarmLabel(node.swarm, fingerprint)}`)
     out.print(`  repo      ${node.repo}`)
     for (const a of node.getMultiaddrs()) out.print(`  listening ${a}`)
     if (ctx.flags.replicate) out.print('  replicating every announced file')
