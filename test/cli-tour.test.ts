@@ -310,3 +310,15 @@ test('a private, named swarm shows in the banner, status, id and peers with the 
   assert.equal(plain.json().private, undefined)
   assert.match((await runCli(['status', '--repo', repoA()])).stdout, /^swarm +default$/m)
 })
+
+test('pin shows the progress of the fetch it needs', async (t) => {
+  const { cid } = await aliceShares(t, 'to-pin.bin', 3 * 1024 * 1024)
+  const r = await runCli(['pin', cid, '--repo', repoB()])
+  assert.equal(r.code, 0, r.stderr)
+  assert.match(r.stderr, /^to-pin\.bin: 100% \(3\.0 MiB of 3\.0 MiB\)$/m)
+  assert.match(r.stdout, new RegExp(`^pinned ${cid}$`, 'm'))
+  // already here: no progress at all
+  const again = await runCli(['pin', cid, '--repo', repoB()])
+  assert.equal(again.code, 0)
+  assert.equal(again.stderr, '')
+})

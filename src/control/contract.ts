@@ -184,7 +184,8 @@ export interface ControlMethods {
     result: FetchedFile
     events: { type: 'progress' } & FetchProgress
   }
-  pin: { params: { cid: string }, result: { cid: string, pinned: true }, events: never }
+  /** Streams the fetch's progress when the file is not complete here yet. */
+  pin: { params: { cid: string }, result: { cid: string, pinned: true }, events: { type: 'progress' } & FetchProgress }
   unpin: { params: { cid: string }, result: { cid: string, pinned: false }, events: never }
   rm: { params: { cid: string }, result: { cid: string, removed: true }, events: never }
   gc: { params: Empty, result: GcStats, events: never }

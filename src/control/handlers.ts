@@ -109,7 +109,17 @@ export function createHandlers (host: HandlerHost): ControlHandlers {
     },
     pin: async ({ cid }, ctx) => {
       const rec = await node.store.get(cid)
-      if (rec?.complete !== true) await node.fetch(cid, { signal: ctx.signal })
+      if (rec?.complete !== true) {
+        const { progressOf } = await import('../node/index.js')
+        await node.fetch(cid, {
+          signal: ctx.signal,
+          onProgress: (evt) => {
+            const info = progressOf(evt)
+            const name = node.protocol.entry(cid)?.name
+            if (info != null) ctx.emit({ type: 'progress', ...info, rate: Math.round(info.rate), ...(name != null ? { name } : {}) })
+          }
+        })
+      }
       await node.store.pin(cid)
       return { cid, pinned: true }
     },

@@ -2,8 +2,9 @@
 import type { CommandFn } from '../context.js'
 import { request } from '../../control/client.js'
 import { UsageError } from '../errors.js'
-import { formatBytes, formatDuration, formatTable, printable, swarmLabel } from '../format.js'
-import { cut } from '../output.js'
+import { formatBytes, formatDuration, formatTable, printable, shortId, swarmLabel } from '../format.js'
+import { cut, type ProgressBar } from '../output.js'
+import type { ResultOf } from '../../control/contract.js'
 
 /** The CID argument of pin, unpin and rm, checked here: bad input is a usage error (exit 2) for all three. */
 async function cidArg (ctx: { positionals: string[], name: string }): Promise<string> {
@@ -85,7 +86,24 @@ export const ls: CommandFn<'ls'> = async (ctx) => {
 }
 
 export const pin: CommandFn<'pin'> = async (ctx) => {
-  const res = await request(ctx.repo, 'pin', { cid: await cidArg(ctx) }, { signal: ctx.signal })
+  const cid = await cidArg(ctx)
+  // a bar once the node reports a fetch (nothing when the file is here already)
+  let bar: ProgressBar | undefined
+  let res: ResultOf<'pin'>
+  try {
+    res = await request(ctx.repo, 'pin', { cid }, {
+      signal: ctx.signal,
+      onEvent: (evt) => {
+        if (evt?.type !== 'progress') return
+        bar ??= ctx.out.progress(evt.name ?? shortId(cid), evt.total)
+        bar.update(evt.bytes, { ...(evt.total != null ? { total: evt.total } : {}), providers: evt.providers })
+      }
+    })
+  } catch (err) {
+    bar?.finish(ctx.signal.aborted ? 'cancelled' : 'failed')
+    throw err
+  }
+  bar?.finish()
   ctx.out.data(res)
   ctx.out.print(`pinned ${res.cid}`)
 }
