@@ -172,7 +172,7 @@ test('get without a running node starts a temporary one; SIGINT leaves no file a
   // first run: freeze the sharer once blocks flow, then interrupt
   const first = spawnCli(getArgs, { cwd })
   t.after(() => { first.kill('SIGKILL') })
-  await first.waitForLine(/^bafy.*: \d+% \(/, { stream: 'stderr', timeout: 30_000 })
+  await first.waitForLine(/^big\.bin: \d+% \(/, { stream: 'stderr', timeout: 30_000 })
   a.proc.kill('SIGSTOP')
   t.after(() => { a.proc.kill('SIGCONT') })
   first.kill('SIGINT')

@@ -88,10 +88,15 @@ test('the control socket: owner-only; a second start fails while the first runs;
   assert.equal(s.json().peerId, ready.peerId)
   assert.equal(s.json().peers, 0)
 
+  // Ctrl-C: a clean stop, exit 130 (as under npx); SIGTERM and `stop`: exit 0
   proc.kill('SIGINT')
-  assert.deepEqual(await proc.waitForExit(), { code: 0, signal: null })
+  assert.deepEqual(await proc.waitForExit(), { code: 130, signal: null })
   assert.ok(proc.stdout.some(l => JSON.parse(l).event === 'stopped'))
   await assert.rejects(stat(socket), { code: 'ENOENT' })
+  const { proc: again2 } = await startNode(t, ['--repo', repo])
+  again2.kill('SIGTERM')
+  assert.deepEqual(await again2.waitForExit(), { code: 0, signal: null })
+  assert.ok(again2.stdout.some(l => JSON.parse(l).event === 'stopped'))
 })
 
 test('key gen writes an owner-only kubo key file that start accepts, and never overwrites one; stop stops the node', async (t) => {

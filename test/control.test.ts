@@ -54,7 +54,7 @@ test('the server edge: requests of another version, unknown methods and bad para
   assert.deepEqual(validateParams('share', { paths: ['/a', '/b'], encrypt: true }), { paths: ['/a', '/b'], encrypt: true })
   const bad: Array<[Parameters<typeof validateParams>[0], unknown, RegExp]> = [
     ['get', { cwd: '/' }, /invalid params for "get": missing "cid"/],
-    ['get', { cid: 'c', cwd: '/', force: true }, /unknown param "force" \(it takes cid, key, output, cwd, timeout\)/],
+    ['get', { cid: 'c', cwd: '/', bogus: true }, /unknown param "bogus" \(it takes cid, key, output, cwd, timeout, force\)/],
     ['get', { cid: 'c', cwd: '/', timeout: 'soon' }, /"timeout" must be a number, got string/],
     ['get', { cid: 'c', cwd: '/', timeout: null, key: 3 }, /"key" must be a string, got number/],
     ['share', { paths: '/a' }, /"paths" must be an array of strings, got string/],

@@ -81,7 +81,7 @@ test('an encrypted share is fetched and decrypted by its link; the bare CID give
   assert.equal(shared.record.encrypted, true)
 
   // into a folder that does not exist: the same named error as for a plain file, and no file
-  await assert.rejects(bob!.get(shared.link!, { output: join(dir, 'missing') + '/' }), { name: 'ExportError' })
+  await assert.rejects(bob!.get(shared.link!, { output: join(dir, 'missing') + '/' }), { name: 'OutputFolderError' })
   await assert.rejects(stat(join(dir, 'missing')), { code: 'ENOENT' })
 
   await mkdir(join(dir, 'out'))

@@ -104,6 +104,7 @@ export function parse<F extends FlagSpecs> (argv: readonly string[], flags: F, p
       raw = next
       i++
     }
+    if (raw.trim() === '' && spec.type === 'string') throw new UsageError(`${prefix}${shown} needs a non-empty value (${spec.placeholder})`, command)
     let value: string | number = raw
     if (spec.type === 'number') {
       value = Number(raw)

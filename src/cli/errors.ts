@@ -44,12 +44,37 @@ export class UsageError extends Error {
 /** No running node (exit 2) and a node's failure: the control client's errors. */
 export { NoNodeError, RemoteError } from '../control/errors.js'
 
+/** `get NAME`: no file of the catalog has this name (and it is not a CID). */
+export class UnknownNameError extends Error {
+  static override name = 'UnknownNameError'
+
+  constructor (name: string) {
+    super(`"${name}" is neither a CID nor the name of a file in the swarm's catalog; \`swarmdrop ls\` lists the files (get takes a CID, a link or an exact name)`)
+    this.name = 'UnknownNameError'
+  }
+}
+
+/** `get NAME`: several files of the catalog have this name. */
+export class AmbiguousNameError extends Error {
+  static override name = 'AmbiguousNameError'
+  readonly candidates: string[]
+
+  constructor (name: string, candidates: string[]) {
+    super(`${candidates.length} files are named "${name}"; get one by its CID: ${candidates.join('; ')}`)
+    this.name = 'AmbiguousNameError'
+    this.candidates = candidates
+  }
+}
+
 /** The user interrupted the command (SIGINT): exit 130. */
 export class InterruptedError extends Error {
   static override name = 'InterruptedError'
+  /** The signal that interrupted, if one did. */
+  readonly signal?: string
 
-  constructor (message = 'interrupted') {
+  constructor (message = 'interrupted', signal?: string) {
     super(message)
     this.name = 'InterruptedError'
+    if (signal != null) this.signal = signal
   }
 }

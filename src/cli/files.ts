@@ -5,6 +5,9 @@
  */
 import type { FetchedFile, FetchProgressInfo, FilesStatus, ListedFile, SwarmNode } from '../node/index.js'
 import { checkSharePath } from '../node/share-path.js'
+import type { ShareProgress } from '../control/contract.js'
+import { stat } from 'node:fs/promises'
+import { UsageError } from './errors.js'
 
 export { PathNotFoundError } from '../node/errors.js'
 export type { FetchedFile, FetchProgressInfo, ListedFile } from '../node/index.js'
@@ -25,6 +28,14 @@ export interface SharedFile {
 
 export type StatusFiles = FilesStatus
 
+/** Reads a --swarm-key file; a missing one is a usage error that says how to make it. */
+export async function readKeyFile (path: string): Promise<Uint8Array> {
+  const { readSwarmKeyFile } = await import('../node/index.js')
+  const missing = await stat(path).then(() => false, (err) => err?.code === 'ENOENT' || err?.code === 'ENOTDIR')
+  if (missing) throw new UsageError(`--swarm-key: there is no file ${path}; make the swarm's key once with \`swarmdrop key gen -o ${path}\` and copy that file to every node`)
+  return readSwarmKeyFile(path)
+}
+
 /** Checks that every path is a readable regular file; returns absolute paths. */
 export async function checkSharePaths (paths: string[], cwd: string): Promise<string[]> {
   const out: string[] = []
@@ -32,10 +43,16 @@ export async function checkSharePaths (paths: string[], cwd: string): Promise<st
   return out
 }
 
-export async function shareFiles (node: FilesNode, paths: string[], options: { signal?: AbortSignal, encrypt?: boolean } = {}): Promise<SharedFile[]> {
+export async function shareFiles (node: FilesNode, paths: string[], options: { signal?: AbortSignal, encrypt?: boolean, onProgress?: (p: ShareProgress) => void } = {}): Promise<SharedFile[]> {
   const out: SharedFile[] = []
   for (const path of paths) {
-    const { cid, name, size, link } = await node.share(path, { ...(options.signal != null ? { signal: options.signal } : {}), encrypt: options.encrypt === true })
+    const { cid, name, size, link } = await node.share(path, {
+      ...(options.signal != null ? { signal: options.signal } : {}),
+      encrypt: options.encrypt === true,
+      onProgress: (evt) => {
+        if (evt.type === 'store:import:read') options.onProgress?.({ path, read: evt.detail.read, ...(evt.detail.total != null ? { total: evt.detail.total } : {}) })
+      }
+    })
     out.push({ cid, name, size, ...(link != null ? { link } : {}) })
   }
   return out
@@ -57,6 +74,8 @@ export interface FetchToFileOptions {
   /** Folder for relative paths and the default output. */
   cwd: string
   timeout?: number
+  /** Replace an existing output file. */
+  force?: boolean
   /** Wait up to this many ms for the catalog to name the file (a temporary node). */
   catalogWait?: number
   signal?: AbortSignal
@@ -70,12 +89,15 @@ export async function fetchToFile (node: FilesNode, cid: string, options: FetchT
     ...(options.key != null ? { key: options.key } : {}),
     ...(options.output != null ? { output: options.output } : {}),
     ...(options.timeout != null ? { timeout: options.timeout } : {}),
+    ...(options.force === true ? { force: true } : {}),
     ...(options.catalogWait != null ? { catalogWait: options.catalogWait } : {}),
     ...(options.signal != null ? { signal: options.signal } : {}),
     cwd: options.cwd,
     onProgress: (evt) => {
       const info = progressOf(evt)
-      if (info != null) options.onProgress?.(info)
+      const name = node.protocol.entry(cid)?.name
+      // whole bytes per second (JSON readers get an integer)
+      if (info != null) options.onProgress?.({ ...info, rate: Math.round(info.rate), ...(name != null ? { name } : {}) })
     }
   })
 }

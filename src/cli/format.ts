@@ -1,4 +1,5 @@
 /** Pure formatting helpers of the command line (no I/O). */
+import { createHash } from 'node:crypto'
 import type { ControlLogEvent } from '../control/handlers.js'
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
@@ -27,6 +28,17 @@ export function formatDuration (ms: number): string {
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`
   const s = Math.round(ms / 1000)
   return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
+}
+
+/** A swarm key's fingerprint: the first 8 bytes of its SHA-256, as 4 groups of hex (tells keys apart, reveals nothing). */
+export function keyFingerprint (key: Uint8Array | string): string {
+  const hex = createHash('sha256').update(key).digest('hex').slice(0, 16)
+  return hex.match(/.{4}/g)!.join(':')
+}
+
+/** The swarm as the banner, status, id and peers show it: `team`, or `team (private, key a1b2:…)`. */
+export function swarmLabel (swarm: string, fingerprint?: string): string {
+  return fingerprint != null ? `${swarm} (private, key ${fingerprint})` : swarm
 }
 
 /** Shortens a peer id or CID for tables: first 6 and last 6 characters. */

@@ -12,6 +12,7 @@ import { parse } from './args.js'
 import type { CommandFn, Context } from './context.js'
 import { EXIT, ExitError, InterruptedError, UsageError } from './errors.js'
 import { commandHelp, generalHelp, usageLine } from './help.js'
+import { formatDuration } from './format.js'
 import { Output } from './output.js'
 import { COMMANDS, isCommand, type CommandName } from './spec.js'
 import { VERSION } from '../version.js'
@@ -63,7 +64,9 @@ function splitGlobals (argv: readonly string[]): { command?: string, rest: strin
     if (a === '--json') {
       lead.push(a)
       i++
-    } else if (a === '--repo' && i + 1 < argv.length) {
+    } else if (a === '--repo' && i + 1 >= argv.length) {
+      throw new UsageError('--repo needs a value (DIR)')
+    } else if (a === '--repo') {
       lead.push(a, argv[i + 1]!)
       i += 2
     } else if (a.startsWith('--repo=')) {
@@ -129,7 +132,18 @@ export async function run (argv: readonly string[], options: RunOptions = {}): P
 }
 
 /** Named errors that mean "fix the command line" (or start a node): exit 2. */
-const USAGE_ERRORS = new Set(['NoNodeError', 'InvalidMultiaddrError', 'InvalidSwarmNameError', 'InvalidSwarmKeyError', 'InvalidCidError', 'ReservedTopicError', 'InvalidLinkError'])
+const USAGE_ERRORS = new Set(['NoNodeError', 'InvalidMultiaddrError', 'InvalidSwarmNameError', 'InvalidSwarmKeyError', 'InvalidCidError', 'ReservedTopicError', 'InvalidLinkError', 'UnknownNameError', 'AmbiguousNameError'])
+
+/** An error's message with durations in ms said as people say them ("(waited 30000 ms)" → "(waited 30 s)"). */
+function humane (err: any): unknown {
+  if (!(err instanceof Error)) return err
+  const message = err.message.replace(/\b(\d{4,}) ms\b/g, (_, ms: string) => formatDuration(Number(ms)).replace(/\.0 s$/, ' s'))
+  if (message === err.message) return err
+  const copy = new Error(message)
+  copy.name = err.name
+  if (err.stack != null) copy.stack = err.stack
+  return copy
+}
 
 /** Prints why a command failed (unless it already did) and picks the exit code. */
 function exitCodeOf (err: any, out: Output, name: CommandName | undefined, signal: AbortSignal): number {
@@ -144,11 +158,13 @@ function exitCodeOf (err: any, out: Output, name: CommandName | undefined, signa
     out.note('interrupted')
     return EXIT.INTERRUPTED
   }
-  if (USAGE_ERRORS.has(err?.remoteName ?? err?.name)) {
-    out.error(err)
+  const errName: string | undefined = err?.remoteName ?? err?.name
+  if (USAGE_ERRORS.has(errName ?? '')) {
+    out.error(humane(err))
+    if (errName !== 'NoNodeError' && name != null) out.usage(`${usageLine(name)}\nRun \`swarmdrop ${name} --help\` for details.`)
     return EXIT.USAGE
   }
-  out.error(err)
+  out.error(humane(err))
   return EXIT.FAILED
 }
 
@@ -165,7 +181,7 @@ export async function main (): Promise<void> {
   const onSignal = (sig: NodeJS.Signals): void => {
     interrupts++
     if (interrupts > 1) exit(EXIT.INTERRUPTED)
-    controller.abort(new InterruptedError(`interrupted by ${sig}`))
+    controller.abort(new InterruptedError(`interrupted by ${sig}`, sig))
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)

@@ -6,7 +6,7 @@
  * - `--json`: commands call `data()` once (or `event()` per line for streams); no bars, no human lines.
  * Errors always go to stderr, one line; the stack only with DEBUG set.
  */
-import { formatBytes, formatDuration, formatRate } from './format.js'
+import { formatBytes, formatDuration, formatRate, printable } from './format.js'
 
 export interface OutputInit {
   json?: boolean
@@ -22,21 +22,31 @@ export interface ProgressInfo {
   providers?: number
   /** Short status shown instead of the rate (e.g. "looking for providers"). */
   status?: string
-  /** Current rate in bytes/s, when the source measures it (else: average since the first bytes). */
-  rate?: number
+  /** A better label once known (the file's name instead of its CID). */
+  label?: string
 }
 
 export interface ProgressBar {
   update: (done: number, info?: ProgressInfo) => void
-  /** Marks the bar complete (or failed) and draws it a last time. */
-  finish: (note?: string) => void
+  /**
+   * Marks the bar complete (or "failed", "cancelled") and draws it a last time; `rate` is the
+   * figure the command's summary prints, so the bar and the summary agree.
+   */
+  finish: (note?: string, final?: { rate?: number }) => void
 }
 
 type Colour = 'bold' | 'dim' | 'red' | 'green' | 'yellow' | 'cyan'
 const CODES: Record<Colour, [number, number]> = { bold: [1, 22], dim: [2, 22], red: [31, 39], green: [32, 39], yellow: [33, 39], cyan: [36, 39] }
 
-const BAR_WIDTH = 24
+const MAX_BAR_WIDTH = 24
+const MIN_BAR_WIDTH = 6
+/** A label is cut to this many columns when the line is short of room (never below). */
+const MIN_LABEL_WIDTH = 10
 const REDRAW_MS = 100
+/** No ETA until bytes have flowed this long: an early rate is noise. */
+const ETA_AFTER_MS = 1000
+/** Width when the terminal does not say. */
+const DEFAULT_COLUMNS = 80
 
 interface Bar {
   label: string
@@ -44,12 +54,25 @@ interface Bar {
   total?: number
   providers?: number
   status?: string
-  rate?: number
-  /** First update that had bytes: rates count from there (not from start-up, not resumed bytes). */
+  /** First update that had bytes: the rate counts from there (not from start-up, not resumed bytes). */
   first?: { done: number, at: number }
   finished?: string
+  finalRate?: number
   /** Last 10 % step printed in plain mode. */
   step: number
+}
+
+/** Visible width of plain text (one column per code point: labels are made printable first). */
+function width (text: string): number {
+  return [...text].length
+}
+
+/** Cuts `text` to `max` columns, marking the cut with "…". */
+export function cut (text: string, max: number): string {
+  const chars = [...text]
+  if (chars.length <= max) return text
+  if (max <= 1) return chars.slice(0, Math.max(0, max)).join('')
+  return chars.slice(0, max - 1).join('') + '…'
 }
 
 export class Output {
@@ -94,6 +117,12 @@ export class Output {
     return `\x1b[${on}m${text}\x1b[${off}m`
   }
 
+  /** Columns of stdout when it is a terminal (undefined when piped). */
+  get width (): number | undefined {
+    const c = (this.stdout as NodeJS.WriteStream).columns
+    return this.tty && c != null && c > 0 ? c : undefined
+  }
+
   /** One human-readable line on stdout (nothing in --json mode). */
   print (line = ''): void {
     if (this.json) return
@@ -131,20 +160,28 @@ export class Output {
     this.withBarsCleared(() => { this.stderr.write(text.endsWith('\n') ? text : text + '\n') })
   }
 
+  /** Bytes on stdout (`get -o -`), with backpressure. */
+  async pipe (source: AsyncIterable<Uint8Array>): Promise<void> {
+    for await (const chunk of source) {
+      if (!this.stdout.write(chunk)) await new Promise<void>(resolve => { this.stdout.once('drain', resolve) })
+    }
+  }
+
   /** Raw text on stdout (help, key material). */
   raw (text: string): void {
     this.withBarsCleared(() => { this.stdout.write(text) })
   }
 
   /**
-   * A progress bar for `total` bytes: drawn on stderr when it is a terminal,
-   * a plain line every 10 % otherwise, nothing in --json mode.
+   * A progress bar for `total` bytes: drawn on stderr when it is a terminal (fitted to
+   * its width, redrawn on resize), a plain line every 10 % otherwise, nothing in --json mode.
    */
   progress (label: string, total?: number): ProgressBar {
-    const bar: Bar = { label, done: 0, step: -1, status: 'waiting…' }
+    const bar: Bar = { label: printable(label), done: 0, step: -1, status: 'waiting…' }
     if (total != null) bar.total = total
     if (this.json) return { update: () => {}, finish: () => {} }
     if (this.stderrTty) {
+      if (this.bars.length === 0) this.stderr.on('resize', this.onResize)
       this.bars.push(bar)
       this.draw(true)
     }
@@ -154,7 +191,7 @@ export class Output {
         if (bar.first == null && done > 0) bar.first = { done, at: Date.now() }
         if (info.total != null) bar.total = info.total
         if (info.providers != null) bar.providers = info.providers
-        bar.rate = info.rate
+        if (info.label != null) bar.label = printable(info.label)
         bar.status = info.status
         if (this.stderrTty) {
           this.draw(false)
@@ -162,44 +199,96 @@ export class Output {
           const step = Math.floor(done / bar.total * 10)
           if (step > bar.step) {
             bar.step = step
-            this.stderr.write(`${label}: ${Math.min(100, step * 10)}% (${formatBytes(done)} of ${formatBytes(bar.total)})\n`)
+            this.stderr.write(`${bar.label}: ${Math.min(100, step * 10)}% (${formatBytes(done)} of ${formatBytes(bar.total)})\n`)
           }
         }
       },
-      finish: (note) => {
+      finish: (note, final = {}) => {
+        if (bar.finished != null) return
         bar.finished = note ?? 'done'
-        if (!this.stderrTty) return
+        if (final.rate != null) bar.finalRate = final.rate
+        if (!this.stderrTty) {
+          // a bar that printed nothing yet stays silent on failure (the error says why), not on Ctrl-C
+          if (note != null && (bar.step >= 0 || note === 'cancelled')) this.stderr.write(`${bar.label}: ${note}\n`)
+          return
+        }
         this.draw(true)
         if (this.bars.every(b => b.finished != null)) {
           this.bars = []
           this.drawn = 0
+          this.stderr.off?.('resize', this.onResize)
         }
       }
     }
+  }
+
+  /** Columns of the terminal the bars are drawn on. */
+  private columns (): number {
+    const c = (this.stderr as NodeJS.WriteStream).columns
+    return c != null && c > 0 ? c : DEFAULT_COLUMNS
+  }
+
+  private readonly onResize = (): void => {
+    if (this.drawn === 0) return
+    // the old lines may have been rewrapped: clear from the first of them down, then redraw
+    this.stderr.write(`\x1b[${this.drawn}F\x1b[0J`)
+    this.drawn = 0
+    this.draw(true)
   }
 
   private styleErr (colour: Colour, text: string): string {
     return this.stderrTty && this.colour ? this.style(colour, text) : text
   }
 
-  private barLine (b: Bar): string {
-    const average = b.first == null ? 0 : (b.done - b.first.done) / Math.max(1, Date.now() - b.first.at) * 1000
-    const rate = b.finished == null && b.rate != null ? b.rate : average
+  /** The rate a bar shows: the summary's figure once finished, else the average since the first bytes. */
+  private rateOf (b: Bar, now: number): number | undefined {
+    if (b.finalRate != null) return b.finalRate
+    if (b.first == null) return undefined
+    const ms = now - b.first.at
+    return ms > 0 ? (b.done - b.first.done) / ms * 1000 : undefined
+  }
+
+  /** One bar as a line of at most `columns - 1` columns (a full-width line would wrap on some terminals). */
+  private barLine (b: Bar, labelWidth: number, columns: number): string {
+    const now = Date.now()
+    const max = Math.max(20, columns - 1)
+    const rate = this.rateOf(b, now)
     const frac = b.total != null && b.total > 0 ? Math.min(1, b.done / b.total) : 0
-    const filled = Math.round(frac * BAR_WIDTH)
-    const bar = '█'.repeat(filled) + '░'.repeat(BAR_WIDTH - filled)
-    const parts = [b.label, this.styleErr(b.finished != null ? 'green' : 'cyan', bar), `${String(Math.floor(frac * 100)).padStart(3)}%`,
-      `${formatBytes(b.done)}${b.total != null ? ` / ${formatBytes(b.total)}` : ''}`]
+    const pct = `${String(Math.floor(frac * 100)).padStart(3)}%`
+    const size = `${formatBytes(b.done)}${b.total != null ? ` / ${formatBytes(b.total)}` : ''}`
+    const tail: string[] = []
+    const optional: string[] = []
     if (b.finished != null) {
-      parts.push(formatRate(rate), b.finished)
+      if (rate != null && b.finished === 'done') tail.push(formatRate(rate))
+      tail.push(b.finished)
     } else if (b.status != null) {
-      parts.push(b.status)
+      tail.push(b.status)
     } else {
-      parts.push(formatRate(rate))
-      if (b.providers != null) parts.push(`${b.providers} peer${b.providers === 1 ? '' : 's'}`)
-      if (b.total != null && rate > 0) parts.push(`ETA ${formatDuration((b.total - b.done) / rate * 1000)}`)
+      tail.push(rate != null ? formatRate(rate) : '…')
+      if (b.providers != null) optional.push(`${b.providers} peer${b.providers === 1 ? '' : 's'}`)
+      if (b.total != null && rate != null && rate > 0 && b.first != null && now - b.first.at >= ETA_AFTER_MS) {
+        optional.push(`ETA ${formatDuration((b.total - b.done) / rate * 1000)}`)
+      }
     }
-    return parts.join('  ')
+    const gap = 2
+    const fixed = (): number => [pct, size, ...tail, ...optional].reduce((n, p) => n + width(p) + gap, 0)
+    // room for the label and the bar; drop the optional parts first when short of it
+    while (optional.length > 0 && max - fixed() < MIN_LABEL_WIDTH + MIN_BAR_WIDTH + gap) optional.pop()
+    const room = max - fixed()
+    const label = Math.min(labelWidth, Math.max(MIN_LABEL_WIDTH, room - MIN_BAR_WIDTH - gap))
+    const barWidth = Math.min(MAX_BAR_WIDTH, room - label - gap)
+    const parts: string[] = [cut(b.label, label).padEnd(label)]
+    let bar = ''
+    if (barWidth >= MIN_BAR_WIDTH) {
+      const filled = Math.round(frac * barWidth)
+      bar = '█'.repeat(filled) + '░'.repeat(barWidth - filled)
+      parts.push(bar)
+    }
+    parts.push(pct, size, ...tail, ...optional)
+    // last resort on a very narrow terminal: cut the line itself (before colouring it)
+    const line = cut(parts.join(' '.repeat(gap)), max)
+    if (bar === '' || !line.includes(bar)) return line
+    return line.replace(bar, this.styleErr(b.finished != null ? (b.finished === 'done' ? 'green' : 'red') : 'cyan', bar))
   }
 
   private draw (force: boolean): void {
@@ -207,7 +296,9 @@ export class Output {
     if (!force && now - this.lastDraw < REDRAW_MS) return
     this.lastDraw = now
     let text = this.drawn > 0 ? `\x1b[${this.drawn}F` : ''
-    for (const b of this.bars) text += `\x1b[2K${this.barLine(b)}\n`
+    const columns = this.columns()
+    const labelWidth = Math.max(...this.bars.map(b => width(b.label)))
+    for (const b of this.bars) text += `\x1b[2K${this.barLine(b, labelWidth, columns)}\n`
     this.drawn = this.bars.length
     this.stderr.write(text)
   }

@@ -116,6 +116,8 @@ export interface ClientGetOptions extends ClientCallOptions {
   key?: Uint8Array
   /** ms without progress before the fetch fails (the node's default otherwise). */
   timeout?: number
+  /** Replace an existing output file (default: fail before fetching anything). */
+  force?: boolean
   onProgress?: (evt: GetProgressEvents) => void
 }
 
@@ -190,6 +192,7 @@ export async function connectControl (repo: string, options: ClientCallOptions =
       const params: ParamsOf<'get'> = { cid, cwd: resolvePath(o.cwd ?? '.') }
       if (o.output != null) params.output = o.output
       if (o.timeout != null) params.timeout = o.timeout
+      if (o.force === true) params.force = true
       if (key != null) params.key = Buffer.from(key).toString('base64url')
       return call('get', params, {
         ...(o.signal != null ? { signal: o.signal } : {}),

@@ -42,6 +42,10 @@ export interface NodeIdentity {
   /** swarmdrop version of the node. */
   version: string
   pid: number
+  /** A private swarm (--swarm-key): only nodes with the same key connect. */
+  private?: boolean
+  /** Of the private swarm's key: a hash that tells keys apart without revealing them (`a1b2:c3d4:e5f6:0718`). */
+  keyFingerprint?: string
 }
 
 export interface StoreStats {
@@ -97,9 +101,20 @@ export interface ListedFile {
   encrypted: boolean
 }
 
+/** Progress of one file's import (the `share` method's event, and the CLI's bar). */
+export interface ShareProgress {
+  /** The path as given in the request. */
+  path: string
+  /** Bytes read so far. */
+  read: number
+  total?: number
+}
+
 /** Progress of one fetch (the `get` method's event, and the CLI's bar). */
 export interface FetchProgress {
   cid: string
+  /** The file's name, when the node knows it. */
+  name?: string
   /** File bytes present locally. */
   bytes: number
   total?: number
@@ -152,7 +167,7 @@ export interface ControlMethods {
   status: { params: Empty, result: NodeStatus, events: never }
   peers: { params: Empty, result: { peers: PeerEntry[] }, events: never }
   /** `paths` are absolute paths of regular files on the node's machine. */
-  share: { params: { paths: string[], encrypt?: boolean }, result: { files: SharedFile[] }, events: never }
+  share: { params: { paths: string[], encrypt?: boolean }, result: { files: SharedFile[] }, events: { type: 'progress' } & ShareProgress }
   ls: { params: Empty, result: { files: ListedFile[] }, events: never }
   get: {
     params: {
@@ -165,11 +180,14 @@ export interface ControlMethods {
       cwd: string
       /** ms without progress before the fetch fails. */
       timeout?: number
+      /** Replace an existing output file (default: fail before fetching). */
+      force?: boolean
     }
     result: FetchedFile
     events: { type: 'progress' } & FetchProgress
   }
-  pin: { params: { cid: string }, result: { cid: string, pinned: true }, events: never }
+  /** Streams the fetch's progress when the file is not complete here yet. */
+  pin: { params: { cid: string }, result: { cid: string, pinned: true }, events: { type: 'progress' } & FetchProgress }
   unpin: { params: { cid: string }, result: { cid: string, pinned: false }, events: never }
   rm: { params: { cid: string }, result: { cid: string, removed: true }, events: never }
   gc: { params: Empty, result: GcStats, events: never }

@@ -6,12 +6,12 @@
  */
 import { VERSION } from '../version.js'
 import type { SwarmNode } from '../node/index.js'
-import type { FetchedFile, FetchProgress, ListedFile, NodeIdentity, SharedFile, StoreStats } from './contract.js'
+import type { FetchedFile, FetchProgress, ListedFile, NodeIdentity, SharedFile, ShareProgress, StoreStats } from './contract.js'
 import type { ControlHandlers } from './server.js'
 
 /** File operations of the node, in wire shapes (share, list, fetch to a file). */
 export interface ControlFiles {
-  share: (paths: string[], options: { encrypt: boolean, signal: AbortSignal }) => Promise<SharedFile[]>
+  share: (paths: string[], options: { encrypt: boolean, signal: AbortSignal, onProgress?: (p: ShareProgress) => void }) => Promise<SharedFile[]>
   list: () => Promise<ListedFile[]>
   status: () => Promise<{ files: number, local: number, store: StoreStats }>
   get: (cid: string, options: {
@@ -19,6 +19,7 @@ export interface ControlFiles {
     output?: string
     cwd: string
     timeout?: number
+    force?: boolean
     signal: AbortSignal
     onProgress: (info: FetchProgress) => void
   }) => Promise<FetchedFile>
@@ -40,6 +41,8 @@ export interface HandlerHost {
   requestStop: () => void
   /** When the node started (Date.now()). */
   started: number
+  /** The fingerprint of the swarm key, for a private swarm. */
+  keyFingerprint?: string
   /** Told of what requests did (shares, fetches, removals). */
   log?: (event: ControlLogEvent) => void
 }
@@ -57,7 +60,8 @@ export function createHandlers (host: HandlerHost): ControlHandlers {
     addrs: node.getMultiaddrs(),
     repo: node.repo,
     version: VERSION,
-    pid: process.pid
+    pid: process.pid,
+    ...(host.keyFingerprint != null ? { private: true, keyFingerprint: host.keyFingerprint } : {})
   })
   return {
     ping: async () => ({ ok: true }),
@@ -73,7 +77,7 @@ export function createHandlers (host: HandlerHost): ControlHandlers {
     },
     peers: async () => ({ peers: await node.peers() }),
     share: async (params, ctx) => {
-      const shared = await files.share(params.paths, { signal: ctx.signal, encrypt: params.encrypt === true })
+      const shared = await files.share(params.paths, { signal: ctx.signal, encrypt: params.encrypt === true, onProgress: (p) => { ctx.emit({ type: 'progress', ...p }) } })
       for (const f of shared) log({ event: 'file:shared', cid: f.cid, name: f.name, size: f.size, encrypted: f.link != null })
       return { files: shared }
     },
@@ -87,6 +91,7 @@ export function createHandlers (host: HandlerHost): ControlHandlers {
         cwd: params.cwd,
         ...(params.output != null ? { output: params.output } : {}),
         ...(params.timeout != null ? { timeout: params.timeout } : {}),
+        ...(params.force === true ? { force: true } : {}),
         signal: ctx.signal,
         onProgress: (info) => {
           ctx.emit({ type: 'progress', ...info })
@@ -104,7 +109,17 @@ export function createHandlers (host: HandlerHost): ControlHandlers {
     },
     pin: async ({ cid }, ctx) => {
       const rec = await node.store.get(cid)
-      if (rec?.complete !== true) await node.fetch(cid, { signal: ctx.signal })
+      if (rec?.complete !== true) {
+        const { progressOf } = await import('../node/index.js')
+        await node.fetch(cid, {
+          signal: ctx.signal,
+          onProgress: (evt) => {
+            const info = progressOf(evt)
+            const name = node.protocol.entry(cid)?.name
+            if (info != null) ctx.emit({ type: 'progress', ...info, rate: Math.round(info.rate), ...(name != null ? { name } : {}) })
+          }
+        })
+      }
       await node.store.pin(cid)
       return { cid, pinned: true }
     },

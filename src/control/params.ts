@@ -30,7 +30,7 @@ export const PARAMS: { [M in ControlMethod]: Schema<ParamsOf<M>> } = {
   peers: {},
   share: { paths: { type: 'string[]' }, encrypt: { type: 'boolean', optional: true } },
   ls: {},
-  get: { cid: str, key: optStr, output: optStr, cwd: str, timeout: { type: 'number', optional: true } },
+  get: { cid: str, key: optStr, output: optStr, cwd: str, timeout: { type: 'number', optional: true }, force: { type: 'boolean', optional: true } },
   pin: { cid: str },
   unpin: { cid: str },
   rm: { cid: str },

@@ -59,3 +59,42 @@ export class ReservedTopicError extends Error {
     this.topic = topic
   }
 }
+
+export class OutputExistsError extends Error {
+  static override name = 'OutputExistsError'
+  readonly path: string
+
+  constructor (path: string) {
+    super(`${path} already exists; nothing was fetched. Replace it with --force, or write elsewhere with -o PATH`)
+    this.name = 'OutputExistsError'
+    this.path = path
+  }
+}
+
+export class OutputFolderError extends Error {
+  static override name = 'OutputFolderError'
+  readonly path: string
+  readonly code?: string
+
+  constructor (path: string, reason: string, code?: string) {
+    super(`cannot write ${path}: ${reason}; nothing was fetched. Pick a folder that exists and that you can write to (-o FOLDER/)`)
+    this.name = 'OutputFolderError'
+    this.path = path
+    if (code != null) this.code = code
+  }
+}
+
+export class NotEnoughSpaceError extends Error {
+  static override name = 'NotEnoughSpaceError'
+  readonly path: string
+  readonly needed: number
+  readonly free: number
+
+  constructor (path: string, needed: number, free: number) {
+    super(`not enough space for ${path}: the file needs ${needed} bytes, the disk has ${free} free; nothing was fetched. Free some space or write elsewhere with -o PATH`)
+    this.name = 'NotEnoughSpaceError'
+    this.path = path
+    this.needed = needed
+    this.free = free
+  }
+}

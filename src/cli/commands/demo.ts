@@ -70,26 +70,29 @@ export const demo: CommandFn<'demo'> = async (ctx) => {
     const shared = await sharer.share(path, { name: 'demo.bin', signal })
     const shareMs = performance.now() - tShare
     const cid = shared.cid
-    out.note(`${sharer.name} shared demo.bin (${formatBytes(size)}) as ${cid} in ${formatDuration(shareMs)}`)
+    out.note(`${sharer.name} shared demo.bin (${formatBytes(size)}) in ${formatDuration(shareMs)}`)
+    out.note(`  as ${cid}`)
     const heardAt = await Promise.all(heard.map(async p => Promise.race([p, new Promise<number>((resolve, reject) => {
       signal.addEventListener('abort', () => { reject(signal.reason) }, { once: true })
     })])))
 
     const results = await Promise.all(fetchers.map(async (f) => {
-      const bar = out.progress(f.name.padEnd(8), size)
+      const bar = out.progress(f.name, size)
       const started = performance.now()
       try {
         const res = await f.fetch(cid, {
           signal,
           onProgress: (evt) => {
             const info = progressOf(evt)
-            if (info != null) bar.update(info.bytes, { providers: info.providers, rate: info.rate })
+            if (info != null) bar.update(info.bytes, { providers: info.providers })
           }
         })
-        bar.finish()
-        return { res, elapsed: performance.now() - started }
+        const elapsed = performance.now() - started
+        // the rate of the table below
+        bar.finish('done', { rate: res.size / Math.max(elapsed, 1) * 1000 })
+        return { res, elapsed }
       } catch (err) {
-        bar.finish('failed')
+        bar.finish(signal.aborted ? 'cancelled' : 'failed')
         throw err
       }
     }))
@@ -128,9 +131,9 @@ export const demo: CommandFn<'demo'> = async (ctx) => {
       for (const line of formatTable(rows, { align: ['left', 'left', 'right', 'right', 'right', 'right'] })) out.print(line)
       out.print()
       out.print(`discovery      ${formatDuration(discoveryMs)} to start ${n} nodes, connect and mesh them`)
-      out.print(`announcement   ${formatDuration(Math.max(...report.fetchers.map(f => f.announcementMs)))} until the last node heard of the file (after import: ${formatDuration(shareMs)})`)
+      out.print(`announcement   ${formatDuration(Math.max(...report.fetchers.map(f => f.announcementMs)))} until every node heard of the file (import: ${formatDuration(shareMs)})`)
       out.print(`transfer       ${formatRate(report.fetchers.reduce((s, f) => s + f.rate, 0) / report.fetchers.length)} per fetcher on average`)
-      out.print(`sharer upload  ${formatBytes(uploaded)} = ${report.uploadedRatio} × the file for ${fetchers.length} fetcher${fetchers.length === 1 ? '' : 's'} (the rest came from the other fetchers)`)
+      out.print(`sharer upload  ${formatBytes(uploaded)} = ${report.uploadedRatio} × the file; the fetchers sent each other the rest`)
     }
   } finally {
     await swarm.stop()

@@ -1,13 +1,18 @@
 /**
- * `swarmdrop get CID`: through the running node when there is one, else
- * with a temporary node on the repository (same options as `start`), which
- * finds peers, fetches, writes the file and stops.
+ * `swarmdrop get TARGET...`: each target a CID, a capability link, or a file's name in the
+ * catalog. Through the running node when there is one, else with a temporary node on the
+ * repository (same options as `start`), which finds peers, fetches, writes and stops.
+ * `-o -` writes the one file to stdout (fetched into a temporary folder first).
  */
+import { createReadStream } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { CommandFn, Context } from '../context.js'
 import { request } from '../../control/client.js'
-import { UsageError } from '../errors.js'
-import { fetchToFile, type FetchedFile, type FetchProgressInfo } from '../files.js'
-import { formatBytes, formatDuration, formatRate, shortId } from '../format.js'
+import { AmbiguousNameError, ExitError, UnknownNameError, UsageError } from '../errors.js'
+import { fetchToFile, type FetchedFile, type FetchProgressInfo, type ListedFile } from '../files.js'
+import { formatBytes, formatDuration, formatRate, printable, shortId } from '../format.js'
 import { nodeInit } from './start.js'
 
 const DEFAULT_TIMEOUT_S = 30
@@ -23,48 +28,125 @@ export class NoPeersError extends Error {
   }
 }
 
-export const get: CommandFn<'get'> = async (ctx) => {
+interface Target { cid: string, key?: Uint8Array }
+
+/** What `get` needs of a node: its catalog and a fetch that writes the file. */
+interface Getter {
+  list: (name: string) => Promise<ListedFile[]>
+  fetch: (target: Target, output: string | undefined, onProgress: (info: FetchProgressInfo) => void) => Promise<FetchedFile>
+}
+
+/** A CID, a link, or the name of exactly one file of the catalog (else a named error listing the candidates). */
+async function resolveTarget (text: string, getter: Getter): Promise<Target> {
   const { parseTarget } = await import('../../crypto/index.js')
-  const { cid, key } = parseTarget(ctx.positionals[0]!)
+  if (text.startsWith('swarmdrop:')) return parseTarget(text)
+  const { parseCid } = await import('../../content/cid.js')
+  try {
+    return { cid: parseCid(text).toString() }
+  } catch {}
+  const matches = (await getter.list(text)).filter(f => f.name === text)
+  if (matches.length === 0) throw new UnknownNameError(printable(text))
+  if (matches.length > 1) throw new AmbiguousNameError(printable(text), matches.map(f => `${f.cid} (${formatBytes(f.size)}, ${f.providers} provider${f.providers === 1 ? '' : 's'})`))
+  return { cid: matches[0]!.cid }
+}
+
+export const get: CommandFn<'get'> = async (ctx) => {
   const seconds = ctx.flags.timeout ?? DEFAULT_TIMEOUT_S
   if (seconds <= 0) throw new UsageError('--timeout must be more than 0 seconds', 'get')
-  const bar = ctx.out.progress(shortId(cid))
-  const onProgress = (info: FetchProgressInfo): void => {
-    bar.update(info.bytes, { ...(info.total != null ? { total: info.total } : {}), providers: info.providers, rate: info.rate })
+  const toStdout = ctx.flags.output === '-'
+  if (toStdout && ctx.positionals.length > 1) throw new UsageError('-o - writes one file to stdout; give one CID, link or name', 'get')
+  if (toStdout && ctx.out.json) throw new UsageError('-o - and --json both want stdout; pick one', 'get')
+  if (ctx.positionals.length > 1 && ctx.flags.output != null && !ctx.flags.output.endsWith('/')) {
+    throw new UsageError('with several files, -o must be a folder ending in /', 'get')
   }
-  let file: FetchedFile
-  const f = ctx.flags
-  const nodeFlags = Object.entries({ name: f.name != null, swarm: f.swarm != null, 'swarm-key': f['swarm-key'] != null, listen: f.listen.length > 0, peer: f.peer.length > 0, 'no-mdns': f['no-mdns'] })
-    .filter(([, given]) => given).map(([flag]) => flag)
+  const stdoutDir = toStdout ? await mkdtemp(join(tmpdir(), 'swarmdrop-stdout-')) : undefined
+  const output = stdoutDir != null ? stdoutDir + '/' : ctx.flags.output
   try {
-    try {
-      const params = { cid, output: ctx.flags.output, cwd: ctx.cwd, timeout: seconds * 1000, ...(key != null ? { key: Buffer.from(key).toString('base64url') } : {}) }
-      file = await request(ctx.repo, 'get', params, {
-        signal: ctx.signal,
-        onEvent: (evt) => { if (evt?.type === 'progress') onProgress(evt) }
+    const running = await request(ctx.repo, 'ping', {}, { signal: ctx.signal }).then(() => true, (err) => {
+      if (err?.name === 'NoNodeError') return false
+      throw err
+    })
+    if (running) {
+      const f = ctx.flags
+      const nodeFlags = Object.entries({ name: f.name != null, swarm: f.swarm != null, 'swarm-key': f['swarm-key'] != null, listen: f.listen.length > 0, peer: f.peer.length > 0, 'no-mdns': f['no-mdns'] })
+        .filter(([, given]) => given).map(([flag]) => flag)
+      if (nodeFlags.length > 0) ctx.out.note(`a node runs on ${ctx.repo}: it fetches with its own options (${nodeFlags.map(f => `--${f}`).join(' ')} ignored)`)
+      await getAll(ctx, output, stdoutDir != null, {
+        list: async () => (await request(ctx.repo, 'ls', {}, { signal: ctx.signal })).files,
+        fetch: async ({ cid, key }, out, onProgress) => request(ctx.repo, 'get', {
+          cid,
+          cwd: ctx.cwd,
+          timeout: seconds * 1000,
+          force: ctx.flags.force,
+          ...(out != null ? { output: out } : {}),
+          ...(key != null ? { key: Buffer.from(key).toString('base64url') } : {})
+        }, { signal: ctx.signal, onEvent: (evt) => { if (evt?.type === 'progress') onProgress(evt) } })
       })
-      if (nodeFlags.length > 0) ctx.out.note(`a node runs on ${ctx.repo}: it fetched with its own options (${nodeFlags.map(f => `--${f}`).join(' ')} ignored)`)
-    } catch (err: any) {
-      if (err.name !== 'NoNodeError') throw err
-      file = await withTemporaryNode(ctx, cid, key, seconds, onProgress)
+    } else {
+      await withTemporaryNode(ctx, seconds, output, stdoutDir != null)
     }
-  } catch (err) {
-    bar.finish('failed')
-    throw err
-  }
-  bar.finish()
-  ctx.out.data(file)
-  const rate = file.received / Math.max(file.elapsed, 1) * 1000
-  const resumed = file.received < file.size ? `, ${formatBytes(file.size - file.received)} were already here` : ''
-  ctx.out.print(`wrote ${file.path} (${formatBytes(file.size)}${file.decrypted ? ', decrypted' : ''}) in ${formatDuration(file.elapsed)}, ${formatRate(rate)} from ${file.providers} peer${file.providers === 1 ? '' : 's'}${resumed}`)
-  if (file.encrypted && !file.decrypted) {
-    ctx.out.note(`this file is encrypted: ${file.path} holds ciphertext. To read it, ask the sharer for its link (swarmdrop:${cid}#<key>) and run \`swarmdrop get LINK\``)
+  } finally {
+    if (stdoutDir != null) await rm(stdoutDir, { recursive: true, force: true })
   }
 }
 
-async function withTemporaryNode (ctx: Context<'get'>, cid: string, key: Uint8Array | undefined, seconds: number, onProgress: (info: FetchProgressInfo) => void): Promise<FetchedFile> {
+/** Fetches every target in turn; a failed one does not stop the others (exit 1 at the end). */
+async function getAll (ctx: Context<'get'>, output: string | undefined, toStdout: boolean, getter: Getter): Promise<void> {
+  const got: FetchedFile[] = []
+  let failed: unknown
+  for (const text of ctx.positionals) {
+    try {
+      got.push(await getOne(ctx, text, output, toStdout, getter))
+    } catch (err) {
+      if (ctx.signal.aborted || ctx.positionals.length === 1) throw err
+      ctx.out.error(err)
+      failed = err
+    }
+  }
+  ctx.out.data(ctx.positionals.length === 1 ? got[0] : { files: got })
+  if (failed != null) throw new ExitError(1)
+}
+
+async function getOne (ctx: Context<'get'>, text: string, output: string | undefined, toStdout: boolean, getter: Getter): Promise<FetchedFile> {
+  const target = await resolveTarget(text, getter)
+  const { cid } = target
+  // labelled by the file's name once the node knows it
+  const bar = ctx.out.progress(text !== cid && !text.startsWith('swarmdrop:') ? text : shortId(cid))
+  let file: FetchedFile
+  try {
+    file = await getter.fetch(target, output, (info) => {
+      bar.update(info.bytes, { ...(info.total != null ? { total: info.total } : {}), ...(info.name != null && info.name !== cid ? { label: info.name } : {}), providers: info.providers })
+    })
+  } catch (err) {
+    bar.finish(ctx.signal.aborted ? 'cancelled' : 'failed')
+    throw err
+  }
+  const rate = file.received / Math.max(file.elapsed, 1) * 1000
+  bar.finish('done', { rate })
+  const how = `(${formatBytes(file.size)}${file.decrypted ? ', decrypted' : ''}) in ${formatDuration(file.elapsed)}, ${formatRate(rate)} from ${file.providers} peer${file.providers === 1 ? '' : 's'}${file.received < file.size ? `, ${formatBytes(file.size - file.received)} were already here` : ''}`
+  if (toStdout) {
+    await ctx.out.pipe(createReadStream(file.path))
+    ctx.out.note(`wrote ${printable(file.name)} to stdout ${how}`)
+    return { ...file, path: '-' }
+  }
+  const line = `wrote ${file.path} ${how}`
+  // on a terminal too narrow for it: the path on its own line, the figures below
+  if (ctx.out.width != null && [...line].length >= ctx.out.width) {
+    ctx.out.print(`wrote ${file.path}`)
+    ctx.out.print(`  ${how}`)
+  } else {
+    ctx.out.print(line)
+  }
+  if (file.encrypted && !file.decrypted) {
+    ctx.out.note(`this file is encrypted: ${file.path} holds ciphertext. To read it, ask the sharer for its link (swarmdrop:${cid}#<key>) and run \`swarmdrop get LINK\``)
+  }
+  return file
+}
+
+async function withTemporaryNode (ctx: Context<'get'>, seconds: number, output: string | undefined, toStdout: boolean): Promise<void> {
   const init = await nodeInit(ctx)
   const { createSwarmNode } = await import('../../node/index.js')
+  const { waitFor } = await import('../../util/wait.js')
   ctx.out.note(`no node runs on ${ctx.repo}; starting a temporary one`)
   ctx.signal.throwIfAborted()
   const node = await createSwarmNode({ ...init, lock: true })
@@ -75,8 +157,25 @@ async function withTemporaryNode (ctx: Context<'get'>, cid: string, key: Uint8Ar
       if (err.name === 'NoPeersError') throw new NoPeersError(seconds, init.mdns !== false)
       throw err
     }
-    // the catalog (asked for at join) gives the file's name; do not wait long for an unknown CID
-    return await fetchToFile(node, cid, { ...(key != null ? { key } : {}), cwd: ctx.cwd, output: ctx.flags.output, timeout: seconds * 1000, catalogWait: CATALOG_WAIT_MS, signal: ctx.signal, onProgress })
+    await getAll(ctx, output, toStdout, {
+      // the catalog (asked for at join) may still be coming in: wait a little for the name
+      list: async (name) => {
+        await waitFor(async () => (await node.ls()).some(f => f.name === name), { timeout: CATALOG_WAIT_MS, signal: ctx.signal }).catch((err) => {
+          if (err.name !== 'WaitTimeoutError') throw err
+        })
+        return node.ls()
+      },
+      fetch: async ({ cid, key }, out, onProgress) => fetchToFile(node, cid, {
+        ...(key != null ? { key } : {}),
+        ...(out != null ? { output: out } : {}),
+        cwd: ctx.cwd,
+        force: ctx.flags.force,
+        timeout: seconds * 1000,
+        catalogWait: CATALOG_WAIT_MS,
+        signal: ctx.signal,
+        onProgress
+      })
+    })
   } finally {
     await node.stop()
   }

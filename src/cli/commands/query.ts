@@ -1,14 +1,28 @@
 /** Commands that ask the running node over its control socket and print the answer. */
 import type { CommandFn } from '../context.js'
 import { request } from '../../control/client.js'
-import { formatBytes, formatDuration, formatTable, printable } from '../format.js'
+import { UsageError } from '../errors.js'
+import { formatBytes, formatDuration, formatTable, printable, shortId, swarmLabel } from '../format.js'
+import { cut, type ProgressBar } from '../output.js'
+import type { ResultOf } from '../../control/contract.js'
+
+/** The CID argument of pin, unpin and rm, checked here: bad input is a usage error (exit 2) for all three. */
+async function cidArg (ctx: { positionals: string[], name: string }): Promise<string> {
+  const text = ctx.positionals[0]!
+  const { parseCid } = await import('../../content/cid.js')
+  try {
+    return parseCid(text).toString()
+  } catch {
+    throw new UsageError(`"${printable(text)}" is not a CID (they look like bafy…); copy one from \`swarmdrop ls\``, ctx.name)
+  }
+}
 
 export const id: CommandFn<'id'> = async (ctx) => {
   const res = await request(ctx.repo, 'id', {}, { signal: ctx.signal })
   ctx.out.data(res)
   ctx.out.print(res.peerId)
   ctx.out.print(`  nickname  ${printable(res.name)}`)
-  ctx.out.print(`  swarm     ${res.swarm}`)
+  ctx.out.print(`  swarm     ${swarmLabel(res.swarm, res.keyFingerprint)}`)
   for (const a of res.addrs) ctx.out.print(`  address   ${a}`)
 }
 
@@ -18,7 +32,7 @@ export const status: CommandFn<'status'> = async (ctx) => {
   const rows = [
     ['peer id', res.peerId],
     ['nickname', printable(res.name)],
-    ['swarm', res.swarm],
+    ['swarm', swarmLabel(res.swarm, res.keyFingerprint)],
     ['repo', res.repo],
     ['uptime', formatDuration(res.uptime)],
     ['peers', String(res.peers)],
@@ -32,6 +46,9 @@ export const status: CommandFn<'status'> = async (ctx) => {
 export const peers: CommandFn<'peers'> = async (ctx) => {
   const res = await request(ctx.repo, 'peers', {}, { signal: ctx.signal })
   ctx.out.data(res)
+  if (ctx.out.json) return
+  const me = await request(ctx.repo, 'id', {}, { signal: ctx.signal })
+  ctx.out.print(`swarm ${swarmLabel(me.swarm, me.keyFingerprint)}`)
   if (res.peers.length === 0) {
     ctx.out.print('no peers yet')
     return
@@ -41,7 +58,15 @@ export const peers: CommandFn<'peers'> = async (ctx) => {
 }
 
 export const stop: CommandFn<'stop'> = async (ctx) => {
-  await request(ctx.repo, 'stop', {}, { signal: ctx.signal })
+  try {
+    await request(ctx.repo, 'stop', {}, { signal: ctx.signal })
+  } catch (err: any) {
+    if (err?.name !== 'NoNodeError') throw err
+    // the wanted state already holds: exit 0 with a line
+    ctx.out.data({ stopping: false })
+    ctx.out.print(`no node is running on ${ctx.repo}; nothing to stop`)
+    return
+  }
   ctx.out.data({ stopping: true })
   ctx.out.print(`asked the node on ${ctx.repo} to stop`)
 }
@@ -53,24 +78,44 @@ export const ls: CommandFn<'ls'> = async (ctx) => {
     ctx.out.print('no files in the swarm yet; share one with `swarmdrop share PATH`')
     return
   }
-  const rows = [['CID', 'NAME', 'SIZE', 'PROVIDERS', 'LOCAL'], ...res.files.map(f => [f.cid, printable(f.name), formatBytes(f.size), String(f.providers), f.local ? 'yes' : 'no'])]
+  // on a terminal, long names are cut so that each row fits its width
+  const others = Math.max(...res.files.map(f => f.cid.length)) + 'SIZE'.length + 6 + 'PROVIDERS'.length + 'LOCAL'.length + 4 * 2
+  const nameMax = ctx.out.width != null ? Math.max(12, ctx.out.width - 1 - others) : Infinity
+  const rows = [['CID', 'NAME', 'SIZE', 'PROVIDERS', 'LOCAL'], ...res.files.map(f => [f.cid, cut(printable(f.name), nameMax), formatBytes(f.size), String(f.providers), f.local ? 'yes' : 'no'])]
   for (const line of formatTable(rows, { align: ['left', 'left', 'right', 'right', 'left'] })) ctx.out.print(line)
 }
 
 export const pin: CommandFn<'pin'> = async (ctx) => {
-  const res = await request(ctx.repo, 'pin', { cid: ctx.positionals[0]! }, { signal: ctx.signal })
+  const cid = await cidArg(ctx)
+  // a bar once the node reports a fetch (nothing when the file is here already)
+  let bar: ProgressBar | undefined
+  let res: ResultOf<'pin'>
+  try {
+    res = await request(ctx.repo, 'pin', { cid }, {
+      signal: ctx.signal,
+      onEvent: (evt) => {
+        if (evt?.type !== 'progress') return
+        bar ??= ctx.out.progress(evt.name ?? shortId(cid), evt.total)
+        bar.update(evt.bytes, { ...(evt.total != null ? { total: evt.total } : {}), providers: evt.providers })
+      }
+    })
+  } catch (err) {
+    bar?.finish(ctx.signal.aborted ? 'cancelled' : 'failed')
+    throw err
+  }
+  bar?.finish()
   ctx.out.data(res)
   ctx.out.print(`pinned ${res.cid}`)
 }
 
 export const unpin: CommandFn<'unpin'> = async (ctx) => {
-  const res = await request(ctx.repo, 'unpin', { cid: ctx.positionals[0]! }, { signal: ctx.signal })
+  const res = await request(ctx.repo, 'unpin', { cid: await cidArg(ctx) }, { signal: ctx.signal })
   ctx.out.data(res)
   ctx.out.print(`unpinned ${res.cid}; \`swarmdrop gc\` frees its blocks`)
 }
 
 export const rm: CommandFn<'rm'> = async (ctx) => {
-  const res = await request(ctx.repo, 'rm', { cid: ctx.positionals[0]! }, { signal: ctx.signal })
+  const res = await request(ctx.repo, 'rm', { cid: await cidArg(ctx) }, { signal: ctx.signal })
   ctx.out.data(res)
   ctx.out.print(`withdrew and removed ${res.cid}`)
 }

@@ -6,9 +6,10 @@
  */
 import { resolve } from 'node:path'
 import type { CommandFn, Context } from '../context.js'
+import { EXIT, ExitError } from '../errors.js'
 import { ControlServer, createHandlers, socketPath } from '../../control/index.js'
-import { fetchToFile, fileStatus, listFiles, shareFiles } from '../files.js'
-import { describeControlEvent, formatBytes, formatDuration, printable, shortId } from '../format.js'
+import { fetchToFile, fileStatus, listFiles, readKeyFile, shareFiles } from '../files.js'
+import { describeControlEvent, formatBytes, formatDuration, keyFingerprint, printable, shortId, swarmLabel } from '../format.js'
 import type { SwarmNodeInit } from '../../node/index.js'
 
 /** Node options shared by `start` and `get` (temporary node). */
@@ -22,8 +23,7 @@ export async function nodeInit (ctx: Context<'start'> | Context<'get'>): Promise
   if (f.relay.length > 0) init.relays = f.relay
   if (f.announce.length > 0) init.announce = f.announce
   if (f['swarm-key'] != null) {
-    const { readSwarmKeyFile } = await import('../../node/index.js')
-    init.swarmKey = await readSwarmKeyFile(resolve(ctx.cwd, f['swarm-key']))
+    init.swarmKey = await readKeyFile(resolve(ctx.cwd, f['swarm-key']))
   }
   return init
 }
@@ -87,8 +87,9 @@ export const start: CommandFn<'start'> = async (ctx) => {
     status: async () => fileStatus(node),
     get: async (cid: string, o: Parameters<typeof fetchToFile>[2]) => fetchToFile(node, cid, o)
   }
+  const fingerprint = init.swarmKey != null ? keyFingerprint(init.swarmKey) : undefined
   const server = new ControlServer(socketPath(node.repo), createHandlers({
-    node, files, requestStop, started, log: (e) => { const { detail, human } = describeControlEvent(e); log(e.event, detail, human) }
+    node, files, requestStop, started, ...(fingerprint != null ? { keyFingerprint: fingerprint } : {}), log: (e) => { const { detail, human } = describeControlEvent(e); log(e.event, detail, human) }
   }))
   try {
     await server.start()
@@ -119,11 +120,11 @@ export const start: CommandFn<'start'> = async (ctx) => {
   }
 
   if (out.json) {
-    out.event({ event: 'ready', time: new Date().toISOString(), peerId: node.peerId, name: node.name, swarm: node.swarm, repo: node.repo, addrs: node.getMultiaddrs(), socket: socketPath(node.repo), replicate: ctx.flags.replicate, ...(web != null ? { web: web.url } : {}), ...(web?.gateway != null ? { gateway: web.gateway } : {}) })
+    out.event({ event: 'ready', time: new Date().toISOString(), peerId: node.peerId, name: node.name, swarm: node.swarm, ...(fingerprint != null ? { private: true, keyFingerprint: fingerprint } : {}), repo: node.repo, addrs: node.getMultiaddrs(), socket: socketPath(node.repo), replicate: ctx.flags.replicate, ...(web != null ? { web: web.url } : {}), ...(web?.gateway != null ? { gateway: web.gateway } : {}) })
   } else {
     out.print(`${out.style('bold', 'swarmdrop node')} ${node.peerId}`)
     out.print(`  nickname  ${node.name}`)
-    out.print(`  swarm     ${node.swarm}`)
+    out.print(`  swarm     ${swarmLabel(node.swarm, fingerprint)}`)
     out.print(`  repo      ${node.repo}`)
     for (const a of node.getMultiaddrs()) out.print(`  listening ${a}`)
     if (web != null) out.print(`  web page  ${web.url}`)
@@ -142,4 +143,6 @@ export const start: CommandFn<'start'> = async (ctx) => {
   await node.stop()
   if (out.json) out.event({ event: 'stopped', time: new Date().toISOString() })
   else out.print('stopped')
+  // Ctrl-C exits 130 like every command (and like npx, which reports 130 itself); stop and SIGTERM exit 0
+  if (ctx.signal.aborted && ctx.signal.reason?.signal === 'SIGINT') throw new ExitError(EXIT.INTERRUPTED)
 }

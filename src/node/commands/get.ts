@@ -7,7 +7,9 @@ import { randomBytes } from 'node:crypto'
 import { open, rename, stat, unlink } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { ENCRYPTED_PLACEHOLDER_NAME, openEncrypted, parseTarget } from '../../crypto/index.js'
-import { DestinationExistsError, ExportError, exportPath, parseCid } from '../../storage/index.js'
+import { ExportError, exportPath, parseCid } from '../../storage/index.js'
+import { OutputExistsError } from '../errors.js'
+import { checkDestination } from './destination.js'
 import type { TransferFetchEvents } from '../../transfer/index.js'
 import { waitFor } from '../../util/wait.js'
 import type { CommandContext } from './context.js'
@@ -16,6 +18,8 @@ import { fetch, type NodeFetchOptions } from './fetch.js'
 /** Progress of one fetch as plain numbers (what the CLI draws as a bar). */
 export interface FetchProgressInfo {
   cid: string
+  /** The file's name, when the catalog or the store knows it. */
+  name?: string
   /** File bytes present locally. */
   bytes: number
   total?: number
@@ -34,6 +38,8 @@ export interface GetOptions extends NodeFetchOptions {
   key?: Uint8Array
   /** Wait up to this many ms for the catalog to name a file it does not know yet (default 0). */
   catalogWait?: number
+  /** Replace an existing output file (default: fail before fetching anything). */
+  force?: boolean
 }
 
 export interface FetchedFile {
@@ -61,6 +67,12 @@ export function progressOf (evt: TransferFetchEvents): FetchProgressInfo | undef
   return info
 }
 
+/** A path in the folder a file will go to (for checking the folder before the name is known). */
+async function folderProbePath (options: { output?: string, cwd?: string }): Promise<string> {
+  const { path, explicit } = await outputPath('probe', options)
+  return explicit ? path : join(dirname(path), 'probe')
+}
+
 /** Where a file named `name` goes: `output` as given (a folder → the safe name inside it), else the safe name in cwd. */
 export async function outputPath (name: string, options: { output?: string, cwd?: string }): Promise<{ path: string, explicit: boolean }> {
   const cwd = options.cwd ?? process.cwd()
@@ -86,6 +98,15 @@ export async function get (c: CommandContext, target: string, options: GetOption
       if (err.name !== 'WaitTimeoutError') throw err
     })
   }
+  // the destination is checked before the first block (an encrypted file's name is inside it: its folder only)
+  const known = c.protocol.entry(cid) ?? await c.store.get(cid)
+  const size = known?.size
+  if (key != null) {
+    await checkDestination(await folderProbePath(options), { ...(size != null ? { size } : {}), force: options.force === true })
+  } else {
+    const { path } = await outputPath(known?.name ?? cid, options)
+    await checkDestination(path, { ...(size != null ? { size } : {}), force: options.force === true })
+  }
   // holding the link, this node knows it is an encrypted share whatever the catalog says (or before it says anything)
   const result = await fetch(c, cid, key != null ? { name: ENCRYPTED_PLACEHOLDER_NAME, ...options, encrypted: true } : options)
   const record = await c.store.get(cid)
@@ -102,8 +123,8 @@ export async function get (c: CommandContext, target: string, options: GetOption
     return { ...base, name, size, path, encrypted: true, decrypted: true }
   }
   const name = entry?.name ?? record?.name ?? cid
-  const { path, explicit } = await outputPath(name, options)
-  await c.store.export(cid, path, { ...(options.signal != null ? { signal: options.signal } : {}), overwrite: explicit })
+  const { path } = await outputPath(name, options)
+  await c.store.export(cid, path, { ...(options.signal != null ? { signal: options.signal } : {}), overwrite: options.force === true })
   return { ...base, name, path, encrypted: record?.encrypted === true || entry?.encrypted === true, decrypted: false }
 }
 
@@ -113,13 +134,14 @@ export async function get (c: CommandContext, target: string, options: GetOption
  */
 async function decryptToFile (c: CommandContext, cid: string, key: Uint8Array, options: GetOptions): Promise<{ name: string, path: string, size: number }> {
   const { meta, data } = await openEncrypted(c.store.cat(cid, options.signal != null ? { signal: options.signal } : {}), key)
-  const { path, explicit } = await outputPath(meta.name, options)
-  if (!explicit && await stat(path).then(() => true, () => false)) {
+  const { path } = await outputPath(meta.name, options)
+  if (options.force !== true && await stat(path).then(() => true, () => false)) {
     await data.return(undefined)
-    throw new DestinationExistsError(path)
+    throw new OutputExistsError(path)
   }
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.part`)
-  const fh = await open(tmp, 'wx', 0o600).catch(async (err) => {
+  // the same mode as a plain file's export (0666 less the umask: 0644 usually)
+  const fh = await open(tmp, 'wx', 0o666).catch(async (err) => {
     await data.return(undefined)
     // the same error (and message) as a plain file's export into a missing or read-only folder
     const dir = dirname(path)
