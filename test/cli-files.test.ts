@@ -247,8 +247,8 @@ test('start --replicate fetches and pins every announced file (last: stops alice
   const ls = await runCli(['ls', '--json', '--repo', join(dir, 'r')])
   for (const f of files) assert.equal(ls.json().files.find((e: any) => e.cid === f.cid)?.local, true)
   // the sharer goes: the replica serves the file to a newcomer
-  a.proc.kill('SIGINT')
-  assert.equal((await a.proc.waitForExit()).code, 0)
+  a.proc.kill('SIGTERM')
+  assert.equal((await a.proc.waitForExit()).code, 0, 'SIGTERM stops cleanly with 0')
   await mkdir(join(dir, 'c-home'))
   const got = await runCli(['get', files[1].cid, '--json', '--repo', join(dir, 'c'), ...LOOPBACK, '--peer', r.ready.addrs[0]], { cwd: join(dir, 'c-home') })
   assert.equal(got.code, 0, got.stderr)
