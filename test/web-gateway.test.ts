@@ -219,3 +219,62 @@ test('gateway: file, Range, CAR and raw blocks checked independently, a CID nobo
   const got = Buffer.from(await res.arrayBuffer())
   assert.equal(createHash('sha256').update(got).digest('hex'), createHash('sha256').update(file).digest('hex'))
 })
+
+test('gateway: a UnixFS folder (plain and HAMT-sharded) lists its entries and serves a file by path', async (t) => {
+  const { importer } = await import('ipfs-unixfs-importer')
+  const { swarm, webs: [web] } = await webSwarm(t, 2, [0])
+  const [, b] = swarm.nodes as [typeof swarm.nodes[0] & object, typeof swarm.nodes[0] & object]
+  // the folder is built here with the importer, not by swarmdrop, and put into B's store block by block
+  const blocks = new Map<string, Uint8Array>()
+  const store = { put: async (cid: any, bytes: Uint8Array) => { blocks.set(cid.toString(), bytes); return cid } }
+  const deep = randomBytes(300 * 1024)
+  const many = Array.from({ length: 40 }, (_, i) => ({ path: `top/many/f${String(i).padStart(2, '0')} <&>.txt`, content: Buffer.from(`file ${i}`) }))
+  let root: CID | undefined
+  let manyCid: CID | undefined
+  for await (const e of importer([
+    { path: 'top/hello world.txt', content: Buffer.from('hello') },
+    { path: 'top/sub/ünïcode/deep.bin', content: deep },
+    { path: 'top/empty' },
+    ...many
+  ], store, { cidVersion: 1, rawLeaves: true, shardSplitThresholdBytes: 1024 })) {
+    if (e.path === 'top') root = CID.parse(e.cid.toString())
+    if (e.path === 'top/many') manyCid = CID.parse(e.cid.toString())
+  }
+  assert.ok(root != null && manyCid != null)
+  for (const [cid, bytes] of blocks) await b.store.putBlock(cid, bytes)
+  const manyNode = UnixFS.unmarshal(dagPb.decode(blocks.get(manyCid.toString())!).Data!)
+  assert.equal(manyNode.type, 'hamt-sharded-directory', 'the 40-entry folder is sharded')
+
+  const base = `${web!.origin}/ipfs/${root.toString()}`
+  const redirect = await raw(base)
+  assert.equal(redirect.status, 301, 'a folder without its trailing slash is redirected')
+  assert.equal(redirect.headers.location, `/ipfs/${root.toString()}/`)
+  const listing = await raw(base + '/')
+  assert.equal(listing.status, 200, listing.body.toString().slice(0, 300))
+  assert.match(String(listing.headers['content-type']), /^text\/html/)
+  const html = listing.body.toString()
+  for (const name of ['hello world.txt', 'sub/', 'empty/', 'many/']) assert.ok(html.includes(`>${name}</a>`), `the listing names ${name}`)
+  assert.ok(html.includes(`href="/ipfs/${root.toString()}/hello%20world.txt"`))
+
+  const sharded = await raw(base + '/many/')
+  assert.equal(sharded.status, 200)
+  const shardHtml = sharded.body.toString()
+  assert.equal((shardHtml.match(/<tr><td>/g) ?? []).length, 40, 'every entry of the sharded folder is listed')
+  assert.ok(shardHtml.includes('f07 &lt;&amp;&gt;.txt'), 'names are escaped')
+  assert.ok(!shardHtml.includes('<&>'), 'no raw markup from a name')
+
+  const file = await raw(`${base}/sub/${encodeURIComponent('ünïcode')}/deep.bin`)
+  assert.equal(file.status, 200)
+  assert.ok(file.body.equals(deep), 'the file by path has its bytes')
+  assert.match(String(file.headers['content-disposition']), /filename="deep\.bin"/)
+  const part = await raw(`${base}/sub/${encodeURIComponent('ünïcode')}/deep.bin`, { headers: { Range: 'bytes=10-19' } })
+  assert.ok(part.body.equals(deep.subarray(10, 20)))
+  const one = await raw(`${base}/many/${encodeURIComponent('f07 <&>.txt')}`)
+  assert.equal(one.body.toString(), 'file 7', 'a file inside the sharded folder by path')
+
+  const missing = await raw(`${base}/nope.txt`)
+  assert.equal(missing.status, 404)
+  assert.match(missing.body.toString(), /has no nope\.txt/)
+  const through = await raw(`${base}/hello%20world.txt/more`)
+  assert.equal(through.status, 404, 'a path through a file names nothing')
+})

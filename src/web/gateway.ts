@@ -3,6 +3,9 @@
  * and trustless gateway specifications (specs.ipfs.tech/http-gateways/):
  *
  * - the file, with Range, Content-Type, Content-Disposition and `ETag: "{cid}"`;
+ * - a UnixFS folder (plain or HAMT-sharded): `/ipfs/{cid}/sub/path` resolves inside it
+ *   (ipfs-unixfs-exporter walks the path), a folder itself answers an HTML listing
+ *   (redirected to its URL with a trailing `/`, as the path gateway specification says);
  * - `?format=raw` or `Accept: application/vnd.ipld.raw`: the one block, as stored;
  * - `?format=car` or `Accept: application/vnd.ipld.car`: the DAG as a CARv1, depth-first
  *   (`dag-scope=block` sends the root block only).
@@ -19,7 +22,9 @@ import { pipeline } from 'node:stream/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { parseCid, decodeNode, RAW_CODEC, type CID } from '../content/index.js'
 import type { WebNode } from './adapter.js'
+import { guessMediaType } from '../storage/index.js'
 import { carBlock, carHeader, dagBlocks } from './car.js'
+import { folderListing, resolvePath } from './folder.js'
 
 export interface GatewayOptions {
   node: WebNode
@@ -112,7 +117,13 @@ export async function handleGateway (o: GatewayOptions, req: IncomingMessage, re
     return
   }
   const key = cid.toString()
-  const path = rest.filter(s => s !== '')
+  let path: string[]
+  try {
+    path = rest.filter(s => s !== '').map(s => decodeURIComponent(s))
+  } catch {
+    text(res, 400, '400 Bad Request: the path is not valid percent-encoding')
+    return
+  }
   if (format === 'raw') {
     if (!await ensure(o, cid, false, res, signal)) return
     const bytes = await o.node.getBlock(cid, signal)
@@ -155,26 +166,54 @@ export async function handleGateway (o: GatewayOptions, req: IncomingMessage, re
     await pipeline(Readable.from(body()), res, { signal }).catch(() => { res.destroy() })
     return
   }
-  if (root != null && root.type !== 'file' && root.type !== 'raw') {
-    text(res, 501, `501 Not Implemented: ${key} is a UnixFS ${root.type}; this gateway serves files (use ?format=car for the blocks)`)
+  if (root != null && root.type !== 'file' && root.type !== 'raw' && root.type !== 'directory' && root.type !== 'hamt-sharded-directory') {
+    text(res, 501, `501 Not Implemented: ${key} is a UnixFS ${root.type}; this gateway serves files and folders (use ?format=car for the blocks)`)
     return
   }
-  if (path.length > 0) {
+  if (path.length > 0 && (root == null || root.type === 'file' || root.type === 'raw')) {
     text(res, 404, `404 Not Found: ${key} is a file, so /ipfs/${key}/${path.join('/')} names nothing inside it`)
     return
   }
-  const size = root?.fileSize ?? rootBytes.byteLength
-  const etag = `"${key}"`
-  const record = await o.node.record(key)
-  const announced = o.node.announced(key)
-  const name = url.searchParams.get('filename') ?? (record != null && record.name !== key ? record.name : announced?.name)
-  const type = record?.mediaType ?? announced?.mediaType ?? 'application/octet-stream'
+  let target = { cid, size: root?.fileSize ?? rootBytes.byteLength, folder: root?.type === 'directory' || root?.type === 'hamt-sharded-directory' }
+  if (path.length > 0 || target.folder) {
+    const found = await resolvePath(o.node, cid, path, signal)
+    if (found == null) {
+      text(res, 404, `404 Not Found: the folder ${key} has no ${path.join('/')}`)
+      return
+    }
+    target = found
+  }
+  if (target.folder) {
+    if (!url.pathname.endsWith('/')) {
+      res.writeHead(301, { Location: `${url.pathname}/${url.search}`, 'Content-Security-Policy': 'sandbox' })
+      res.end()
+      return
+    }
+    const html = await folderListing(o.node, target.cid, `/ipfs/${[key, ...path.map(encodeURIComponent)].join('/')}`, signal)
+    res.writeHead(200, {
+      'Content-Type': 'text/html; charset=utf-8',
+      ETag: `"${target.cid.toString()}.dir"`,
+      'Cache-Control': IMMUTABLE,
+      'X-Ipfs-Path': `/ipfs/${[key, ...path.map(encodeURIComponent)].join('/')}`,
+      'X-Content-Type-Options': 'nosniff',
+      'Content-Security-Policy': 'sandbox'
+    })
+    res.end(req.method === 'HEAD' ? undefined : html)
+    return
+  }
+  cid = target.cid
+  const size = target.size
+  const etag = `"${cid.toString()}"`
+  const record = path.length > 0 ? undefined : await o.node.record(key)
+  const announced = path.length > 0 ? undefined : o.node.announced(key)
+  const name = url.searchParams.get('filename') ?? (path.length > 0 ? path[path.length - 1] : (record != null && record.name !== key ? record.name : announced?.name))
+  const type = record?.mediaType ?? announced?.mediaType ?? (name != null ? guessMediaType(name) : 'application/octet-stream')
   const headers: Record<string, string> = {
     'Content-Type': type,
     ETag: etag,
     'Accept-Ranges': 'bytes',
     'Cache-Control': IMMUTABLE,
-    'X-Ipfs-Path': `/ipfs/${key}`,
+    'X-Ipfs-Path': `/ipfs/${[key, ...path.map(encodeURIComponent)].join('/')}`,
     'X-Content-Type-Options': 'nosniff',
     'Content-Security-Policy': 'sandbox'
   }
