@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { ENCRYPTED_PLACEHOLDER_NAME, openEncrypted, parseTarget } from '../../crypto/index.js'
 import { exportPath, parseCid, writeOut } from '../../storage/index.js'
-import { OutputExistsError } from '../errors.js'
+import { OutputExistsError, SizeMismatchError } from '../errors.js'
 import { checkDestination } from './destination.js'
 import type { TransferFetchEvents } from '../../transfer/index.js'
 import { waitFor } from '../../util/wait.js'
@@ -117,12 +117,16 @@ export async function get (c: CommandContext, target: string, options: GetOption
     providers: Object.keys(result.providers).length,
     elapsed: result.elapsed
   }
+  // a DAG may declare far more bytes than crossed the network: never more than was announced,
+  // and the disk is checked again with the declared size before anything is written
+  if (size != null && result.size > size) throw new SizeMismatchError(cid, result.size, size, result.bytesReceived)
   if (key != null) {
     const { name, path, size } = await decryptToFile(c, cid, key, options)
     return { ...base, name, size, path, encrypted: true, decrypted: true }
   }
   const name = entry?.name ?? record?.name ?? cid
   const { path } = await outputPath(name, options)
+  await checkDestination(path, { size: result.size, force: options.force === true })
   await c.store.export(cid, path, { ...(options.signal != null ? { signal: options.signal } : {}), overwrite: options.force === true }).catch(existsAsOutputError)
   return { ...base, name, path, encrypted: record?.encrypted === true || entry?.encrypted === true, decrypted: false }
 }
