@@ -2,7 +2,7 @@
  * Errors raised by the store. Code and tests match on `.name`.
  */
 
-export { InvalidCidError, InvalidBlockError, BlockHashMismatchError } from '../content/errors.js'
+export { InvalidCidError, InvalidBlockError, BlockHashMismatchError, UnsafePathError, TreeLimitError } from '../content/errors.js'
 
 export class BlockNotFoundError extends Error {
   static override name = 'BlockNotFoundError'
@@ -153,5 +153,6 @@ export function fsError (err: unknown, path: string, op: string): Error {
 const NAMED = new Set([
   'InvalidCidError', 'BlockNotFoundError', 'CorruptBlockError', 'BlockHashMismatchError', 'InvalidBlockError',
   'RecordNotFoundError', 'NotAFileError', 'InvalidRangeError', 'ImportSourceError', 'ExportError', 'DestinationExistsError',
-  'NoSpaceError', 'StoreIOError', 'StoreClosedError', 'StoreVersionError'
+  'NoSpaceError', 'StoreIOError', 'StoreClosedError', 'StoreVersionError',
+  'UnsafePathError', 'TreeLimitError'
 ])
