@@ -98,3 +98,27 @@ export class NotEnoughSpaceError extends Error {
     this.free = free
   }
 }
+
+export class EncryptFolderError extends Error {
+  static override name = 'EncryptFolderError'
+  readonly path: string
+
+  constructor (path: string) {
+    super(`cannot encrypt ${path}: it is a folder, and encrypted shares are single files; share it unencrypted, or pack it (e.g. tar) and share the archive encrypted`)
+    this.name = 'EncryptFolderError'
+    this.path = path
+  }
+}
+
+export class PathNotInFolderError extends Error {
+  static override name = 'PathNotInFolderError'
+  readonly cid: string
+  readonly path: string
+
+  constructor (cid: string, path: string, reason = 'it names nothing in the folder') {
+    super(`${cid}/${path}: ${reason}; list the folder (e.g. in the web gateway) for the names it holds`)
+    this.name = 'PathNotInFolderError'
+    this.cid = cid
+    this.path = path
+  }
+}

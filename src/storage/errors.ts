@@ -42,7 +42,7 @@ export class NotAFileError extends Error {
   readonly cid: string
 
   constructor (cid: string, type: string) {
-    super(`${cid} is a UnixFS ${type}, not a file; the store keeps single files only`)
+    super(`${cid} is a UnixFS ${type}, not a file; the store keeps files and folders only`)
     this.name = 'NotAFileError'
     this.cid = cid
   }

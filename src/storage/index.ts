@@ -150,6 +150,8 @@ export interface TrackMeta {
   /** Pin it (default true). */
   pin?: boolean
   encrypted?: boolean
+  /** A folder: the files in it, as announced. */
+  files?: number
 }
 
 export interface GcOptions extends StoreOptions {
