@@ -74,6 +74,9 @@ export async function exportFolder (ctx: StoreContext, cid: string | CID, destPa
         let written = 0
         const bytes = async function * (): AsyncGenerator<Uint8Array> {
           for await (const chunk of entry.content({ signal, blockReadConcurrency: BLOCK_READ_CONCURRENCY })) {
+            if (options.maxBytes != null && done.bytes + written + chunk.byteLength > options.maxBytes) {
+              throw new TreeLimitError(dest, `its files hold more than the ${options.maxBytes} bytes it was announced with (a DAG that links the same blocks many times?)`)
+            }
             yield chunk
             written += chunk.byteLength
           }

@@ -37,6 +37,7 @@ export type { FolderExport } from './export-tree.js'
 import type { FolderExport } from './export-tree.js'
 export type { StoreFs } from './fs.js'
 export { safeFileName, exportPath, guessMediaType } from './safe-name.js'
+export { writeOut, type WriteOutOptions } from './write-out.js'
 export { parseCid } from '../content/cid.js'
 export { CHUNK_SIZE, MAX_CHILDREN_PER_NODE, MAX_BLOCK_SIZE, MAX_FILE_NAME_BYTES } from '../content/constants.js'
 export {
@@ -115,6 +116,12 @@ export interface ExportOptions extends StoreOptions {
   verify?: boolean
   /** Replace an existing file at destPath (default true); false → DestinationExistsError. */
   overwrite?: boolean
+  /**
+   * exportFolder: the most file bytes to write (the size the folder was announced with). A DAG
+   * can link one file many times, so a few KiB received could write gigabytes: beyond this,
+   * TreeLimitError and nothing is left.
+   */
+  maxBytes?: number
 }
 
 export interface CatOptions extends StoreOptions {

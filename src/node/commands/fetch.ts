@@ -103,7 +103,7 @@ export async function fetch (c: CommandContext, cid: string, options: NodeFetchO
     await c.protocol.announce({
       cid,
       name: done.name,
-      size: result.size,
+      size: done.files != null ? done.size : result.size,
       mediaType: done.mediaType,
       ...(done.encrypted === true ? { encrypted: true } : {}),
       ...(done.files != null ? { files: done.files } : {})

@@ -5,13 +5,12 @@
  * only that file or subfolder of a folder and the directory nodes on its path. `output` is a file path,
  * or a folder (ending in `/` or existing) for the file's safe name inside it.
  */
-import { randomBytes } from 'node:crypto'
-import { open, rename, stat, unlink } from 'node:fs/promises'
-import { basename, dirname, join, resolve } from 'node:path'
+import { stat } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
 import { ENCRYPTED_PLACEHOLDER_NAME, openEncrypted, parseTarget } from '../../crypto/index.js'
 import { cidKey, nodeKind, RAW_CODEC, resolvePath, splitCidPath, type CID } from '../../content/index.js'
-import { ExportError, exportPath, parseCid } from '../../storage/index.js'
-import { OutputExistsError, PathNotInFolderError } from '../errors.js'
+import { exportPath, parseCid, writeOut } from '../../storage/index.js'
+import { OutputExistsError, PathNotInFolderError, SizeMismatchError } from '../errors.js'
 import { checkDestination } from './destination.js'
 import type { TransferFetchEvents } from '../../transfer/index.js'
 import { waitFor } from '../../util/wait.js'
@@ -134,17 +133,19 @@ async function getInFolder (c: CommandContext, rootText: string, path: string[],
   const result = await fetch(c, cid, { ...options, name, providersOf: rootKey })
   const base = { cid, name, path: out, received: result.bytesReceived, providers: Object.keys(result.providers).length, elapsed: result.elapsed, encrypted: false, decrypted: false }
   if (folder) {
-    const done = await exportFolder(c, cid, out, options)
+    const done = await exportFolder(c, cid, out, options, c.protocol.entry(rootKey)?.size)
     return { ...base, size: done.bytes, files: done.files }
   }
-  await c.store.export(cid, out, { ...(signal != null ? { signal } : {}), overwrite: options.force === true })
+  await c.store.export(cid, out, { ...(signal != null ? { signal } : {}), overwrite: options.force === true }).catch(existsAsOutputError)
   return { ...base, size: result.size }
 }
 
-async function exportFolder (c: CommandContext, cid: string, out: string, options: GetOptions): Promise<{ files: number, bytes: number }> {
+/** Writes a stored folder out; `announced` (its size as announced) bounds the bytes written. */
+async function exportFolder (c: CommandContext, cid: string, out: string, options: GetOptions, announced?: number): Promise<{ files: number, bytes: number }> {
   const total = (await c.store.get(cid))?.files ?? c.protocol.entry(cid)?.files
   return c.store.exportFolder(cid, out, {
     ...(options.signal != null ? { signal: options.signal } : {}),
+    ...(announced != null ? { maxBytes: announced } : {}),
     overwrite: options.force === true,
     onProgress: (evt) => {
       if (evt.type === 'store:export:file') options.onFile?.({ path: evt.detail.path, files: evt.detail.files, bytes: evt.detail.bytes, ...(total != null ? { total } : {}) })
@@ -188,6 +189,9 @@ export async function get (c: CommandContext, target: string, options: GetOption
     providers: Object.keys(result.providers).length,
     elapsed: result.elapsed
   }
+  // a DAG may declare far more bytes than crossed the network: never more than was announced,
+  // and the disk is checked again with the declared size before anything is written
+  if (size != null && result.size > size) throw new SizeMismatchError(cid, result.size, size, result.bytesReceived)
   if (key != null) {
     const { name, path, size } = await decryptToFile(c, cid, key, options)
     return { ...base, name, size, path, encrypted: true, decrypted: true }
@@ -196,48 +200,36 @@ export async function get (c: CommandContext, target: string, options: GetOption
   const { path } = await outputPath(name, options)
   // the stored root says what it is (the catalog's file count is only a hint)
   if (await isStoredFolder(c, cid)) {
-    const done = await exportFolder(c, cid, path, options)
+    await checkDestination(path, { ...(size != null ? { size } : {}), force: options.force === true, folder: true })
+    const done = await exportFolder(c, cid, path, options, size)
     return { ...base, size: done.bytes, name, path, encrypted: false, decrypted: false, files: done.files }
   }
-  await c.store.export(cid, path, { ...(options.signal != null ? { signal: options.signal } : {}), overwrite: options.force === true })
+  await checkDestination(path, { size: result.size, force: options.force === true })
+  await c.store.export(cid, path, { ...(options.signal != null ? { signal: options.signal } : {}), overwrite: options.force === true }).catch(existsAsOutputError)
   return { ...base, name, path, encrypted: record?.encrypted === true || entry?.encrypted === true, decrypted: false }
 }
 
 /**
- * Decrypts a stored encrypted file into place: a temp file in the target folder, fsynced,
- * renamed; any authentication failure (tampering, wrong key) removes it, so nothing is left.
+ * Decrypts a stored encrypted file into place through writeOut (the same rules as a plain
+ * file: an existing file is kept unless --force, even against a concurrent `get`); any
+ * authentication failure (tampering, wrong key) leaves nothing behind. The store reader is
+ * closed on every path, so a refused `get LINK` leaves nothing open (the node stops cleanly).
  */
 async function decryptToFile (c: CommandContext, cid: string, key: Uint8Array, options: GetOptions): Promise<{ name: string, path: string, size: number }> {
-  const { meta, data } = await openEncrypted(c.store.cat(cid, options.signal != null ? { signal: options.signal } : {}), key)
-  const { path } = await outputPath(meta.name, options)
-  if (options.force !== true && await stat(path).then(() => true, () => false)) {
-    await data.return(undefined)
-    throw new OutputExistsError(path)
-  }
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.part`)
-  // the same mode as a plain file's export (0666 less the umask: 0644 usually)
-  const fh = await open(tmp, 'wx', 0o666).catch(async (err) => {
-    await data.return(undefined)
-    // the same error (and message) as a plain file's export into a missing or read-only folder
-    const dir = dirname(path)
-    if (err?.code === 'ENOENT' || err?.code === 'ENOTDIR') throw new ExportError(path, `the folder ${dir} does not exist`, err.code)
-    if (err?.code === 'EACCES' || err?.code === 'EPERM' || err?.code === 'EROFS') throw new ExportError(path, `the folder ${dir} is not writable`, err.code)
-    throw err
-  })
+  const { meta, data, close } = await openEncrypted(c.store.cat(cid, options.signal != null ? { signal: options.signal } : {}), key)
   try {
-    try {
-      for await (const chunk of data) {
-        options.signal?.throwIfAborted()
-        await fh.write(chunk)
-      }
-      await fh.sync()
-    } finally {
-      await fh.close()
-    }
-    await rename(tmp, path)
-  } catch (err) {
-    await unlink(tmp).catch(() => {})
-    throw err
+    const { path } = await outputPath(meta.name, options)
+    await writeOut(path, data, { ...(options.signal != null ? { signal: options.signal } : {}), overwrite: options.force === true })
+    return { name: meta.name, path, size: meta.size }
+  } catch (err: any) {
+    existsAsOutputError(err)
+  } finally {
+    await close()
   }
-  return { name: meta.name, path, size: meta.size }
+}
+
+/** A file that appeared after the check (a concurrent `get`): the same error as one found before fetching. */
+function existsAsOutputError (err: any): never {
+  if (err?.name === 'DestinationExistsError') throw new OutputExistsError(err.path)
+  throw err
 }
