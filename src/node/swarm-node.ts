@@ -286,7 +286,7 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
 
   /** What this node holds, for the protocol: the store's files. */
   private async localFiles (): Promise<LocalFile[]> {
-    return (await this.currentStore.list()).map(r => ({ cid: r.cid, name: r.name, size: r.size, mediaType: r.mediaType, encrypted: r.encrypted === true, complete: r.complete }))
+    return (await this.currentStore.list()).map(r => ({ cid: r.cid, name: r.name, size: r.size, mediaType: r.mediaType, encrypted: r.encrypted === true, complete: r.complete, ...(r.files != null ? { files: r.files } : {}) }))
   }
 
   /**
