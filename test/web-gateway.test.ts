@@ -293,7 +293,7 @@ test('gateway: a UnixFS folder (plain and HAMT-sharded) lists its entries and se
   assert.equal(got.get('holiday/hello world.txt')?.bytes.toString(), 'hello')
   assert.ok(got.get('holiday/sub/ünïcode/deep.bin')?.bytes.equals(deep), 'a UTF-8 path (pax header) with its bytes')
   assert.equal(got.get('holiday/empty')?.type, 'directory', 'an empty folder is kept')
-  assert.equal(got.get(`holiday/many/f07 <&>.txt`)?.bytes.toString(), 'file 7', 'files of the sharded folder')
+  assert.equal(got.get('holiday/many/f07 <&>.txt')?.bytes.toString(), 'file 7', 'files of the sharded folder')
   assert.equal([...got.keys()].filter(k => k.startsWith('holiday/many/')).length, 40)
   assert.ok([...got.keys()].every(k => (k === 'holiday' || k.startsWith('holiday/')) && !k.split('/').includes('..')), 'every entry inside the folder')
   const subTar = await raw(`${base}/sub/?format=tar`)
