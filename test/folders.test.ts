@@ -19,7 +19,8 @@ import { balanced } from 'ipfs-unixfs-importer/layout'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { createLocalSwarm } from '../src/testing/index.js'
-import type { SwarmNode } from '../src/index.js'
+import { createStore, createSwarmNode, type Store, type SwarmNode } from '../src/index.js'
+import { LOOPBACK, runCli, spawnCli } from './helpers/cli.js'
 
 type After = { after: (fn: () => Promise<void>) => void }
 
@@ -96,7 +97,7 @@ async function snapshot (dir: string, rel = '', out = new Map<string, string>())
 
 /** The root CID ipfs-unixfs-importer gives the folder, walked here with node:fs (regular files and folders). */
 async function importerRoot (dir: string, name: string): Promise<string> {
-  const candidates: ImportCandidate[] = [{ path: name }]
+  const candidates: ImportCandidate[] = []
   const walk = async (rel: string): Promise<void> => {
     for (const n of await readdir(join(dir, rel))) {
       const r = rel === '' ? n : `${rel}/${n}`
@@ -136,6 +137,7 @@ test('a 3-level folder of 50 files: shared on one node, fetched whole and by pat
   assert.equal(shared.cid, expectedCid, 'the root CID is ipfs-unixfs-importer\'s with the documented profile')
   assert.deepEqual({ name: shared.name, size: shared.size, files: shared.files }, { name: 'Trip album ü', size: bytes, files })
   await rm(join(root, 'docs', 'link to big'))
+  assert.equal((await alice!.store.stat()).blocks, shared.record.blocks.total, 'the import wrote the DAG\'s blocks and no other')
 
   // the catalog names one entry for the folder, with its file count
   const listed = await alice!.ls()
@@ -217,4 +219,68 @@ test('a hostile folder DAG (links named .., a/b, /abs, duplicates, a control cha
   }
   assert.deepEqual((await readdir(dir)).sort(), ['out'], 'nothing landed beside the output folder')
   await assert.rejects(lstat('/tmp/swarmdrop-pwned'), { code: 'ENOENT' })
+})
+
+test('kill -9 of a CLI get mid-folder, then again: it resumes, only the missing blocks cross the network, the tree is identical, and never partial under its name', async (t) => {
+  const dir = await tempDir(t)
+  // 6 files of 4 MiB in 2 folders: 24 MiB in some 30 blocks
+  const root = join(dir, 'shots')
+  await mkdir(join(root, 'day 1'), { recursive: true })
+  await mkdir(join(root, 'day 2'), { recursive: true })
+  for (let i = 0; i < 6; i++) await writeFile(join(root, i < 3 ? 'day 1' : 'day 2', `img ${i}.raw`), pattern(4 * 1_048_576, 100 + i))
+
+  // the sharer serves 20 blocks (its 9 folder and file nodes first), then holds every further read until the test lets it go
+  const store = await createStore({ path: join(dir, 'sharer', 'store') })
+  t.after(async () => { await store.close() })
+  let served = 0
+  let open = false
+  let release = (): void => {}
+  const gate = new Promise<void>(resolve => { release = resolve })
+  const gated = new Proxy(store, {
+    get (target, prop) {
+      if (prop === 'getBlock') {
+        return async (...args: Parameters<Store['getBlock']>) => {
+          if (!open && ++served > 20) await gate
+          return target.getBlock(...args)
+        }
+      }
+      const v = (target as any)[prop]
+      return typeof v === 'function' ? v.bind(target) : v
+    }
+  })
+  const sharer = await createSwarmNode({ repo: join(dir, 'sharer'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false }, { store: gated })
+  t.after(async () => { open = true; release(); await sharer.stop() })
+  const shared = await sharer.share(root)
+  const peer = sharer.getMultiaddrs()[0]!
+  const total = await store.stat()
+  const blocks = (await store.get(shared.cid))?.blocks.total ?? 0
+  assert.equal(total.blocks, blocks, 'the sharer\'s store holds this folder only')
+
+  const repo = join(dir, 'getter')
+  const out = join(dir, 'out')
+  await mkdir(out)
+  const args = ['get', shared.cid, '-o', out + '/', '--repo', repo, ...LOOPBACK, '--peer', peer]
+  const first = spawnCli(args)
+  t.after(() => { first.kill('SIGKILL') })
+  // some of it is here (plain progress lines every 10 %), the rest is held by the sharer
+  await first.waitForLine(/shots: [1-9]0% /, { stream: 'stderr', timeout: 60_000 })
+  first.kill('SIGKILL')
+  assert.equal((await first.waitForExit({ timeout: 30_000 })).signal, 'SIGKILL')
+  assert.deepEqual(await readdir(out), [], 'nothing under the final name (nor a .part) while incomplete')
+
+  // what the killed run kept: whole blocks only (a kill leaves no partial block under its name)
+  const left = await createStore({ path: join(repo, 'store') })
+  const kept = await left.stat()
+  await left.close()
+  assert.ok(kept.blocks > 0 && kept.blocks < blocks, `the killed run kept ${kept.blocks} of ${blocks} blocks`)
+
+  open = true
+  release()
+  const again = await runCli([...args, '--json'], { timeout: 120_000 })
+  assert.equal(again.code, 0, again.stderr)
+  const got = again.json()
+  assert.equal(got.files, 6)
+  assert.equal(got.received, total.bytes - kept.bytes, 'only the blocks the killed run did not keep crossed the network')
+  assert.deepEqual(await readdir(out), ['shots'])
+  assert.deepEqual(await snapshot(join(out, 'shots')), await snapshot(root), 'the trees are identical')
 })

@@ -88,6 +88,8 @@ export interface SharedFile {
   size: number
   /** Encrypted shares: the capability link `swarmdrop:<cid>#<key>` that fetches and decrypts it. */
   link?: string
+  /** A folder: the files in it, at any depth (`size` is their bytes). */
+  files?: number
 }
 
 export interface ListedFile {
@@ -99,6 +101,8 @@ export interface ListedFile {
   /** Complete in this node's store. */
   local: boolean
   encrypted: boolean
+  /** A folder: the files in it (absent for a file). */
+  files?: number
 }
 
 /** Progress of one file's import (the `share` method's event, and the CLI's bar). */
@@ -108,6 +112,9 @@ export interface ShareProgress {
   /** Bytes read so far. */
   read: number
   total?: number
+  /** A folder: an entry not shared (a symbolic link, a special file), and why. */
+  skipped?: string
+  reason?: string
 }
 
 /** Progress of one fetch (the `get` method's event, and the CLI's bar). */
@@ -123,6 +130,8 @@ export interface FetchProgress {
   providers: number
   /** Bytes per second. */
   rate: number
+  /** A folder: the files in it, when known. */
+  files?: number
 }
 
 export interface FetchedFile {
@@ -141,6 +150,8 @@ export interface FetchedFile {
   encrypted: boolean
   /** Fetched by its link and decrypted. */
   decrypted: boolean
+  /** A folder: the files written (`path` is the folder). */
+  files?: number
 }
 
 /** One message on a topic (`sub` event). */

@@ -24,7 +24,7 @@ export interface FolderScan {
   /** Its name: the root of the UnixFS tree. */
   name: string
   /** Entries below the root, parents before children, in code-unit order of their names. */
-  entries: Array<{ rel: string, abs: string, size?: number }>
+  entries: Array<{ rel: string, abs: string, size?: number, empty?: boolean }>
   /** Regular files and their bytes. */
   files: number
   bytes: number
@@ -74,8 +74,11 @@ export async function scanFolder (input: string, options: StoreOptions): Promise
       if (scan.entries.length >= MAX_TREE_ENTRIES) throw new TreeLimitError(path, `the folder holds more than ${MAX_TREE_ENTRIES} entries`)
       if (s.isDirectory()) {
         if (depth + 1 > MAX_TREE_DEPTH) throw new TreeLimitError(abs, `the folder is nested more than ${MAX_TREE_DEPTH} levels deep`)
-        scan.entries.push({ rel: r, abs })
+        const folder: FolderScan['entries'][number] = { rel: r, abs }
+        scan.entries.push(folder)
+        const before = scan.entries.length
         await walk(abs, r, depth + 1)
+        if (scan.entries.length === before) folder.empty = true
       } else {
         scan.entries.push({ rel: r, abs, size: s.size })
         scan.files++
@@ -107,11 +110,16 @@ export async function importFolder (scan: FolderScan, blockstore: { put: (cid: a
     }
   }
   const candidates = function * (): Generator<ImportCandidate> {
-    // the root itself first, so an empty folder is still a folder
-    yield { path: scan.name }
+    // an empty folder is still a folder (the root is not given otherwise: the importer would write an extra, empty, directory block)
+    if (scan.entries.length === 0) yield { path: scan.name }
     for (const e of scan.entries) {
       const path = `${scan.name}/${e.rel}`
-      yield e.size == null ? { path } : { path, content: content(e.abs) }
+      // a folder is given only when empty: one with entries follows from their paths (given itself, the importer would write an empty directory block for it first)
+      if (e.size == null) {
+        if (e.empty === true) yield { path }
+      } else {
+        yield { path, content: content(e.abs) }
+      }
     }
   }
   let root: ImportResult | undefined

@@ -81,7 +81,7 @@ export const ls: CommandFn<'ls'> = async (ctx) => {
   // on a terminal, long names are cut so that each row fits its width
   const others = Math.max(...res.files.map(f => f.cid.length)) + 'SIZE'.length + 6 + 'PROVIDERS'.length + 'LOCAL'.length + 4 * 2
   const nameMax = ctx.out.width != null ? Math.max(12, ctx.out.width - 1 - others) : Infinity
-  const rows = [['CID', 'NAME', 'SIZE', 'PROVIDERS', 'LOCAL'], ...res.files.map(f => [f.cid, cut(printable(f.name), nameMax), formatBytes(f.size), String(f.providers), f.local ? 'yes' : 'no'])]
+  const rows = [['CID', 'NAME', 'SIZE', 'PROVIDERS', 'LOCAL'], ...res.files.map(f => [f.cid, f.files != null ? cut(printable(f.name), nameMax - 1) + '/' : cut(printable(f.name), nameMax), formatBytes(f.size) + (f.files != null ? ` (${f.files} file${f.files === 1 ? '' : 's'})` : ''), String(f.providers), f.local ? 'yes' : 'no'])]
   for (const line of formatTable(rows, { align: ['left', 'left', 'right', 'right', 'left'] })) ctx.out.print(line)
 }
 

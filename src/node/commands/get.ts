@@ -29,6 +29,8 @@ export interface FetchProgressInfo {
   received: number
   providers: number
   rate: number
+  /** A folder: the files in it, when the catalog says. */
+  files?: number
 }
 
 export interface GetOptions extends NodeFetchOptions {
