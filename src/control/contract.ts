@@ -61,8 +61,10 @@ export interface StoreStats {
 export interface NodeStatus extends NodeIdentity {
   /** ms since the node started. */
   uptime: number
-  /** Connected peers. */
+  /** Connected peers of this node's swarm. */
   peers: number
+  /** Connected peers of another (named) swarm, when there are any: not members, their files are not listed. */
+  otherSwarmPeers?: number
   /** Files known in the swarm (catalog and local). */
   files: number
   /** Of them, complete in this node's store. */
@@ -74,8 +76,13 @@ export interface PeerEntry {
   id: string
   /** Nickname the peer announced, if known. */
   name?: string
+  /** Its listening addresses (from identify), the connection's address only when none is known. */
   addrs: string[]
+  /** Remote addresses of its open connections. */
+  connections?: string[]
   connected: boolean
+  /** In this node's swarm; false for a peer of another named swarm connected at the network level. */
+  member: boolean
   /** How a connected peer is reached: a direct connection, or only through a relay (docs/WAN.md). */
   via?: 'direct' | 'relayed'
 }

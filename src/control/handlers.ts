@@ -71,7 +71,8 @@ export function createHandlers (host: HandlerHost): ControlHandlers {
       return {
         ...identity(),
         uptime: Date.now() - host.started,
-        peers: peers.filter(p => p.connected).length,
+        peers: peers.filter(p => p.connected && p.member).length,
+        ...(peers.some(p => p.connected && !p.member) ? { otherSwarmPeers: peers.filter(p => p.connected && !p.member).length } : {}),
         ...await files.status()
       }
     },

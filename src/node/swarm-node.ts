@@ -17,7 +17,7 @@ import { BootstrapDialer } from './bootstrap.js'
 import { MdnsDialer } from './mdns-dialer.js'
 import { NotStartedError } from '../util/errors.js'
 import type { ComponentLogger, Logger } from '../util/logger.js'
-import type { GossipsubOptions, Network, NetworkInit, TopicMessage } from '../net/index.js'
+import { rememberListenPort, type GossipsubOptions, type Network, type NetworkInit, type TopicMessage } from '../net/index.js'
 import { lockRepo } from './repo.js'
 import { ReservedTopicError } from './errors.js'
 import { Replicator, type ReplicationEvents } from './replicator.js'
@@ -65,6 +65,14 @@ export interface SwarmNodeInit {
   relays?: string[]
   /** WAN: addresses to advertise besides the listen addresses (e.g. a router's forwarded port). */
   announce?: string[]
+  /**
+   * Listen on the same port every start (default false; `swarmdrop start` sets it): port 0 in
+   * `listen` becomes the port remembered in `<repo>/listen-port` (written at the first start),
+   * or a random one when that port is taken (`listenNote` says so).
+   */
+  stablePort?: boolean
+  /** Learn peers' peers of this swarm and dial them (default true; local swarms of tests turn it off). */
+  peerExchange?: boolean
 }
 
 /** The parts a node is built from; createSwarmNode() makes those not handed in. */
@@ -84,9 +92,19 @@ export interface PeerInfo {
   id: string
   /** Nickname the peer announced, if known. */
   name?: string
-  /** Addresses of its open connections, or known addresses when disconnected. */
+  /**
+   * Its listening addresses (what identify told, from the peer store), ready to dial; the open
+   * connection's address only when none is known.
+   */
   addrs: string[]
+  /** Remote addresses of the open connections (an inbound one ends in an ephemeral port). */
+  connections?: string[]
   connected: boolean
+  /**
+   * A member of this node's swarm (subscribed to its topics or named by its Hello); false for a
+   * peer connected at the libp2p level that belongs to another (named) swarm.
+   */
+  member: boolean
   /** How it is connected: `direct`, or only `relayed` through a circuit relay. Absent when disconnected. */
   via?: 'direct' | 'relayed'
 }
@@ -103,6 +121,8 @@ export interface SwarmNodeEvents extends ReplicationEvents {
   'provider:removed': SwarmProtocolEvents['provider:removed']
   /** WAN: a relay closed a relayed connection at its limit; `message` names the limit. */
   'relay:limit': { peer: string, relay: string, message: string }
+  /** A connection failed because the other side uses a different swarm key (or none); once per address. */
+  'swarm-key:mismatch': { direction: 'inbound' | 'outbound', addr: string, message: string }
 }
 
 export type MessageHandler = (msg: TopicMessage) => void
@@ -121,6 +141,9 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
   /** Serves the store's blocks to peers and fetches files from them. */
   readonly transfer: Transfer
   readonly logger: ComponentLogger
+  /** Set when the remembered listening port was taken and the node listens on a random one: the line to show. */
+  listenNote?: string
+  private readonly stablePort: boolean
   private currentStore: Store
   private readonly ownStore: boolean
   private readonly log: Logger
@@ -151,6 +174,7 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
     this.network = network
     this.mdnsEnabled = init.mdns ?? true
     this.lock = init.lock ?? true
+    this.stablePort = init.stablePort === true
     this.bootstrap = new BootstrapDialer(network, [...new Set([...init.bootstrap ?? [], ...init.relays ?? []])], logger.forComponent('bootstrap'))
     this.mdnsDialer = new MdnsDialer(network, () => this.started, logger.forComponent('mdns'))
     this.protocol = createSwarmProtocol({
@@ -190,6 +214,10 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
       this.safeDispatchEvent('peer:connect', { id: evt.detail.peer })
     })
     network.addEventListener('relay:limit', (evt) => { this.safeDispatchEvent('relay:limit', evt.detail) })
+    network.addEventListener('swarm-key:mismatch', (evt) => {
+      this.log.error('%s', evt.detail.message)
+      this.safeDispatchEvent('swarm-key:mismatch', evt.detail)
+    })
     network.addEventListener('peer:disconnect', (evt) => {
       this.safeDispatchEvent('peer:disconnect', { id: evt.detail.peer })
     })
@@ -251,6 +279,9 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
       throw err
     }
     this.started = true
+    if (this.stablePort) {
+      await rememberListenPort(this.repo, this.getMultiaddrs()).catch((err) => { this.log.error('cannot remember the listening port in %s: %e', this.repo, err) })
+    }
     // user topics subscribed before a stop() are subscribed again
     for (const topic of this.handlers.keys()) this.network.subscribe(topic)
     await this.protocol.start()
@@ -338,7 +369,7 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
     return this.network.dial(target, options)
   }
 
-  /** Peers met since start: connected ones first. */
+  /** Peers met since start: members of the swarm first, connected ones first within each. */
   async peers (): Promise<PeerInfo[]> {
     const open = new Map<string, string[]>()
     const direct = new Set<string>()
@@ -348,16 +379,19 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
       open.set(c.peer, addrs)
       if (!c.relayed) direct.add(c.peer)
     }
+    const subscribers = new Set([...this.network.getSubscribers(this.topics.announce), ...this.network.getSubscribers(this.topics.request)])
     const out: PeerInfo[] = []
     for (const id of new Set([...open.keys(), ...this.seen])) {
       const connected = open.has(id)
-      const info: PeerInfo = { id, addrs: connected ? open.get(id) ?? [] : await this.network.peerAddrs(id), connected }
+      const listening = await this.network.peerAddrs(id)
+      const info: PeerInfo = { id, addrs: listening.length > 0 ? listening : open.get(id) ?? [], connected, member: subscribers.has(id) || this.names.has(id) }
+      if (connected) info.connections = open.get(id) ?? []
       const name = this.names.get(id)
       if (name != null) info.name = name
       if (connected) info.via = direct.has(id) ? 'direct' : 'relayed'
       out.push(info)
     }
-    return out.sort((a, b) => Number(b.connected) - Number(a.connected))
+    return out.sort((a, b) => Number(b.member) - Number(a.member) || Number(b.connected) - Number(a.connected))
   }
 
   /** Nickname of a peer, if it told us. */
