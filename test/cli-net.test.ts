@@ -68,7 +68,7 @@ test('peers shows a peer\'s listening address, not its connection\'s port; --pee
   assert.match(text.stdout, new RegExp(`bob +yes \\(direct\\) +/ip4/127\\.0\\.0\\.1/tcp/${bobPort}`))
 
   // carol knows only bob, bob knows alice: carol meets alice
-  const c = await startNode(t, ['--repo', join(dir, 'c'), '--name', 'carol', '--peer', b.ready.addrs[0]])
+  await startNode(t, ['--repo', join(dir, 'c'), '--name', 'carol', '--peer', b.ready.addrs[0]])
   const alice = await waitForPeer(join(dir, 'c'), p => p.id === a.ready.peerId && p.connected && p.name === 'alice', 40_000)
   assert.equal(alice.member, true)
 })
