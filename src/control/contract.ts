@@ -198,9 +198,10 @@ export interface ControlMethods {
   unpin: { params: { cid: string }, result: { cid: string, pinned: false }, events: never }
   rm: { params: { cid: string }, result: { cid: string, removed: true }, events: never }
   gc: { params: Empty, result: GcStats, events: never }
-  pub: { params: { topic: string, message?: string }, result: { recipients: number }, events: never }
+  /** `global`: the topic as named, shared by every swarm; else scoped to the node's swarm. */
+  pub: { params: { topic: string, message?: string, global?: boolean }, result: { recipients: number }, events: never }
   /** Streams messages until the client goes away; never sends a result. */
-  sub: { params: { topic: string }, result: null, events: { subscribed: string } | TopicMessageEvent }
+  sub: { params: { topic: string, global?: boolean }, result: null, events: { subscribed: string } | TopicMessageEvent }
   stop: { params: Empty, result: { stopping: true }, events: never }
 }
 

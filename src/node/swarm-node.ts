@@ -8,7 +8,7 @@
  * What a node does with files lives in commands/<verb>.ts; the class hands off to them.
  */
 import { TypedEventEmitter } from '../util/events.js'
-import { isReservedTopic, swarmTopics, type SwarmTopics } from '../pubsub/topics.js'
+import { isReservedTopic, swarmTopics, userTopic, type SwarmTopics } from '../pubsub/topics.js'
 import { createStore, type Store } from '../storage/index.js'
 import { createSwarmProtocol, type LocalFile, type SwarmProtocol, type SwarmProtocolEvents, type SwarmProtocolOptions } from '../pubsub/index.js'
 import { createTransfer, type BlockStore, type FetchResult, type Transfer, type TransferInit } from '../transfer/index.js'
@@ -127,6 +127,11 @@ export interface SwarmNodeEvents extends ReplicationEvents {
 }
 
 export type MessageHandler = (msg: TopicMessage) => void
+
+export interface UserTopicOptions {
+  /** Use the topic name as given, shared with every swarm, instead of scoping it to this node's swarm. */
+  global?: boolean
+}
 
 /** What the constructor needs once createSwarmNode() resolved the defaults. */
 export type ResolvedInit = SwarmNodeInit & { repo: string, name: string, swarm: string }
@@ -399,30 +404,38 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
     return this.book.name(id)
   }
 
-  /** Publishes bytes on a user topic; resolves with how many peers it was sent to. */
-  async publish (topic: string, data: Uint8Array): Promise<number> {
+  /**
+   * Publishes bytes on a user topic; resolves with how many peers it was sent to. The topic is
+   * scoped to this node's swarm (`/swarmdrop-topic/1/<swarm>/<topic>`) unless `global`.
+   */
+  async publish (topic: string, data: Uint8Array, options: UserTopicOptions = {}): Promise<number> {
     if (!this.started) throw new NotStartedError()
     assertUserTopic(topic)
-    return (await this.network.publish(topic, data)).length
+    return (await this.network.publish(userTopic(this.swarm, topic, options.global === true), data)).length
   }
 
-  /** Subscribes to a user topic; returns the function that unsubscribes. */
-  subscribe (topic: string, handler: MessageHandler): () => void {
+  /**
+   * Subscribes to a user topic (scoped to this node's swarm unless `global`); returns the
+   * function that unsubscribes. Handlers see `msg.topic` as given here, not the wire name.
+   */
+  subscribe (topic: string, handler: MessageHandler, options: UserTopicOptions = {}): () => void {
     assertUserTopic(topic)
-    let set = this.handlers.get(topic)
+    const wire = userTopic(this.swarm, topic, options.global === true)
+    const wrapped: MessageHandler = (msg) => { handler({ ...msg, topic }) }
+    let set = this.handlers.get(wire)
     if (set == null) {
       set = new Set()
-      this.handlers.set(topic, set)
-      this.network.subscribe(topic)
+      this.handlers.set(wire, set)
+      this.network.subscribe(wire)
     }
-    set.add(handler)
+    set.add(wrapped)
     return () => {
-      const s = this.handlers.get(topic)
+      const s = this.handlers.get(wire)
       if (s == null) return
-      s.delete(handler)
+      s.delete(wrapped)
       if (s.size === 0) {
-        this.handlers.delete(topic)
-        if (this.network.isStarted()) this.network.unsubscribe(topic)
+        this.handlers.delete(wire)
+        if (this.network.isStarted()) this.network.unsubscribe(wire)
       }
     }
   }
