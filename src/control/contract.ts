@@ -61,8 +61,10 @@ export interface StoreStats {
 export interface NodeStatus extends NodeIdentity {
   /** ms since the node started. */
   uptime: number
-  /** Connected peers. */
+  /** Connected peers of this node's swarm. */
   peers: number
+  /** Connected peers of another (named) swarm, when there are any: not members, their files are not listed. */
+  otherSwarmPeers?: number
   /** Files known in the swarm (catalog and local). */
   files: number
   /** Of them, complete in this node's store. */
@@ -74,8 +76,13 @@ export interface PeerEntry {
   id: string
   /** Nickname the peer announced, if known. */
   name?: string
+  /** Its listening addresses (from identify), the connection's address only when none is known. */
   addrs: string[]
+  /** Remote addresses of its open connections. */
+  connections?: string[]
   connected: boolean
+  /** In this node's swarm; false for a peer of another named swarm connected at the network level. */
+  member: boolean
   /** How a connected peer is reached: a direct connection, or only through a relay (docs/WAN.md). */
   via?: 'direct' | 'relayed'
 }
@@ -202,9 +209,10 @@ export interface ControlMethods {
   unpin: { params: { cid: string }, result: { cid: string, pinned: false }, events: never }
   rm: { params: { cid: string }, result: { cid: string, removed: true }, events: never }
   gc: { params: Empty, result: GcStats, events: never }
-  pub: { params: { topic: string, message?: string }, result: { recipients: number }, events: never }
+  /** `global`: the topic as named, shared by every swarm; else scoped to the node's swarm. */
+  pub: { params: { topic: string, message?: string, global?: boolean }, result: { recipients: number }, events: never }
   /** Streams messages until the client goes away; never sends a result. */
-  sub: { params: { topic: string }, result: null, events: { subscribed: string } | TopicMessageEvent }
+  sub: { params: { topic: string, global?: boolean }, result: null, events: { subscribed: string } | TopicMessageEvent }
   stop: { params: Empty, result: { stopping: true }, events: never }
 }
 

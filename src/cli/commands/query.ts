@@ -35,7 +35,7 @@ export const status: CommandFn<'status'> = async (ctx) => {
     ['swarm', swarmLabel(res.swarm, res.keyFingerprint)],
     ['repo', res.repo],
     ['uptime', formatDuration(res.uptime)],
-    ['peers', String(res.peers)],
+    ['peers', `${res.peers}${res.otherSwarmPeers != null ? ` (and ${res.otherSwarmPeers} of another swarm)` : ''}`],
     ['files', `${res.files} in the swarm, ${res.local} here`],
     ['store', `${formatBytes(res.store.bytes)} in ${res.store.blocks} blocks`],
     ...res.addrs.map(a => ['address', a])
@@ -53,8 +53,18 @@ export const peers: CommandFn<'peers'> = async (ctx) => {
     ctx.out.print('no peers yet')
     return
   }
-  const rows = [['PEER', 'NAME', 'CONNECTED', 'ADDRESS'], ...res.peers.map(p => [p.id, printable(p.name ?? ''), p.connected ? `yes (${p.via ?? 'direct'})` : 'no', p.addrs[0] ?? ''])]
-  for (const line of formatTable(rows)) ctx.out.print(line)
+  const members = res.peers.filter(p => p.member)
+  const others = res.peers.filter(p => !p.member)
+  if (members.length === 0) ctx.out.print('no peers of this swarm yet')
+  else {
+    // ADDRESS: where the peer listens (identify), not the connection's ephemeral port
+    const rows = [['PEER', 'NAME', 'CONNECTED', 'ADDRESS'], ...members.map(p => [p.id, printable(p.name ?? ''), p.connected ? `yes (${p.via ?? 'direct'})` : 'no', p.addrs[0] ?? ''])]
+    for (const line of formatTable(rows)) ctx.out.print(line)
+  }
+  if (others.length > 0) {
+    ctx.out.print(`not members (another swarm; their files are not listed): ${others.length}`)
+    for (const p of others) ctx.out.print(`  ${p.id}${p.connected ? '' : ' (gone)'}  ${p.addrs[0] ?? ''}`)
+  }
 }
 
 export const stop: CommandFn<'stop'> = async (ctx) => {
