@@ -38,6 +38,8 @@ export const status: CommandFn<'status'> = async (ctx) => {
     ['peers', String(res.peers)],
     ['files', `${res.files} in the swarm, ${res.local} here`],
     ['store', `${formatBytes(res.store.bytes)} in ${res.store.blocks} blocks`],
+    ['uploaded', `${formatBytes(res.transfer.uploaded)} since start, ${res.transfer.uploads} upload${res.transfer.uploads === 1 ? '' : 's'} running`],
+    ['downloaded', `${formatBytes(res.transfer.downloaded)} since start, ${res.transfer.downloads} download${res.transfer.downloads === 1 ? '' : 's'} running`],
     ...res.addrs.map(a => ['address', a])
   ]
   for (const line of formatTable(rows)) ctx.out.print(line)
