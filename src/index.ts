@@ -38,7 +38,7 @@ export type { Transfer, TransferStats, FetchResult, FetchProgress, FetchBlockPro
 export { BLOCKS_PROTOCOL, NotFoundInSwarmError, TransferTimeoutError, UnsupportedCidError, BlockProtocolError, TransferNotStartedError } from './transfer/index.js'
 
 // encrypted shares
-export { encrypt, openEncrypted, generateContentKey, formatLink, parseLink, parseTarget, isLink, DecryptionError, NotEncryptedError, InvalidLinkError, type EncryptedMeta } from './crypto/index.js'
+export { encrypt, openEncrypted, type OpenedEncrypted, generateContentKey, formatLink, parseLink, parseTarget, isLink, DecryptionError, NotEncryptedError, InvalidLinkError, type EncryptedMeta } from './crypto/index.js'
 
 // driving a running `swarmdrop start` from a script (docs/CLI.md, "Driving a node from a script")
 export {
