@@ -34,6 +34,8 @@ export async function share (c: CommandContext, input: ImportInput, options: Sha
   options.signal?.throwIfAborted()
   const { encrypt, ...importOptions } = options
   if (encrypt !== true) {
+    // a path is checked first (readable, a name the swarm accepts): a refusal costs no import
+    if (typeof input === 'string' && options.name == null) await checkSharePath(input)
     const record = await importAndAnnounce(c, input, importOptions)
     return { cid: record.cid, name: record.name, size: record.size, record }
   }
