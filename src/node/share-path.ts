@@ -11,10 +11,11 @@ import { fsReason, readFixHint } from '../util/fs-reason.js'
 import { PathNotFoundError } from './errors.js'
 
 /**
- * Checks that `path` is a readable regular file whose name can be announced (no control
- * characters, at most 255 bytes); returns its absolute path and size. Each failure names the file.
+ * Checks that `path` is a readable regular file or folder whose name can be announced (no
+ * control characters, at most 255 bytes); returns its absolute path and size (0 for a folder).
+ * Each failure names the path.
  */
-export async function checkSharePath (path: string, cwd = process.cwd()): Promise<{ path: string, size: number }> {
+export async function checkSharePath (path: string, cwd = process.cwd()): Promise<{ path: string, size: number, folder: boolean }> {
   const abs = resolve(cwd, path)
   let info
   try {
@@ -22,14 +23,15 @@ export async function checkSharePath (path: string, cwd = process.cwd()): Promis
   } catch (err: any) {
     throw new PathNotFoundError(path, err.code === 'ENOENT' ? 'no such file' : `cannot read it: ${fsReason(err)}${readFixHint(err, abs)}`)
   }
-  if (!info.isFile()) throw new PathNotFoundError(path, info.isDirectory() ? 'it is a folder; share the files inside it' : 'it is not a regular file')
+  const folder = info.isDirectory()
+  if (!folder && !info.isFile()) throw new PathNotFoundError(path, 'it is not a regular file or a folder')
   try {
-    await access(abs, constants.R_OK)
+    await access(abs, folder ? constants.R_OK | constants.X_OK : constants.R_OK)
   } catch (err: any) {
     throw new PathNotFoundError(path, `cannot read it: ${fsReason(err)}${readFixHint(err, abs)}`)
   }
   const problem = checkFileName(basename(abs))
   // the path as JSON would write it: control characters as escapes, not sent to the terminal
   if (problem != null) throw new PathNotFoundError(JSON.stringify(path).replace(/[\u0080-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g, c => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`), `${problem}; rename the file (nothing was shared)`)
-  return { path: abs, size: info.size }
+  return { path: abs, size: folder ? 0 : info.size, folder }
 }

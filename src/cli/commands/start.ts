@@ -68,8 +68,9 @@ export const start: CommandFn<'start'> = async (ctx) => {
     if (held != null) held.push(write)
     else write()
   }
-  const node = await createSwarmNode({ ...init, replicate: ctx.flags.replicate, start: false })
-  // replication begins at start: listen first so no replicate:* event is missed
+  const node = await createSwarmNode({ ...init, replicate: ctx.flags.replicate, stablePort: true, start: false })
+  // replication and bootstrap dials begin at start: listen first so no event is missed
+  node.addEventListener('swarm-key:mismatch', (e) => { log('swarm-key:mismatch', { ...e.detail }, `${out.style('yellow', 'refused')}      ${e.detail.message}`) })
   // a bar per file being replicated (stderr, people only), beside the log's start and end lines
   const bars = new Map<string, ProgressBar>()
   node.addEventListener('replicate:start', ({ detail: { cid, name } }) => {
@@ -127,13 +128,14 @@ export const start: CommandFn<'start'> = async (ctx) => {
   node.addEventListener('relay:limit', (e) => { log('relay:limit', { ...e.detail }, `${out.style('yellow', 'relay limit')}  ${e.detail.message}`) })
 
   if (out.json) {
-    out.event({ event: 'ready', time: new Date().toISOString(), peerId: node.peerId, name: node.name, swarm: node.swarm, ...(fingerprint != null ? { private: true, keyFingerprint: fingerprint } : {}), repo: node.repo, addrs: node.getMultiaddrs(), socket: socketPath(node.repo), replicate: ctx.flags.replicate, ...(web != null ? { web: web.url } : {}), ...(web?.gateway != null ? { gateway: web.gateway } : {}) })
+    out.event({ event: 'ready', time: new Date().toISOString(), peerId: node.peerId, name: node.name, swarm: node.swarm, ...(fingerprint != null ? { private: true, keyFingerprint: fingerprint } : {}), repo: node.repo, addrs: node.getMultiaddrs(), ...(node.listenNote != null ? { listenNote: node.listenNote } : {}), socket: socketPath(node.repo), replicate: ctx.flags.replicate, ...(web != null ? { web: web.url } : {}), ...(web?.gateway != null ? { gateway: web.gateway } : {}) })
   } else {
     out.print(`${out.style('bold', 'swarmdrop node')} ${node.peerId}`)
     out.print(`  nickname  ${node.name}`)
     out.print(`  swarm     ${swarmLabel(node.swarm, fingerprint)}`)
     out.print(`  repo      ${node.repo}`)
     for (const a of node.getMultiaddrs()) out.print(`  listening ${a}`)
+    if (node.listenNote != null) out.print(`  ${out.style('yellow', 'note')}      ${node.listenNote}`)
     if (web != null) out.print(`  web page  ${web.url}`)
     if (web?.gateway != null) out.print(`  gateway   ${web.gateway} (read-only, open to anyone who can reach it)`)
     if (ctx.flags.replicate) out.print('  replicating every announced file')
