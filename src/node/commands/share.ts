@@ -38,7 +38,9 @@ export async function share (c: CommandContext, input: ImportInput, options: Sha
   const { encrypt, ...importOptions } = options
   if (encrypt === true && typeof input === 'string' && (await checkSharePath(input)).folder) throw new EncryptFolderError(input)
   if (encrypt !== true) {
+    // a path is checked first (readable, a name the swarm accepts): a refusal costs no import;
     // a folder's path is imported as one UnixFS directory (the store's import)
+    if (typeof input === 'string' && options.name == null) await checkSharePath(input)
     const record = await importAndAnnounce(c, input, importOptions)
     return { cid: record.cid, name: record.name, size: record.size, ...(record.files != null ? { files: record.files } : {}), record }
   }
