@@ -86,6 +86,10 @@ export interface NetworkInit {
    * subscribed to this topic (the swarm's announce topic) and dial them; answer the same question.
    */
   peerExchangeTopic?: string
+  /** Open connections one remote IP may hold (default MAX_CONNECTIONS_PER_ADDRESS; loopback exempt). */
+  maxConnectionsPerAddress?: number
+  /** Apply that limit to loopback too (tests of the limit; default false). */
+  limitLoopback?: boolean
 }
 
 /** Gossipsub overrides a caller may pass (heartbeat, mesh sizes, scoring). */
