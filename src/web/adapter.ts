@@ -64,25 +64,23 @@ export function createWebNode (node: SwarmNode): WebNode {
     identity: () => ({ peerId: node.peerId, name: node.name, swarm: node.swarm, addrs: node.getMultiaddrs() }),
     peers: async () => node.peers(),
     files: async () => {
+      // the counts are node.ls()'s, the same as the CLI's `ls` (connected providers now, partial apart)
       const records = new Map((await node.store.list()).map(r => [r.cid, r]))
       const out: WebFile[] = []
-      for (const e of node.protocol.catalog()) {
-        const r = records.get(e.cid)
-        records.delete(e.cid)
+      for (const f of await node.ls()) {
+        const r = records.get(f.cid)
+        records.delete(f.cid)
+        const e = node.protocol.entry(f.cid)
         out.push({
-          cid: e.cid,
-          name: e.name,
-          size: e.size,
-          mediaType: e.mediaType,
-          providers: e.providers.length,
-          local: r?.complete === true,
+          ...f,
+          mediaType: e?.mediaType ?? r?.mediaType ?? 'application/octet-stream',
           pinned: r?.pinned === true,
-          encrypted: e.encrypted,
-          mine: e.providers.some(p => p.peer === node.peerId) && r?.complete === true
+          mine: r?.complete === true && (e == null || e.providers.some(p => p.peer === node.peerId))
         })
       }
+      // partial downloads nobody lists (yet)
       for (const r of records.values()) {
-        out.push({ cid: r.cid, name: r.name, size: r.size, mediaType: r.mediaType, providers: r.complete ? 1 : 0, local: r.complete, pinned: r.pinned, encrypted: r.encrypted === true, mine: r.complete })
+        out.push({ cid: r.cid, name: r.name, size: r.size, mediaType: r.mediaType, providers: r.complete ? 1 : 0, partial: 0, local: r.complete, pinned: r.pinned, encrypted: r.encrypted === true, mine: r.complete })
       }
       return out
     },

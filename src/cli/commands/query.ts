@@ -1,7 +1,7 @@
 /** Commands that ask the running node over its control socket and print the answer. */
 import type { CommandFn } from '../context.js'
 import { request } from '../../control/client.js'
-import { UsageError } from '../errors.js'
+import { NotListedError, UsageError } from '../errors.js'
 import { formatBytes, formatDuration, formatTable, printable, shortId, swarmLabel } from '../format.js'
 import { cut, type ProgressBar } from '../output.js'
 import type { ResultOf } from '../../control/contract.js'
@@ -82,17 +82,30 @@ export const stop: CommandFn<'stop'> = async (ctx) => {
 }
 
 export const ls: CommandFn<'ls'> = async (ctx) => {
-  const res = await request(ctx.repo, 'ls', {}, { signal: ctx.signal })
+  const cid = ctx.positionals[0] != null ? await cidArg(ctx) : undefined
+  const res = await request(ctx.repo, 'ls', { ...(cid != null ? { cid } : {}), ...(ctx.flags.providers ? { providers: true } : {}) }, { signal: ctx.signal })
+  if (cid != null && res.files.length === 0) throw new NotListedError(cid)
   ctx.out.data(res)
   if (res.files.length === 0) {
     ctx.out.print('no files in the swarm yet; share one with `swarmdrop share PATH`')
     return
   }
+  // PROVIDERS: whole copies on peers connected now (this node too); "+N partial": peers downloading it
+  const count = (f: typeof res.files[number]): string => `${f.providers}${f.partial > 0 ? ` +${f.partial} partial` : ''}`
   // on a terminal, long names are cut so that each row fits its width
-  const others = Math.max(...res.files.map(f => f.cid.length)) + 'SIZE'.length + 6 + 'PROVIDERS'.length + 'LOCAL'.length + 4 * 2
+  const others = Math.max(...res.files.map(f => f.cid.length)) + 'SIZE'.length + 6 + Math.max('PROVIDERS'.length, ...res.files.map(f => count(f).length)) + 'LOCAL'.length + 4 * 2
   const nameMax = ctx.out.width != null ? Math.max(12, ctx.out.width - 1 - others) : Infinity
-  const rows = [['CID', 'NAME', 'SIZE', 'PROVIDERS', 'LOCAL'], ...res.files.map(f => [f.cid, cut(printable(f.name), nameMax), formatBytes(f.size), String(f.providers), f.local ? 'yes' : 'no'])]
-  for (const line of formatTable(rows, { align: ['left', 'left', 'right', 'right', 'left'] })) ctx.out.print(line)
+  const rows = [['CID', 'NAME', 'SIZE', 'PROVIDERS', 'LOCAL'], ...res.files.map(f => [f.cid, cut(printable(f.name), nameMax), formatBytes(f.size), count(f), f.local ? 'yes' : 'no'])]
+  const lines = formatTable(rows, { align: ['left', 'left', 'right', 'right', 'left'] })
+  ctx.out.print(lines[0]!)
+  for (const [i, f] of res.files.entries()) {
+    ctx.out.print(lines[i + 1]!)
+    if (f.otherNames != null) ctx.out.print(`  also named ${f.otherNames.map(n => `"${cut(printable(n), 60)}"`).join(', ')}`)
+    for (const p of f.providerList ?? []) {
+      const who = p.self ? 'this node' : p.name != null ? `${printable(p.name)} (${shortId(p.peer)})` : p.peer
+      ctx.out.print(`  ${p.complete ? 'provider' : 'partial '}  ${who}${p.connected ? '' : '  (not connected)'}`)
+    }
+  }
 }
 
 export const pin: CommandFn<'pin'> = async (ctx) => {
