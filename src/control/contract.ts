@@ -70,6 +70,20 @@ export interface NodeStatus extends NodeIdentity {
   /** Of them, complete in this node's store. */
   local: number
   store: StoreStats
+  /** Blocks moved since the node started, and transfers running now. */
+  transfer: TransferStatus
+}
+
+/** `status`'s transfer counters. */
+export interface TransferStatus {
+  /** Block bytes sent to peers since the node started. */
+  uploaded: number
+  /** Block bytes received from peers since the node started (duplicates and rejected blocks included). */
+  downloaded: number
+  /** Streams sending blocks to peers now. */
+  uploads: number
+  /** Fetches running now (gets, pins, replication). */
+  downloads: number
 }
 
 export interface PeerEntry {
@@ -95,6 +109,8 @@ export interface SharedFile {
   size: number
   /** Encrypted shares: the capability link `swarmdrop:<cid>#<key>` that fetches and decrypts it. */
   link?: string
+  /** A folder: the files in it, at any depth (`size` is their bytes). */
+  files?: number
 }
 
 export interface ListedFile {
@@ -108,6 +124,8 @@ export interface ListedFile {
   /** Complete in this node's store. */
   local: boolean
   encrypted: boolean
+  /** A folder: the files in it (absent for a file). */
+  files?: number
   /** Other names the same content is announced under, when any. */
   otherNames?: string[]
   /** With `ls CID` or `ls --providers`: who provides it. */
@@ -132,6 +150,9 @@ export interface ShareProgress {
   /** Bytes read so far. */
   read: number
   total?: number
+  /** A folder: an entry not shared (a symbolic link, a special file), and why. */
+  skipped?: string
+  reason?: string
 }
 
 /** Progress of one fetch (the `get` method's event, and the CLI's bar). */
@@ -147,6 +168,8 @@ export interface FetchProgress {
   providers: number
   /** Bytes per second. */
   rate: number
+  /** A folder: the files in it, when known. */
+  files?: number
 }
 
 export interface FetchedFile {
@@ -165,6 +188,8 @@ export interface FetchedFile {
   encrypted: boolean
   /** Fetched by its link and decrypted. */
   decrypted: boolean
+  /** A folder: the files written (`path` is the folder). */
+  files?: number
 }
 
 /** One message on a topic (`sub` event). */

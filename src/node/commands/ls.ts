@@ -17,6 +17,8 @@ export interface ListedFile {
   /** Complete in this node's store. */
   local: boolean
   encrypted: boolean
+  /** A folder: the files in it (absent for a file). */
+  files?: number
   /** Other names this content is announced under (by other providers, or this node's own share), when any. */
   otherNames?: string[]
 }
@@ -81,11 +83,11 @@ export async function ls (c: CommandContext): Promise<ListedFile[]> {
     const rec = records.get(e.cid)
     const local = rec?.complete === true
     const others = otherNames(e, rec?.name)
-    out.push({ cid: e.cid, name: e.name, size: e.size, ...countProviders(e.providers, connected, self, local), local, encrypted: e.encrypted, ...(others.length > 0 ? { otherNames: others } : {}) })
+    out.push({ cid: e.cid, name: e.name, size: e.size, ...countProviders(e.providers, connected, self, local), local, encrypted: e.encrypted, ...(e.files != null ? { files: e.files } : {}), ...(others.length > 0 ? { otherNames: others } : {}) })
   }
   for (const r of records.values()) {
     if (seen.has(r.cid) || !r.complete) continue
-    out.push({ cid: r.cid, name: r.name, size: r.size, providers: 1, partial: 0, local: true, encrypted: r.encrypted === true })
+    out.push({ cid: r.cid, name: r.name, size: r.size, providers: 1, partial: 0, local: true, encrypted: r.encrypted === true, ...(r.files != null ? { files: r.files } : {}) })
   }
   return out
 }
