@@ -20,7 +20,7 @@ import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { createLocalSwarm } from '../src/testing/index.js'
 import { createStore, createSwarmNode, type Store, type SwarmNode } from '../src/index.js'
-import { LOOPBACK, runCli, spawnCli } from './helpers/cli.js'
+import { LOOPBACK, runCli, spawnCli, startNode } from './helpers/cli.js'
 
 type After = { after: (fn: () => Promise<void>) => void }
 
@@ -283,4 +283,38 @@ test('kill -9 of a CLI get mid-folder, then again: it resumes, only the missing 
   assert.equal(got.received, total.bytes - kept.bytes, 'only the blocks the killed run did not keep crossed the network')
   assert.deepEqual(await readdir(out), ['shots'])
   assert.deepEqual(await snapshot(join(out, 'shots')), await snapshot(root), 'the trees are identical')
+})
+
+test('the CLI: share DIR says which entries it skipped and lists NAME/ with its file count; ls too; get CID/PATH writes the one file', async (t) => {
+  const dir = await tempDir(t)
+  const root = join(dir, 'my stuff')
+  await mkdir(join(root, 'sub', 'empty'), { recursive: true })
+  await writeFile(join(root, 'a.txt'), 'alpha')
+  await writeFile(join(root, 'sub', 'b.txt'), 'beta')
+  await symlink('/etc/hostname', join(root, 'sub', 'host link'))
+  const repo = join(dir, 'repo')
+  await startNode(t, ['--repo', repo])
+
+  const shared = await runCli(['share', root, '--repo', repo])
+  assert.equal(shared.code, 0, shared.stderr)
+  assert.match(shared.stderr, new RegExp(`skipped ${join(root, 'sub', 'host link')}: a symbolic link, not shared`))
+  assert.match(shared.stdout, /my stuff\/ +9 B, 2 files/)
+  const json = await runCli(['share', root, '--json', '--repo', repo])
+  const [file] = json.json().files
+  assert.deepEqual({ name: file.name, size: file.size, files: file.files }, { name: 'my stuff', size: 9, files: 2 })
+
+  const ls = await runCli(['ls', '--repo', repo])
+  assert.equal(ls.code, 0, ls.stderr)
+  assert.match(ls.stdout, /my stuff\/ +9 B \(2 files\)/)
+  assert.equal((await runCli(['ls', '--json', '--repo', repo])).json().files.find((f: any) => f.cid === file.cid)?.files, 2)
+
+  const out = join(dir, 'out')
+  await mkdir(out)
+  const one = await runCli(['get', `${file.cid}/sub/b.txt`, '-o', out + '/', '--json', '--repo', repo])
+  assert.equal(one.code, 0, one.stderr)
+  assert.equal(await readFile(join(out, 'b.txt'), 'utf8'), 'beta')
+  const bad = await runCli(['get', `${file.cid}/sub/../../x`, '-o', out + '/', '--repo', repo])
+  assert.equal(bad.code, 1)
+  assert.match(bad.stderr, /UnsafePathError|unsafe name/)
+  assert.deepEqual(await readdir(out), ['b.txt'])
 })
