@@ -21,6 +21,8 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { createLocalSwarm } from '../src/testing/index.js'
 import { createStore, createSwarmNode, type Store, type SwarmNode } from '../src/index.js'
 import { LOOPBACK, runCli, spawnCli, startNode } from './helpers/cli.js'
+import { decodeWire, encodeWire } from '../src/pubsub/codec.js'
+import { Envelope } from '../src/pubsub/pb/messages.js'
 
 type After = { after: (fn: () => Promise<void>) => void }
 
@@ -317,4 +319,18 @@ test('the CLI: share DIR says which entries it skipped and lists NAME/ with its 
   assert.equal(bad.code, 1)
   assert.match(bad.stderr, /UnsafePathError|unsafe name/)
   assert.deepEqual(await readdir(out), ['b.txt'])
+})
+
+test('a folder\'s announcement carries its file count in FileMeta field 6; an announcement without it (an older peer) is a file', async () => {
+  const cid = 'bafybeidacripz6bk7awgs7w4bglobqjtsquz7t2oemvi3ktogou3izc6va'
+  const meta = { cid, name: 'shots', size: 25_165_824, mediaType: 'inode/directory', encrypted: false }
+  const bytes = encodeWire({ type: 'announce', files: [{ meta: { ...meta, files: 6 }, complete: true }] })
+  assert.deepEqual(decodeWire('announce', bytes), { ok: true, message: { type: 'announce', files: [{ meta: { ...meta, files: 6 }, complete: true }] } })
+  // field 6 on the wire: tag 0x30, varint 6
+  assert.equal(Envelope.decode(bytes).announce?.files[0]?.meta?.files, 6)
+  assert.ok(Buffer.from(bytes).includes(Buffer.from([0x30, 0x06])))
+  // what a peer that predates the field sends: no field 6, decoded as a file (no `files`)
+  const old = encodeWire({ type: 'announce', files: [{ meta, complete: true }] })
+  assert.equal(Buffer.from(old).includes(Buffer.from([0x30])), false)
+  assert.deepEqual(decodeWire('announce', old), { ok: true, message: { type: 'announce', files: [{ meta, complete: true }] } })
 })
