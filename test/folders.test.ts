@@ -161,6 +161,11 @@ test('a 3-level folder of 50 files: shared on one node, fetched whole and by pat
   const sub = await bob!.get(`${shared.cid}/docs/notes`, { output: out + '/' })
   assert.equal(sub.path, join(out, 'notes'))
   assert.deepEqual(await snapshot(sub.path), await snapshot(join(root, 'docs', 'notes')))
+  // fetched by path, the subfolder learns its file count once written, and is listed as a folder
+  const subRecord = await bob!.store.get(sub.cid)
+  assert.ok(sub.files != null && sub.files > 0)
+  assert.deepEqual({ files: subRecord?.files, size: subRecord?.size, mediaType: subRecord?.mediaType }, { files: sub.files, size: sub.size, mediaType: 'inode/directory' })
+  assert.equal((await bob!.ls()).find(f => f.cid === sub.cid)?.files, sub.files)
 
   // acceptance 1: the whole folder; what is already here is not fetched again
   const whole = await bob!.get(shared.cid, { output: out + '/' })

@@ -8,7 +8,7 @@
 import { stat } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { ENCRYPTED_PLACEHOLDER_NAME, openEncrypted, parseTarget } from '../../crypto/index.js'
-import { cidKey, nodeKind, RAW_CODEC, resolvePath, splitCidPath, type CID } from '../../content/index.js'
+import { cidKey, FOLDER_MEDIA_TYPE, nodeKind, RAW_CODEC, resolvePath, splitCidPath, type CID } from '../../content/index.js'
 import { exportPath, parseCid, writeOut } from '../../storage/index.js'
 import { OutputExistsError, PathNotInFolderError, SizeMismatchError } from '../errors.js'
 import { checkDestination } from './destination.js'
@@ -142,9 +142,23 @@ async function getInFolder (c: CommandContext, rootText: string, path: string[],
   return { ...base, size: result.size }
 }
 
-/** Writes a stored folder out; `announced` (its size as announced) bounds the bytes written. */
+/**
+ * Writes a stored folder out; `announced` (its size as announced) bounds the bytes written. A
+ * folder fetched without its file count (a subfolder, or a CID the catalog did not name) learns
+ * it here, and is announced again with it.
+ */
 async function exportFolder (c: CommandContext, cid: string, out: string, options: GetOptions, announced?: number): Promise<{ files: number, bytes: number }> {
-  const total = (await c.store.get(cid))?.files ?? c.protocol.entry(cid)?.files
+  const record = await c.store.get(cid)
+  const total = record?.files ?? c.protocol.entry(cid)?.files
+  const done = await writeFolder(c, cid, out, options, announced, total)
+  if (record != null && record.files == null) {
+    const rec = await c.store.track(cid, { name: record.name, files: done.files, size: done.bytes })
+    await c.protocol.announce({ cid, name: rec.name, size: rec.size, mediaType: FOLDER_MEDIA_TYPE, files: done.files }).catch((err) => { c.log('announcing %s failed: %e', cid, err) })
+  }
+  return done
+}
+
+async function writeFolder (c: CommandContext, cid: string, out: string, options: GetOptions, announced: number | undefined, total: number | undefined): Promise<{ files: number, bytes: number }> {
   return c.store.exportFolder(cid, out, {
     ...(options.signal != null ? { signal: options.signal } : {}),
     ...(announced != null ? { maxBytes: announced } : {}),

@@ -1,5 +1,5 @@
 /** track: records a file whose root CID is known before its blocks (a download), counted from what is on disk. */
-import { cidKey, parseCid, type CID } from '../../content/index.js'
+import { cidKey, FOLDER_MEDIA_TYPE, parseCid, type CID } from '../../content/index.js'
 import { MAX_RECORD_NAME_BYTES } from '../constants.js'
 import type { Run, StoreContext } from '../context.js'
 import type { StoreOptions, TrackMeta } from '../index.js'
@@ -25,7 +25,12 @@ export async function track (ctx: StoreContext, cid: string | CID, meta: TrackMe
     }
     if (old != null && meta.pin === true) rec.pinned = true
     if (old == null && meta.encrypted != null) rec.encrypted = meta.encrypted
-    if (old == null && meta.files != null && Number.isSafeInteger(meta.files) && meta.files >= 0) rec.files = meta.files
+    // a folder learns its file count (and their bytes) when it is first tracked, or once written out
+    if (rec.files == null && meta.files != null && Number.isSafeInteger(meta.files) && meta.files >= 0) {
+      rec.files = meta.files
+      rec.mediaType = FOLDER_MEDIA_TYPE
+      if (old != null && meta.size != null && Number.isSafeInteger(meta.size) && meta.size >= 0) rec.size = meta.size
+    }
     const walk = await walkFile(ctx, root, { signal: options.signal })
     return writeRecord(ctx, applyWalk(rec, walk))
   })
