@@ -18,7 +18,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { TypedEventEmitter } from '../util/events.js'
-import { GOSSIP_DECODE_LIMITS, HEARTBEAT_MS, MAX_GOSSIP_OUTBOUND_BYTES, MAX_STREAM_WINDOW_BYTES, PING_TIMEOUT_MS, MDNS_INTERVAL_MS, MDNS_SERVICE_TAG, SWARM_TOPIC_SCORE } from './constants.js'
+import { GOSSIP_DECODE_LIMITS, HEARTBEAT_MS, MAX_GOSSIP_OUTBOUND_BYTES, MAX_STREAM_WINDOW_BYTES, MAX_MUX_MESSAGE_BYTES, PING_TIMEOUT_MS, MDNS_INTERVAL_MS, MDNS_SERVICE_TAG, SWARM_TOPIC_SCORE } from './constants.js'
 import { NotStartedError } from '../util/errors.js'
 import { InvalidMultiaddrError, ListenError } from './errors.js'
 import { createLogger } from '../util/logger.js'
@@ -94,6 +94,8 @@ export interface NetworkInit {
   relays?: string[]
   /** WAN: addresses to advertise besides the listen addresses (a router's forwarded port, a public IP). */
   announce?: string[]
+  /** Overrides of the yamux sizes (benchmarks measure them; default MAX_STREAM_WINDOW_BYTES, MAX_MUX_MESSAGE_BYTES). */
+  muxer?: { maxStreamWindowSize?: number, maxMessageSize?: number }
 }
 
 /** Gossipsub overrides a caller may pass (heartbeat, mesh sizes, scoring). */
@@ -370,7 +372,10 @@ export async function createNetwork (init: NetworkInit): Promise<Network & { sta
     // a configured relay that is down at start must not stop the node: it reserves when the relay is back
     transportManager: { faultTolerance: wan.listen.length > 0 ? FaultTolerance.NO_FATAL : FaultTolerance.FATAL_ALL },
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux({ maxStreamWindowSize: MAX_STREAM_WINDOW_BYTES })],
+    streamMuxers: [yamux({
+      maxStreamWindowSize: init.muxer?.maxStreamWindowSize ?? MAX_STREAM_WINDOW_BYTES,
+      maxMessageSize: init.muxer?.maxMessageSize ?? MAX_MUX_MESSAGE_BYTES
+    })],
     connectionProtector: swarmProtector(init.swarmKey),
     peerDiscovery: init.mdns
       ? [withDiscovery(mdns({ interval: init.mdnsInterval ?? MDNS_INTERVAL_MS, serviceTag: MDNS_SERVICE_TAG }))]
