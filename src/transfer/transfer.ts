@@ -4,7 +4,7 @@ import {
   FETCH_TIMEOUT_MS, INITIAL_WINDOW, MAX_ACTIVE_STREAMS, MAX_BYTES_IN_FLIGHT, MAX_BYTES_IN_FLIGHT_PER_PEER, MAX_HAVE_SUBSCRIPTIONS_PER_STREAM,
   MAX_PENDING_BLOCKS, MAX_PENDING_WRITES, MAX_QUEUED_PER_STREAM, MAX_STREAMS_PER_PEER, MAX_WINDOW, MIN_WINDOW, STALL_TIMEOUT_MS, WINDOW_SECONDS
 } from './constants.js'
-import { parseCid } from '../content/index.js'
+import { parseCid, type BlockBytes } from '../content/index.js'
 import { TransferNotStartedError } from './errors.js'
 import { BlockServer, type PeerCounters } from './server.js'
 import { FetchSession } from './fetch/session.js'
@@ -23,7 +23,7 @@ export class BlockTransfer implements Transfer {
   private readonly received = { bytes: 0, blocks: 0, duplicates: 0, invalid: 0 }
   private readonly receivedBy = new Map<string, PeerCounters>()
   /** Verified blocks being written to the store: served from memory until they are on disk. */
-  private readonly landing = new Map<string, Uint8Array>()
+  private readonly landing = new Map<string, BlockBytes>()
   private started = false
 
   constructor (init: TransferInit) {

@@ -3,6 +3,7 @@
  * components and the transfer that owns them.
  */
 import type { CustomProgressEvent } from 'progress-events'
+import type { BlockBytes } from '../../content/index.js'
 import type { Logger } from '../../util/logger.js'
 import type { BlockStore, TransferNetwork } from '../types.js'
 
@@ -101,7 +102,7 @@ export interface SessionHost {
   limits: SessionLimits
   isStarted: () => boolean
   /** A block was verified and is being written: peers may be served it from memory meanwhile. */
-  onVerified: (key: string, bytes: Uint8Array) => void
+  onVerified: (key: string, bytes: BlockBytes) => void
   /** The write of a verified block ended (stored, or failed); `stored` when it is in the store. */
   onLanded: (key: string, stored: boolean) => void
   /** Bytes received over the network, for the transfer's totals. */
