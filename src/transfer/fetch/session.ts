@@ -391,11 +391,10 @@ export class FetchSession implements Walker {
     this.finished = true
     if (this.cleaned) return
     this.cleaned = true
-    const completed = this.wants.size === 0
     if (this.idleTimer != null) clearTimeout(this.idleTimer)
     if (this.healthTimer != null) clearInterval(this.healthTimer)
     if (this.wakeTimer != null) clearTimeout(this.wakeTimer)
     this.controller.abort(new Error('download finished'))
-    this.providers.close(completed)
+    this.providers.close()
   }
 }

@@ -6,6 +6,7 @@ import type { CustomProgressEvent } from 'progress-events'
 import type { BlockBytes } from '../../content/index.js'
 import type { Logger } from '../../util/logger.js'
 import type { BlockStore, TransferNetwork } from '../types.js'
+import type { PeerLinks } from './peer-link.js'
 
 export interface FetchProgress {
   /** The root CID being fetched. */
@@ -101,6 +102,8 @@ export interface SessionHost {
   log: Logger
   limits: SessionLimits
   isStarted: () => boolean
+  /** Every peer's one block stream, shared by the transfer's downloads. */
+  links: PeerLinks
   /** A block was verified and is being written: peers may be served it from memory meanwhile. */
   onVerified: (key: string, bytes: BlockBytes) => void
   /** The write of a verified block ended (stored, or failed); `stored` when it is in the store. */
