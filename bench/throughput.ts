@@ -158,7 +158,8 @@ async function main (): Promise<void> {
     if (got !== size) throw new Error(`tcp: got ${got} bytes`)
     return performance.now() - start
   }
-  const stream = async (): Promise<number> => {
+  const stream = async (): Promise<number> => await profiling(streamOnce, 'stream')
+  const streamOnce = async (): Promise<number> => {
     const start = performance.now()
     const s = await network.openStream(info.peerId, RAW_PROTOCOL)
     let got = 0
@@ -167,17 +168,18 @@ async function main (): Promise<void> {
     if (got !== size) throw new Error(`stream: got ${got} bytes`)
     return performance.now() - start
   }
-  /** --profile DIR: a CPU profile of both sides during each fetch (DIR/fetch-N.cpuprofile, DIR/serve-N.cpuprofile). */
-  let profiled = 0
-  const profiling = async <T>(fn: () => Promise<T>): Promise<T> => {
+  /** --profile DIR: a CPU profile of both sides during each fetch and stream (DIR/fetch-N.cpuprofile, DIR/serve-N.cpuprofile, DIR/stream-N…). */
+  const profiled = new Map<string, number>()
+  const profiling = async <T>(fn: () => Promise<T>, what = 'fetch'): Promise<T> => {
     if (values.profile == null) return await fn()
-    const n = profiled++
+    const n = profiled.get(what) ?? 0
+    profiled.set(what, n + 1)
     const saved = new Promise(resolve => lines.once('line', resolve))
     child.stdin.write('start\n')
     const own = await Profiler.start()
     const result = await fn()
-    await own.stop(join(values.profile, `fetch-${n}.cpuprofile`))
-    child.stdin.write(`stop ${join(values.profile, `serve-${n}.cpuprofile`)}\n`)
+    await own.stop(join(values.profile, `${what}-${n}.cpuprofile`))
+    child.stdin.write(`stop ${join(values.profile, `${what === 'fetch' ? 'serve' : `${what}-serve`}-${n}.cpuprofile`)}\n`)
     await saved
     return result
   }
