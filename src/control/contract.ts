@@ -61,21 +61,42 @@ export interface StoreStats {
 export interface NodeStatus extends NodeIdentity {
   /** ms since the node started. */
   uptime: number
-  /** Connected peers. */
+  /** Connected peers of this node's swarm. */
   peers: number
+  /** Connected peers of another (named) swarm, when there are any: not members, their files are not listed. */
+  otherSwarmPeers?: number
   /** Files known in the swarm (catalog and local). */
   files: number
   /** Of them, complete in this node's store. */
   local: number
   store: StoreStats
+  /** Blocks moved since the node started, and transfers running now. */
+  transfer: TransferStatus
+}
+
+/** `status`'s transfer counters. */
+export interface TransferStatus {
+  /** Block bytes sent to peers since the node started. */
+  uploaded: number
+  /** Block bytes received from peers since the node started (duplicates and rejected blocks included). */
+  downloaded: number
+  /** Streams sending blocks to peers now. */
+  uploads: number
+  /** Fetches running now (gets, pins, replication). */
+  downloads: number
 }
 
 export interface PeerEntry {
   id: string
   /** Nickname the peer announced, if known. */
   name?: string
+  /** Its listening addresses (from identify), the connection's address only when none is known. */
   addrs: string[]
+  /** Remote addresses of its open connections. */
+  connections?: string[]
   connected: boolean
+  /** In this node's swarm; false for a peer of another named swarm connected at the network level. */
+  member: boolean
   /** How a connected peer is reached: a direct connection, or only through a relay (docs/WAN.md). */
   via?: 'direct' | 'relayed'
 }
@@ -88,6 +109,8 @@ export interface SharedFile {
   size: number
   /** Encrypted shares: the capability link `swarmdrop:<cid>#<key>` that fetches and decrypts it. */
   link?: string
+  /** A folder: the files in it, at any depth (`size` is their bytes). */
+  files?: number
 }
 
 export interface ListedFile {
@@ -99,6 +122,8 @@ export interface ListedFile {
   /** Complete in this node's store. */
   local: boolean
   encrypted: boolean
+  /** A folder: the files in it (absent for a file). */
+  files?: number
 }
 
 /** Progress of one file's import (the `share` method's event, and the CLI's bar). */
@@ -108,6 +133,9 @@ export interface ShareProgress {
   /** Bytes read so far. */
   read: number
   total?: number
+  /** A folder: an entry not shared (a symbolic link, a special file), and why. */
+  skipped?: string
+  reason?: string
 }
 
 /** Progress of one fetch (the `get` method's event, and the CLI's bar). */
@@ -123,6 +151,8 @@ export interface FetchProgress {
   providers: number
   /** Bytes per second. */
   rate: number
+  /** A folder: the files in it, when known. */
+  files?: number
 }
 
 export interface FetchedFile {
@@ -141,6 +171,8 @@ export interface FetchedFile {
   encrypted: boolean
   /** Fetched by its link and decrypted. */
   decrypted: boolean
+  /** A folder: the files written (`path` is the folder). */
+  files?: number
 }
 
 /** One message on a topic (`sub` event). */
@@ -191,9 +223,10 @@ export interface ControlMethods {
   unpin: { params: { cid: string }, result: { cid: string, pinned: false }, events: never }
   rm: { params: { cid: string }, result: { cid: string, removed: true }, events: never }
   gc: { params: Empty, result: GcStats, events: never }
-  pub: { params: { topic: string, message?: string }, result: { recipients: number }, events: never }
+  /** `global`: the topic as named, shared by every swarm; else scoped to the node's swarm. */
+  pub: { params: { topic: string, message?: string, global?: boolean }, result: { recipients: number }, events: never }
   /** Streams messages until the client goes away; never sends a result. */
-  sub: { params: { topic: string }, result: null, events: { subscribed: string } | TopicMessageEvent }
+  sub: { params: { topic: string, global?: boolean }, result: null, events: { subscribed: string } | TopicMessageEvent }
   stop: { params: Empty, result: { stopping: true }, events: never }
 }
 

@@ -76,8 +76,11 @@ export class OutputFolderError extends Error {
   readonly path: string
   readonly code?: string
 
-  constructor (path: string, reason: string, code?: string) {
-    super(`cannot write ${path}: ${reason}; nothing was fetched. Pick a folder that exists and that you can write to (-o FOLDER/)`)
+  /** `folder`: the problem is the folder itself (missing, not writable), named instead of the file. */
+  constructor (path: string, reason: string, code?: string, folder?: string) {
+    super(folder != null
+      ? `${reason}; nothing was fetched. ${code === 'ENOENT' || code === 'ENOTDIR' ? `Create it (mkdir -p ${folder}) or pick another folder with -o FOLDER/` : 'Pick a folder you can write to with -o FOLDER/'}`
+      : `cannot write ${path}: ${reason}; nothing was fetched. Pick a folder that exists and that you can write to (-o FOLDER/)`)
     this.name = 'OutputFolderError'
     this.path = path
     if (code != null) this.code = code
@@ -96,5 +99,48 @@ export class NotEnoughSpaceError extends Error {
     this.path = path
     this.needed = needed
     this.free = free
+  }
+}
+
+export class EncryptFolderError extends Error {
+  static override name = 'EncryptFolderError'
+  readonly path: string
+
+  constructor (path: string) {
+    super(`cannot encrypt ${path}: it is a folder, and encrypted shares are single files; share it unencrypted, or pack it (e.g. tar) and share the archive encrypted`)
+    this.name = 'EncryptFolderError'
+    this.path = path
+  }
+}
+
+export class PathNotInFolderError extends Error {
+  static override name = 'PathNotInFolderError'
+  readonly cid: string
+  readonly path: string
+
+  constructor (cid: string, path: string, reason = 'it names nothing in the folder') {
+    super(`${cid}/${path}: ${reason}; list the folder (e.g. in the web gateway) for the names it holds`)
+    this.name = 'PathNotInFolderError'
+    this.cid = cid
+    this.path = path
+  }
+}
+
+/**
+ * The file's blocks declare more bytes than its announcement said: a DAG can link one block
+ * many times (a "dedup bomb": a few KiB received, gigabytes written), so nothing is written.
+ */
+export class SizeMismatchError extends Error {
+  static override name = 'SizeMismatchError'
+  readonly cid: string
+  readonly declared: number
+  readonly announced: number
+
+  constructor (cid: string, declared: number, announced: number, received: number) {
+    super(`${cid}: its blocks describe ${declared} bytes but it was announced as ${announced} bytes (${received} bytes received): a peer lies about it; nothing was written. Its blocks stay in the store until \`swarmdrop rm ${cid}\``)
+    this.name = 'SizeMismatchError'
+    this.cid = cid
+    this.declared = declared
+    this.announced = announced
   }
 }

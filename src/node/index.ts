@@ -13,6 +13,7 @@
  */
 export { createSwarmNode } from './create.js'
 export type { SwarmNode, SwarmNodeInit, SwarmNodeComponents, SwarmNodeEvents, NodeNetwork, PeerInfo, MessageHandler } from './swarm-node.js'
+export type { FileServedEvent } from './served.js'
 export type { ReplicationEvents } from './replicator.js'
 export type { NodeFetchOptions } from './commands/fetch.js'
 export type { ShareOptions, SharedFile } from './commands/share.js'
@@ -21,7 +22,7 @@ export { outputPath, progressOf, type GetOptions, type FetchedFile, type FetchPr
 export type { ListedFile, FilesStatus } from './commands/ls.js'
 export type { WaitForPeersOptions } from './commands/wait-for-peers.js'
 export { startLocalSwarm, type LocalSwarmInit, type LocalSwarm } from './local-swarm.js'
-export { RepoLockedError, PathNotFoundError, NoPeersError, EncryptInputError, ReservedTopicError } from './errors.js'
+export { RepoLockedError, PathNotFoundError, NoPeersError, EncryptInputError, EncryptFolderError, PathNotInFolderError, ReservedTopicError, OutputExistsError, OutputFolderError, NotEnoughSpaceError, SizeMismatchError } from './errors.js'
 export { RepoError, NotStartedError } from '../util/errors.js'
-export { parseSwarmKey, generateSwarmKey, readSwarmKeyFile, InvalidIdentityError, InvalidMultiaddrError, ListenError, InvalidSwarmKeyError } from '../net/index.js'
+export { parseSwarmKey, generateSwarmKey, readSwarmKeyFile, IdentityNotPrivateError, InvalidIdentityError, InvalidMultiaddrError, ListenError, InvalidSwarmKeyError } from '../net/index.js'
 export type { TopicMessage } from '../net/index.js'

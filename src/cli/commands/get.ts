@@ -7,12 +7,12 @@
 import { createReadStream } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import type { CommandFn, Context } from '../context.js'
 import { request } from '../../control/client.js'
 import { AmbiguousNameError, ExitError, UnknownNameError, UsageError } from '../errors.js'
 import { fetchToFile, type FetchedFile, type FetchProgressInfo, type ListedFile } from '../files.js'
-import { formatBytes, formatDuration, formatRate, printable, shortId } from '../format.js'
+import { averageRate, formatBytes, formatDuration, formatRate, printable, shortId } from '../format.js'
 import { nodeInit } from './start.js'
 
 const DEFAULT_TIMEOUT_S = 30
@@ -44,13 +44,73 @@ async function resolveTarget (text: string, getter: Getter): Promise<Target> {
   try {
     return { cid: parseCid(text).toString() }
   } catch {}
+  // CID/sub/path: one file or subfolder of a folder (the node resolves the path)
+  const slash = text.indexOf('/')
+  if (slash > 0) {
+    const { splitCidPath } = await import('../../content/path.js')
+    const split = splitCidPath(text)
+    try {
+      return { cid: [parseCid(split.cid).toString(), ...split.path].join('/') }
+    } catch (err: any) {
+      if (err?.name !== 'InvalidCidError') throw err
+    }
+  }
   const matches = (await getter.list(text)).filter(f => f.name === text)
   if (matches.length === 0) throw new UnknownNameError(printable(text))
   if (matches.length > 1) throw new AmbiguousNameError(printable(text), matches.map(f => `${f.cid} (${formatBytes(f.size)}, ${f.providers} provider${f.providers === 1 ? '' : 's'})`))
   return { cid: matches[0]!.cid }
 }
 
+/** Largest stdin or --link-file read for targets: links are ~110 bytes; this is thousands of them. */
+const MAX_TARGETS_BYTES = 1024 * 1024
+
+/**
+ * The targets: the positionals, where `-` stands for the lines of stdin, plus the lines of
+ * --link-file. A link passed so never appears in the process arguments, which every local
+ * user can read (/proc/PID/cmdline). Blank lines and lines starting with # are skipped.
+ */
+async function readTargets (ctx: Context<'get'>): Promise<string[]> {
+  const lines = (text: string): string[] => text.split(/\r?\n/).map(l => l.trim()).filter(l => l !== '' && !l.startsWith('#'))
+  const out: string[] = []
+  for (const p of ctx.positionals) {
+    if (p !== '-') out.push(p)
+    else out.push(...lines(await readBounded(process.stdin, 'stdin')))
+  }
+  const file = ctx.flags['link-file']
+  if (file != null) {
+    let text: string
+    try {
+      const { open } = await import('node:fs/promises')
+      const fh = await open(resolve(ctx.cwd, file), 'r')
+      try {
+        text = await readBounded(fh.createReadStream(), file)
+      } finally {
+        await fh.close().catch(() => {})
+      }
+    } catch (err: any) {
+      if (err instanceof UsageError) throw err
+      throw new UsageError(`cannot read --link-file ${file} (${err?.code ?? err?.message})`, 'get')
+    }
+    out.push(...lines(text))
+  }
+  if (out.length === 0) throw new UsageError('missing CID|LINK|NAME (or - for stdin, or --link-file FILE)', 'get')
+  return out
+}
+
+async function readBounded (stream: AsyncIterable<Buffer | string>, what: string): Promise<string> {
+  const parts: Buffer[] = []
+  let size = 0
+  for await (const chunk of stream) {
+    const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
+    size += b.byteLength
+    if (size > MAX_TARGETS_BYTES) throw new UsageError(`${what} holds more than ${MAX_TARGETS_BYTES} bytes; give one CID or link per line`, 'get')
+    parts.push(b)
+  }
+  return Buffer.concat(parts).toString('utf8')
+}
+
 export const get: CommandFn<'get'> = async (ctx) => {
+  ctx.positionals = await readTargets(ctx)
   const seconds = ctx.flags.timeout ?? DEFAULT_TIMEOUT_S
   if (seconds <= 0) throw new UsageError('--timeout must be more than 0 seconds', 'get')
   const toStdout = ctx.flags.output === '-'
@@ -121,15 +181,15 @@ async function getOne (ctx: Context<'get'>, text: string, output: string | undef
     bar.finish(ctx.signal.aborted ? 'cancelled' : 'failed')
     throw err
   }
-  const rate = file.received / Math.max(file.elapsed, 1) * 1000
+  const rate = averageRate(file.received, file.elapsed)
   bar.finish('done', { rate })
-  const how = `(${formatBytes(file.size)}${file.decrypted ? ', decrypted' : ''}) in ${formatDuration(file.elapsed)}, ${formatRate(rate)} from ${file.providers} peer${file.providers === 1 ? '' : 's'}${file.received < file.size ? `, ${formatBytes(file.size - file.received)} were already here` : ''}`
+  const how = `(${file.files != null ? `${file.files} file${file.files === 1 ? '' : 's'}, ` : ''}${formatBytes(file.size)}${file.decrypted ? ', decrypted' : ''}) in ${formatDuration(file.elapsed)}, ${formatRate(rate)} from ${file.providers} peer${file.providers === 1 ? '' : 's'}${file.received < file.size ? `, ${formatBytes(file.size - file.received)} were already here` : ''}`
   if (toStdout) {
     await ctx.out.pipe(createReadStream(file.path))
     ctx.out.note(`wrote ${printable(file.name)} to stdout ${how}`)
     return { ...file, path: '-' }
   }
-  const line = `wrote ${file.path} ${how}`
+  const line = `wrote ${file.path}${file.files != null ? '/' : ''} ${how}`
   // on a terminal too narrow for it: the path on its own line, the figures below
   if (ctx.out.width != null && [...line].length >= ctx.out.width) {
     ctx.out.print(`wrote ${file.path}`)

@@ -1,19 +1,21 @@
 /**
  * Get a file: fetch it into the store (resuming what is there), then write it out — as
- * stored, or decrypted when given the key of a capability link. `output` is a file path,
+ * stored, or decrypted when given the key of a capability link. A folder is written as a
+ * tree (the store's exportFolder: `.NAME.part`, renamed at the end); `CID/sub/path` fetches
+ * only that file or subfolder of a folder and the directory nodes on its path. `output` is a file path,
  * or a folder (ending in `/` or existing) for the file's safe name inside it.
  */
-import { randomBytes } from 'node:crypto'
-import { open, rename, stat, unlink } from 'node:fs/promises'
-import { basename, dirname, join, resolve } from 'node:path'
+import { stat } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
 import { ENCRYPTED_PLACEHOLDER_NAME, openEncrypted, parseTarget } from '../../crypto/index.js'
-import { ExportError, exportPath, parseCid } from '../../storage/index.js'
-import { OutputExistsError } from '../errors.js'
+import { cidKey, nodeKind, RAW_CODEC, resolvePath, splitCidPath, type CID } from '../../content/index.js'
+import { exportPath, parseCid, writeOut } from '../../storage/index.js'
+import { OutputExistsError, PathNotInFolderError, SizeMismatchError } from '../errors.js'
 import { checkDestination } from './destination.js'
 import type { TransferFetchEvents } from '../../transfer/index.js'
 import { waitFor } from '../../util/wait.js'
 import type { CommandContext } from './context.js'
-import { fetch, type NodeFetchOptions } from './fetch.js'
+import { fetch, providersOf, type NodeFetchOptions } from './fetch.js'
 
 /** Progress of one fetch as plain numbers (what the CLI draws as a bar). */
 export interface FetchProgressInfo {
@@ -27,6 +29,8 @@ export interface FetchProgressInfo {
   received: number
   providers: number
   rate: number
+  /** A folder: the files in it, when the catalog says. */
+  files?: number
 }
 
 export interface GetOptions extends NodeFetchOptions {
@@ -38,8 +42,10 @@ export interface GetOptions extends NodeFetchOptions {
   key?: Uint8Array
   /** Wait up to this many ms for the catalog to name a file it does not know yet (default 0). */
   catalogWait?: number
-  /** Replace an existing output file (default: fail before fetching anything). */
+  /** Replace an existing output file or folder (default: fail before fetching anything). */
   force?: boolean
+  /** A folder is being written out: each file as it is written (`files` and `bytes` so far, `total` files when known). */
+  onFile?: (p: { path: string, files: number, bytes: number, total?: number }) => void
 }
 
 export interface FetchedFile {
@@ -56,6 +62,8 @@ export interface FetchedFile {
   encrypted: boolean
   /** Fetched by its link and decrypted. */
   decrypted: boolean
+  /** A folder: the files written (`path` is the folder). */
+  files?: number
 }
 
 /** The plain numbers of a fetch progress event (none for provider events). */
@@ -87,8 +95,73 @@ export async function outputPath (name: string, options: { output?: string, cwd?
   return isDir ? { path: exportPath(abs, name), explicit: false } : { path: abs, explicit: true }
 }
 
+/** True when the stored root block of `cid` is a UnixFS folder. */
+async function isStoredFolder (c: CommandContext, cid: string): Promise<boolean> {
+  const root = parseCid(cid)
+  if (root.code === RAW_CODEC) return false
+  return nodeKind(root, await c.store.getBlock(cid)) === 'directory'
+}
+
+/**
+ * `CID/sub/path`: the directory nodes on the path are fetched one at a time (shallow: the
+ * root block only, through the folder's providers), the path resolved by src/content's one
+ * resolver, then only the target's DAG is fetched and written out under the path's last name.
+ */
+async function getInFolder (c: CommandContext, rootText: string, path: string[], options: GetOptions): Promise<FetchedFile> {
+  const root = parseCid(rootText)
+  const rootKey = cidKey(root)
+  const signal = options.signal
+  const readBlock = async (cid: CID): Promise<Uint8Array> => {
+    const key = cidKey(cid)
+    if (!await c.store.has(key)) {
+      await c.transfer.fetch(key, {
+        shallow: true,
+        findProviders: providersOf(c, rootKey, options.wantTimeout ?? options.timeout ?? 30_000),
+        ...(signal != null ? { signal } : {}),
+        ...(options.timeout != null ? { timeout: options.timeout } : {})
+      })
+    }
+    return c.store.getBlock(key, signal != null ? { signal } : {})
+  }
+  const entry = await resolvePath(readBlock, root, path, signal != null ? { signal } : {})
+  const sub = path.join('/')
+  if (entry == null) throw new PathNotInFolderError(rootKey, sub)
+  if (entry.type !== 'file' && entry.type !== 'directory') throw new PathNotInFolderError(rootKey, sub, `it is a UnixFS ${entry.type}, neither a file nor a folder`)
+  const name = path[path.length - 1] ?? rootKey
+  const folder = entry.type === 'directory'
+  const { path: out } = await outputPath(name, options)
+  await checkDestination(out, { force: options.force === true, folder, ...(folder ? {} : { size: entry.size }) })
+  const cid = cidKey(entry.cid)
+  const result = await fetch(c, cid, { ...options, name, providersOf: rootKey })
+  const base = { cid, name, path: out, received: result.bytesReceived, providers: Object.keys(result.providers).length, elapsed: result.elapsed, encrypted: false, decrypted: false }
+  if (folder) {
+    const done = await exportFolder(c, cid, out, options, c.protocol.entry(rootKey)?.size)
+    return { ...base, size: done.bytes, files: done.files }
+  }
+  await c.store.export(cid, out, { ...(signal != null ? { signal } : {}), overwrite: options.force === true }).catch(existsAsOutputError)
+  return { ...base, size: result.size }
+}
+
+/** Writes a stored folder out; `announced` (its size as announced) bounds the bytes written. */
+async function exportFolder (c: CommandContext, cid: string, out: string, options: GetOptions, announced?: number): Promise<{ files: number, bytes: number }> {
+  const total = (await c.store.get(cid))?.files ?? c.protocol.entry(cid)?.files
+  return c.store.exportFolder(cid, out, {
+    ...(options.signal != null ? { signal: options.signal } : {}),
+    ...(announced != null ? { maxBytes: announced } : {}),
+    overwrite: options.force === true,
+    onProgress: (evt) => {
+      if (evt.type === 'store:export:file') options.onFile?.({ path: evt.detail.path, files: evt.detail.files, bytes: evt.detail.bytes, ...(total != null ? { total } : {}) })
+    }
+  })
+}
+
 export async function get (c: CommandContext, target: string, options: GetOptions = {}): Promise<FetchedFile> {
   options.signal?.throwIfAborted()
+  if (!target.startsWith('swarmdrop:') && target.includes('/')) {
+    const split = splitCidPath(target)
+    if (split.path.length > 0) return getInFolder(c, split.cid, split.path, options)
+    target = split.cid
+  }
   const parsed = parseTarget(target)
   const cid = parsed.cid
   const key = options.key ?? parsed.key
@@ -105,7 +178,7 @@ export async function get (c: CommandContext, target: string, options: GetOption
     await checkDestination(await folderProbePath(options), { ...(size != null ? { size } : {}), force: options.force === true })
   } else {
     const { path } = await outputPath(known?.name ?? cid, options)
-    await checkDestination(path, { ...(size != null ? { size } : {}), force: options.force === true })
+    await checkDestination(path, { ...(size != null ? { size } : {}), force: options.force === true, folder: known?.files != null })
   }
   // holding the link, this node knows it is an encrypted share whatever the catalog says (or before it says anything)
   const result = await fetch(c, cid, key != null ? { name: ENCRYPTED_PLACEHOLDER_NAME, ...options, encrypted: true } : options)
@@ -118,51 +191,47 @@ export async function get (c: CommandContext, target: string, options: GetOption
     providers: Object.keys(result.providers).length,
     elapsed: result.elapsed
   }
+  // a DAG may declare far more bytes than crossed the network: never more than was announced,
+  // and the disk is checked again with the declared size before anything is written
+  if (size != null && result.size > size) throw new SizeMismatchError(cid, result.size, size, result.bytesReceived)
   if (key != null) {
     const { name, path, size } = await decryptToFile(c, cid, key, options)
     return { ...base, name, size, path, encrypted: true, decrypted: true }
   }
   const name = entry?.name ?? record?.name ?? cid
   const { path } = await outputPath(name, options)
-  await c.store.export(cid, path, { ...(options.signal != null ? { signal: options.signal } : {}), overwrite: options.force === true })
+  // the stored root says what it is (the catalog's file count is only a hint)
+  if (await isStoredFolder(c, cid)) {
+    await checkDestination(path, { ...(size != null ? { size } : {}), force: options.force === true, folder: true })
+    const done = await exportFolder(c, cid, path, options, size)
+    return { ...base, size: done.bytes, name, path, encrypted: false, decrypted: false, files: done.files }
+  }
+  await checkDestination(path, { size: result.size, force: options.force === true })
+  await c.store.export(cid, path, { ...(options.signal != null ? { signal: options.signal } : {}), overwrite: options.force === true }).catch(existsAsOutputError)
   return { ...base, name, path, encrypted: record?.encrypted === true || entry?.encrypted === true, decrypted: false }
 }
 
 /**
- * Decrypts a stored encrypted file into place: a temp file in the target folder, fsynced,
- * renamed; any authentication failure (tampering, wrong key) removes it, so nothing is left.
+ * Decrypts a stored encrypted file into place through writeOut (the same rules as a plain
+ * file: an existing file is kept unless --force, even against a concurrent `get`); any
+ * authentication failure (tampering, wrong key) leaves nothing behind. The store reader is
+ * closed on every path, so a refused `get LINK` leaves nothing open (the node stops cleanly).
  */
 async function decryptToFile (c: CommandContext, cid: string, key: Uint8Array, options: GetOptions): Promise<{ name: string, path: string, size: number }> {
-  const { meta, data } = await openEncrypted(c.store.cat(cid, options.signal != null ? { signal: options.signal } : {}), key)
-  const { path } = await outputPath(meta.name, options)
-  if (options.force !== true && await stat(path).then(() => true, () => false)) {
-    await data.return(undefined)
-    throw new OutputExistsError(path)
-  }
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.part`)
-  // the same mode as a plain file's export (0666 less the umask: 0644 usually)
-  const fh = await open(tmp, 'wx', 0o666).catch(async (err) => {
-    await data.return(undefined)
-    // the same error (and message) as a plain file's export into a missing or read-only folder
-    const dir = dirname(path)
-    if (err?.code === 'ENOENT' || err?.code === 'ENOTDIR') throw new ExportError(path, `the folder ${dir} does not exist`, err.code)
-    if (err?.code === 'EACCES' || err?.code === 'EPERM' || err?.code === 'EROFS') throw new ExportError(path, `the folder ${dir} is not writable`, err.code)
-    throw err
-  })
+  const { meta, data, close } = await openEncrypted(c.store.cat(cid, options.signal != null ? { signal: options.signal } : {}), key)
   try {
-    try {
-      for await (const chunk of data) {
-        options.signal?.throwIfAborted()
-        await fh.write(chunk)
-      }
-      await fh.sync()
-    } finally {
-      await fh.close()
-    }
-    await rename(tmp, path)
-  } catch (err) {
-    await unlink(tmp).catch(() => {})
-    throw err
+    const { path } = await outputPath(meta.name, options)
+    await writeOut(path, data, { ...(options.signal != null ? { signal: options.signal } : {}), overwrite: options.force === true })
+    return { name: meta.name, path, size: meta.size }
+  } catch (err: any) {
+    existsAsOutputError(err)
+  } finally {
+    await close()
   }
-  return { name: meta.name, path, size: meta.size }
+}
+
+/** A file that appeared after the check (a concurrent `get`): the same error as one found before fetching. */
+function existsAsOutputError (err: any): never {
+  if (err?.name === 'DestinationExistsError') throw new OutputExistsError(err.path)
+  throw err
 }

@@ -11,6 +11,8 @@ export interface ListedFile {
   /** Complete in this node's store. */
   local: boolean
   encrypted: boolean
+  /** A folder: the files in it (absent for a file). */
+  files?: number
 }
 
 export interface FilesStatus {
@@ -27,11 +29,11 @@ export async function ls (c: CommandContext): Promise<ListedFile[]> {
   const out: ListedFile[] = []
   for (const e of c.protocol.catalog()) {
     seen.add(e.cid)
-    out.push({ cid: e.cid, name: e.name, size: e.size, providers: e.providers.length, local: records.get(e.cid)?.complete === true, encrypted: e.encrypted })
+    out.push({ cid: e.cid, name: e.name, size: e.size, providers: e.providers.length, local: records.get(e.cid)?.complete === true, encrypted: e.encrypted, ...(e.files != null ? { files: e.files } : {}) })
   }
   for (const r of records.values()) {
     if (seen.has(r.cid) || !r.complete) continue
-    out.push({ cid: r.cid, name: r.name, size: r.size, providers: 1, local: true, encrypted: r.encrypted === true })
+    out.push({ cid: r.cid, name: r.name, size: r.size, providers: 1, local: true, encrypted: r.encrypted === true, ...(r.files != null ? { files: r.files } : {}) })
   }
   return out
 }

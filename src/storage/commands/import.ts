@@ -1,13 +1,15 @@
 /**
- * import: a file (path, bytes or stream) becomes UnixFS blocks with the one
- * import profile (src/content/profile.ts), then its record is written.
+ * import: a file (path, bytes or stream) or a folder (path; ../import-tree.ts)
+ * becomes UnixFS blocks with the one import profile (src/content/profile.ts),
+ * then its record is written.
  * Blocks are written behind the importer (up to IMPORT_WRITE_WINDOW in
  * flight); on failure the blocks this import added that no record needs are
  * removed and no record is written.
  */
 import { importByteStream } from 'ipfs-unixfs-importer'
-import { cidKey, importerOptions, type CID } from '../../content/index.js'
-import { BLOCK_WRITE_CONCURRENCY, IMPORT_WRITE_WINDOW, MAX_RECORD_NAME_BYTES } from '../constants.js'
+import { cidKey, FOLDER_MEDIA_TYPE, importerOptions, type CID } from '../../content/index.js'
+import { BLOCK_WRITE_CONCURRENCY, FILE_IMPORT_CONCURRENCY, IMPORT_WRITE_WINDOW, MAX_RECORD_NAME_BYTES } from '../constants.js'
+import { importFolder, scanFolder } from '../import-tree.js'
 import type { Run, StoreContext } from '../context.js'
 import { fsError } from '../errors.js'
 import type { ImportInput, ImportOptions } from '../index.js'
@@ -19,10 +21,13 @@ import { sweep } from './utils/sweep.js'
 import { writeRecord } from './utils/walk.js'
 
 const PROFILE = importerOptions({ blockWriteConcurrency: BLOCK_WRITE_CONCURRENCY })
+const FOLDER_PROFILE = importerOptions({ blockWriteConcurrency: BLOCK_WRITE_CONCURRENCY, fileImportConcurrency: FILE_IMPORT_CONCURRENCY })
 
 export async function importFile (ctx: StoreContext, input: ImportInput, options: Run<ImportOptions>): Promise<FileRecord> {
   const { signal } = options
-  const { source, defaultName } = await openSource(ctx, input, options, signal)
+  // a folder is one UnixFS directory, its blocks written by this same writer
+  const folder = typeof input === 'string' ? await scanFolder(input, options) : undefined
+  const { source, defaultName } = folder != null ? { source: [], defaultName: folder.name } : await openSource(ctx, input, options, signal)
   const distinct = new Set<string>()
   const written: CID[] = []
   // write-behind: the importer goes on reading and hashing while up to IMPORT_WRITE_WINDOW blocks are written
@@ -57,12 +62,12 @@ export async function importFile (ctx: StoreContext, input: ImportInput, options
   }
   try {
     return await ctx.lock.withShared(async () => {
-      const result = await importByteStream(source, storage, PROFILE)
+      const result = folder != null ? await importFolder(folder, storage, FOLDER_PROFILE, options) : await importByteStream(source, storage, PROFILE)
       await settle()
       signal.throwIfAborted()
       const key = cidKey(result.cid)
       // result.size of a dag-pb root is the DAG's size (blocks included); the file's size is in its UnixFS data
-      const size = Number(result.unixfs?.fileSize() ?? result.size)
+      const size = folder != null ? folder.bytes : Number(result.unixfs?.fileSize() ?? result.size)
       const record = await ctx.mutex.run(key, async () => {
         const old = ctx.records.get(key)
         const name = clampName(options.name ?? defaultName ?? old?.name ?? key, MAX_RECORD_NAME_BYTES)
@@ -70,7 +75,7 @@ export async function importFile (ctx: StoreContext, input: ImportInput, options
           cid: key,
           name,
           size,
-          mediaType: options.mediaType ?? old?.mediaType ?? guessMediaType(name),
+          mediaType: folder != null ? FOLDER_MEDIA_TYPE : options.mediaType ?? old?.mediaType ?? guessMediaType(name),
           added: old?.added ?? Date.now(),
           pinned: (old?.pinned ?? false) || (options.pin ?? true),
           complete: true,
@@ -78,6 +83,7 @@ export async function importFile (ctx: StoreContext, input: ImportInput, options
         }
         const encrypted = options.encrypted ?? old?.encrypted
         if (encrypted != null) rec.encrypted = encrypted
+        if (folder != null) rec.files = folder.files
         return writeRecord(ctx, rec)
       })
       progress(options, 'store:import:done', { cid: key, size, blocks: distinct.size })
