@@ -80,6 +80,9 @@ class PeerLink {
   readonly handles = new Set<Handle>()
   private stream?: ProviderLink
   private opening?: Promise<void>
+  /** Aborts the open in progress: only once every download waiting for it gave up. */
+  private openAbort?: AbortController
+  private waiting = 0
 
   constructor (readonly peer: string, private readonly owner: PeerLinks) {}
 
@@ -87,28 +90,53 @@ class PeerLink {
     return this.stream?.open === true
   }
 
-  /** Opens the stream unless it is open or being opened. */
+  /**
+   * Opens the stream unless it is open or being opened. `signal` ends this download's wait;
+   * the open itself stops only when every download waiting for it has stopped waiting.
+   */
   async connect (signal: AbortSignal): Promise<void> {
     if (this.isOpen) return
-    this.opening ??= (async () => {
-      try {
-        const stream = await this.owner.network.openStream(this.peer, BLOCKS_PROTOCOL, { signal })
-        this.owner.stats.opened++
-        const link: ProviderLink = new ProviderLink(stream, {
-          onFrame: (frame) => { if (this.stream === link) this.dispatch(frame) },
-          onEnd: (err) => { if (this.stream === link) this.ended(err) }
-        })
-        if (this.handles.size === 0) {
-          // every download that waited for it went away meanwhile
-          link.drain()
+    if (this.opening == null) {
+      const controller = new AbortController()
+      this.openAbort = controller
+      this.opening = this.open(controller.signal).finally(() => {
+        this.opening = undefined
+        this.openAbort = undefined
+      })
+      // nobody may be waiting when it fails: each waiter sees the failure through its own race
+      this.opening.catch(() => {})
+    }
+    const opening = this.opening
+    this.waiting++
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = (): void => { reject(signal.reason) }
+        if (signal.aborted) {
+          onAbort()
           return
         }
-        this.stream = link
-      } finally {
-        this.opening = undefined
-      }
-    })()
-    await this.opening
+        signal.addEventListener('abort', onAbort, { once: true })
+        opening.then(resolve, reject).finally(() => { signal.removeEventListener('abort', onAbort) })
+      })
+    } finally {
+      this.waiting--
+      if (this.waiting === 0 && signal.aborted) this.openAbort?.abort(signal.reason)
+    }
+  }
+
+  private async open (signal: AbortSignal): Promise<void> {
+    const stream = await this.owner.network.openStream(this.peer, BLOCKS_PROTOCOL, { signal })
+    this.owner.stats.opened++
+    const link: ProviderLink = new ProviderLink(stream, {
+      onFrame: (frame) => { if (this.stream === link) this.dispatch(frame) },
+      onEnd: (err) => { if (this.stream === link) this.ended(err) }
+    })
+    if (this.handles.size === 0) {
+      // every download that waited for it went away meanwhile
+      link.drain()
+      return
+    }
+    this.stream = link
   }
 
   send (h: Handle, type: ListFrameType, cids: CID[]): void {
