@@ -90,6 +90,8 @@ export interface NetworkInit {
   maxConnectionsPerAddress?: number
   /** Apply that limit to loopback too (tests of the limit; default false). */
   limitLoopback?: boolean
+  /** Overrides of the yamux sizes (benchmarks measure them; default MAX_STREAM_WINDOW_BYTES, MAX_MUX_MESSAGE_BYTES). */
+  muxer?: { maxStreamWindowSize?: number, maxMessageSize?: number }
 }
 
 /** Gossipsub overrides a caller may pass (heartbeat, mesh sizes, scoring). */
