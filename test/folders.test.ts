@@ -23,6 +23,7 @@ import { createStore, createSwarmNode, type Store, type SwarmNode } from '../src
 import { LOOPBACK, runCli, spawnCli, startNode } from './helpers/cli.js'
 import { decodeWire, encodeWire } from '../src/pubsub/codec.js'
 import { Envelope } from '../src/pubsub/pb/messages.js'
+import { waitFor } from '../src/util/wait.js'
 
 type After = { after: (fn: () => Promise<void>) => void }
 
@@ -224,6 +225,13 @@ test('a hostile folder DAG (links named .., a/b, /abs, duplicates, a control cha
     })
     assert.deepEqual(await readdir(out), [], `${name}: nothing was written, no .part folder left`)
   }
+  // one leaf linked 10 times, announced as 5 bytes: writing stops at the announced size, and nothing is left
+  const bomb = await folder(Array.from({ length: 10 }, (_, i) => `copy ${i}.txt`))
+  await alice!.store.track(bomb.toString(), { name: 'bomb' })
+  await alice!.protocol.announce({ cid: bomb.toString(), name: 'bomb', size: 5, mediaType: 'inode/directory', files: 10 })
+  await waitFor(() => bob!.protocol.entry(bomb.toString()) != null, { timeout: 10_000 })
+  await assert.rejects(bob!.get(bomb.toString(), { output: out + '/' }), { name: 'TreeLimitError' })
+  assert.deepEqual(await readdir(out), [], 'bomb: nothing was written, no .part folder left')
   assert.deepEqual((await readdir(dir)).sort(), ['out'], 'nothing landed beside the output folder')
   await assert.rejects(lstat('/tmp/swarmdrop-pwned'), { code: 'ENOENT' })
 })
