@@ -71,10 +71,11 @@ export const COMMANDS = {
   }),
   ls: command({
     summary: 'list the swarm\'s catalog: CID, name, size, providers, local',
-    usage: '',
-    flags: {},
-    positionals: [],
-    examples: ['swarmdrop ls', 'swarmdrop ls --json'],
+    usage: '[CID] [--providers]',
+    description: 'PROVIDERS counts the peers connected now that hold the whole file (this node included); peers holding\npart of it (downloading) are shown apart, as "+N partial". A file announced under other names says so\nbelow its row. `ls CID` shows one file and who provides it, by name; --providers does so for every file.',
+    flags: { providers: flag.boolean('list each file\'s providers by name (connected or not, whole or partial)') },
+    positionals: [{ name: 'CID', description: 'show this file and its providers', required: false }],
+    examples: ['swarmdrop ls', 'swarmdrop ls --json', 'swarmdrop ls bafy...', 'swarmdrop ls --providers'],
     needsNode: true
   }),
   get: command({

@@ -16,6 +16,7 @@ import { GOSSIP_DECODE_LIMITS, HEARTBEAT_MS, MAX_GOSSIP_OUTBOUND_BYTES, MAX_STRE
 import { swarmProtector, type MismatchListener } from './private-swarm.js'
 import { relayTransport, type wanConfig } from './relay.js'
 import type { NetworkInit } from './types.js'
+import type { Multiaddr } from '@multiformats/multiaddr'
 
 export type Services = { identify: Identify, pubsub: GossipSub }
 
@@ -33,6 +34,8 @@ export interface ConfigHooks {
   appScore: (peer: string) => number
   /** Told of every swarm-key mismatch. */
   onMismatch: MismatchListener
+  /** The gater's question for each incoming connection (address-limit.ts). */
+  denyInbound: (remoteAddr: Multiaddr) => boolean
 }
 
 export function libp2pOptions (init: NetworkInit, hooks: ConfigHooks): Libp2pOptions<Services> {
@@ -53,6 +56,9 @@ export function libp2pOptions (init: NetworkInit, hooks: ConfigHooks): Libp2pOpt
     peerDiscovery: init.mdns
       ? [hooks.withDiscovery(mdns({ interval: init.mdnsInterval ?? MDNS_INTERVAL_MS, serviceTag: MDNS_SERVICE_TAG }))]
       : [],
+    connectionGater: {
+      denyInboundConnection: (maConn: { remoteAddr: Multiaddr }) => hooks.denyInbound(maConn.remoteAddr)
+    },
     connectionManager: {
       maxConnections: 300,
       // libp2p limits inbound connections per remote IP to 5 a second; on one host (tests, demo)

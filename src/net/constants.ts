@@ -133,3 +133,10 @@ export const PEER_EXCHANGE_TIMEOUT_MS = 10_000
 export const PEER_EXCHANGE_MAX_PEERS = 32
 export const PEER_EXCHANGE_MAX_ADDRS = 8
 export const PEER_EXCHANGE_MAX_BYTES = 64 * 1024
+
+/**
+ * Open connections one remote IP address may hold (loopback exempt; address-limit.ts). A LAN
+ * laptop needs one or two; several laptops behind one NAT router share an address across the
+ * internet, hence room for a few.
+ */
+export const MAX_CONNECTIONS_PER_ADDRESS = 8
