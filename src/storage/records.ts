@@ -30,6 +30,12 @@ export interface FileRecord {
   blocks: { total?: number, present: number }
   /** The content is encrypted (set by the layer that encrypts; the store only keeps the flag). */
   encrypted?: boolean
+  /**
+   * Kept by reference: its leaves are read (and verified) from this file.
+   * Not stored in the record: the store says how the file looks now
+   * (`ok`, `changed` since it was shared, or `missing`) when listing.
+   */
+  reference?: { path: string, state: 'ok' | 'changed' | 'missing' }
 }
 
 const RECORD_VERSION = 1
@@ -49,6 +55,7 @@ function copy (r: FileRecord): FileRecord {
   const out: FileRecord = { ...r, blocks: { ...r.blocks } }
   if (out.blocks.total == null) delete out.blocks.total
   if (out.encrypted == null) delete out.encrypted
+  delete out.reference
   return out
 }
 
