@@ -13,6 +13,7 @@ import * as fsp from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createStore, type Store } from '../src/storage/index.js'
+import { createLocalSwarm } from '../src/testing/index.js'
 import { MiB, pattern } from './fixtures/storage-pattern.js'
 
 async function tempDir (t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
@@ -134,4 +135,47 @@ test('reference(): a fetched file\'s output becomes its copy; unpin + gc then fr
   assert.ok(res.removedBytes >= MiB + 1)
   assert.equal((await store.stat()).bytes, total - res.removedBytes)
   assert.equal(await store.get(rec2.cid), undefined)
+})
+
+test('acceptance 4: a share by reference grows the repository by < 1%; the file modified after sharing: the fetcher gets an error naming it, never wrong bytes, and the sharer\'s ls flags it', async (t) => {
+  const dir = await tempDir(t)
+  const { nodes: [alice, bob] } = await createLocalSwarm({ size: 2, dir }, t)
+  const file = join(dir, 'holiday video.bin')
+  const bytes = pattern(6 * MiB + 77, 21)
+  await fsp.writeFile(file, bytes)
+  const before = await treeBytes(alice!.repo)
+  const shared = await alice!.share(file)
+  const grown = await treeBytes(alice!.repo) - before
+  assert.ok(grown < bytes.byteLength / 100, `alice's repository grew by ${grown} bytes for a ${bytes.byteLength} byte file`)
+  assert.deepEqual((await alice!.ls()).find(f => f.cid === shared.cid)?.reference, { path: file, state: 'ok' })
+
+  // fetched: the output file is the copy, the store keeps a reference to it
+  const bobBefore = await treeBytes(bob!.repo)
+  const got = await bob!.get(shared.cid, { output: join(dir, 'got.bin') })
+  assert.equal(sha256(await fsp.readFile(got.path)), sha256(bytes))
+  assert.equal(got.byReference, true)
+  assert.ok(await treeBytes(bob!.repo) - bobBefore < bytes.byteLength / 100, 'bob keeps no second copy')
+  assert.equal((await bob!.ls()).find(f => f.cid === shared.cid)?.reference?.path, got.path)
+  // bob forgets it, so the next get must come from alice
+  await bob!.store.remove(shared.cid)
+  await fsp.rm(got.path)
+
+  // one byte of the shared file changes in place (same size)
+  const fh = await fsp.open(file, 'r+')
+  await fh.write(Buffer.from([bytes[4 * MiB + 10]! ^ 0x01]), 0, 1, 4 * MiB + 10)
+  await fh.close()
+  const out = join(dir, 'again.bin')
+  await assert.rejects(bob!.get(shared.cid, { output: out, timeout: 2000 }), (err: any) => {
+    assert.match(err.message, /holiday video\.bin/, `the error names the file: ${err.message}`)
+    return true
+  })
+  await assert.rejects(fsp.stat(out), { code: 'ENOENT' }, 'nothing written, never wrong bytes')
+  // what bob holds of it is only blocks that hash to their CIDs
+  assert.deepEqual((await bob!.store.fsck()).corrupt, [])
+  assert.equal((await alice!.ls()).find(f => f.cid === shared.cid)?.reference?.state, 'changed')
+  // sharing it again serves what it holds now
+  const again = await alice!.share(file)
+  assert.notEqual(again.cid, shared.cid)
+  const got2 = await bob!.get(again.cid, { output: out })
+  assert.equal(sha256(await fsp.readFile(got2.path)), sha256(await fsp.readFile(file)))
 })

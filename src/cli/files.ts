@@ -43,12 +43,13 @@ export async function checkSharePaths (paths: string[], cwd: string): Promise<st
   return out
 }
 
-export async function shareFiles (node: FilesNode, paths: string[], options: { signal?: AbortSignal, encrypt?: boolean, onProgress?: (p: ShareProgress) => void } = {}): Promise<SharedFile[]> {
+export async function shareFiles (node: FilesNode, paths: string[], options: { signal?: AbortSignal, encrypt?: boolean, copy?: boolean, onProgress?: (p: ShareProgress) => void } = {}): Promise<SharedFile[]> {
   const out: SharedFile[] = []
   for (const path of paths) {
     const { cid, name, size, link } = await node.share(path, {
       ...(options.signal != null ? { signal: options.signal } : {}),
       encrypt: options.encrypt === true,
+      copy: options.copy === true,
       onProgress: (evt) => {
         if (evt.type === 'store:import:read') options.onProgress?.({ path, read: evt.detail.read, ...(evt.detail.total != null ? { total: evt.detail.total } : {}) })
       }
@@ -76,6 +77,8 @@ export interface FetchToFileOptions {
   timeout?: number
   /** Replace an existing output file. */
   force?: boolean
+  /** Keep a copy in the store (default: a reference to the output file). */
+  copy?: boolean
   /** Wait up to this many ms for the catalog to name the file (a temporary node). */
   catalogWait?: number
   signal?: AbortSignal
@@ -90,6 +93,7 @@ export async function fetchToFile (node: FilesNode, cid: string, options: FetchT
     ...(options.output != null ? { output: options.output } : {}),
     ...(options.timeout != null ? { timeout: options.timeout } : {}),
     ...(options.force === true ? { force: true } : {}),
+    ...(options.copy === true ? { copy: true } : {}),
     ...(options.catalogWait != null ? { catalogWait: options.catalogWait } : {}),
     ...(options.signal != null ? { signal: options.signal } : {}),
     cwd: options.cwd,

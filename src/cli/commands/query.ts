@@ -4,7 +4,59 @@ import { request } from '../../control/client.js'
 import { UsageError } from '../errors.js'
 import { formatBytes, formatDuration, formatTable, printable, shortId, swarmLabel } from '../format.js'
 import { cut, type ProgressBar } from '../output.js'
-import type { ResultOf } from '../../control/contract.js'
+import type { ListedFile, ResultOf, StoreStats } from '../../control/contract.js'
+import type { Context } from '../context.js'
+import type { Store } from '../../storage/index.js'
+
+/** True when the error says no node runs on the repository (no control socket, or a stale one). */
+function noNode (err: any): boolean {
+  return err?.name === 'NoNodeError'
+}
+
+/**
+ * Runs `fn` on the repository's store directly, under the repository lock (no node runs).
+ * A repository without a store is not made: `noNodeError` (why the socket failed) is thrown.
+ */
+async function withLocalStore<T> (ctx: Context, fn: (store: Store) => Promise<T>, noNodeError?: unknown): Promise<T> {
+  const { stat } = await import('node:fs/promises')
+  const { join } = await import('node:path')
+  if (await stat(join(ctx.repo, 'store')).then(s => !s.isDirectory(), () => true)) {
+    throw noNodeError ?? new Error(`there is no repository at ${ctx.repo}: no node has run on it`)
+  }
+  const { openLocalStore } = await import('../../node/local-store.js')
+  const local = await openLocalStore(ctx.repo)
+  try {
+    return await fn(local.store)
+  } finally {
+    await local.close()
+  }
+}
+
+/** The LOCAL column: no, yes (a copy), ref (read from the original file), or how a broken reference looks. */
+function localLabel (f: ListedFile): string {
+  if (!f.local) return 'no'
+  if (f.reference == null) return 'yes'
+  return f.reference.state === 'ok' ? 'ref' : f.reference.state === 'changed' ? 'CHANGED' : 'GONE'
+}
+
+/** One line per file whose reference broke: what happened and what to do. */
+function printBroken (ctx: Context, files: ListedFile[]): void {
+  for (const f of files) {
+    const ref = f.reference
+    if (ref == null || ref.state === 'ok') continue
+    ctx.out.print(ref.state === 'changed'
+      ? `! ${printable(ref.path)} changed since it was shared as ${f.cid}: it is not served. Share it again: swarmdrop share ${printable(ref.path)}`
+      : `! ${printable(ref.path)}, shared as ${f.cid}, is gone: it is not served. Put it back, or: swarmdrop rm ${f.cid}`)
+  }
+}
+
+function storeRows (store: StoreStats): string[][] {
+  return [
+    ['store', `${formatBytes(store.bytes + store.refBytes)} in ${store.blocks} blocks`],
+    ...(store.refs > 0 ? [['by reference', `${store.refs} file${store.refs === 1 ? '' : 's'}, ${formatBytes(store.referenced)} read from where they lie`]] : []),
+    ['gc would free', formatBytes(store.freeable)]
+  ]
+}
 
 /** The CID argument of pin, unpin and rm, checked here: bad input is a usage error (exit 2) for all three. */
 async function cidArg (ctx: { positionals: string[], name: string }): Promise<string> {
@@ -27,8 +79,22 @@ export const id: CommandFn<'id'> = async (ctx) => {
 }
 
 export const status: CommandFn<'status'> = async (ctx) => {
-  const res = await request(ctx.repo, 'status', {}, { signal: ctx.signal })
-  ctx.out.data(res)
+  let why: unknown
+  const res = await request(ctx.repo, 'status', {}, { signal: ctx.signal }).catch((err) => { if (!noNode(err)) throw err; why = err })
+  if (res == null) {
+    const { storeFilesStatus } = await import('../../node/local-store.js')
+    const local = await withLocalStore(ctx, storeFilesStatus, why)
+    ctx.out.data({ running: false, repo: ctx.repo, ...local })
+    const rows = [
+      ['node', 'not running'],
+      ['repo', ctx.repo],
+      ['files', `${local.files} here (${local.local} complete)`],
+      ...storeRows(local.store)
+    ]
+    for (const line of formatTable(rows)) ctx.out.print(line)
+    return
+  }
+  ctx.out.data({ running: true, ...res })
   const rows = [
     ['peer id', res.peerId],
     ['nickname', printable(res.name)],
@@ -37,7 +103,7 @@ export const status: CommandFn<'status'> = async (ctx) => {
     ['uptime', formatDuration(res.uptime)],
     ['peers', String(res.peers)],
     ['files', `${res.files} in the swarm, ${res.local} here`],
-    ['store', `${formatBytes(res.store.bytes)} in ${res.store.blocks} blocks`],
+    ...storeRows(res.store),
     ...res.addrs.map(a => ['address', a])
   ]
   for (const line of formatTable(rows)) ctx.out.print(line)
@@ -72,20 +138,53 @@ export const stop: CommandFn<'stop'> = async (ctx) => {
 }
 
 export const ls: CommandFn<'ls'> = async (ctx) => {
-  const res = await request(ctx.repo, 'ls', {}, { signal: ctx.signal })
-  ctx.out.data(res)
+  let why: unknown
+  let res = await request(ctx.repo, 'ls', {}, { signal: ctx.signal }).catch((err) => { if (!noNode(err)) throw err; why = err })
+  const running = res != null
+  if (res == null) {
+    const { listStore } = await import('../../node/local-store.js')
+    res = { files: await withLocalStore(ctx, listStore, why) }
+    ctx.out.note(`no node runs on ${ctx.repo}: the files of its store only (start a node for the swarm's catalog)`)
+  }
+  ctx.out.data({ running, ...res })
   if (res.files.length === 0) {
-    ctx.out.print('no files in the swarm yet; share one with `swarmdrop share PATH`')
+    ctx.out.print(running ? 'no files in the swarm yet; share one with `swarmdrop share PATH`' : 'no files in the store; share one with `swarmdrop share PATH` (a node must run)')
     return
   }
   // on a terminal, long names are cut so that each row fits its width
   const others = Math.max(...res.files.map(f => f.cid.length)) + 'SIZE'.length + 6 + 'PROVIDERS'.length + 'LOCAL'.length + 4 * 2
   const nameMax = ctx.out.width != null ? Math.max(12, ctx.out.width - 1 - others) : Infinity
-  const rows = [['CID', 'NAME', 'SIZE', 'PROVIDERS', 'LOCAL'], ...res.files.map(f => [f.cid, cut(printable(f.name), nameMax), formatBytes(f.size), String(f.providers), f.local ? 'yes' : 'no'])]
+  const rows = [['CID', 'NAME', 'SIZE', 'PROVIDERS', 'LOCAL'], ...res.files.map(f => [f.cid, cut(printable(f.name), nameMax), formatBytes(f.size), String(f.providers), localLabel(f)])]
   for (const line of formatTable(rows, { align: ['left', 'left', 'right', 'right', 'left'] })) ctx.out.print(line)
+  printBroken(ctx, res.files)
+}
+
+/** `pin ls`: the files of the store that gc keeps. */
+async function pinLs (ctx: Context<'pin'>): Promise<void> {
+  let why: unknown
+  const res = await request(ctx.repo, 'ls', {}, { signal: ctx.signal }).catch((err) => { if (!noNode(err)) throw err; why = err })
+  let files: ListedFile[]
+  if (res != null) {
+    files = res.files
+  } else {
+    const { listStore } = await import('../../node/local-store.js')
+    files = await withLocalStore(ctx, listStore, why)
+  }
+  const pins = files.filter(f => f.pinned === true)
+  ctx.out.data({ pins })
+  if (pins.length === 0) {
+    ctx.out.print('nothing is pinned; `swarmdrop gc` may free every block')
+    return
+  }
+  const rows = [['CID', 'NAME', 'SIZE', 'STATE'], ...pins.map(f => [f.cid, printable(f.name), formatBytes(f.size), f.local ? (f.reference != null ? `by reference (${f.reference.state})` : 'copy') : 'partial'])]
+  for (const line of formatTable(rows, { align: ['left', 'left', 'right', 'left'] })) ctx.out.print(line)
 }
 
 export const pin: CommandFn<'pin'> = async (ctx) => {
+  if (ctx.positionals[0] === 'ls') {
+    await pinLs(ctx)
+    return
+  }
   const cid = await cidArg(ctx)
   // a bar once the node reports a fetch (nothing when the file is here already)
   let bar: ProgressBar | undefined
@@ -101,27 +200,59 @@ export const pin: CommandFn<'pin'> = async (ctx) => {
     })
   } catch (err) {
     bar?.finish(ctx.signal.aborted ? 'cancelled' : 'failed')
-    throw err
+    if (!noNode(err)) throw err
+    // no node: a file complete here is pinned in the store; fetching needs a node
+    await withLocalStore(ctx, async (store) => {
+      const rec = await store.get(cid)
+      if (rec?.complete !== true) throw new NotHereError(cid)
+      await store.pin(cid)
+    }, err)
+    res = { cid, pinned: true }
   }
   bar?.finish()
   ctx.out.data(res)
   ctx.out.print(`pinned ${res.cid}`)
 }
 
+/** `pin CID` with no node running, for a file not complete here. */
+export class NotHereError extends Error {
+  static override name = 'NotHereError'
+
+  constructor (cid: string) {
+    super(`${cid} is not complete in this store, and no node runs to fetch it; start one (\`swarmdrop start\`) and pin again`)
+    this.name = 'NotHereError'
+  }
+}
+
 export const unpin: CommandFn<'unpin'> = async (ctx) => {
-  const res = await request(ctx.repo, 'unpin', { cid: await cidArg(ctx) }, { signal: ctx.signal })
+  const cid = await cidArg(ctx)
+  const res = await request(ctx.repo, 'unpin', { cid }, { signal: ctx.signal }).catch(async (err) => {
+    if (!noNode(err)) throw err
+    await withLocalStore(ctx, async (store) => { await store.unpin(cid) }, err)
+    return { cid, pinned: false as const }
+  })
   ctx.out.data(res)
   ctx.out.print(`unpinned ${res.cid}; \`swarmdrop gc\` frees its blocks`)
 }
 
 export const rm: CommandFn<'rm'> = async (ctx) => {
-  const res = await request(ctx.repo, 'rm', { cid: await cidArg(ctx) }, { signal: ctx.signal })
+  const cid = await cidArg(ctx)
+  let withdrew = true
+  const res = await request(ctx.repo, 'rm', { cid }, { signal: ctx.signal }).catch(async (err) => {
+    if (!noNode(err)) throw err
+    withdrew = false
+    await withLocalStore(ctx, async (store) => { await store.remove(cid) }, err)
+    return { cid, removed: true as const }
+  })
   ctx.out.data(res)
-  ctx.out.print(`withdrew and removed ${res.cid}`)
+  ctx.out.print(withdrew ? `withdrew and removed ${res.cid}` : `removed ${res.cid} from the store (no node runs: nothing to withdraw)`)
 }
 
 export const gc: CommandFn<'gc'> = async (ctx) => {
-  const res = await request(ctx.repo, 'gc', {}, { signal: ctx.signal })
-  ctx.out.data(res)
+  const res = await request(ctx.repo, 'gc', {}, { signal: ctx.signal }).catch(async (err) => {
+    if (!noNode(err)) throw err
+    return withLocalStore(ctx, async (store) => store.gc({ unpinned: true }), err)
+  })
+  ctx.out.data({ removedBlocks: res.removedBlocks, removedBytes: res.removedBytes })
   ctx.out.print(`removed ${res.removedBlocks} block${res.removedBlocks === 1 ? '' : 's'} (${formatBytes(res.removedBytes)})`)
 }

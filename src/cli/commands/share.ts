@@ -12,7 +12,7 @@ export const share: CommandFn<'share'> = async (ctx) => {
   const bars = new Map<string, ProgressBar>()
   let res: ResultOf<'share'>
   try {
-    res = await request(ctx.repo, 'share', { paths, encrypt: ctx.flags.encrypt }, {
+    res = await request(ctx.repo, 'share', { paths, encrypt: ctx.flags.encrypt, copy: ctx.flags.copy }, {
       signal: ctx.signal,
       onEvent: (evt) => {
         if (evt?.type !== 'progress') return

@@ -82,7 +82,7 @@ export const start: CommandFn<'start'> = async (ctx) => {
   let requestStop!: () => void
   const stopRequested = new Promise<void>(resolve => { requestStop = resolve })
   const files = {
-    share: async (paths: string[], o: { encrypt: boolean, signal: AbortSignal }) => shareFiles(node, paths, o),
+    share: async (paths: string[], o: { encrypt: boolean, copy?: boolean, signal: AbortSignal }) => shareFiles(node, paths, o),
     list: async () => listFiles(node),
     status: async () => fileStatus(node),
     get: async (cid: string, o: Parameters<typeof fetchToFile>[2]) => fetchToFile(node, cid, o)

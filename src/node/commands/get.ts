@@ -40,6 +40,11 @@ export interface GetOptions extends NodeFetchOptions {
   catalogWait?: number
   /** Replace an existing output file (default: fail before fetching anything). */
   force?: boolean
+  /**
+   * Keep a copy of the file in the store (default false: the output file is
+   * the copy; the store keeps a reference to it, verified on every read).
+   */
+  copy?: boolean
 }
 
 export interface FetchedFile {
@@ -56,6 +61,10 @@ export interface FetchedFile {
   encrypted: boolean
   /** Fetched by its link and decrypted. */
   decrypted: boolean
+  /** It was complete in the local store: written without asking the swarm. */
+  local: boolean
+  /** The store keeps it by reference to `path` rather than as a copy. */
+  byReference: boolean
 }
 
 /** The plain numbers of a fetch progress event (none for provider events). */
@@ -93,7 +102,8 @@ export async function get (c: CommandContext, target: string, options: GetOption
   const cid = parsed.cid
   const key = options.key ?? parsed.key
   parseCid(cid)
-  if (options.catalogWait != null && options.catalogWait > 0) {
+  const local = (await c.store.get(cid))?.complete === true && (await c.store.missing(cid)).length === 0
+  if (!local && options.catalogWait != null && options.catalogWait > 0) {
     await waitFor(() => c.protocol.entry(cid) != null, { timeout: options.catalogWait, ...(options.signal != null ? { signal: options.signal } : {}) }).catch((err) => {
       if (err.name !== 'WaitTimeoutError') throw err
     })
@@ -108,7 +118,10 @@ export async function get (c: CommandContext, target: string, options: GetOption
     await checkDestination(path, { ...(size != null ? { size } : {}), force: options.force === true })
   }
   // holding the link, this node knows it is an encrypted share whatever the catalog says (or before it says anything)
-  const result = await fetch(c, cid, key != null ? { name: ENCRYPTED_PLACEHOLDER_NAME, ...options, encrypted: true } : options)
+  const started = Date.now()
+  const result = local
+    ? { size: known?.size ?? 0, bytesReceived: 0, providers: {}, elapsed: 0 }
+    : await fetch(c, cid, key != null ? { name: ENCRYPTED_PLACEHOLDER_NAME, ...options, encrypted: true } : options).catch((err) => { throw namingFile(err, c.protocol.entry(cid)?.name ?? known?.name, cid) })
   const record = await c.store.get(cid)
   const entry = c.protocol.entry(cid)
   const base = {
@@ -116,16 +129,36 @@ export async function get (c: CommandContext, target: string, options: GetOption
     size: result.size,
     received: result.bytesReceived,
     providers: Object.keys(result.providers).length,
-    elapsed: result.elapsed
+    elapsed: result.elapsed,
+    local
   }
   if (key != null) {
     const { name, path, size } = await decryptToFile(c, cid, key, options)
-    return { ...base, name, size, path, encrypted: true, decrypted: true }
+    return { ...base, ...(local ? { elapsed: Date.now() - started } : {}), name, size, path, encrypted: true, decrypted: true, byReference: false }
   }
   const name = entry?.name ?? record?.name ?? cid
   const { path } = await outputPath(name, options)
   await c.store.export(cid, path, { ...(options.signal != null ? { signal: options.signal } : {}), overwrite: options.force === true })
-  return { ...base, name, path, encrypted: record?.encrypted === true || entry?.encrypted === true, decrypted: false }
+  const encrypted = record?.encrypted === true || entry?.encrypted === true
+  let byReference = false
+  // the output file is the copy: the store keeps a reference to it (verified on every read) instead of its leaves
+  if (options.copy !== true && !encrypted && record?.reference == null) {
+    try {
+      const { removedBytes } = await c.store.reference(cid, path)
+      byReference = true
+      c.log('%s: the store keeps a reference to %s (%d bytes of blocks freed)', cid, path, removedBytes)
+    } catch (err) {
+      c.log('%s stays copied in the store: %e', cid, err)
+    }
+  }
+  return { ...base, ...(local ? { elapsed: Date.now() - started } : {}), name, path, encrypted, decrypted: false, byReference }
+}
+
+/** A fetch's failure, its message naming the file when its name is known (the error's name is kept). */
+function namingFile (err: unknown, name: string | undefined, cid: string): unknown {
+  if (!(err instanceof Error) || name == null || name === cid || err.message.includes(name) || err.name === 'AbortError') return err
+  err.message = `cannot fetch "${name}": ${err.message}`
+  return err
 }
 
 /**

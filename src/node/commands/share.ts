@@ -12,9 +12,16 @@ import { EncryptInputError } from '../errors.js'
 import { checkSharePath } from '../share-path.js'
 import type { CommandContext } from './context.js'
 
-export interface ShareOptions extends ImportOptions {
+export interface ShareOptions extends Omit<ImportOptions, 'byReference'> {
   /** Encrypt with a fresh key; the result carries the link that decrypts it (default false). */
   encrypt?: boolean
+  /**
+   * Copy the file's bytes into the store (default false: a file given by its
+   * path is kept by reference, like kubo's `add --nocopy`; its leaves are read
+   * from it and verified on every read, and a changed file is no longer served).
+   * Bytes, streams and encrypted shares are always copied.
+   */
+  copy?: boolean
 }
 
 export interface SharedFile {
@@ -32,9 +39,9 @@ export interface SharedFile {
 /** Imports a file into the store (pinned) and announces it to the swarm. */
 export async function share (c: CommandContext, input: ImportInput, options: ShareOptions = {}): Promise<SharedFile> {
   options.signal?.throwIfAborted()
-  const { encrypt, ...importOptions } = options
+  const { encrypt, copy, ...importOptions } = options
   if (encrypt !== true) {
-    const record = await importAndAnnounce(c, input, importOptions)
+    const record = await importAndAnnounce(c, input, { ...importOptions, byReference: typeof input === 'string' && copy !== true })
     return { cid: record.cid, name: record.name, size: record.size, record }
   }
   const key = generateContentKey()
