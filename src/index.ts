@@ -12,10 +12,10 @@ export type {
   ShareOptions, SharedFile, GetOptions, FetchedFile, FetchProgressInfo, NodeFetchOptions, ListedFile, FilesStatus, WaitForPeersOptions,
   LocalSwarmInit, LocalSwarm
 } from './node/index.js'
-export { RepoError, NotStartedError, RepoLockedError, PathNotFoundError, NoPeersError, EncryptInputError, ReservedTopicError } from './node/index.js'
+export { RepoError, NotStartedError, RepoLockedError, PathNotFoundError, NoPeersError, EncryptInputError, ReservedTopicError, OutputExistsError, OutputFolderError, NotEnoughSpaceError, SizeMismatchError } from './node/index.js'
 
 // private swarms and the network's errors
-export { parseSwarmKey, generateSwarmKey, readSwarmKeyFile, InvalidIdentityError, InvalidMultiaddrError, ListenError, InvalidSwarmKeyError } from './node/index.js'
+export { parseSwarmKey, generateSwarmKey, readSwarmKeyFile, IdentityNotPrivateError, InvalidIdentityError, InvalidMultiaddrError, ListenError, InvalidSwarmKeyError } from './node/index.js'
 
 // the swarm protocol (node.protocol)
 export type { SwarmProtocol, SwarmProtocolOptions, SwarmProtocolEvents, SwarmProtocolStats, FileAnnouncement, WantOptions, CatalogEntry, CatalogProvider } from './pubsub/index.js'
@@ -38,7 +38,7 @@ export type { Transfer, TransferStats, FetchResult, FetchProgress, FetchBlockPro
 export { BLOCKS_PROTOCOL, NotFoundInSwarmError, TransferTimeoutError, UnsupportedCidError, BlockProtocolError, TransferNotStartedError } from './transfer/index.js'
 
 // encrypted shares
-export { encrypt, openEncrypted, generateContentKey, formatLink, parseLink, parseTarget, isLink, DecryptionError, NotEncryptedError, InvalidLinkError, type EncryptedMeta } from './crypto/index.js'
+export { encrypt, openEncrypted, type OpenedEncrypted, generateContentKey, formatLink, parseLink, parseTarget, isLink, DecryptionError, NotEncryptedError, InvalidLinkError, type EncryptedMeta } from './crypto/index.js'
 
 // driving a running `swarmdrop start` from a script (docs/CLI.md, "Driving a node from a script")
 export {

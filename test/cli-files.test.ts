@@ -230,6 +230,26 @@ test('share --encrypt prints a link; get LINK decrypts; the bare CID yields ciph
   const malformed = await runCli(['get', 'swarmdrop:nonsense', '--repo', repoB()], { cwd })
   assert.equal(malformed.code, 2)
   assert.match(malformed.stderr, /not a valid swarmdrop link/)
+
+  // the link kept out of the process arguments: on stdin (-) or in a file (--link-file)
+  const viaStdin = join(dir, 'stdin')
+  await mkdir(viaStdin)
+  const piped = await runCli(['get', '-', '--json', '--repo', repoB()], { cwd: viaStdin, input: `# the plans\n${file.link}\n` })
+  assert.equal(piped.code, 0, piped.stderr)
+  assert.ok((await readFile(join(viaStdin, 'secret.pdf'))).equals(secret))
+  await writeFile(join(dir, 'plans.link'), file.link + '\n')
+  const viaFile = join(dir, 'file')
+  await mkdir(viaFile)
+  const fromFile = await runCli(['get', '--link-file', join(dir, 'plans.link'), '--json', '--repo', repoB()], { cwd: viaFile })
+  assert.equal(fromFile.code, 0, fromFile.stderr)
+  assert.ok((await readFile(join(viaFile, 'secret.pdf'))).equals(secret))
+  // a second get of the link onto the first one's file is refused, as for a plain get
+  const again = await runCli(['get', '--link-file', join(dir, 'plans.link'), '--repo', repoB()], { cwd: viaFile })
+  assert.equal(again.code, 1)
+  assert.match(again.stderr, /already exists/)
+  const missing = await runCli(['get', '--link-file', join(dir, 'no.link'), '--repo', repoB()], { cwd: viaFile })
+  assert.equal(missing.code, 2)
+  assert.match(missing.stderr, /cannot read --link-file .*no\.link \(ENOENT\)/)
 })
 
 test('start --replicate fetches and pins every announced file (last: stops alice)', async (t) => {

@@ -83,17 +83,18 @@ export const COMMANDS = {
   }),
   get: command({
     summary: 'fetch a file from the swarm and write it',
-    usage: 'CID|LINK|NAME... [-o PATH|-] [--force] [--copy] [--timeout SECONDS]',
-    description: 'Asks the running node when there is one; otherwise, when the file is complete in the repository\'s store,\nwrites it from there at once (no network node); otherwise starts a temporary node on the repository with the\nnode options below, finds peers (mDNS or --peer), fetches, writes the file and stops. The file is written\nunder a temporary name and renamed when complete. Default output: the announced name, made safe, in the\ncurrent folder. A link fetches an encrypted share and decrypts it (the name comes from inside the\nencrypted file); a tampered file or a wrong key writes nothing. The written file is the copy: the store keeps\na reference to it (checked on every read) instead of a second copy, unless --copy. Fetched files are pinned.',
+    usage: 'CID|LINK|NAME...|- [--link-file FILE] [-o PATH|-] [--force] [--copy] [--timeout SECONDS]',
+    description: 'Asks the running node when there is one; otherwise, when the file is complete in the repository\'s store,\nwrites it from there at once (no network node); otherwise starts a temporary node on the repository with the\nnode options below, finds peers (mDNS or --peer), fetches, writes the file and stops. The file is written\nunder a temporary name and renamed when complete. Default output: the announced name, made safe, in the\ncurrent folder. A link fetches an encrypted share and decrypts it (the name comes from inside the\nencrypted file); a tampered file or a wrong key writes nothing. A link on the command line can be read by\nevery local user (/proc/PID/cmdline, ps): pass it on stdin (-) or with --link-file instead. The written file\nis the copy: the store keeps a reference to it (checked on every read) instead of a second copy, unless\n--copy. Fetched files are pinned.',
     flags: {
       output: flag.string('PATH', 'where to write the file (a folder: the announced name inside it; -: stdout)', { short: 'o' }),
       timeout: flag.number('SECONDS', 'give up when no provider is found in this time (default 30)'),
       force: flag.boolean('replace the output file if it exists (default: fail before fetching anything)'),
       copy: flag.boolean('also keep a copy in the store (default: the store keeps a reference to the written file)'),
+      'link-file': flag.string('FILE', 'read CIDs or links from FILE, one per line (keeps a link\'s key out of the process list)'),
       ...NODE_FLAGS
     },
-    positionals: [{ name: 'CID|LINK|NAME', description: 'content identifier, the link swarmdrop:<cid>#<key> of an encrypted share, or the exact name of one file of the catalog; several fetch one after the other', variadic: true }],
-    examples: ['swarmdrop get bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi', 'swarmdrop get bafy... -o ~/Downloads/', 'swarmdrop get "swarmdrop:bafy...#Zm9v..."'],
+    positionals: [{ name: 'CID|LINK|NAME', description: 'content identifier, the link swarmdrop:<cid>#<key> of an encrypted share, or the exact name of one file of the catalog; several fetch one after the other; - reads them from stdin, one per line', variadic: true, required: false }],
+    examples: ['swarmdrop get bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi', 'swarmdrop get bafy... -o ~/Downloads/', 'swarmdrop get --link-file plans.link', 'swarmdrop get - < plans.link'],
     needsNode: false
   }),
   peers: command({

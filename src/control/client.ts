@@ -12,11 +12,14 @@
  * console.log((await client.ls()).map(f => f.name), file.cid)
  * ```
  */
+import { lstat, stat } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { createInterface } from 'node:readline'
 import { resolve as resolvePath } from 'node:path'
 import { CustomProgressEvent } from 'progress-events'
 import { CONTROL_VERSION, socketPath, type ControlMethod, type ControlReply, type EventOf, type FetchedFile, type FetchProgress, type GcStats, type ListedFile, type NodeIdentity, type NodeStatus, type ParamsOf, type PeerEntry, type ResultOf, type SharedFile, type TopicMessageEvent } from './contract.js'
+import { RepoError } from '../util/errors.js'
+import { notPrivateReason } from '../util/private-path.js'
 import { ControlConnectionError, InvalidParamsError, MalformedRequestError, NoNodeError, RemoteError, RequestTooLargeError, UnknownMethodError, UnsupportedVersionError } from './errors.js'
 
 export interface RequestOptions<E = unknown> {
@@ -37,10 +40,22 @@ function remoteError (name: string, message: string): Error {
   }
 }
 
+/**
+ * A socket in a folder another user owns or can write may be theirs: commands (and the
+ * keys of links) are never sent to it. A missing folder or socket is left to connect().
+ */
+async function checkPrivate (repo: string, path: string): Promise<void> {
+  for (const [file, info] of [[repo, await stat(repo).catch(() => undefined)], [path, await lstat(path).catch(() => undefined)]] as const) {
+    const unsafe = info == null ? undefined : notPrivateReason(info)
+    if (unsafe != null) throw new RepoError(repo, `${file}: ${unsafe}`)
+  }
+}
+
 /** Sends one request to the node on `repo`; resolves with its result. */
 export async function request<M extends ControlMethod> (repo: string, method: M, params: ParamsOf<M>, options: RequestOptions<EventOf<M>> = {}): Promise<ResultOf<M>> {
   options.signal?.throwIfAborted()
   const path = socketPath(repo)
+  await checkPrivate(repo, path)
   return new Promise<ResultOf<M>>((resolve, reject) => {
     let settled = false
     const socket = connect(path)

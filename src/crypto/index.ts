@@ -207,14 +207,23 @@ class ByteReader {
   }
 }
 
+export interface OpenedEncrypted {
+  meta: EncryptedMeta
+  /** The decrypted file bytes; reading them to the end (or an error) closes the source. */
+  data: AsyncGenerator<Uint8Array>
+  /** Closes the source without reading: call it when `data` will not be read to the end. */
+  close: () => Promise<void>
+}
+
 /**
  * Opens an encrypted stream: reads and checks the header and metadata, then
  * returns the metadata and the decrypted file bytes as a stream. Any failure
  * to authenticate (a flipped bit, a dropped, reordered or truncated chunk, a
  * wrong key) is a DecryptionError, raised before the bytes of that chunk are
- * released.
+ * released. The source is closed on every path: an error, the end of `data`,
+ * or `close()` when the caller gives up before reading.
  */
-export async function openEncrypted (source: AsyncIterable<Uint8Array>, key: Uint8Array): Promise<{ meta: EncryptedMeta, data: AsyncGenerator<Uint8Array> }> {
+export async function openEncrypted (source: AsyncIterable<Uint8Array>, key: Uint8Array): Promise<OpenedEncrypted> {
   if (key.byteLength !== KEY_LENGTH) throw new RangeError('the key must be 32 bytes')
   const reader = new ByteReader(source)
   const hdr = await reader.read(HEADER_LENGTH)
@@ -252,30 +261,46 @@ export async function openEncrypted (source: AsyncIterable<Uint8Array>, key: Uin
     }
   }
   const plain = new ByteReader(plaintext())
+  let meta: EncryptedMeta
+  try {
+    meta = await readMeta(plain)
+  } catch (err) {
+    // a refused header or record must not leave the source (a store reader) open
+    await plain.close()
+    throw err
+  }
+  async function * data (): AsyncGenerator<Uint8Array> {
+    try {
+      let total = 0
+      for (;;) {
+        const piece = await plain.read(DEFAULT_CHUNK_SIZE)
+        if (piece.byteLength === 0) break
+        total += piece.byteLength
+        yield piece
+      }
+      if (total !== meta.size) throw new DecryptionError(`size ${total} differs from the recorded ${meta.size}`)
+    } finally {
+      await plain.close()
+    }
+  }
+  // close() also ends a source whose data was never read (return() on an unstarted generator runs no finally)
+  return { meta, data: data(), close: async () => { await plain.close() } }
+}
+
+async function readMeta (plain: ByteReader): Promise<EncryptedMeta> {
   const lenBytes = await plain.read(4)
   if (lenBytes.byteLength < 4) throw new DecryptionError('no metadata')
   const metaLength = new DataView(lenBytes.buffer, lenBytes.byteOffset).getUint32(0)
   if (metaLength > MAX_META_LENGTH) throw new DecryptionError('metadata too long')
   const metaBytes = await plain.read(metaLength)
-  let meta: EncryptedMeta
+  let m: any
   try {
-    const m = JSON.parse(new TextDecoder().decode(metaBytes))
-    if (typeof m.name !== 'string' || typeof m.mediaType !== 'string' || !Number.isSafeInteger(m.size) || m.size < 0) throw new Error('fields')
-    meta = { name: m.name, mediaType: m.mediaType, size: m.size }
+    m = JSON.parse(new TextDecoder().decode(metaBytes))
   } catch {
     throw new DecryptionError('unreadable metadata')
   }
-  async function * data (): AsyncGenerator<Uint8Array> {
-    let total = 0
-    for (;;) {
-      const piece = await plain.read(DEFAULT_CHUNK_SIZE)
-      if (piece.byteLength === 0) break
-      total += piece.byteLength
-      yield piece
-    }
-    if (total !== meta.size) throw new DecryptionError(`size ${total} differs from the recorded ${meta.size}`)
-  }
-  return { meta, data: data() }
+  if (typeof m?.name !== 'string' || typeof m.mediaType !== 'string' || !Number.isSafeInteger(m.size) || m.size < 0) throw new DecryptionError('unreadable metadata')
+  return { name: m.name, mediaType: m.mediaType, size: m.size }
 }
 
 /** True when the bytes start like a swarmdrop encrypted file. */

@@ -2,6 +2,18 @@
  * Errors raised by the network adapter. Code and tests match on `.name`.
  */
 
+/** The identity key file is readable or writable by other users, or theirs. */
+export class IdentityNotPrivateError extends Error {
+  static override name = 'IdentityNotPrivateError'
+  readonly path: string
+
+  constructor (path: string, reason: string) {
+    super(`the identity key file ${path} is not private: ${reason}`)
+    this.name = 'IdentityNotPrivateError'
+    this.path = path
+  }
+}
+
 export class InvalidIdentityError extends Error {
   static override name = 'InvalidIdentityError'
   readonly path: string

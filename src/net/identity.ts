@@ -7,14 +7,15 @@
  * that cannot be read back is an error; it is never replaced silently,
  * since that would change the node's peer id behind the user's back.
  */
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
 import { IDENTITY_FILE } from './constants.js'
 import { RepoError } from '../util/errors.js'
 import { writeFileAtomic } from '../util/atomic-write.js'
-import { InvalidIdentityError } from './errors.js'
+import { IdentityNotPrivateError, InvalidIdentityError } from './errors.js'
+import { notPrivateReason } from '../util/private-path.js'
 
 export async function loadOrCreateIdentity (repo: string): Promise<PrivateKey> {
   const path = join(repo, IDENTITY_FILE)
@@ -27,6 +28,9 @@ export async function loadOrCreateIdentity (repo: string): Promise<PrivateKey> {
     }
     throw new RepoError(repo, `cannot read ${path} (${err.code ?? err.message})`)
   }
+  // a key another user planted or can read is not this node's secret
+  const unsafe = notPrivateReason(await stat(path), { secret: true })
+  if (unsafe != null) throw new IdentityNotPrivateError(path, unsafe)
   return parseIdentity(path, bytes)
 }
 

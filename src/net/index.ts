@@ -7,4 +7,4 @@
 export { createNetwork, parseMultiaddr, type Network, type NetworkInit, type NetworkEvents, type ConnectionInfo, type ByteStream, type TopicMessage, type TopicValidator, type Verdict, type StreamHandlerOptions, type GossipsubOptions } from './network.js'
 export { loadOrCreateIdentity } from './identity.js'
 export { parseSwarmKey, generateSwarmKey, readSwarmKeyFile } from './swarm-key.js'
-export { InvalidIdentityError, InvalidMultiaddrError, ListenError, InvalidSwarmKeyError } from './errors.js'
+export { IdentityNotPrivateError, InvalidIdentityError, InvalidMultiaddrError, ListenError, InvalidSwarmKeyError } from './errors.js'

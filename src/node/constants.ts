@@ -13,3 +13,12 @@ export const REDIAL_JITTER = 0.2
 
 /** Name of the lock file that marks a repository in use by a live process. */
 export const LOCK_FILE = 'node.lock'
+
+/**
+ * Peers that left and are still listed by `peers` (with their names), most recent first kept.
+ * Identities are free: without a bound, 2,400 short-lived ones left 2,400 entries (issue 18).
+ */
+export const MAX_GONE_PEERS = 256
+
+/** Nicknames kept (Hellos come from the whole swarm, not only connected peers); oldest of unconnected peers dropped first. */
+export const MAX_NAMED_PEERS = 1024

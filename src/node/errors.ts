@@ -98,3 +98,22 @@ export class NotEnoughSpaceError extends Error {
     this.free = free
   }
 }
+
+/**
+ * The file's blocks declare more bytes than its announcement said: a DAG can link one block
+ * many times (a "dedup bomb": a few KiB received, gigabytes written), so nothing is written.
+ */
+export class SizeMismatchError extends Error {
+  static override name = 'SizeMismatchError'
+  readonly cid: string
+  readonly declared: number
+  readonly announced: number
+
+  constructor (cid: string, declared: number, announced: number, received: number) {
+    super(`${cid}: its blocks describe ${declared} bytes but it was announced as ${announced} bytes (${received} bytes received): a peer lies about it; nothing was written. Its blocks stay in the store until \`swarmdrop rm ${cid}\``)
+    this.name = 'SizeMismatchError'
+    this.cid = cid
+    this.declared = declared
+    this.announced = announced
+  }
+}

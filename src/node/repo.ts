@@ -2,11 +2,13 @@
  * The repository: one folder per node holding its identity, store and
  * control socket. Created owner-only (0700). A lock file with the owner's
  * pid keeps two live processes from using one repository; a lock left by
- * a killed process is detected (its pid is gone) and replaced.
+ * a killed process is detected (its pid is gone) and replaced. An existing
+ * folder that another user owns or can write is refused (util/private-path.ts).
  */
 import { mkdir, access, constants as fsConstants, open, readFile, unlink, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isProcessAlive } from '../util/process.js'
+import { notPrivateReason } from '../util/private-path.js'
 import { LOCK_FILE } from './constants.js'
 import { RepoError } from '../util/errors.js'
 import { RepoLockedError } from './errors.js'
@@ -26,6 +28,8 @@ export async function ensureRepo (repo: string): Promise<void> {
   if (!info.isDirectory()) {
     throw new RepoError(repo, 'it is not a directory')
   }
+  const unsafe = notPrivateReason(info)
+  if (unsafe != null) throw new RepoError(repo, unsafe)
   try {
     await access(repo, fsConstants.R_OK | fsConstants.W_OK | fsConstants.X_OK)
   } catch (err: any) {

@@ -15,6 +15,7 @@ import { createTransfer, type BlockStore, type FetchResult, type Transfer, type 
 import type { ImportInput } from '../storage/index.js'
 import { BootstrapDialer } from './bootstrap.js'
 import { MdnsDialer } from './mdns-dialer.js'
+import { PeerBook } from './peer-book.js'
 import { NotStartedError } from '../util/errors.js'
 import type { ComponentLogger, Logger } from '../util/logger.js'
 import type { GossipsubOptions, Network, NetworkInit, TopicMessage } from '../net/index.js'
@@ -132,8 +133,7 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
   private started = false
   private storeClosed = false
   private releaseLock?: () => Promise<void>
-  private readonly names = new Map<string, string>()
-  private readonly seen = new Set<string>()
+  private readonly book = new PeerBook()
   private readonly handlers = new Map<string, Set<MessageHandler>>()
 
   /** Use createSwarmNode(); `ownStore` says whether stop() closes the store (and start() reopens it). */
@@ -186,18 +186,18 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
 
   private listen (network: NodeNetwork): void {
     network.addEventListener('peer:connect', (evt) => {
-      this.seen.add(evt.detail.peer)
+      this.book.connect(evt.detail.peer)
       this.safeDispatchEvent('peer:connect', { id: evt.detail.peer })
     })
     network.addEventListener('relay:limit', (evt) => { this.safeDispatchEvent('relay:limit', evt.detail) })
     network.addEventListener('peer:disconnect', (evt) => {
+      this.book.disconnect(evt.detail.peer)
       this.safeDispatchEvent('peer:disconnect', { id: evt.detail.peer })
     })
     // peers are named by their Hello (docs/PROTOCOL.md §5, "Names"), the one mechanism: not by identify's agent string
     this.protocol.addEventListener('peer:hello', (evt) => {
       const { peer, name } = evt.detail
-      if (this.names.get(peer) !== name) {
-        this.names.set(peer, name)
+      if (this.book.setName(peer, name)) {
         this.safeDispatchEvent('peer:name', { id: peer, name })
       }
     })
@@ -349,10 +349,10 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
       if (!c.relayed) direct.add(c.peer)
     }
     const out: PeerInfo[] = []
-    for (const id of new Set([...open.keys(), ...this.seen])) {
+    for (const id of new Set([...open.keys(), ...this.book.peers()])) {
       const connected = open.has(id)
       const info: PeerInfo = { id, addrs: connected ? open.get(id) ?? [] : await this.network.peerAddrs(id), connected }
-      const name = this.names.get(id)
+      const name = this.book.name(id)
       if (name != null) info.name = name
       if (connected) info.via = direct.has(id) ? 'direct' : 'relayed'
       out.push(info)
@@ -362,7 +362,7 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
 
   /** Nickname of a peer, if it told us. */
   peerName (id: string): string | undefined {
-    return this.names.get(id)
+    return this.book.name(id)
   }
 
   /** Publishes bytes on a user topic; resolves with how many peers it was sent to. */

@@ -35,6 +35,7 @@ import { DiskStore } from './store.js'
 export type { FileRecord } from './records.js'
 export type { StoreFs } from './fs.js'
 export { safeFileName, exportPath, guessMediaType } from './safe-name.js'
+export { writeOut, type WriteOutOptions } from './write-out.js'
 export { parseCid } from '../content/cid.js'
 export { CHUNK_SIZE, MAX_CHILDREN_PER_NODE, MAX_BLOCK_SIZE, MAX_FILE_NAME_BYTES } from '../content/constants.js'
 export {

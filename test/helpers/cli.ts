@@ -30,6 +30,8 @@ export interface CliProcess {
 export interface SpawnOptions {
   cwd?: string
   env?: Record<string, string | undefined>
+  /** Written to the command's stdin, then closed (default: no stdin). */
+  input?: string
 }
 
 /** Starts `swarmdrop ARGS...`. */
@@ -38,8 +40,9 @@ export function spawnCli (args: string[], options: SpawnOptions = {}): CliProces
     cwd: options.cwd,
     // SWARMDROP_WEB_PORT=0: a node's web page on any free port, never the fixed default
     env: { ...process.env, NO_COLOR: '1', DEBUG: '', SWARMDROP_WEB_PORT: '0', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe']
+    stdio: [options.input != null ? 'pipe' : 'ignore', 'pipe', 'pipe']
   })
+  if (options.input != null) child.stdin!.end(options.input)
   const out = lineWaiters(() => proc.stdout, () => proc.exit, () => describe())
   const err = lineWaiters(() => proc.stderr, () => proc.exit, () => describe())
   const proc: CliProcess = {

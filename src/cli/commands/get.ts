@@ -7,7 +7,7 @@
 import { createReadStream } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import type { CommandFn, Context } from '../context.js'
 import { request } from '../../control/client.js'
 import { AmbiguousNameError, ExitError, UnknownNameError, UsageError } from '../errors.js'
@@ -50,7 +50,56 @@ async function resolveTarget (text: string, getter: Getter): Promise<Target> {
   return { cid: matches[0]!.cid }
 }
 
+/** Largest stdin or --link-file read for targets: links are ~110 bytes; this is thousands of them. */
+const MAX_TARGETS_BYTES = 1024 * 1024
+
+/**
+ * The targets: the positionals, where `-` stands for the lines of stdin, plus the lines of
+ * --link-file. A link passed so never appears in the process arguments, which every local
+ * user can read (/proc/PID/cmdline). Blank lines and lines starting with # are skipped.
+ */
+async function readTargets (ctx: Context<'get'>): Promise<string[]> {
+  const lines = (text: string): string[] => text.split(/\r?\n/).map(l => l.trim()).filter(l => l !== '' && !l.startsWith('#'))
+  const out: string[] = []
+  for (const p of ctx.positionals) {
+    if (p !== '-') out.push(p)
+    else out.push(...lines(await readBounded(process.stdin, 'stdin')))
+  }
+  const file = ctx.flags['link-file']
+  if (file != null) {
+    let text: string
+    try {
+      const { open } = await import('node:fs/promises')
+      const fh = await open(resolve(ctx.cwd, file), 'r')
+      try {
+        text = await readBounded(fh.createReadStream(), file)
+      } finally {
+        await fh.close().catch(() => {})
+      }
+    } catch (err: any) {
+      if (err instanceof UsageError) throw err
+      throw new UsageError(`cannot read --link-file ${file} (${err?.code ?? err?.message})`, 'get')
+    }
+    out.push(...lines(text))
+  }
+  if (out.length === 0) throw new UsageError('missing CID|LINK|NAME (or - for stdin, or --link-file FILE)', 'get')
+  return out
+}
+
+async function readBounded (stream: AsyncIterable<Buffer | string>, what: string): Promise<string> {
+  const parts: Buffer[] = []
+  let size = 0
+  for await (const chunk of stream) {
+    const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
+    size += b.byteLength
+    if (size > MAX_TARGETS_BYTES) throw new UsageError(`${what} holds more than ${MAX_TARGETS_BYTES} bytes; give one CID or link per line`, 'get')
+    parts.push(b)
+  }
+  return Buffer.concat(parts).toString('utf8')
+}
+
 export const get: CommandFn<'get'> = async (ctx) => {
+  ctx.positionals = await readTargets(ctx)
   const seconds = ctx.flags.timeout ?? DEFAULT_TIMEOUT_S
   if (seconds <= 0) throw new UsageError('--timeout must be more than 0 seconds', 'get')
   const toStdout = ctx.flags.output === '-'

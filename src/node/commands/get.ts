@@ -3,12 +3,11 @@
  * stored, or decrypted when given the key of a capability link. `output` is a file path,
  * or a folder (ending in `/` or existing) for the file's safe name inside it.
  */
-import { randomBytes } from 'node:crypto'
-import { open, rename, stat, unlink } from 'node:fs/promises'
-import { basename, dirname, join, resolve } from 'node:path'
+import { stat } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
 import { ENCRYPTED_PLACEHOLDER_NAME, openEncrypted, parseTarget } from '../../crypto/index.js'
-import { ExportError, exportPath, parseCid } from '../../storage/index.js'
-import { OutputExistsError } from '../errors.js'
+import { exportPath, parseCid, writeOut } from '../../storage/index.js'
+import { OutputExistsError, SizeMismatchError } from '../errors.js'
 import { checkDestination } from './destination.js'
 import type { TransferFetchEvents } from '../../transfer/index.js'
 import { waitFor } from '../../util/wait.js'
@@ -132,13 +131,17 @@ export async function get (c: CommandContext, target: string, options: GetOption
     elapsed: result.elapsed,
     local
   }
+  // a DAG may declare far more bytes than crossed the network: never more than was announced,
+  // and the disk is checked again with the declared size before anything is written
+  if (size != null && result.size > size) throw new SizeMismatchError(cid, result.size, size, result.bytesReceived)
   if (key != null) {
     const { name, path, size } = await decryptToFile(c, cid, key, options)
     return { ...base, ...(local ? { elapsed: Date.now() - started } : {}), name, size, path, encrypted: true, decrypted: true, byReference: false }
   }
   const name = entry?.name ?? record?.name ?? cid
   const { path } = await outputPath(name, options)
-  await c.store.export(cid, path, { ...(options.signal != null ? { signal: options.signal } : {}), overwrite: options.force === true })
+  await checkDestination(path, { size: result.size, force: options.force === true })
+  await c.store.export(cid, path, { ...(options.signal != null ? { signal: options.signal } : {}), overwrite: options.force === true }).catch(existsAsOutputError)
   const encrypted = record?.encrypted === true || entry?.encrypted === true
   let byReference = false
   // the output file is the copy: the store keeps a reference to it (verified on every read) instead of its leaves
@@ -162,40 +165,26 @@ function namingFile (err: unknown, name: string | undefined, cid: string): unkno
 }
 
 /**
- * Decrypts a stored encrypted file into place: a temp file in the target folder, fsynced,
- * renamed; any authentication failure (tampering, wrong key) removes it, so nothing is left.
+ * Decrypts a stored encrypted file into place through writeOut (the same rules as a plain
+ * file: an existing file is kept unless --force, even against a concurrent `get`); any
+ * authentication failure (tampering, wrong key) leaves nothing behind. The store reader is
+ * closed on every path, so a refused `get LINK` leaves nothing open (the node stops cleanly).
  */
 async function decryptToFile (c: CommandContext, cid: string, key: Uint8Array, options: GetOptions): Promise<{ name: string, path: string, size: number }> {
-  const { meta, data } = await openEncrypted(c.store.cat(cid, options.signal != null ? { signal: options.signal } : {}), key)
-  const { path } = await outputPath(meta.name, options)
-  if (options.force !== true && await stat(path).then(() => true, () => false)) {
-    await data.return(undefined)
-    throw new OutputExistsError(path)
-  }
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.part`)
-  // the same mode as a plain file's export (0666 less the umask: 0644 usually)
-  const fh = await open(tmp, 'wx', 0o666).catch(async (err) => {
-    await data.return(undefined)
-    // the same error (and message) as a plain file's export into a missing or read-only folder
-    const dir = dirname(path)
-    if (err?.code === 'ENOENT' || err?.code === 'ENOTDIR') throw new ExportError(path, `the folder ${dir} does not exist`, err.code)
-    if (err?.code === 'EACCES' || err?.code === 'EPERM' || err?.code === 'EROFS') throw new ExportError(path, `the folder ${dir} is not writable`, err.code)
-    throw err
-  })
+  const { meta, data, close } = await openEncrypted(c.store.cat(cid, options.signal != null ? { signal: options.signal } : {}), key)
   try {
-    try {
-      for await (const chunk of data) {
-        options.signal?.throwIfAborted()
-        await fh.write(chunk)
-      }
-      await fh.sync()
-    } finally {
-      await fh.close()
-    }
-    await rename(tmp, path)
-  } catch (err) {
-    await unlink(tmp).catch(() => {})
-    throw err
+    const { path } = await outputPath(meta.name, options)
+    await writeOut(path, data, { ...(options.signal != null ? { signal: options.signal } : {}), overwrite: options.force === true })
+    return { name: meta.name, path, size: meta.size }
+  } catch (err: any) {
+    existsAsOutputError(err)
+  } finally {
+    await close()
   }
-  return { name: meta.name, path, size: meta.size }
+}
+
+/** A file that appeared after the check (a concurrent `get`): the same error as one found before fetching. */
+function existsAsOutputError (err: any): never {
+  if (err?.name === 'DestinationExistsError') throw new OutputExistsError(err.path)
+  throw err
 }
