@@ -13,6 +13,7 @@ import * as fsp from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createStore, type Store } from '../src/storage/index.js'
+import * as swarmdrop from '../src/index.js'
 import { createLocalSwarm } from '../src/testing/index.js'
 import { MiB, pattern } from './fixtures/storage-pattern.js'
 
@@ -178,4 +179,14 @@ test('acceptance 4: a share by reference grows the repository by < 1%; the file 
   assert.notEqual(again.cid, shared.cid)
   const got2 = await bob!.get(again.cid, { output: out })
   assert.equal(sha256(await fsp.readFile(got2.path)), sha256(await fsp.readFile(file)))
+})
+
+test('the errors of references and of --max-store carry their own names', () => {
+  const errors = [
+    new swarmdrop.ReferenceChangedError('/f', 'bafy'), new swarmdrop.ReferenceMissingError('/f', 'bafy'),
+    new swarmdrop.NotByReferenceError('why'), new swarmdrop.StoreLimitError('f', 'bafy', 10, 5, 12)
+  ]
+  assert.deepEqual(errors.map(e => e.name), ['ReferenceChangedError', 'ReferenceMissingError', 'NotByReferenceError', 'StoreLimitError'])
+  for (const err of errors) assert.equal((err.constructor as { name: string }).name, err.name)
+  assert.match(errors[0]!.message, /\/f changed since it was shared/)
 })

@@ -75,7 +75,7 @@ export const COMMANDS = {
   ls: command({
     summary: 'list the swarm\'s catalog and this store\'s files: CID, name, size, providers, local',
     usage: '',
-    description: 'LOCAL says yes (a copy in the store), ref (read from the shared or fetched file), CHANGED or GONE (that file changed\nor vanished: not served; share it again). With no node running, lists the store\'s files only (taking the\nrepository\'s lock).',
+    description: 'LOCAL says yes (here: copied, or read from the shared or fetched file), no, or CHANGED / GONE (the file it is read\nfrom changed or vanished: not served; share it again). `--json` gives each\nfile\'s pinned and reference (path, state). With no node running, lists the store\'s files only (taking the\nrepository\'s lock).',
     flags: {},
     positionals: [],
     examples: ['swarmdrop ls', 'swarmdrop ls --json'],

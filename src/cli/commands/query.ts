@@ -32,11 +32,11 @@ async function withLocalStore<T> (ctx: Context, fn: (store: Store) => Promise<T>
   }
 }
 
-/** The LOCAL column: no, yes (a copy), ref (read from the original file), or how a broken reference looks. */
+/** The LOCAL column: no, yes (a copy, or read from the shared or fetched file), or how a broken reference looks. */
 function localLabel (f: ListedFile): string {
   if (!f.local) return 'no'
-  if (f.reference == null) return 'yes'
-  return f.reference.state === 'ok' ? 'ref' : f.reference.state === 'changed' ? 'CHANGED' : 'GONE'
+  if (f.reference == null || f.reference.state === 'ok') return 'yes'
+  return f.reference.state === 'changed' ? 'CHANGED' : 'GONE'
 }
 
 /** One line per file whose reference broke: what happened and what to do. */
