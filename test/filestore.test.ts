@@ -15,6 +15,7 @@ import { join } from 'node:path'
 import { createStore, type Store } from '../src/storage/index.js'
 import * as swarmdrop from '../src/index.js'
 import { createLocalSwarm } from '../src/testing/index.js'
+import { parseSize } from '../src/cli/commands/start.js'
 import { MiB, pattern } from './fixtures/storage-pattern.js'
 
 async function tempDir (t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
@@ -189,4 +190,26 @@ test('the errors of references and of --max-store carry their own names', () => 
   assert.deepEqual(errors.map(e => e.name), ['ReferenceChangedError', 'ReferenceMissingError', 'NotByReferenceError', 'StoreLimitError'])
   for (const err of errors) assert.equal((err.constructor as { name: string }).name, err.name)
   assert.match(errors[0]!.message, /\/f changed since it was shared/)
+})
+
+test('--max-store: a replica does not fetch a file that would take its store over the limit; smaller ones still come', async (t) => {
+  const { nodes: [alice, keeper] } = await createLocalSwarm({ size: 2, nodes: { 1: { replicate: true, maxStoreBytes: 2 * MiB } } }, t)
+  const failed = new Promise<{ cid: string, error: Error }>(resolve => {
+    keeper!.addEventListener('replicate:failed', (evt) => { resolve(evt.detail) }, { once: true })
+  })
+  const big = await alice!.share(pattern(3 * MiB, 41), { name: 'big.bin' })
+  const { cid, error } = await failed
+  assert.equal(cid, big.cid)
+  assert.equal(error.name, 'StoreLimitError')
+  assert.match(error.message, /big\.bin/)
+  assert.equal(await keeper!.store.get(big.cid), undefined, 'nothing of it was fetched')
+  const done = new Promise<string>(resolve => {
+    keeper!.addEventListener('replicate:done', (evt) => { resolve(evt.detail.cid) }, { once: true })
+  })
+  const small = await alice!.share(pattern(MiB, 42), { name: 'small.bin' })
+  assert.equal(await done, small.cid)
+  assert.ok((await keeper!.store.stat()).bytes <= 2 * MiB)
+  // the CLI's sizes
+  assert.deepEqual(['500M', '2G', '1.5GiB', '4096'].map(parseSize), [500 * MiB, 2048 * MiB, 1536 * MiB, 4096])
+  assert.throws(() => parseSize('lots'), { name: 'UsageError' })
 })

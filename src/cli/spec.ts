@@ -43,11 +43,12 @@ const cid: PositionalSpec = { name: 'CID', description: 'content identifier of t
 export const COMMANDS = {
   start: command({
     summary: 'run a node in the foreground until Ctrl-C',
-    usage: '[--name NICK] [--swarm NAME] [--listen MULTIADDR]... [--peer MULTIADDR]... [--no-mdns] [--swarm-key FILE] [--replicate] [--relay MULTIADDR]... [--relay-service] [--web PORT | --no-web] [--gateway-listen HOST:PORT]',
+    usage: '[--name NICK] [--swarm NAME] [--listen MULTIADDR]... [--peer MULTIADDR]... [--no-mdns] [--swarm-key FILE] [--replicate [--max-store SIZE]] [--relay MULTIADDR]... [--relay-service] [--web PORT | --no-web] [--gateway-listen HOST:PORT]',
     description: 'Prints the peer id, nickname and addresses, then one line per event (peer joined or left, file announced,\ntransfer progress). Other commands reach it over the control socket in the repository.',
     flags: {
       ...NODE_FLAGS,
       replicate: flag.boolean('fetch and pin every file announced in the swarm'),
+      'max-store': flag.string('SIZE', 'with --replicate: most the store may hold (500M, 20G, ...); a file that would take it over is not replicated'),
       web: flag.number('PORT', 'serve the web page and IPFS gateway on 127.0.0.1:PORT (default 5990, or the next free port; docs/WEB.md)'),
       'no-web': flag.boolean('do not serve the web page and gateway'),
       'gateway-listen': flag.string('HOST:PORT', 'also serve the read-only IPFS gateway alone on this address, beyond loopback: anyone reaching it reads every file of the swarm (docs/WEB.md)'),

@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path'
 import type { CommandFn, Context } from '../context.js'
-import { EXIT, ExitError } from '../errors.js'
+import { EXIT, ExitError, UsageError } from '../errors.js'
 import { ControlServer, createHandlers, socketPath } from '../../control/index.js'
 import { fetchToFile, fileStatus, listFiles, readKeyFile, shareFiles } from '../files.js'
 import { describeControlEvent, formatBytes, formatDuration, keyFingerprint, printable, shortId, swarmLabel } from '../format.js'
@@ -53,8 +53,20 @@ function time (): string {
   return new Date().toTimeString().slice(0, 8)
 }
 
+/** A size as people write it: 500M, 2G, 1.5GiB, 4096 (bytes); units are powers of 1024. */
+export function parseSize (text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?$/i.exec(text.trim())
+  const units: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 }
+  const n = m == null ? NaN : Number(m[1]) * units[m[2]!.toUpperCase()]!
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--max-store: "${text}" is not a size; write e.g. 500M, 20G or 1T`, 'start')
+  return Math.floor(n)
+}
+
 export const start: CommandFn<'start'> = async (ctx) => {
   const { out } = ctx
+  const maxStore = ctx.flags['max-store']
+  if (maxStore != null && !ctx.flags.replicate) throw new UsageError('--max-store limits what --replicate keeps; give both', 'start')
+  const maxStoreBytes = maxStore != null ? parseSize(maxStore) : undefined
   const init = await nodeInit(ctx)
   if (ctx.flags['relay-service']) init.relayService = relayLimits(ctx.flags)
   const { createSwarmNode } = await import('../../node/index.js')
@@ -63,7 +75,7 @@ export const start: CommandFn<'start'> = async (ctx) => {
     if (out.json) out.event({ event, time: new Date().toISOString(), ...detail })
     else out.print(`${out.style('dim', time())}  ${human}`)
   }
-  const node = await createSwarmNode({ ...init, replicate: ctx.flags.replicate, start: false })
+  const node = await createSwarmNode({ ...init, replicate: ctx.flags.replicate, ...(maxStoreBytes != null ? { maxStoreBytes } : {}), start: false })
   // replication begins at start: listen first so no replicate:* event is missed
   node.addEventListener('replicate:start', ({ detail: { cid, name } }) => { log('replicate:start', { cid, name }, `replicating  ${printable(name)} ${cid}`) })
   node.addEventListener('replicate:done', ({ detail: { cid, name, size, elapsed } }) => {
