@@ -213,3 +213,26 @@ test('--max-store: a replica does not fetch a file that would take its store ove
   assert.deepEqual(['500M', '2G', '1.5GiB', '4096'].map(parseSize), [500 * MiB, 2048 * MiB, 1536 * MiB, 4096])
   assert.throws(() => parseSize('lots'), { name: 'UsageError' })
 })
+
+test('a full disk while fetching names the file, not a block\'s path, and says what was kept', async (t) => {
+  const dir = await tempDir(t)
+  let blockWrites = 0
+  const fs = {
+    open: (async (path: string, flags?: string, mode?: number) => {
+      if (String(path).includes(`${join('tmp', 'block-')}`) && ++blockWrites > 3) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' })
+      return fsp.open(path, flags, mode)
+    }) as typeof fsp.open
+  }
+  const store = await createStore({ path: join(dir, 'bob-store'), fs })
+  t.after(async () => { await store.close() })
+  const { nodes: [alice, bob] } = await createLocalSwarm({ size: 2, dir, components: (i) => (i === 1 ? { store } : {}) }, t)
+  const shared = await alice!.share(pattern(6 * MiB, 51), { name: 'film.mkv' })
+  await assert.rejects(bob!.get(shared.cid, { output: join(dir, 'film.mkv'), timeout: 5000 }), (err: any) => {
+    assert.equal(err.name, 'NoSpaceError')
+    assert.match(err.message, /film\.mkv/)
+    assert.doesNotMatch(err.message, /blocks\//, 'no internal block path')
+    assert.match(err.message, /kept/)
+    return true
+  })
+  await assert.rejects(fsp.stat(join(dir, 'film.mkv')), { code: 'ENOENT' })
+})
