@@ -12,7 +12,7 @@ export type {
   ShareOptions, SharedFile, GetOptions, FetchedFile, FetchProgressInfo, NodeFetchOptions, ListedFile, FilesStatus, WaitForPeersOptions,
   LocalSwarmInit, LocalSwarm
 } from './node/index.js'
-export { RepoError, NotStartedError, RepoLockedError, PathNotFoundError, NoPeersError, EncryptInputError, ReservedTopicError, OutputExistsError, OutputFolderError, NotEnoughSpaceError, SizeMismatchError, StoreLimitError } from './node/index.js'
+export { RepoError, NotStartedError, RepoLockedError, PathNotFoundError, NoPeersError, EncryptInputError, EncryptFolderError, PathNotInFolderError, ReservedTopicError, OutputExistsError, OutputFolderError, NotEnoughSpaceError, SizeMismatchError, StoreLimitError } from './node/index.js'
 
 // private swarms and the network's errors
 export { parseSwarmKey, generateSwarmKey, readSwarmKeyFile, IdentityNotPrivateError, InvalidIdentityError, InvalidMultiaddrError, ListenError, InvalidSwarmKeyError } from './node/index.js'

@@ -13,6 +13,7 @@ import { createLocalSwarm } from '../src/testing/index.js'
 import { once } from '../src/util/events.js'
 import { waitFor } from '../src/util/wait.js'
 import { Netns, netnsUnavailable } from './helpers/netns.js'
+import { userTopic } from '../src/pubsub/topics.js'
 
 const NODE_PROCESS = fileURLToPath(new URL('./fixtures/node-process.js', import.meta.url))
 const LOCAL = ['/ip4/127.0.0.1/tcp/0']
@@ -170,7 +171,7 @@ test('createLocalSwarm({ size: 5 }) meshes every node', async (t) => {
   const got = swarm.nodes.slice(1).map(n => new Promise<string>(resolve => {
     n.subscribe(topic, m => { resolve(m.from) })
   }))
-  await waitFor(() => swarm.nodes[0]!.network.getSubscribers(topic).length === 4, { timeout: 10_000, message: 'four subscribers' })
+  await waitFor(() => swarm.nodes[0]!.network.getSubscribers(userTopic(swarm.nodes[0]!.swarm, topic)).length === 4, { timeout: 10_000, message: 'four subscribers' })
   await swarm.nodes[0]!.publish(topic, new Uint8Array([1]))
   assert.deepEqual(await Promise.all(got), Array(4).fill(swarm.nodes[0]!.peerId))
 })

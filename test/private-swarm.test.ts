@@ -91,3 +91,26 @@ for (const [label, dialerKey] of [['no key', undefined], ['another key', generat
     })
   })
 }
+
+test('a swarm-key mismatch is an event on both sides, once per address however often the peer redials', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'swarmdrop-pnet-once-'))
+  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
+  const a = await createSwarmNode({ repo: join(dir, 'a'), listen: LOCAL, mdns: false, swarmKey: generateSwarmKey() })
+  t.after(async () => { await a.stop() })
+  const b = await createSwarmNode({ repo: join(dir, 'b'), listen: LOCAL, mdns: false, swarmKey: generateSwarmKey() })
+  t.after(async () => { await b.stop() })
+  const seenByA: any[] = []
+  const seenByB: any[] = []
+  a.addEventListener('swarm-key:mismatch', (e) => { seenByA.push(e.detail) })
+  b.addEventListener('swarm-key:mismatch', (e) => { seenByB.push(e.detail) })
+  for (let i = 0; i < 3; i++) {
+    await assert.rejects(b.dial(a.getMultiaddrs()[0]!, { signal: AbortSignal.timeout(5000) }))
+    await waitFor(() => seenByA.length > 0 && seenByB.length > 0, { timeout: 10_000, message: 'a mismatch event on both sides' })
+  }
+  assert.equal(seenByB.length, 1, 'the dialler reports the address once')
+  assert.equal(seenByB[0].direction, 'outbound')
+  assert.match(seenByB[0].message, /refused the connection: it uses a different swarm key/)
+  assert.equal(seenByA.length, 1, 'the listener reports the address once')
+  assert.equal(seenByA[0].direction, 'inbound')
+  assert.match(seenByA[0].message, /tried to connect with a different swarm key/)
+})

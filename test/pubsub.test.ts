@@ -2,6 +2,8 @@ import '../src/polyfill.js'
 import { test } from 'node:test'
 import * as assert from 'node:assert/strict'
 import { join } from 'node:path'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { createSwarmNode, type SwarmNode } from '../src/node/index.js'
 import { createLocalSwarm } from '../src/testing/index.js'
 import type { CatalogEntry } from '../src/pubsub/index.js'
@@ -10,6 +12,7 @@ import { waitFor } from '../src/util/wait.js'
 import { decodeWire, type WireMessage } from '../src/pubsub/codec.js'
 import type { TopicMessage } from '../src/net/network.js'
 import { cidOf, countEvents, fileOf } from './helpers/pubsub.js'
+import { userTopic } from '../src/pubsub/topics.js'
 
 const LOCAL = ['/ip4/127.0.0.1/tcp/0']
 
@@ -234,7 +237,7 @@ test('the node: events forwarded, bad files refused, user topics untouched by th
 
   // bytes that are no swarmdrop message pass on a user topic
   const got = new Promise<Uint8Array>((resolve) => { b.subscribe('chat', (m) => { resolve(m.data) }) })
-  await waitFor(() => a.network.getSubscribers('chat').includes(b.peerId))
+  await waitFor(() => a.network.getSubscribers(userTopic(a.swarm, 'chat')).includes(b.peerId))
   await a.publish('chat', new Uint8Array([0xff, 0x00, 0x13]))
   assert.deepEqual([...await got], [0xff, 0x00, 0x13])
   assert.equal(b.protocol.stats().rejected, 0)
@@ -247,4 +250,35 @@ test('a stopped node\'s protocol refuses calls and leaves no timer behind', asyn
   assert.equal(n.protocol.isStarted(), false)
   await assert.rejects(n.protocol.announce(await fileOf('late')), { name: 'ProtocolNotStartedError' })
   await assert.rejects(n.protocol.want(await cidOf('late')), { name: 'ProtocolNotStartedError' })
+})
+
+test('user topics are scoped to the swarm: a message of swarm "team" never reaches swarm "other"; global topics reach both', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'swarmdrop-topics-'))
+  const nodes: SwarmNode[] = []
+  t.after(async () => {
+    await Promise.all(nodes.map(async n => { await n.stop() }))
+    await rm(dir, { recursive: true, force: true })
+  })
+  for (const [i, swarm] of ['team', 'other', 'team'].entries()) {
+    nodes.push(await createSwarmNode({ repo: join(dir, String(i)), swarm, listen: LOCAL, mdns: false, peerExchange: false }))
+  }
+  const [a, b, c] = nodes as [SwarmNode, SwarmNode, SwarmNode]
+  await c.dial(a.getMultiaddrs()[0]!)
+  await c.dial(b.getMultiaddrs()[0]!)
+  const heard = { a: [] as string[], b: [] as string[] }
+  const decoder = new TextDecoder()
+  a.subscribe('chat', (m) => { assert.equal(m.topic, 'chat'); heard.a.push(decoder.decode(m.data)) })
+  b.subscribe('chat', (m) => { heard.b.push(decoder.decode(m.data)) })
+  a.subscribe('lobby', (m) => { heard.a.push(decoder.decode(m.data)) }, { global: true })
+  b.subscribe('lobby', (m) => { heard.b.push(decoder.decode(m.data)) }, { global: true })
+  assert.equal(userTopic('team', 'chat'), '/swarmdrop-topic/1/team/chat')
+  await waitFor(() => c.network.getSubscribers(userTopic('team', 'chat')).includes(a.peerId) &&
+    c.network.getSubscribers(userTopic('other', 'chat')).includes(b.peerId) &&
+    c.network.getSubscribers('lobby').length === 2, { timeout: 10_000, message: 'subscriptions seen by c' })
+  // c (team) publishes on its "chat": sent to a only, though b subscribes to a topic called "chat" too
+  assert.equal(await c.publish('chat', new TextEncoder().encode('team only')), 1)
+  assert.equal(await c.publish('lobby', new TextEncoder().encode('everyone'), { global: true }), 2)
+  await waitFor(() => heard.a.length === 2 && heard.b.length === 1, { timeout: 10_000, message: () => JSON.stringify(heard) })
+  assert.deepEqual(heard.a.sort(), ['everyone', 'team only'])
+  assert.deepEqual(heard.b, ['everyone'])
 })

@@ -314,12 +314,16 @@ test('partial files: track → missing → putBlock resumes across a restart unt
   await other.import(bytes)
   const again = await other.track(rec.cid, { name: 'ignored' })
   assert.equal(again.complete, true)
-  // a directory is not a file
+  // a directory is kept (a shared folder), but it is not a file to cat; a UnixFS symlink is neither
   const dirNode = dagPb.encode(dagPb.prepare({ Data: new UnixFS({ type: 'directory' }).marshal(), Links: [] }))
   const dirCid = CID.createV1(0x70, Digest.create(0x12, createHash('sha256').update(dirNode).digest())).toString()
   await other.putBlock(dirCid, dirNode)
-  await assert.rejects(other.track(dirCid, { name: 'd' }), { name: 'NotAFileError' })
+  assert.equal((await other.track(dirCid, { name: 'd' })).complete, true)
   await assert.rejects(collect(other.cat(dirCid)), { name: 'NotAFileError' })
+  const linkNode = dagPb.encode(dagPb.prepare({ Data: new UnixFS({ type: 'symlink', data: new TextEncoder().encode('/etc/passwd') }).marshal(), Links: [] }))
+  const linkCid = CID.createV1(0x70, Digest.create(0x12, createHash('sha256').update(linkNode).digest())).toString()
+  await other.putBlock(linkCid, linkNode)
+  await assert.rejects(other.track(linkCid, { name: 'l' }), { name: 'NotAFileError' })
 })
 
 test('a corrupt block is caught by cat with verify and by fsck, reported by CID, and repaired by fetching it again', async (t) => {
@@ -572,10 +576,12 @@ test('gc waits for running imports: concurrent import, putBlock and gc lose noth
   assert.deepEqual(await store.missing((results[0] as { cid: string }).cid), [])
 })
 
-test('import sources: a missing file or a folder is ImportSourceError; a closed store refuses everything', async (t) => {
+test('import sources: a missing file, or a folder holding a name that is not a plain file name, is ImportSourceError; a closed store refuses everything', async (t) => {
   const { store, dir } = await openStore(t)
   await assert.rejects(store.import(join(dir, 'nope.bin')), (e: any) => e.name === 'ImportSourceError' && /does not exist/.test(e.message))
-  await assert.rejects(store.import(dir), (e: any) => e.name === 'ImportSourceError' && /folder/.test(e.message))
+  await fsp.mkdir(join(dir, 'shared', 'sub'), { recursive: true })
+  await fsp.writeFile(join(dir, 'shared', 'sub', 'bad\nname.txt'), 'x')
+  await assert.rejects(store.import(join(dir, 'shared')), (e: any) => e.name === 'ImportSourceError' && e.path === join(dir, 'shared', 'sub', 'bad\nname.txt') && /control character/.test(e.message))
   await assert.rejects(store.import(42 as any), { name: 'TypeError' })
   assert.deepEqual(await store.stat(), { blocks: 0, bytes: 0, files: 0, refs: 0, refBytes: 0, referenced: 0 })
   await store.close()

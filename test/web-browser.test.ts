@@ -14,7 +14,7 @@ import { test } from 'node:test'
 import * as assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Page } from 'playwright-core'
@@ -125,6 +125,36 @@ test('two nodes in Chromium: peers by name, drop to share, download with a progr
   await pageA.locator(`#files li[data-cid="${cid}"] button[data-action="unpin"]`).click()
   await waitFor(async () => (await a!.store.get(cid))?.pinned === false, { timeout: DEADLINE, message: 'the file unpinned on A' })
   await pageA.locator(`#files li[data-cid="${cid}"] button[data-action="pin"]`).waitFor()
+
+  // a folder shared on B: one row on A's page ("photos/", its file count); Download gives one tar archive,
+  // Save on node writes the tree into A's download folder
+  const photos = join(dir, 'photos')
+  await mkdir(join(photos, 'summer'), { recursive: true })
+  const beach = randomBytes(200 * 1024)
+  await writeFile(join(photos, 'summer', 'beach.jpg'), beach)
+  await writeFile(join(photos, 'notes.txt'), 'two photos')
+  const shared = await swarm.nodes[1]!.share(photos)
+  const folderRow = pageA.locator(`#files li[data-cid="${shared.cid}"]`)
+  await folderRow.waitFor()
+  assert.match(await folderRow.innerText(), /photos\/[\s\S]*in 2 files/)
+  const tarDownload = pageA.waitForEvent('download', { timeout: DEADLINE })
+  await folderRow.locator('button[data-action="download"]').click()
+  const tarSaved = await tarDownload
+  assert.equal(tarSaved.suggestedFilename(), 'photos.tar')
+  const tarPath = join(dir, 'photos.tar')
+  await tarSaved.saveAs(tarPath)
+  const { extract } = await import('it-tar')
+  const entries = new Map<string, Buffer>()
+  for await (const entry of extract()([await readFile(tarPath)])) {
+    const parts: Buffer[] = []
+    for await (const chunk of entry.body) parts.push(Buffer.from(chunk.subarray()))
+    if (entry.header.type === 'file') entries.set(entry.header.name, Buffer.concat(parts))
+  }
+  assert.deepEqual([...entries.keys()].sort(), ['photos/notes.txt', 'photos/summer/beach.jpg'])
+  assert.equal(sha256(entries.get('photos/summer/beach.jpg')!), sha256(beach))
+  await pageA.locator(`#files li[data-cid="${shared.cid}"] button[data-action="save"]`).click()
+  await pageA.locator(`#transfers li[data-cid="${shared.cid}"][data-state="done"]`, { hasText: 'saved to' }).waitFor()
+  assert.equal(sha256(await readFile(join(a!.repo, 'downloads', 'photos', 'summer', 'beach.jpg'))), sha256(beach))
 
   await screenshot(pageA, dir, 'node-a.png')
   await screenshot(pageB, dir, 'node-b.png')

@@ -277,4 +277,25 @@ test('gateway: a UnixFS folder (plain and HAMT-sharded) lists its entries and se
   assert.match(missing.body.toString(), /has no nope\.txt/)
   const through = await raw(`${base}/hello%20world.txt/more`)
   assert.equal(through.status, 404, 'a path through a file names nothing')
+
+  // ?format=tar: the whole folder as one archive, read back by it-tar's extractor (not swarmdrop's code)
+  const tar = await raw(`${base}/?format=tar&filename=holiday.tar`)
+  assert.equal(tar.status, 200)
+  assert.equal(tar.headers['content-type'], 'application/x-tar')
+  assert.match(String(tar.headers['content-disposition']), /attachment; filename="holiday\.tar"/)
+  const { extract } = await import('it-tar')
+  const got = new Map<string, { type: string, bytes: Buffer }>()
+  for await (const entry of extract()([tar.body])) {
+    const parts: Buffer[] = []
+    for await (const chunk of entry.body) parts.push(Buffer.from(chunk.subarray()))
+    got.set(entry.header.name.replace(/\/$/u, ''), { type: String(entry.header.type), bytes: Buffer.concat(parts) })
+  }
+  assert.equal(got.get('holiday/hello world.txt')?.bytes.toString(), 'hello')
+  assert.ok(got.get('holiday/sub/ünïcode/deep.bin')?.bytes.equals(deep), 'a UTF-8 path (pax header) with its bytes')
+  assert.equal(got.get('holiday/empty')?.type, 'directory', 'an empty folder is kept')
+  assert.equal(got.get('holiday/many/f07 <&>.txt')?.bytes.toString(), 'file 7', 'files of the sharded folder')
+  assert.equal([...got.keys()].filter(k => k.startsWith('holiday/many/')).length, 40)
+  assert.ok([...got.keys()].every(k => (k === 'holiday' || k.startsWith('holiday/')) && !k.split('/').includes('..')), 'every entry inside the folder')
+  const subTar = await raw(`${base}/sub/?format=tar`)
+  assert.match(String(subTar.headers['content-disposition']), /filename="sub\.tar"/, 'a subfolder is named after its path')
 })

@@ -24,6 +24,8 @@ export interface SharedFile {
   size: number
   /** Encrypted shares: the capability link `swarmdrop:<cid>#<key>` that fetches and decrypts it. */
   link?: string
+  /** A folder: the files in it. */
+  files?: number
 }
 
 export type StatusFiles = FilesStatus
@@ -36,7 +38,7 @@ export async function readKeyFile (path: string): Promise<Uint8Array> {
   return readSwarmKeyFile(path)
 }
 
-/** Checks that every path is a readable regular file; returns absolute paths. */
+/** Checks that every path is a readable regular file or a folder; returns absolute paths. */
 export async function checkSharePaths (paths: string[], cwd: string): Promise<string[]> {
   const out: string[] = []
   for (const p of paths) out.push((await checkSharePath(p, cwd)).path)
@@ -46,15 +48,21 @@ export async function checkSharePaths (paths: string[], cwd: string): Promise<st
 export async function shareFiles (node: FilesNode, paths: string[], options: { signal?: AbortSignal, encrypt?: boolean, copy?: boolean, onProgress?: (p: ShareProgress) => void } = {}): Promise<SharedFile[]> {
   const out: SharedFile[] = []
   for (const path of paths) {
-    const { cid, name, size, link } = await node.share(path, {
+    let read = 0
+    const { cid, name, size, link, files } = await node.share(path, {
       ...(options.signal != null ? { signal: options.signal } : {}),
       encrypt: options.encrypt === true,
       copy: options.copy === true,
       onProgress: (evt) => {
-        if (evt.type === 'store:import:read') options.onProgress?.({ path, read: evt.detail.read, ...(evt.detail.total != null ? { total: evt.detail.total } : {}) })
+        if (evt.type === 'store:import:read') {
+          read = evt.detail.read
+          options.onProgress?.({ path, read, ...(evt.detail.total != null ? { total: evt.detail.total } : {}) })
+        }
+        // a folder's symbolic links and special files are not shared: said so, one line each
+        if (evt.type === 'store:import:skipped') options.onProgress?.({ path, read, skipped: evt.detail.path, reason: evt.detail.reason })
       }
     })
-    out.push({ cid, name, size, ...(link != null ? { link } : {}) })
+    out.push({ cid, name, size, ...(link != null ? { link } : {}), ...(files != null ? { files } : {}) })
   }
   return out
 }
@@ -99,7 +107,11 @@ export async function fetchToFile (node: FilesNode, cid: string, options: FetchT
     cwd: options.cwd,
     onProgress: (evt) => {
       const info = progressOf(evt)
-      const name = node.protocol.entry(cid)?.name
+      const entry = node.protocol.entry(cid)
+      const name = entry?.name
+      // a folder's root says no size: the catalog's (the bytes of its files) is the bar's total
+      if (info != null && info.total == null && entry?.size != null && entry.size > 0) info.total = entry.size
+      if (info != null && entry?.files != null) info.files = entry.files
       // whole bytes per second (JSON readers get an integer)
       if (info != null) options.onProgress?.({ ...info, rate: Math.round(info.rate), ...(name != null ? { name } : {}) })
     }

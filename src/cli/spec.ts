@@ -161,16 +161,18 @@ export const COMMANDS = {
   }),
   pub: command({
     summary: 'publish a message on a topic',
-    usage: 'TOPIC MESSAGE',
-    flags: {},
+    usage: '[--global] TOPIC MESSAGE',
+    description: 'The topic is the swarm\'s own (sent as /swarmdrop-topic/1/<swarm>/TOPIC): only nodes of this swarm\nreceive it. --global uses TOPIC as named, shared with every swarm on the network.',
+    flags: { global: flag.boolean('a topic shared with every swarm, not only this node\'s') },
     positionals: [{ name: 'TOPIC', description: 'topic name (not starting with /swarmdrop/)' }, { name: 'MESSAGE', description: 'text to send' }],
     examples: ['swarmdrop pub chat "lunch at noon?"'],
     needsNode: true
   }),
   sub: command({
     summary: 'print each message on a topic with its sender until Ctrl-C',
-    usage: 'TOPIC',
-    flags: {},
+    usage: '[--global] TOPIC',
+    description: 'Hears the swarm\'s own TOPIC (messages of this swarm only); --global the topic as named, from every swarm.',
+    flags: { global: flag.boolean('a topic shared with every swarm, not only this node\'s') },
     positionals: [{ name: 'TOPIC', description: 'topic name' }],
     examples: ['swarmdrop sub chat', 'swarmdrop sub chat --json'],
     needsNode: true

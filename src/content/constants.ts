@@ -38,3 +38,12 @@ export const MAX_FILE_NAME_BYTES = 255
 
 /** Longest peer nickname, in UTF-8 bytes; longer names are cut. */
 export const MAX_NICKNAME_BYTES = 64
+
+/** Deepest folder a shared or fetched tree may have (levels below its root); deeper trees are refused. */
+export const MAX_TREE_DEPTH = 64
+
+/** Most entries (files and folders) a shared or fetched tree may hold; larger trees are refused. */
+export const MAX_TREE_ENTRIES = 100_000
+
+/** Media type recorded and announced for a folder (the freedesktop.org type of a directory). */
+export const FOLDER_MEDIA_TYPE = 'inode/directory'

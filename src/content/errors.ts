@@ -34,3 +34,30 @@ export class BlockHashMismatchError extends Error {
     this.cid = cid
   }
 }
+
+/**
+ * A name inside a folder (a file on disk being shared, or a link of a UnixFS
+ * directory being fetched) that could leave its folder or is not a plain name.
+ */
+export class UnsafePathError extends Error {
+  static override name = 'UnsafePathError'
+  readonly path: string
+
+  constructor (path: string, reason: string) {
+    super(`unsafe name ${JSON.stringify(path.length > 200 ? path.slice(0, 197) + '...' : path)}: ${reason}; nothing was written under it`)
+    this.name = 'UnsafePathError'
+    this.path = path
+  }
+}
+
+/** A folder deeper or larger than the limits of the content profile (MAX_TREE_DEPTH, MAX_TREE_ENTRIES). */
+export class TreeLimitError extends Error {
+  static override name = 'TreeLimitError'
+  readonly path: string
+
+  constructor (path: string, reason: string) {
+    super(`${path}: ${reason}`)
+    this.name = 'TreeLimitError'
+    this.path = path
+  }
+}

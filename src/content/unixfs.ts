@@ -50,7 +50,10 @@ export function decodeNode (cid: CID, bytes: Uint8Array): DagNode {
       throw new InvalidBlockError(cidKey(cid), `it links to an unusable CID (${err?.message ?? String(err)})`)
     }
     const size = blockSizes[i]
-    return size != null ? { cid: child, fileBytes: Number(size) } : { cid: child }
+    if (size != null) return { cid: child, fileBytes: Number(size) }
+    // a folder's link to a raw leaf (a one-chunk file): its Tsize is the file's bytes (progress only)
+    if (child.code === RAW_CODEC && link.Tsize != null && (unixfs.type === 'directory' || unixfs.type === 'hamt-sharded-directory')) return { cid: child, fileBytes: Number(link.Tsize) }
+    return { cid: child }
   })
   const out: DagNode = { type: unixfs.type, children, ownBytes: unixfs.data?.byteLength ?? 0 }
   if (unixfs.type === 'file' || unixfs.type === 'raw') out.fileSize = Number(unixfs.fileSize())

@@ -69,8 +69,10 @@ export interface StoreStats {
 export interface NodeStatus extends NodeIdentity {
   /** ms since the node started. */
   uptime: number
-  /** Connected peers. */
+  /** Connected peers of this node's swarm. */
   peers: number
+  /** Connected peers of another (named) swarm, when there are any: not members, their files are not listed. */
+  otherSwarmPeers?: number
   /** Files known in the swarm (catalog and local). */
   files: number
   /** Of them, complete in this node's store. */
@@ -82,8 +84,13 @@ export interface PeerEntry {
   id: string
   /** Nickname the peer announced, if known. */
   name?: string
+  /** Its listening addresses (from identify), the connection's address only when none is known. */
   addrs: string[]
+  /** Remote addresses of its open connections. */
+  connections?: string[]
   connected: boolean
+  /** In this node's swarm; false for a peer of another named swarm connected at the network level. */
+  member: boolean
   /** How a connected peer is reached: a direct connection, or only through a relay (docs/WAN.md). */
   via?: 'direct' | 'relayed'
 }
@@ -96,6 +103,8 @@ export interface SharedFile {
   size: number
   /** Encrypted shares: the capability link `swarmdrop:<cid>#<key>` that fetches and decrypts it. */
   link?: string
+  /** A folder: the files in it, at any depth (`size` is their bytes). */
+  files?: number
 }
 
 export interface ListedFile {
@@ -111,6 +120,8 @@ export interface ListedFile {
   pinned?: boolean
   /** Kept by reference: the file it is read from and how it looks now (`changed`, `missing`: no longer served). */
   reference?: { path: string, state: 'ok' | 'changed' | 'missing' }
+  /** A folder: the files in it (absent for a file). */
+  files?: number
 }
 
 /** Progress of one file's import (the `share` method's event, and the CLI's bar). */
@@ -120,6 +131,9 @@ export interface ShareProgress {
   /** Bytes read so far. */
   read: number
   total?: number
+  /** A folder: an entry not shared (a symbolic link, a special file), and why. */
+  skipped?: string
+  reason?: string
 }
 
 /** Progress of one fetch (the `get` method's event, and the CLI's bar). */
@@ -135,6 +149,8 @@ export interface FetchProgress {
   providers: number
   /** Bytes per second. */
   rate: number
+  /** A folder: the files in it, when known. */
+  files?: number
 }
 
 export interface FetchedFile {
@@ -157,6 +173,8 @@ export interface FetchedFile {
   local: boolean
   /** The store keeps it by reference to `path` rather than as a copy. */
   byReference: boolean
+  /** A folder: the files written (`path` is the folder). */
+  files?: number
 }
 
 /** One message on a topic (`sub` event). */
@@ -210,9 +228,10 @@ export interface ControlMethods {
   rm: { params: { cid: string }, result: { cid: string, removed: true }, events: never }
   /** Drops unpinned files, then every block no pinned file needs. */
   gc: { params: Empty, result: GcStats, events: never }
-  pub: { params: { topic: string, message?: string }, result: { recipients: number }, events: never }
+  /** `global`: the topic as named, shared by every swarm; else scoped to the node's swarm. */
+  pub: { params: { topic: string, message?: string, global?: boolean }, result: { recipients: number }, events: never }
   /** Streams messages until the client goes away; never sends a result. */
-  sub: { params: { topic: string }, result: null, events: { subscribed: string } | TopicMessageEvent }
+  sub: { params: { topic: string, global?: boolean }, result: null, events: { subscribed: string } | TopicMessageEvent }
   stop: { params: Empty, result: { stopping: true }, events: never }
 }
 

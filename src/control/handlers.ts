@@ -72,7 +72,8 @@ export function createHandlers (host: HandlerHost): ControlHandlers {
       return {
         ...identity(),
         uptime: Date.now() - host.started,
-        peers: peers.filter(p => p.connected).length,
+        peers: peers.filter(p => p.connected && p.member).length,
+        ...(peers.some(p => p.connected && !p.member) ? { otherSwarmPeers: peers.filter(p => p.connected && !p.member).length } : {}),
         ...await files.status()
       }
     },
@@ -140,16 +141,16 @@ export function createHandlers (host: HandlerHost): ControlHandlers {
       const { removedBlocks, removedBytes } = await node.store.gc({ unpinned: true, signal: ctx.signal })
       return { removedBlocks, removedBytes }
     },
-    pub: async ({ topic, message }) => {
+    pub: async ({ topic, message, global }) => {
       const data = new TextEncoder().encode(message ?? '')
-      return { recipients: await node.publish(topic, data) }
+      return { recipients: await node.publish(topic, data, { global: global === true }) }
     },
-    sub: async ({ topic }, ctx) => {
+    sub: async ({ topic, global }, ctx) => {
       const decoder = new TextDecoder()
       const unsubscribe = node.subscribe(topic, (msg) => {
         const name = node.peerName(msg.from)
         ctx.emit({ topic: msg.topic, from: msg.from, ...(name != null ? { name } : {}), data: decoder.decode(msg.data), time: new Date().toISOString() })
-      })
+      }, { global: global === true })
       ctx.emit({ subscribed: topic })
       try {
         await new Promise<void>(resolve => {

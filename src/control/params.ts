@@ -35,8 +35,8 @@ export const PARAMS: { [M in ControlMethod]: Schema<ParamsOf<M>> } = {
   unpin: { cid: str },
   rm: { cid: str },
   gc: {},
-  pub: { topic: str, message: optStr },
-  sub: { topic: str },
+  pub: { topic: str, message: optStr, global: { type: 'boolean', optional: true } },
+  sub: { topic: str, global: { type: 'boolean', optional: true } },
   stop: {}
 }
 

@@ -108,3 +108,17 @@ export const RELAY_DIAL_RETRY_MS = 15_000
 
 /** After a relay closed a relayed connection at its limit, the peer is not redialled through it for this long. */
 export const RELAY_LIMIT_HOLD_MS = 5 * 60 * 1000
+
+/** Name of the file in the repository that remembers the node's listening port (stable-port.ts). */
+export const LISTEN_PORT_FILE = 'listen-port'
+
+/** Peer exchange (peer-exchange.ts): every connected peer is asked for its members again this often. */
+export const PEER_EXCHANGE_INTERVAL_MS = 30_000
+
+/** Peer exchange: a request or answer, and a dial of a peer heard of, gives up after this. */
+export const PEER_EXCHANGE_TIMEOUT_MS = 10_000
+
+/** Peer exchange: most peers in one answer, addresses per peer, bytes per frame. */
+export const PEER_EXCHANGE_MAX_PEERS = 32
+export const PEER_EXCHANGE_MAX_ADDRS = 8
+export const PEER_EXCHANGE_MAX_BYTES = 64 * 1024

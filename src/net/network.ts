@@ -1,140 +1,30 @@
 /**
- * The network: the one module that builds and drives libp2p.
+ * The network: the one class that drives libp2p (src/net/index.ts names the folder's jobs).
  *
- * Everything above it (pubsub protocol, transfer, CLI) sees peers as base58
- * strings, pubsub as topics of bytes, and streams as duplexes of bytes, so a
- * later move to libp2p 3 changes this file and nothing else.
+ * Everything above it (pubsub protocol, transfer, CLI) sees peers as base58 strings, pubsub as
+ * topics of bytes, and streams as duplexes of bytes (types.ts), so a later move to libp2p 3
+ * changes this folder and nothing else. The libp2p configuration is in config.ts, peer exchange
+ * in peer-exchange.ts, the stable listening port in stable-port.ts.
  */
 import { createLibp2p, type Libp2p } from 'libp2p'
-import { tcp } from '@libp2p/tcp'
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
-import { mdns } from '@libp2p/mdns'
-import { identify, type Identify } from '@libp2p/identify'
-import { gossipsub, type GossipsubOpts, type GossipSub } from '@chainsafe/libp2p-gossipsub'
-import { createTopicScoreParams } from '@chainsafe/libp2p-gossipsub/score'
-import { FaultTolerance, TopicValidatorResult, type Connection, type PrivateKey, type Message, type PeerId } from '@libp2p/interface'
+import { TopicValidatorResult, type Connection, type Message, type PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import type { Uint8ArrayList } from 'uint8arraylist'
 import { TypedEventEmitter } from '../util/events.js'
-import { GOSSIP_DECODE_LIMITS, HEARTBEAT_MS, MAX_GOSSIP_OUTBOUND_BYTES, MAX_STREAM_WINDOW_BYTES, PING_TIMEOUT_MS, MDNS_INTERVAL_MS, MDNS_SERVICE_TAG, SWARM_TOPIC_SCORE } from './constants.js'
 import { NotStartedError } from '../util/errors.js'
 import { InvalidMultiaddrError, ListenError } from './errors.js'
 import { createLogger } from '../util/logger.js'
-import { swarmProtector } from './private-swarm.js'
 import { TopicCaps } from './topic-caps.js'
-import { counted, isRelayed, RelayDialer, relayTransport, wanConfig, type RelayServiceLimits } from './relay.js'
+import { counted, isRelayed, RelayDialer, wanConfig } from './relay.js'
+import { libp2pOptions, type Services } from './config.js'
+import { PeerExchange } from './peer-exchange.js'
+import type { SwarmKeyMismatch } from './private-swarm.js'
+import type { ByteStream, ConnectionInfo, Network, NetworkEvents, NetworkInit, StreamHandlerOptions, TopicValidator, Verdict } from './types.js'
 
-/** A bidirectional byte stream to one peer over one protocol. */
-export interface ByteStream {
-  readonly remotePeer: string
-  readonly protocol: string
-  readonly source: AsyncIterable<Uint8ArrayList | Uint8Array>
-  sink: (source: AsyncIterable<Uint8ArrayList | Uint8Array> | Iterable<Uint8ArrayList | Uint8Array>) => Promise<void>
-  /** Closes both directions gracefully. */
-  close: (options?: { signal?: AbortSignal }) => Promise<void>
-  /** Tears the stream down at once, telling the other side it failed. */
-  abort: (err: Error) => void
-}
+export type { ByteStream, ConnectionInfo, GossipsubOptions, Network, NetworkEvents, NetworkInit, StreamHandlerOptions, TopicMessage, TopicValidator, Verdict } from './types.js'
 
-/** A message received on a topic. `from` is the signer (StrictSign), never a field a sender can fill in. */
-export interface TopicMessage {
-  topic: string
-  from: string
-  data: Uint8Array
-  /** The connected peer that delivered it (the signer or a relay); set for topic validators. */
-  via?: string
-}
-
-/** Verdict of a topic validator: `reject` scores the forwarding peer down, `ignore` drops silently. */
-export type Verdict = 'accept' | 'reject' | 'ignore'
-
-export type TopicValidator = (msg: TopicMessage) => Verdict | Promise<Verdict>
-
-export interface StreamHandlerOptions {
-  /** Most inbound streams a peer may hold open on this protocol at once. */
-  maxInboundStreams?: number
-  /** Most outbound streams this node opens to one peer on this protocol. */
-  maxOutboundStreams?: number
-}
-
-export interface NetworkEvents {
-  'peer:connect': { peer: string }
-  'peer:disconnect': { peer: string }
-  /** A peer's identify exchange finished; `agent` is its agent string. */
-  'peer:identify': { peer: string, agent?: string }
-  /** mDNS (or another discovery) found a peer. */
-  'peer:discovery': { peer: string, addrs: string[] }
-  message: TopicMessage
-  'subscription-change': { peer: string, subscriptions: Array<{ topic: string, subscribe: boolean }> }
-  /** WAN: a relay closed a relayed connection at its limit (the error says which limit and what to do). */
-  'relay:limit': { peer: string, relay: string, message: string }
-}
-
-export interface NetworkInit {
-  privateKey: PrivateKey
-  /** Multiaddrs to listen on. */
-  listen: string[]
-  /** Discover peers with mDNS and dial them. */
-  mdns: boolean
-  /** mDNS query interval in ms (default MDNS_INTERVAL_MS). */
-  mdnsInterval?: number
-  /** Sent to peers by identify. */
-  agent: string
-  /** A swarm key in kubo's format: every connection is wrapped in a pre-shared-key cipher. */
-  swarmKey?: Uint8Array
-  /** Topics scored with SWARM_TOPIC_SCORE (invalid messages graylist their sender). */
-  scoredTopics?: string[]
-  /** Overrides for gossipsub. */
-  gossipsub?: GossipsubOptions
-  /** WAN (docs/WAN.md): run a circuit relay v2 server for other peers, with these limits. */
-  relayService?: RelayServiceLimits
-  /** WAN: relays (`/ip4/…/tcp/…/p2p/ID`) to reserve a slot on; the node then also listens on `…/p2p-circuit`. */
-  relays?: string[]
-  /** WAN: addresses to advertise besides the listen addresses (a router's forwarded port, a public IP). */
-  announce?: string[]
-}
-
-/** Gossipsub overrides a caller may pass (heartbeat, mesh sizes, scoring). */
-export type GossipsubOptions = Partial<GossipsubOpts>
-
-export interface ConnectionInfo {
-  peer: string
-  addr: string
-  direction: 'inbound' | 'outbound'
-  /** Runs through a circuit relay (limited by the relay), not a direct connection. */
-  relayed: boolean
-}
-
-/** The libp2p peer as the rest of swarmdrop sees it. */
-export interface Network {
-  readonly peerId: string
-  isStarted: () => boolean
-  getMultiaddrs: () => string[]
-  connections: () => ConnectionInfo[]
-  /** Known addresses of a peer (from the peer store). */
-  peerAddrs: (peer: string) => Promise<string[]>
-  /** Dials a multiaddr (with or without /p2p/) or a known peer id; resolves with the peer id. */
-  dial: (target: string, options?: { signal?: AbortSignal }) => Promise<string>
-  hangUp: (peer: string) => Promise<void>
-  subscribe: (topic: string) => void
-  unsubscribe: (topic: string) => void
-  /** Publishes on a topic; resolves with the peers it was sent to (none is not an error). */
-  publish: (topic: string, data: Uint8Array) => Promise<string[]>
-  setTopicValidator: (topic: string, validator: TopicValidator) => void
-  removeTopicValidator: (topic: string) => void
-  getSubscribers: (topic: string) => string[]
-  getMeshPeers: (topic: string) => string[]
-  /** Lowers a peer's gossipsub score (app-specific component); graylisted past the threshold. */
-  penalize: (peer: string, amount: number) => void
-  score: (peer: string) => number
-  handle: (protocol: string, handler: (stream: ByteStream) => void, options?: StreamHandlerOptions) => Promise<void>
-  unhandle: (protocol: string) => Promise<void>
-  openStream: (peer: string, protocol: string, options?: { signal?: AbortSignal }) => Promise<ByteStream>
-  addEventListener: TypedEventEmitter<NetworkEvents>['addEventListener']
-  removeEventListener: TypedEventEmitter<NetworkEvents>['removeEventListener']
-}
+/** Most addresses a node remembers having reported a swarm-key mismatch for (each is reported once). */
+const MAX_MISMATCH_REPORTS = 1024
 
 export function parseMultiaddr (value: string): Multiaddr {
   let ma: Multiaddr
@@ -145,8 +35,6 @@ export function parseMultiaddr (value: string): Multiaddr {
   }
   return ma
 }
-
-type Services = { identify: Identify, pubsub: GossipSub }
 
 function toByteStream (stream: any, remotePeer: string, count?: (n: number) => void): ByteStream {
   return {
@@ -167,9 +55,12 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
   private readonly listen: string[]
   private readonly topicCaps: TopicCaps
   private readonly relayDialer: RelayDialer
+  private readonly peerExchange?: PeerExchange
+  private readonly mismatches = new Set<string>()
 
-  constructor (libp2p: Libp2p<Services>, listen: string[], discovery: EventTarget[], relayListen: string[] = []) {
+  constructor (libp2p: Libp2p<Services>, listen: string[], discovery: EventTarget[], relayListen: string[] = [], peerExchangeTopic?: string) {
     super()
+    if (peerExchangeTopic != null) this.peerExchange = new PeerExchange(libp2p, peerExchangeTopic)
     this.relayDialer = new RelayDialer(libp2p as any, relayListen)
     this.relayDialer.onLimit = (err) => { this.safeDispatchEvent('relay:limit', { peer: err.peer, relay: err.relay, message: err.message }) }
     // every mDNS answer, not only the first (libp2p's own peer:discovery fires once per peer),
@@ -225,12 +116,23 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
       throw new ListenError(this.listen, 'no address could be bound')
     }
     this.relayDialer.start()
+    await this.peerExchange?.start()
   }
 
   async stop (): Promise<void> {
+    await this.peerExchange?.stop()
     this.topicCaps.stop()
     this.relayDialer.stop()
     await this.libp2p.stop()
+  }
+
+  /** A swarm-key mismatch from the protector: an event, once per address (a redial does not repeat it). */
+  onMismatch (mismatch: SwarmKeyMismatch): void {
+    const key = `${mismatch.direction} ${mismatch.addr}`
+    if (this.mismatches.has(key) || this.mismatches.size >= MAX_MISMATCH_REPORTS) return
+    this.mismatches.add(key)
+    this.log('%s', mismatch.message)
+    this.safeDispatchEvent('swarm-key:mismatch', { ...mismatch })
   }
 
   isStarted (): boolean {
@@ -347,73 +249,24 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
   }
 }
 
-// gossipsub's factory is typed as returning the generic PubSub; the instance is a GossipSub
-const gossipsubService = gossipsub as unknown as (init: Partial<GossipsubOpts>) => (components: any) => GossipSub
-
 /** Builds a network (not started). */
 export async function createNetwork (init: NetworkInit): Promise<Network & { start: () => Promise<void>, stop: () => Promise<void> }> {
   const listen = init.listen.map(a => parseMultiaddr(a).toString())
-  // the score function is built before the network object that holds the penalties
+  // the score function and the protector are built before the network object they report to
   const ref: { net?: Libp2pNetwork } = {}
   const discovery: EventTarget[] = []
-  const withDiscovery = <T extends EventTarget>(factory: (components: any) => T) => (components: any): T => {
-    const service = factory(components)
-    discovery.push(service)
-    return service
-  }
   const wan = wanConfig(init)
-  const libp2p = await createLibp2p<Services>({
-    start: false,
-    privateKey: init.privateKey,
-    addresses: { listen: [...listen, ...wan.listen], appendAnnounce: wan.announce },
-    transports: [tcp(), relayTransport()],
-    // a configured relay that is down at start must not stop the node: it reserves when the relay is back
-    transportManager: { faultTolerance: wan.listen.length > 0 ? FaultTolerance.NO_FATAL : FaultTolerance.FATAL_ALL },
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux({ maxStreamWindowSize: MAX_STREAM_WINDOW_BYTES })],
-    connectionProtector: swarmProtector(init.swarmKey),
-    peerDiscovery: init.mdns
-      ? [withDiscovery(mdns({ interval: init.mdnsInterval ?? MDNS_INTERVAL_MS, serviceTag: MDNS_SERVICE_TAG }))]
-      : [],
-    connectionManager: {
-      maxConnections: 300,
-      // libp2p limits inbound connections per remote IP to 5 a second; on one host (tests, demo)
-      // or a LAN where a dozen peers start together that refuses honest peers
-      inboundConnectionThreshold: 100,
-      maxIncomingPendingConnections: 100
+  const libp2p = await createLibp2p<Services>(libp2pOptions(init, {
+    listen,
+    wan,
+    withDiscovery: (factory) => (components) => {
+      const service = factory(components)
+      discovery.push(service)
+      return service
     },
-    connectionMonitor: {
-      // libp2p pings every connection every 10 s and aborts it when a ping takes more than 5 s;
-      // behind megabytes of block data on a busy machine a ping can, and the abort kills a healthy
-      // transfer. 20 s still finds a dead peer (a laptop that went to sleep) within half a minute.
-      pingTimeout: { minTimeout: PING_TIMEOUT_MS }
-    },
-    services: {
-      ...wan.services,
-      identify: identify({ agentVersion: init.agent }),
-      pubsub: gossipsubService({
-        allowPublishToZeroTopicPeers: true,
-        emitSelf: false,
-        floodPublish: true,
-        heartbeatInterval: HEARTBEAT_MS,
-        maxOutboundBufferSize: MAX_GOSSIP_OUTBOUND_BYTES,
-        decodeRpcLimits: GOSSIP_DECODE_LIMITS,
-        ...init.gossipsub,
-        scoreParams: {
-          appSpecificScore: (p: string) => ref.net?.appScore(p) ?? 0,
-          appSpecificWeight: 1,
-          // peers on this host (tests, the demo, several nodes on one laptop) all share an IP;
-          // gossipsub's IP colocation penalty would keep them out of each other's mesh
-          IPColocationFactorWhitelist: new Set(['127.0.0.1', '::1']),
-          ...init.gossipsub?.scoreParams,
-          topics: {
-            ...Object.fromEntries((init.scoredTopics ?? []).map(t => [t, createTopicScoreParams(SWARM_TOPIC_SCORE)])),
-            ...init.gossipsub?.scoreParams?.topics
-          }
-        }
-      })
-    }
-  })
-  ref.net = new Libp2pNetwork(libp2p, listen, discovery, wan.listen)
+    appScore: (p) => ref.net?.appScore(p) ?? 0,
+    onMismatch: (m) => { ref.net?.onMismatch(m) }
+  }))
+  ref.net = new Libp2pNetwork(libp2p, listen, discovery, wan.listen, init.peerExchangeTopic)
   return ref.net
 }

@@ -4,7 +4,7 @@
  */
 import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
-import { createNetwork, loadOrCreateIdentity, parseMultiaddr, parseSwarmKey } from '../net/index.js'
+import { createNetwork, loadOrCreateIdentity, parseMultiaddr, parseSwarmKey, stableListen } from '../net/index.js'
 import { DEFAULT_SWARM, swarmTopics, validateSwarmName } from '../pubsub/topics.js'
 import { createStore } from '../storage/index.js'
 import { createComponentLogger } from '../util/logger.js'
@@ -30,10 +30,12 @@ export async function createSwarmNode (init: SwarmNodeInit, components: Partial<
   const store = components.store ?? await createStore({ path: join(repo, 'store') }, { logger })
   let node: SwarmNode
   try {
+    // the remembered port (docs/CLI.md, "Listening port") replaces port 0 when it is free
+    const stable = init.stablePort === true && components.network == null ? await stableListen(repo, listen) : { listen }
     // seam: NetworkInit takes no logger yet; pass logger.forComponent('network') once it does
     const network = components.network ?? await createNetwork({
       privateKey: await loadOrCreateIdentity(repo),
-      listen,
+      listen: stable.listen,
       mdns: init.mdns ?? true,
       mdnsInterval: init.mdnsInterval,
       agent: agentString(),
@@ -42,9 +44,11 @@ export async function createSwarmNode (init: SwarmNodeInit, components: Partial<
       gossipsub: init.gossipsub,
       relayService: init.relayService,
       relays: init.relays,
-      announce: init.announce
+      announce: init.announce,
+      ...(init.peerExchange !== false ? { peerExchangeTopic: swarmTopics(swarm).announce } : {})
     })
     node = new SwarmNode({ ...init, repo, swarm, name }, { network, store, logger }, components.store == null)
+    if ('fallback' in stable && stable.fallback != null) node.listenNote = `port ${stable.remembered ?? '?'} (remembered in ${join(repo, 'listen-port')}) is ${stable.fallback}: listening on a random port this time`
     if (init.start !== false) await node.start()
   } catch (err) {
     // nothing stays open when a node cannot be built or started

@@ -99,6 +99,30 @@ export class NotEnoughSpaceError extends Error {
   }
 }
 
+export class EncryptFolderError extends Error {
+  static override name = 'EncryptFolderError'
+  readonly path: string
+
+  constructor (path: string) {
+    super(`cannot encrypt ${path}: it is a folder, and encrypted shares are single files; share it unencrypted, or pack it (e.g. tar) and share the archive encrypted`)
+    this.name = 'EncryptFolderError'
+    this.path = path
+  }
+}
+
+export class PathNotInFolderError extends Error {
+  static override name = 'PathNotInFolderError'
+  readonly cid: string
+  readonly path: string
+
+  constructor (cid: string, path: string, reason = 'it names nothing in the folder') {
+    super(`${cid}/${path}: ${reason}; list the folder (e.g. in the web gateway) for the names it holds`)
+    this.name = 'PathNotInFolderError'
+    this.cid = cid
+    this.path = path
+  }
+}
+
 /**
  * The file's blocks declare more bytes than its announcement said: a DAG can link one block
  * many times (a "dedup bomb": a few KiB received, gigabytes written), so nothing is written.

@@ -21,7 +21,7 @@ export { outputPath, progressOf, type GetOptions, type FetchedFile, type FetchPr
 export type { ListedFile, FilesStatus } from './commands/ls.js'
 export type { WaitForPeersOptions } from './commands/wait-for-peers.js'
 export { startLocalSwarm, type LocalSwarmInit, type LocalSwarm } from './local-swarm.js'
-export { RepoLockedError, PathNotFoundError, NoPeersError, EncryptInputError, ReservedTopicError, OutputExistsError, OutputFolderError, NotEnoughSpaceError, SizeMismatchError, StoreLimitError } from './errors.js'
+export { RepoLockedError, PathNotFoundError, NoPeersError, EncryptInputError, EncryptFolderError, PathNotInFolderError, ReservedTopicError, OutputExistsError, OutputFolderError, NotEnoughSpaceError, SizeMismatchError, StoreLimitError } from './errors.js'
 export { RepoError, NotStartedError } from '../util/errors.js'
 export { parseSwarmKey, generateSwarmKey, readSwarmKeyFile, IdentityNotPrivateError, InvalidIdentityError, InvalidMultiaddrError, ListenError, InvalidSwarmKeyError } from '../net/index.js'
 export type { TopicMessage } from '../net/index.js'

@@ -84,6 +84,8 @@ export async function startLocalSwarm (init: LocalSwarmInit = {}): Promise<Local
     const node = await createSwarmNode({
       swarm: init.swarm,
       logPrefix: name,
+      // the swarm's graph is the one `degree` draws: no peer exchange unless a test asks for it
+      peerExchange: false,
       ...init.node,
       ...init.nodes?.[index],
       ...extra,

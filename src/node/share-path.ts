@@ -7,8 +7,8 @@ import { stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { PathNotFoundError } from './errors.js'
 
-/** Checks that `path` is a readable regular file; returns its absolute path and size. */
-export async function checkSharePath (path: string, cwd = process.cwd()): Promise<{ path: string, size: number }> {
+/** Checks that `path` is a readable regular file or a folder; returns its absolute path and size (0 for a folder). */
+export async function checkSharePath (path: string, cwd = process.cwd()): Promise<{ path: string, size: number, folder: boolean }> {
   const abs = resolve(cwd, path)
   let info
   try {
@@ -16,6 +16,7 @@ export async function checkSharePath (path: string, cwd = process.cwd()): Promis
   } catch (err: any) {
     throw new PathNotFoundError(path, err.code === 'ENOENT' ? 'no such file' : `cannot read it (${err.code ?? err.message})`)
   }
-  if (!info.isFile()) throw new PathNotFoundError(path, info.isDirectory() ? 'it is a folder; share the files inside it' : 'it is not a regular file')
-  return { path: abs, size: info.size }
+  if (info.isDirectory()) return { path: abs, size: 0, folder: true }
+  if (!info.isFile()) throw new PathNotFoundError(path, 'it is not a regular file or a folder')
+  return { path: abs, size: info.size, folder: false }
 }

@@ -8,7 +8,7 @@
  * What a node does with files lives in commands/<verb>.ts; the class hands off to them.
  */
 import { TypedEventEmitter } from '../util/events.js'
-import { isReservedTopic, swarmTopics, type SwarmTopics } from '../pubsub/topics.js'
+import { isReservedTopic, swarmTopics, userTopic, type SwarmTopics } from '../pubsub/topics.js'
 import { createStore, type Store } from '../storage/index.js'
 import { createSwarmProtocol, type LocalFile, type SwarmProtocol, type SwarmProtocolEvents, type SwarmProtocolOptions } from '../pubsub/index.js'
 import { createTransfer, type BlockStore, type FetchResult, type Transfer, type TransferInit } from '../transfer/index.js'
@@ -18,7 +18,7 @@ import { MdnsDialer } from './mdns-dialer.js'
 import { PeerBook } from './peer-book.js'
 import { NotStartedError } from '../util/errors.js'
 import type { ComponentLogger, Logger } from '../util/logger.js'
-import type { GossipsubOptions, Network, NetworkInit, TopicMessage } from '../net/index.js'
+import { rememberListenPort, type GossipsubOptions, type Network, type NetworkInit, type TopicMessage } from '../net/index.js'
 import { lockRepo } from './repo.js'
 import { ReservedTopicError } from './errors.js'
 import { Replicator, type ReplicationEvents } from './replicator.js'
@@ -68,6 +68,14 @@ export interface SwarmNodeInit {
   relays?: string[]
   /** WAN: addresses to advertise besides the listen addresses (e.g. a router's forwarded port). */
   announce?: string[]
+  /**
+   * Listen on the same port every start (default false; `swarmdrop start` sets it): port 0 in
+   * `listen` becomes the port remembered in `<repo>/listen-port` (written at the first start),
+   * or a random one when that port is taken (`listenNote` says so).
+   */
+  stablePort?: boolean
+  /** Learn peers' peers of this swarm and dial them (default true; local swarms of tests turn it off). */
+  peerExchange?: boolean
 }
 
 /** The parts a node is built from; createSwarmNode() makes those not handed in. */
@@ -87,9 +95,19 @@ export interface PeerInfo {
   id: string
   /** Nickname the peer announced, if known. */
   name?: string
-  /** Addresses of its open connections, or known addresses when disconnected. */
+  /**
+   * Its listening addresses (what identify told, from the peer store), ready to dial; the open
+   * connection's address only when none is known.
+   */
   addrs: string[]
+  /** Remote addresses of the open connections (an inbound one ends in an ephemeral port). */
+  connections?: string[]
   connected: boolean
+  /**
+   * A member of this node's swarm (subscribed to its topics or named by its Hello); false for a
+   * peer connected at the libp2p level that belongs to another (named) swarm.
+   */
+  member: boolean
   /** How it is connected: `direct`, or only `relayed` through a circuit relay. Absent when disconnected. */
   via?: 'direct' | 'relayed'
 }
@@ -106,9 +124,16 @@ export interface SwarmNodeEvents extends ReplicationEvents {
   'provider:removed': SwarmProtocolEvents['provider:removed']
   /** WAN: a relay closed a relayed connection at its limit; `message` names the limit. */
   'relay:limit': { peer: string, relay: string, message: string }
+  /** A connection failed because the other side uses a different swarm key (or none); once per address. */
+  'swarm-key:mismatch': { direction: 'inbound' | 'outbound', addr: string, message: string }
 }
 
 export type MessageHandler = (msg: TopicMessage) => void
+
+export interface UserTopicOptions {
+  /** Use the topic name as given, shared with every swarm, instead of scoping it to this node's swarm. */
+  global?: boolean
+}
 
 /** What the constructor needs once createSwarmNode() resolved the defaults. */
 export type ResolvedInit = SwarmNodeInit & { repo: string, name: string, swarm: string }
@@ -124,6 +149,9 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
   /** Serves the store's blocks to peers and fetches files from them. */
   readonly transfer: Transfer
   readonly logger: ComponentLogger
+  /** Set when the remembered listening port was taken and the node listens on a random one: the line to show. */
+  listenNote?: string
+  private readonly stablePort: boolean
   private currentStore: Store
   private readonly ownStore: boolean
   private readonly log: Logger
@@ -153,6 +181,7 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
     this.network = network
     this.mdnsEnabled = init.mdns ?? true
     this.lock = init.lock ?? true
+    this.stablePort = init.stablePort === true
     this.bootstrap = new BootstrapDialer(network, [...new Set([...init.bootstrap ?? [], ...init.relays ?? []])], logger.forComponent('bootstrap'))
     this.mdnsDialer = new MdnsDialer(network, () => this.started, logger.forComponent('mdns'))
     this.protocol = createSwarmProtocol({
@@ -193,6 +222,10 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
       this.safeDispatchEvent('peer:connect', { id: evt.detail.peer })
     })
     network.addEventListener('relay:limit', (evt) => { this.safeDispatchEvent('relay:limit', evt.detail) })
+    network.addEventListener('swarm-key:mismatch', (evt) => {
+      this.log.error('%s', evt.detail.message)
+      this.safeDispatchEvent('swarm-key:mismatch', evt.detail)
+    })
     network.addEventListener('peer:disconnect', (evt) => {
       this.book.disconnect(evt.detail.peer)
       this.safeDispatchEvent('peer:disconnect', { id: evt.detail.peer })
@@ -254,6 +287,9 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
       throw err
     }
     this.started = true
+    if (this.stablePort) {
+      await rememberListenPort(this.repo, this.getMultiaddrs()).catch((err) => { this.log.error('cannot remember the listening port in %s: %e', this.repo, err) })
+    }
     // user topics subscribed before a stop() are subscribed again
     for (const topic of this.handlers.keys()) this.network.subscribe(topic)
     await this.protocol.start()
@@ -289,7 +325,7 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
 
   /** What this node holds, for the protocol: the store's files. */
   private async localFiles (): Promise<LocalFile[]> {
-    return (await this.currentStore.list()).map(r => ({ cid: r.cid, name: r.name, size: r.size, mediaType: r.mediaType, encrypted: r.encrypted === true, complete: r.complete }))
+    return (await this.currentStore.list()).map(r => ({ cid: r.cid, name: r.name, size: r.size, mediaType: r.mediaType, encrypted: r.encrypted === true, complete: r.complete, ...(r.files != null ? { files: r.files } : {}) }))
   }
 
   /**
@@ -341,7 +377,7 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
     return this.network.dial(target, options)
   }
 
-  /** Peers met since start: connected ones first. */
+  /** Peers met since start: members of the swarm first, connected ones first within each. */
   async peers (): Promise<PeerInfo[]> {
     const open = new Map<string, string[]>()
     const direct = new Set<string>()
@@ -351,16 +387,19 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
       open.set(c.peer, addrs)
       if (!c.relayed) direct.add(c.peer)
     }
+    const subscribers = new Set([...this.network.getSubscribers(this.topics.announce), ...this.network.getSubscribers(this.topics.request)])
     const out: PeerInfo[] = []
     for (const id of new Set([...open.keys(), ...this.book.peers()])) {
       const connected = open.has(id)
-      const info: PeerInfo = { id, addrs: connected ? open.get(id) ?? [] : await this.network.peerAddrs(id), connected }
+      const listening = await this.network.peerAddrs(id)
+      const info: PeerInfo = { id, addrs: listening.length > 0 ? listening : open.get(id) ?? [], connected, member: subscribers.has(id) || this.book.name(id) != null }
+      if (connected) info.connections = open.get(id) ?? []
       const name = this.book.name(id)
       if (name != null) info.name = name
       if (connected) info.via = direct.has(id) ? 'direct' : 'relayed'
       out.push(info)
     }
-    return out.sort((a, b) => Number(b.connected) - Number(a.connected))
+    return out.sort((a, b) => Number(b.member) - Number(a.member) || Number(b.connected) - Number(a.connected))
   }
 
   /** Nickname of a peer, if it told us. */
@@ -368,30 +407,38 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
     return this.book.name(id)
   }
 
-  /** Publishes bytes on a user topic; resolves with how many peers it was sent to. */
-  async publish (topic: string, data: Uint8Array): Promise<number> {
+  /**
+   * Publishes bytes on a user topic; resolves with how many peers it was sent to. The topic is
+   * scoped to this node's swarm (`/swarmdrop-topic/1/<swarm>/<topic>`) unless `global`.
+   */
+  async publish (topic: string, data: Uint8Array, options: UserTopicOptions = {}): Promise<number> {
     if (!this.started) throw new NotStartedError()
     assertUserTopic(topic)
-    return (await this.network.publish(topic, data)).length
+    return (await this.network.publish(userTopic(this.swarm, topic, options.global === true), data)).length
   }
 
-  /** Subscribes to a user topic; returns the function that unsubscribes. */
-  subscribe (topic: string, handler: MessageHandler): () => void {
+  /**
+   * Subscribes to a user topic (scoped to this node's swarm unless `global`); returns the
+   * function that unsubscribes. Handlers see `msg.topic` as given here, not the wire name.
+   */
+  subscribe (topic: string, handler: MessageHandler, options: UserTopicOptions = {}): () => void {
     assertUserTopic(topic)
-    let set = this.handlers.get(topic)
+    const wire = userTopic(this.swarm, topic, options.global === true)
+    const wrapped: MessageHandler = (msg) => { handler({ ...msg, topic }) }
+    let set = this.handlers.get(wire)
     if (set == null) {
       set = new Set()
-      this.handlers.set(topic, set)
-      this.network.subscribe(topic)
+      this.handlers.set(wire, set)
+      this.network.subscribe(wire)
     }
-    set.add(handler)
+    set.add(wrapped)
     return () => {
-      const s = this.handlers.get(topic)
+      const s = this.handlers.get(wire)
       if (s == null) return
-      s.delete(handler)
+      s.delete(wrapped)
       if (s.size === 0) {
-        this.handlers.delete(topic)
-        if (this.network.isStarted()) this.network.unsubscribe(topic)
+        this.handlers.delete(wire)
+        if (this.network.isStarted()) this.network.unsubscribe(wire)
       }
     }
   }

@@ -37,6 +37,8 @@ export interface CatalogEntry {
   size: number
   mediaType: string
   encrypted: boolean
+  /** A folder: the files in it (absent for a file). */
+  files?: number
   /** Every provider known, this node included when it provides the file; complete ones first, then most recent. */
   providers: CatalogProvider[]
   /** Other metadata announced for this CID by its providers (at most MAX_CONFLICTS_PER_FILE); absent when all agree. */
@@ -100,7 +102,7 @@ export interface CatalogOptions {
 }
 
 function sameMeta (a: FileMeta, b: FileMeta): boolean {
-  return a.name === b.name && a.size === b.size && a.mediaType === b.mediaType && a.encrypted === b.encrypted
+  return a.name === b.name && a.size === b.size && a.mediaType === b.mediaType && a.encrypted === b.encrypted && a.files === b.files
 }
 
 export class Catalog {
@@ -381,6 +383,7 @@ export class Catalog {
       size: meta.size,
       mediaType: meta.mediaType,
       encrypted: meta.encrypted,
+      ...(meta.files != null ? { files: meta.files } : {}),
       providers: this.providerViews(entry, now),
       ...(conflicts.length > 0 ? { conflicts } : {})
     }

@@ -35,6 +35,8 @@ export interface FileMeta {
   size: number
   mediaType: string
   encrypted: boolean
+  /** A folder: the files in it (absent for a file). */
+  files?: number
 }
 
 export interface AnnouncedFileInfo {
@@ -207,7 +209,9 @@ function metaOf (pb: PbFileMeta | undefined): FileMeta {
   if (checkFileName(pb.name) != null) throw new Invalid('bad-name')
   if (checkSize(pb.size) != null) throw new Invalid('bad-size')
   if (checkMediaType(pb.mediaType) != null) throw new Invalid('bad-media-type')
-  return { cid, name: pb.name, size: pb.size, mediaType: pb.mediaType, encrypted: pb.encrypted }
+  const meta: FileMeta = { cid, name: pb.name, size: pb.size, mediaType: pb.mediaType, encrypted: pb.encrypted }
+  if (pb.files != null) meta.files = pb.files
+  return meta
 }
 
 function checkCount (n: number, max: number): void {
@@ -308,7 +312,9 @@ export function decodeWire (kind: TopicKind, data: Uint8Array): DecodeResult {
 }
 
 function metaToPb (meta: FileMeta): PbFileMeta {
-  return { cid: cidToBytes(meta.cid), name: meta.name, size: meta.size, mediaType: meta.mediaType, encrypted: meta.encrypted }
+  const pb: PbFileMeta = { cid: cidToBytes(meta.cid), name: meta.name, size: meta.size, mediaType: meta.mediaType, encrypted: meta.encrypted }
+  if (meta.files != null) pb.files = meta.files
+  return pb
 }
 
 function announcedToPb (f: AnnouncedFileInfo): AnnouncedFile {

@@ -23,7 +23,12 @@ export function fileMeta (file: FileAnnouncement): FileMeta {
   const mediaType = file.mediaType === '' || file.mediaType == null ? DEFAULT_MEDIA_TYPE : file.mediaType
   const reason = checkFileName(file.name) ?? checkSize(file.size) ?? checkMediaType(mediaType)
   if (reason != null) throw new InvalidFileError(reason)
-  return { cid, name: file.name, size: file.size, mediaType, encrypted: file.encrypted === true }
+  const meta: FileMeta = { cid, name: file.name, size: file.size, mediaType, encrypted: file.encrypted === true }
+  if (file.files != null) {
+    if (!Number.isSafeInteger(file.files) || file.files < 0 || file.files > 0xffffffff) throw new InvalidFileError(`a folder's file count must be a whole number from 0 to ${0xffffffff}`)
+    meta.files = file.files
+  }
+  return meta
 }
 
 export class OwnFiles {

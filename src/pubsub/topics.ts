@@ -41,3 +41,14 @@ export function swarmTopics (swarm: string): SwarmTopics {
 export function isReservedTopic (topic: string): boolean {
   return topic.startsWith(RESERVED_PREFIX)
 }
+
+/** Users' own topics (`pub`/`sub`) live under this prefix, scoped to a swarm. */
+export const USER_TOPIC_PREFIX = `/swarmdrop-topic/${PROTOCOL_VERSION}/`
+
+/**
+ * The wire topic of a user's topic: `/swarmdrop-topic/1/<swarm>/<topic>` so nodes of another
+ * swarm (or private swarm) never see it; `global` keeps the name as given, shared by every swarm.
+ */
+export function userTopic (swarm: string, topic: string, global = false): string {
+  return global ? topic : `${USER_TOPIC_PREFIX}${validateSwarmName(swarm)}/${topic}`
+}

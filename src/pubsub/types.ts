@@ -16,6 +16,8 @@ export interface LocalFile {
   size: number
   mediaType: string
   encrypted?: boolean
+  /** A folder: the files in it. */
+  files?: number
   complete: boolean
 }
 
@@ -27,6 +29,8 @@ export interface FileAnnouncement {
   /** Empty means application/octet-stream. */
   mediaType: string
   encrypted?: boolean
+  /** A folder (a UnixFS directory): the files in it, at any depth; `size` is their bytes. */
+  files?: number
 }
 
 /** Timing and scoring options; every one has a default in constants.ts. */

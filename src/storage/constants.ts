@@ -52,3 +52,6 @@ export const SYNC_CONCURRENCY = 16
 
 /** Slack when blocks modified since a marker are picked by mtime (the kernel's clock ticks coarsely). */
 export const MTIME_SLACK_MS = 2000
+
+/** Files of a folder the importer reads and chunks at once (the CIDs do not depend on it). */
+export const FILE_IMPORT_CONCURRENCY = 4

@@ -2,7 +2,7 @@
  * Errors raised by the store. Code and tests match on `.name`.
  */
 
-export { InvalidCidError, InvalidBlockError, BlockHashMismatchError } from '../content/errors.js'
+export { InvalidCidError, InvalidBlockError, BlockHashMismatchError, UnsafePathError, TreeLimitError } from '../content/errors.js'
 
 export class BlockNotFoundError extends Error {
   static override name = 'BlockNotFoundError'
@@ -42,7 +42,7 @@ export class NotAFileError extends Error {
   readonly cid: string
 
   constructor (cid: string, type: string) {
-    super(`${cid} is a UnixFS ${type}, not a file; the store keeps single files only`)
+    super(`${cid} is a UnixFS ${type}, not a file; the store keeps files and folders only`)
     this.name = 'NotAFileError'
     this.cid = cid
   }
@@ -196,5 +196,6 @@ export function fsError (err: unknown, path: string, op: string): Error {
 const NAMED = new Set([
   'InvalidCidError', 'BlockNotFoundError', 'CorruptBlockError', 'BlockHashMismatchError', 'InvalidBlockError',
   'RecordNotFoundError', 'NotAFileError', 'InvalidRangeError', 'ImportSourceError', 'ExportError', 'DestinationExistsError',
-  'NoSpaceError', 'StoreIOError', 'StoreClosedError', 'StoreVersionError', 'ReferenceChangedError', 'ReferenceMissingError', 'NotByReferenceError'
+  'NoSpaceError', 'StoreIOError', 'StoreClosedError', 'StoreVersionError',
+  'UnsafePathError', 'TreeLimitError', 'ReferenceChangedError', 'ReferenceMissingError', 'NotByReferenceError'
 ])

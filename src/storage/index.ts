@@ -33,6 +33,8 @@ import type { StoreFs } from './fs.js'
 import { DiskStore } from './store.js'
 
 export type { FileRecord } from './records.js'
+export type { FolderExport } from './export-tree.js'
+import type { FolderExport } from './export-tree.js'
 export type { StoreFs } from './fs.js'
 export { safeFileName, exportPath, guessMediaType } from './safe-name.js'
 export { writeOut, type WriteOutOptions } from './write-out.js'
@@ -41,7 +43,7 @@ export { CHUNK_SIZE, MAX_CHILDREN_PER_NODE, MAX_BLOCK_SIZE, MAX_FILE_NAME_BYTES 
 export {
   InvalidCidError, BlockNotFoundError, CorruptBlockError, BlockHashMismatchError, InvalidBlockError, RecordNotFoundError,
   NotAFileError, InvalidRangeError, ImportSourceError, ExportError, DestinationExistsError, NoSpaceError, StoreIOError,
-  StoreClosedError, StoreVersionError, ReferenceChangedError, ReferenceMissingError, NotByReferenceError
+  StoreClosedError, StoreVersionError, UnsafePathError, TreeLimitError, ReferenceChangedError, ReferenceMissingError, NotByReferenceError
 } from './errors.js'
 
 export interface StoreInit {
@@ -64,6 +66,8 @@ export type CidInput = string | CID
 export type StoreProgressEvent =
   /** Bytes of the import source read so far (total known for a file path or bytes). */
   | ProgressEvent<'store:import:read', { read: number, total?: number }>
+  /** Folder import: an entry that is not shared (a symbolic link, a special file). */
+  | ProgressEvent<'store:import:skipped', { path: string, reason: string }>
   /** One block of the import is on disk (`written: false`: it was there already). */
   | ProgressEvent<'store:import:block', { cid: string, bytes: number, written: boolean }>
   /** The import finished and its record is written. */
@@ -76,6 +80,10 @@ export type StoreProgressEvent =
   | ProgressEvent<'store:export:block', { cid: string, bytes: number }>
   /** export wrote bytes to the temp file. */
   | ProgressEvent<'store:export:bytes', { cid: string, written: number, total: number }>
+  /** Folder export: a file of the folder is written (`path` inside it; `files` and `bytes` so far). */
+  | ProgressEvent<'store:export:file', { cid: string, path: string, size: number, files: number, bytes: number }>
+  /** Folder export: an entry neither a file nor a folder (a UnixFS symlink ...), not written. */
+  | ProgressEvent<'store:export:skipped', { cid: string, path: string, reason: string }>
   /** export renamed the finished file into place. */
   | ProgressEvent<'store:export:done', { cid: string, path: string, size: number }>
   /** fsck verified a block. */
@@ -115,6 +123,12 @@ export interface ExportOptions extends StoreOptions {
   verify?: boolean
   /** Replace an existing file at destPath (default true); false → DestinationExistsError. */
   overwrite?: boolean
+  /**
+   * exportFolder: the most file bytes to write (the size the folder was announced with). A DAG
+   * can link one file many times, so a few KiB received could write gigabytes: beyond this,
+   * TreeLimitError and nothing is left.
+   */
+  maxBytes?: number
 }
 
 export interface CatOptions extends StoreOptions {
@@ -150,6 +164,8 @@ export interface TrackMeta {
   /** Pin it (default true). */
   pin?: boolean
   encrypted?: boolean
+  /** A folder: the files in it, as announced. */
+  files?: number
 }
 
 export interface GcOptions extends StoreOptions {
@@ -200,7 +216,11 @@ export interface Store {
 
   /**
    * Imports a file (path, bytes or stream) as UnixFS blocks and writes its
-   * record (complete, pinned unless `pin: false`). Importing the same
+   * record (complete, pinned unless `pin: false`). A folder's path is imported
+   * as one UnixFS directory (import-tree.ts): its record has `files`, `size`
+   * is the bytes of its files, and symbolic links and special files are
+   * skipped (`store:import:skipped`); a name that is not a plain file name →
+   * ImportSourceError naming it. Importing the same
    * content again yields the same CID and writes no block twice. On failure
    * (ENOSPC → NoSpaceError, unreadable source → ImportSourceError) the blocks
    * it added that no file needs are removed and no record is written.
@@ -215,6 +235,14 @@ export interface Store {
    * `destPath` is used as given: for a record's name use exportPath(dir, name).
    */
   export: (cid: CidInput, destPath: string, options?: ExportOptions) => Promise<void>
+
+  /**
+   * Writes a stored folder as a tree at `destPath` (export-tree.ts): built under
+   * `.NAME.part` beside it and renamed at the end, every block verified, every
+   * link name checked (UnsafePathError: nothing is left). NotAFileError when the
+   * CID is not a folder; missing blocks → BlockNotFoundError.
+   */
+  exportFolder: (cid: CidInput, destPath: string, options?: ExportOptions) => Promise<FolderExport>
 
   /** Streams the file's bytes, or `length` bytes from `offset`. */
   cat: (cid: CidInput, options?: CatOptions) => AsyncIterable<Uint8Array>

@@ -30,6 +30,8 @@ export interface FileRecord {
   blocks: { total?: number, present: number }
   /** The content is encrypted (set by the layer that encrypts; the store only keeps the flag). */
   encrypted?: boolean
+  /** Set for a folder (a UnixFS directory): the regular files in it, at any depth; `size` is their bytes. */
+  files?: number
   /**
    * Kept by reference: its leaves are read (and verified) from this file.
    * Not stored in the record: the store says how the file looks now
@@ -48,13 +50,15 @@ export function isFileRecord (r: any): r is FileRecord {
     typeof r.pinned === 'boolean' && typeof r.complete === 'boolean' &&
     r.blocks != null && Number.isSafeInteger(r.blocks.present) &&
     (r.blocks.total == null || Number.isSafeInteger(r.blocks.total)) &&
-    (r.encrypted == null || typeof r.encrypted === 'boolean')
+    (r.encrypted == null || typeof r.encrypted === 'boolean') &&
+    (r.files == null || (Number.isSafeInteger(r.files) && r.files >= 0))
 }
 
 function copy (r: FileRecord): FileRecord {
   const out: FileRecord = { ...r, blocks: { ...r.blocks } }
   if (out.blocks.total == null) delete out.blocks.total
   if (out.encrypted == null) delete out.encrypted
+  if (out.files == null) delete out.files
   delete out.reference
   return out
 }

@@ -28,6 +28,7 @@ import { RecordStore, type FileRecord } from './records.js'
 import { RefStore } from './refs.js'
 import { cat } from './commands/cat.js'
 import { exportFile } from './commands/export.js'
+import { exportFolder, type FolderExport } from './export-tree.js'
 import { fsck } from './commands/fsck.js'
 import { gc } from './commands/gc.js'
 import { getBlock } from './commands/get-block.js'
@@ -104,6 +105,10 @@ export class DiskStore implements Store {
 
   async export (cid: string | CID, destPath: string, options: ExportOptions = {}): Promise<void> {
     return this.run(options, async (o) => exportFile(this.ctx, cid, destPath, o))
+  }
+
+  async exportFolder (cid: string | CID, destPath: string, options: ExportOptions = {}): Promise<FolderExport> {
+    return this.run(options, async (o) => exportFolder(this.ctx, cid, destPath, o))
   }
 
   async * cat (cid: string | CID, options: CatOptions = {}): AsyncGenerator<Uint8Array> {

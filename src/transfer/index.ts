@@ -76,6 +76,11 @@ export interface FetchOptions extends AbortOptions {
    */
   timeout?: number
   onProgress?: (evt: TransferFetchEvents) => void
+  /**
+   * Fetch the root block only, not the DAG under it (default false): a folder's path is
+   * resolved one directory node at a time, so only the blocks on the path are fetched.
+   */
+  shallow?: boolean
 }
 
 export interface TransferStats {

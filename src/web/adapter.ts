@@ -7,7 +7,7 @@
 import { join } from 'node:path'
 import { mkdir } from 'node:fs/promises'
 import type { SwarmNode } from '../node/index.js'
-import { exportPath, type FileRecord } from '../storage/index.js'
+import type { FileRecord } from '../storage/index.js'
 import { parseCid, type CID } from '../content/index.js'
 import type { FetchProgress, ListedFile, PeerEntry } from '../control/contract.js'
 
@@ -63,28 +63,15 @@ export function createWebNode (node: SwarmNode): WebNode {
   return {
     identity: () => ({ peerId: node.peerId, name: node.name, swarm: node.swarm, addrs: node.getMultiaddrs() }),
     peers: async () => node.peers(),
+    // the CLI's `ls` (the same provider counting), plus what the page shows beside it
     files: async () => {
       const records = new Map((await node.store.list()).map(r => [r.cid, r]))
-      const out: WebFile[] = []
-      for (const e of node.protocol.catalog()) {
-        const r = records.get(e.cid)
-        records.delete(e.cid)
-        out.push({
-          cid: e.cid,
-          name: e.name,
-          size: e.size,
-          mediaType: e.mediaType,
-          providers: e.providers.length,
-          local: r?.complete === true,
-          pinned: r?.pinned === true,
-          encrypted: e.encrypted,
-          mine: e.providers.some(p => p.peer === node.peerId) && r?.complete === true
-        })
-      }
-      for (const r of records.values()) {
-        out.push({ cid: r.cid, name: r.name, size: r.size, mediaType: r.mediaType, providers: r.complete ? 1 : 0, local: r.complete, pinned: r.pinned, encrypted: r.encrypted === true, mine: r.complete })
-      }
-      return out
+      return (await node.ls()).map(f => {
+        const r = records.get(f.cid)
+        const e = node.protocol.entry(f.cid)
+        const mine = r?.complete === true && (e == null || e.providers.some(p => p.peer === node.peerId))
+        return { ...f, pinned: r?.pinned === true, mediaType: e?.mediaType ?? r?.mediaType ?? 'application/octet-stream', mine }
+      })
     },
     share: async (source, name, signal) => {
       const rec = await node.share(source, { name, signal })
@@ -101,13 +88,10 @@ export function createWebNode (node: SwarmNode): WebNode {
       })
       return { size: result.size, received: result.bytesReceived }
     },
+    // `get` into the folder: a file or a whole folder tree, under its safe name, never replacing anything
     save: async (cid, folder, signal) => {
-      const rec = await node.store.get(cid)
-      const name = node.protocol.entry(cid)?.name ?? rec?.name ?? cid
       await mkdir(folder, { recursive: true, mode: 0o700 })
-      const path = exportPath(folder, name)
-      await node.store.export(cid, path, { signal, overwrite: false })
-      return path
+      return (await node.get(cid, { output: folder + '/', signal })).path
     },
     pin: async (cid, signal) => {
       const rec = await node.store.get(cid)

@@ -4,8 +4,8 @@
  * ipfs-unixfs-exporter (not by hand: it knows HAMT shards) over the node's store; the
  * gateway has fetched the folder's blocks before it calls these.
  */
-import { exporter, type UnixFSEntry } from 'ipfs-unixfs-exporter'
-import { decodeNode, parseCid, RAW_CODEC, type CID } from '../content/index.js'
+import { exporter } from 'ipfs-unixfs-exporter'
+import { decodeNode, parseCid, RAW_CODEC, resolvePath as resolveTreePath, type CID } from '../content/index.js'
 import type { WebNode } from './adapter.js'
 
 export interface Resolved { cid: CID, size: number, folder: boolean }
@@ -18,21 +18,11 @@ function blockReader (node: WebNode, signal: AbortSignal): { get: (c: any) => As
   }
 }
 
-function describe (entry: UnixFSEntry): Resolved {
-  const folder = entry.type === 'directory'
-  return { cid: parseCid(entry.cid.toString()), size: folder ? 0 : Number(entry.size), folder }
-}
-
-/** The entry at `path` under the folder `root`; undefined when a segment names nothing (or passes through a file). */
+/** The entry at `path` under the folder `root`; undefined when a segment names nothing (or passes through a file). src/content's one resolver. */
 export async function resolvePath (node: WebNode, root: CID, path: string[], signal: AbortSignal): Promise<Resolved | undefined> {
-  try {
-    const entry = await exporter([root.toString(), ...path].join('/'), blockReader(node, signal), { signal })
-    return describe(entry)
-  } catch (err: any) {
-    // a segment that names nothing, or one that goes on through a file
-    if (err?.name === 'NotFoundError' || err?.name === 'NoResolverError' || err?.name === 'BadPathError') return undefined
-    throw err
-  }
+  const entry = await resolveTreePath(async (c) => node.getBlock(c, signal), root, path, { signal })
+  if (entry == null) return undefined
+  return { cid: entry.cid, size: entry.size, folder: entry.type === 'directory' }
 }
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }

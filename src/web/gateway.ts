@@ -8,7 +8,9 @@
  *   (redirected to its URL with a trailing `/`, as the path gateway specification says);
  * - `?format=raw` or `Accept: application/vnd.ipld.raw`: the one block, as stored;
  * - `?format=car` or `Accept: application/vnd.ipld.car`: the DAG as a CARv1, depth-first
- *   (`dag-scope=block` sends the root block only).
+ *   (`dag-scope=block` sends the root block only);
+ * - `?format=tar` or `Accept: application/x-tar`: a folder (or a file) as a tar archive
+ *   named after it (./tar.ts).
  *
  * A block not in the store is fetched from the swarm first (the catalog's providers, else
  * every connected peer) and kept without a record: a cache that gc may drop. When nobody
@@ -22,9 +24,11 @@ import { pipeline } from 'node:stream/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { parseCid, decodeNode, RAW_CODEC, type CID } from '../content/index.js'
 import type { WebNode } from './adapter.js'
-import { guessMediaType } from '../storage/index.js'
+import { guessMediaType, safeFileName } from '../storage/index.js'
 import { carBlock, carHeader, dagBlocks } from './car.js'
 import { folderListing, resolvePath } from './folder.js'
+import { pack } from 'it-tar'
+import { folderTar } from './tar.js'
 
 export interface GatewayOptions {
   node: WebNode
@@ -34,6 +38,7 @@ export interface GatewayOptions {
 
 const RAW = 'application/vnd.ipld.raw'
 const CAR = 'application/vnd.ipld.car'
+const TAR = 'application/x-tar'
 const IMMUTABLE = 'public, max-age=29030400, immutable'
 
 function text (res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
@@ -41,14 +46,16 @@ function text (res: ServerResponse, status: number, body: string, headers: Recor
   res.end(body + '\n')
 }
 
-function wantedFormat (req: IncomingMessage, url: URL): 'raw' | 'car' | 'file' | undefined {
+function wantedFormat (req: IncomingMessage, url: URL): 'raw' | 'car' | 'tar' | 'file' | undefined {
   const f = url.searchParams.get('format')
   if (f === 'raw') return 'raw'
   if (f === 'car') return 'car'
+  if (f === 'tar') return 'tar'
   if (f != null && f !== '') return undefined
   const accept = req.headers.accept ?? ''
   if (accept.includes(RAW)) return 'raw'
   if (accept.includes(CAR)) return 'car'
+  if (accept.includes(TAR)) return 'tar'
   return 'file'
 }
 
@@ -113,7 +120,7 @@ export async function handleGateway (o: GatewayOptions, req: IncomingMessage, re
   }
   const format = wantedFormat(req, url)
   if (format == null) {
-    text(res, 400, `400 Bad Request: format=${url.searchParams.get('format') ?? ''} is not served (raw, car or none)`)
+    text(res, 400, `400 Bad Request: format=${url.searchParams.get('format') ?? ''} is not served (raw, car, tar or none)`)
     return
   }
   const key = cid.toString()
@@ -183,6 +190,10 @@ export async function handleGateway (o: GatewayOptions, req: IncomingMessage, re
     }
     target = found
   }
+  if (format === 'tar') {
+    await sendTar(o, req, res, url, key, path, target, signal)
+    return
+  }
   if (target.folder) {
     if (!url.pathname.endsWith('/')) {
       res.writeHead(301, { Location: `${url.pathname}/${url.search}`, 'Content-Security-Policy': 'sandbox' })
@@ -238,4 +249,29 @@ export async function handleGateway (o: GatewayOptions, req: IncomingMessage, re
     return
   }
   await pipeline(Readable.from(o.node.cat(cid, { offset: start, length, signal })), res, { signal }).catch(() => { res.destroy() })
+}
+
+/** `?format=tar`: the folder (or the one file) as a tar archive named after it, streamed. */
+async function sendTar (o: GatewayOptions, req: IncomingMessage, res: ServerResponse, url: URL, key: string, path: string[], target: { cid: CID, size: number, folder: boolean }, signal: AbortSignal): Promise<void> {
+  const record = path.length > 0 ? undefined : await o.node.record(key)
+  const announced = path.length > 0 ? undefined : o.node.announced(key)
+  const given = url.searchParams.get('filename')?.replace(/\.tar$/u, '')
+  const name = safeFileName(given ?? (path.length > 0 ? path[path.length - 1]! : (record != null && record.name !== key ? record.name : announced?.name ?? key)))
+  res.writeHead(200, {
+    'Content-Type': TAR,
+    'Content-Disposition': disposition('attachment', `${name}.tar`),
+    ETag: `"${target.cid.toString()}.tar"`,
+    'Cache-Control': IMMUTABLE,
+    'X-Ipfs-Path': `/ipfs/${[key, ...path.map(encodeURIComponent)].join('/')}`,
+    'X-Content-Type-Options': 'nosniff',
+    'Content-Security-Policy': 'sandbox'
+  })
+  if (req.method === 'HEAD') {
+    res.end()
+    return
+  }
+  const body = target.folder
+    ? folderTar(o.node, target.cid, name, signal)
+    : pack()([{ header: { name, type: 'file', size: target.size, mode: 0o644, mtime: new Date() }, body: o.node.cat(target.cid, { signal }) }])
+  await pipeline(Readable.from(body), res, { signal }).catch(() => { res.destroy() })
 }

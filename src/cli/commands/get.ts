@@ -44,6 +44,17 @@ async function resolveTarget (text: string, getter: Getter): Promise<Target> {
   try {
     return { cid: parseCid(text).toString() }
   } catch {}
+  // CID/sub/path: one file or subfolder of a folder (the node resolves the path)
+  const slash = text.indexOf('/')
+  if (slash > 0) {
+    const { splitCidPath } = await import('../../content/path.js')
+    const split = splitCidPath(text)
+    try {
+      return { cid: [parseCid(split.cid).toString(), ...split.path].join('/') }
+    } catch (err: any) {
+      if (err?.name !== 'InvalidCidError') throw err
+    }
+  }
   const matches = (await getter.list(text)).filter(f => f.name === text)
   if (matches.length === 0) throw new UnknownNameError(printable(text))
   if (matches.length > 1) throw new AmbiguousNameError(printable(text), matches.map(f => `${f.cid} (${formatBytes(f.size)}, ${f.providers} provider${f.providers === 1 ? '' : 's'})`))
@@ -173,13 +184,13 @@ async function getOne (ctx: Context<'get'>, text: string, output: string | undef
   }
   const rate = file.received / Math.max(file.elapsed, 1) * 1000
   bar.finish('done', { rate })
-  const how = `(${formatBytes(file.size)}${file.decrypted ? ', decrypted' : ''}) in ${formatDuration(file.elapsed)}, ${formatRate(rate)} from ${file.providers} peer${file.providers === 1 ? '' : 's'}${file.received < file.size ? `, ${formatBytes(file.size - file.received)} were already here` : ''}`
+  const how = `(${file.files != null ? `${file.files} file${file.files === 1 ? '' : 's'}, ` : ''}${formatBytes(file.size)}${file.decrypted ? ', decrypted' : ''}) in ${formatDuration(file.elapsed)}, ${formatRate(rate)} from ${file.providers} peer${file.providers === 1 ? '' : 's'}${file.received < file.size ? `, ${formatBytes(file.size - file.received)} were already here` : ''}`
   if (toStdout) {
     await ctx.out.pipe(createReadStream(file.path))
     ctx.out.note(`wrote ${printable(file.name)} to stdout ${how}`)
     return { ...file, path: '-' }
   }
-  const line = `wrote ${file.path} ${how}`
+  const line = `wrote ${file.path}${file.files != null ? '/' : ''} ${how}`
   // on a terminal too narrow for it: the path on its own line, the figures below
   if (ctx.out.width != null && [...line].length >= ctx.out.width) {
     ctx.out.print(`wrote ${file.path}`)

@@ -101,7 +101,7 @@ export const status: CommandFn<'status'> = async (ctx) => {
     ['swarm', swarmLabel(res.swarm, res.keyFingerprint)],
     ['repo', res.repo],
     ['uptime', formatDuration(res.uptime)],
-    ['peers', String(res.peers)],
+    ['peers', `${res.peers}${res.otherSwarmPeers != null ? ` (and ${res.otherSwarmPeers} of another swarm)` : ''}`],
     ['files', `${res.files} in the swarm, ${res.local} here`],
     ...storeRows(res.store),
     ...res.addrs.map(a => ['address', a])
@@ -119,8 +119,18 @@ export const peers: CommandFn<'peers'> = async (ctx) => {
     ctx.out.print('no peers yet')
     return
   }
-  const rows = [['PEER', 'NAME', 'CONNECTED', 'ADDRESS'], ...res.peers.map(p => [p.id, printable(p.name ?? ''), p.connected ? `yes (${p.via ?? 'direct'})` : 'no', p.addrs[0] ?? ''])]
-  for (const line of formatTable(rows)) ctx.out.print(line)
+  const members = res.peers.filter(p => p.member)
+  const others = res.peers.filter(p => !p.member)
+  if (members.length === 0) ctx.out.print('no peers of this swarm yet')
+  else {
+    // ADDRESS: where the peer listens (identify), not the connection's ephemeral port
+    const rows = [['PEER', 'NAME', 'CONNECTED', 'ADDRESS'], ...members.map(p => [p.id, printable(p.name ?? ''), p.connected ? `yes (${p.via ?? 'direct'})` : 'no', p.addrs[0] ?? ''])]
+    for (const line of formatTable(rows)) ctx.out.print(line)
+  }
+  if (others.length > 0) {
+    ctx.out.print(`not members (another swarm; their files are not listed): ${others.length}`)
+    for (const p of others) ctx.out.print(`  ${p.id}${p.connected ? '' : ' (gone)'}  ${p.addrs[0] ?? ''}`)
+  }
 }
 
 export const stop: CommandFn<'stop'> = async (ctx) => {
@@ -154,7 +164,7 @@ export const ls: CommandFn<'ls'> = async (ctx) => {
   // on a terminal, long names are cut so that each row fits its width
   const others = Math.max(...res.files.map(f => f.cid.length)) + 'SIZE'.length + 6 + 'PROVIDERS'.length + 'LOCAL'.length + 4 * 2
   const nameMax = ctx.out.width != null ? Math.max(12, ctx.out.width - 1 - others) : Infinity
-  const rows = [['CID', 'NAME', 'SIZE', 'PROVIDERS', 'LOCAL'], ...res.files.map(f => [f.cid, cut(printable(f.name), nameMax), formatBytes(f.size), String(f.providers), localLabel(f)])]
+  const rows = [['CID', 'NAME', 'SIZE', 'PROVIDERS', 'LOCAL'], ...res.files.map(f => [f.cid, f.files != null ? cut(printable(f.name), nameMax - 1) + '/' : cut(printable(f.name), nameMax), formatBytes(f.size) + (f.files != null ? ` (${f.files} file${f.files === 1 ? '' : 's'})` : ''), String(f.providers), localLabel(f)])]
   for (const line of formatTable(rows, { align: ['left', 'left', 'right', 'right', 'left'] })) ctx.out.print(line)
   printBroken(ctx, res.files)
 }

@@ -16,6 +16,10 @@ export const share: CommandFn<'share'> = async (ctx) => {
       signal: ctx.signal,
       onEvent: (evt) => {
         if (evt?.type !== 'progress') return
+        if (evt.skipped != null) {
+          ctx.out.note(`skipped ${printable(evt.skipped)}: ${evt.reason ?? 'not a regular file'}, not shared`)
+          return
+        }
         // one bar per file, from its first progress event (the previous one is complete by then)
         let bar = bars.get(evt.path)
         if (bar == null) {
@@ -32,7 +36,7 @@ export const share: CommandFn<'share'> = async (ctx) => {
   }
   for (const b of bars.values()) b.finish()
   ctx.out.data(res)
-  const rows = [['CID', 'NAME', 'SIZE'], ...res.files.map(f => [f.cid, printable(f.name), formatBytes(f.size)])]
+  const rows = [['CID', 'NAME', 'SIZE'], ...res.files.map(f => [f.cid, printable(f.name) + (f.files != null ? '/' : ''), formatBytes(f.size) + (f.files != null ? `, ${f.files} file${f.files === 1 ? '' : 's'}` : '')])]
   for (const line of formatTable(rows)) ctx.out.print(line)
   const links = res.files.filter(f => f.link != null)
   if (links.length > 0) {

@@ -75,8 +75,9 @@ export const start: CommandFn<'start'> = async (ctx) => {
     if (out.json) out.event({ event, time: new Date().toISOString(), ...detail })
     else out.print(`${out.style('dim', time())}  ${human}`)
   }
-  const node = await createSwarmNode({ ...init, replicate: ctx.flags.replicate, ...(maxStoreBytes != null ? { maxStoreBytes } : {}), start: false })
-  // replication begins at start: listen first so no replicate:* event is missed
+  const node = await createSwarmNode({ ...init, replicate: ctx.flags.replicate, ...(maxStoreBytes != null ? { maxStoreBytes } : {}), stablePort: true, start: false })
+  // replication and bootstrap dials begin at start: listen first so no event is missed
+  node.addEventListener('swarm-key:mismatch', (e) => { log('swarm-key:mismatch', { ...e.detail }, `${out.style('yellow', 'refused')}      ${e.detail.message}`) })
   node.addEventListener('replicate:start', ({ detail: { cid, name } }) => { log('replicate:start', { cid, name }, `replicating  ${printable(name)} ${cid}`) })
   node.addEventListener('replicate:done', ({ detail: { cid, name, size, elapsed } }) => {
     log('replicate:done', { cid, name, size, elapsed }, `replicated   ${printable(name)} (${formatBytes(size)}) in ${formatDuration(elapsed)}`)
@@ -132,13 +133,14 @@ export const start: CommandFn<'start'> = async (ctx) => {
   }
 
   if (out.json) {
-    out.event({ event: 'ready', time: new Date().toISOString(), peerId: node.peerId, name: node.name, swarm: node.swarm, ...(fingerprint != null ? { private: true, keyFingerprint: fingerprint } : {}), repo: node.repo, addrs: node.getMultiaddrs(), socket: socketPath(node.repo), replicate: ctx.flags.replicate, ...(web != null ? { web: web.url } : {}), ...(web?.gateway != null ? { gateway: web.gateway } : {}) })
+    out.event({ event: 'ready', time: new Date().toISOString(), peerId: node.peerId, name: node.name, swarm: node.swarm, ...(fingerprint != null ? { private: true, keyFingerprint: fingerprint } : {}), repo: node.repo, addrs: node.getMultiaddrs(), ...(node.listenNote != null ? { listenNote: node.listenNote } : {}), socket: socketPath(node.repo), replicate: ctx.flags.replicate, ...(web != null ? { web: web.url } : {}), ...(web?.gateway != null ? { gateway: web.gateway } : {}) })
   } else {
     out.print(`${out.style('bold', 'swarmdrop node')} ${node.peerId}`)
     out.print(`  nickname  ${node.name}`)
     out.print(`  swarm     ${swarmLabel(node.swarm, fingerprint)}`)
     out.print(`  repo      ${node.repo}`)
     for (const a of node.getMultiaddrs()) out.print(`  listening ${a}`)
+    if (node.listenNote != null) out.print(`  ${out.style('yellow', 'note')}      ${node.listenNote}`)
     if (web != null) out.print(`  web page  ${web.url}`)
     if (web?.gateway != null) out.print(`  gateway   ${web.gateway} (read-only, open to anyone who can reach it)`)
     if (ctx.flags.replicate) out.print('  replicating every announced file')

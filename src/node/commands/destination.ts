@@ -13,6 +13,8 @@ export interface DestinationCheck {
   force?: boolean
   /** Bytes the file will take, when known (the catalog's size). */
   size?: number
+  /** The output is a folder (a shared folder is fetched): an existing folder there is replaced only with `force`. */
+  folder?: boolean
   /** Free bytes of the disk holding `dir` (tests inject it; default: statfs). */
   freeBytes?: (dir: string) => Promise<number>
 }
@@ -26,7 +28,7 @@ async function statfsFree (dir: string): Promise<number> {
 export async function checkDestination (path: string, options: DestinationCheck = {}): Promise<void> {
   const dir = dirname(path)
   const existing = await stat(path).catch(() => undefined)
-  if (existing?.isDirectory() === true) throw new OutputFolderError(path, 'it is a folder (end -o with / to write inside it)', 'EISDIR')
+  if (existing?.isDirectory() === true && options.folder !== true) throw new OutputFolderError(path, 'it is a folder (end -o with / to write inside it)', 'EISDIR')
   if (existing != null && options.force !== true) throw new OutputExistsError(path)
   // a probe file: the one test of "can write here" that also holds for root, ACLs and read-only mounts
   const probe = join(dir, `.${basename(path).slice(0, 40)}.${randomBytes(4).toString('hex')}.probe`)

@@ -19,13 +19,15 @@ export interface NodeFetchOptions {
   name?: string
   /** The caller knows the file is an encrypted share (it holds its link): recorded so whatever the catalog says. */
   encrypted?: boolean
+  /** Ask the providers of this CID (default: of the CID fetched): a file inside a folder is found through the folder's. */
+  providersOf?: string
 }
 
 /**
  * Providers of `cid` for as long as the download runs: the catalog's now, then every
  * provider the catalog learns of (announce, have), and the answers to a `want`.
  */
-function providersOf (c: CommandContext, cid: string, wantTimeout: number): (cid: string, options: { signal: AbortSignal }) => AsyncIterable<string> {
+export function providersOf (c: CommandContext, cid: string, wantTimeout: number): (cid: string, options: { signal: AbortSignal }) => AsyncIterable<string> {
   return async function * (_cid, { signal }) {
     const queue: string[] = [...c.protocol.providers(cid)]
     let wake: (() => void) | undefined
@@ -73,7 +75,8 @@ export async function fetch (c: CommandContext, cid: string, options: NodeFetchO
     name: options.name ?? entry?.name ?? cid,
     ...(entry?.size != null ? { size: entry.size } : {}),
     ...(entry?.mediaType != null ? { mediaType: entry.mediaType } : {}),
-    ...(options.encrypted === true || entry?.encrypted === true ? { encrypted: true } : {})
+    ...(options.encrypted === true || entry?.encrypted === true ? { encrypted: true } : {}),
+    ...(entry?.files != null ? { files: entry.files } : {})
   })
   let announcedPartial = false
   let result: FetchResult
@@ -81,7 +84,7 @@ export async function fetch (c: CommandContext, cid: string, options: NodeFetchO
     result = await c.transfer.fetch(cid, {
       ...(options.signal != null ? { signal: options.signal } : {}),
       ...(options.timeout != null ? { timeout: options.timeout } : {}),
-      findProviders: providersOf(c, cid, options.wantTimeout ?? options.timeout ?? 30_000),
+      findProviders: providersOf(c, options.providersOf ?? cid, options.wantTimeout ?? options.timeout ?? 30_000),
       onProgress: (evt) => {
         if (!announcedPartial && evt.type === 'transfer:fetch:block') {
           announcedPartial = true
@@ -109,9 +112,10 @@ export async function fetch (c: CommandContext, cid: string, options: NodeFetchO
     await c.protocol.announce({
       cid,
       name: done.name,
-      size: result.size,
+      size: done.files != null ? done.size : result.size,
       mediaType: done.mediaType,
-      ...(done.encrypted === true ? { encrypted: true } : {})
+      ...(done.encrypted === true ? { encrypted: true } : {}),
+      ...(done.files != null ? { files: done.files } : {})
     }).catch((err) => { c.log('announcing %s failed: %e', cid, err) })
   }
   return result

@@ -1,18 +1,21 @@
 /**
  * Get a file: fetch it into the store (resuming what is there), then write it out — as
- * stored, or decrypted when given the key of a capability link. `output` is a file path,
+ * stored, or decrypted when given the key of a capability link. A folder is written as a
+ * tree (the store's exportFolder: `.NAME.part`, renamed at the end); `CID/sub/path` fetches
+ * only that file or subfolder of a folder and the directory nodes on its path. `output` is a file path,
  * or a folder (ending in `/` or existing) for the file's safe name inside it.
  */
 import { stat } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { ENCRYPTED_PLACEHOLDER_NAME, openEncrypted, parseTarget } from '../../crypto/index.js'
+import { cidKey, nodeKind, RAW_CODEC, resolvePath, splitCidPath, type CID } from '../../content/index.js'
 import { exportPath, parseCid, writeOut } from '../../storage/index.js'
-import { OutputExistsError, SizeMismatchError } from '../errors.js'
+import { OutputExistsError, PathNotInFolderError, SizeMismatchError } from '../errors.js'
 import { checkDestination } from './destination.js'
 import type { TransferFetchEvents } from '../../transfer/index.js'
 import { waitFor } from '../../util/wait.js'
 import type { CommandContext } from './context.js'
-import { fetch, type NodeFetchOptions } from './fetch.js'
+import { fetch, providersOf, type NodeFetchOptions } from './fetch.js'
 
 /** Progress of one fetch as plain numbers (what the CLI draws as a bar). */
 export interface FetchProgressInfo {
@@ -26,6 +29,8 @@ export interface FetchProgressInfo {
   received: number
   providers: number
   rate: number
+  /** A folder: the files in it, when the catalog says. */
+  files?: number
 }
 
 export interface GetOptions extends NodeFetchOptions {
@@ -37,13 +42,15 @@ export interface GetOptions extends NodeFetchOptions {
   key?: Uint8Array
   /** Wait up to this many ms for the catalog to name a file it does not know yet (default 0). */
   catalogWait?: number
-  /** Replace an existing output file (default: fail before fetching anything). */
+  /** Replace an existing output file or folder (default: fail before fetching anything). */
   force?: boolean
   /**
    * Keep a copy of the file in the store (default false: the output file is
    * the copy; the store keeps a reference to it, verified on every read).
    */
   copy?: boolean
+  /** A folder is being written out: each file as it is written (`files` and `bytes` so far, `total` files when known). */
+  onFile?: (p: { path: string, files: number, bytes: number, total?: number }) => void
 }
 
 export interface FetchedFile {
@@ -64,6 +71,8 @@ export interface FetchedFile {
   local: boolean
   /** The store keeps it by reference to `path` rather than as a copy. */
   byReference: boolean
+  /** A folder: the files written (`path` is the folder). */
+  files?: number
 }
 
 /** The plain numbers of a fetch progress event (none for provider events). */
@@ -95,8 +104,89 @@ export async function outputPath (name: string, options: { output?: string, cwd?
   return isDir ? { path: exportPath(abs, name), explicit: false } : { path: abs, explicit: true }
 }
 
+/** True when the stored root block of `cid` is a UnixFS folder. */
+async function isStoredFolder (c: CommandContext, cid: string): Promise<boolean> {
+  const root = parseCid(cid)
+  if (root.code === RAW_CODEC) return false
+  return nodeKind(root, await c.store.getBlock(cid)) === 'directory'
+}
+
+/**
+ * `CID/sub/path`: the directory nodes on the path are fetched one at a time (shallow: the
+ * root block only, through the folder's providers), the path resolved by src/content's one
+ * resolver, then only the target's DAG is fetched and written out under the path's last name.
+ */
+async function getInFolder (c: CommandContext, rootText: string, path: string[], options: GetOptions): Promise<FetchedFile> {
+  const root = parseCid(rootText)
+  const rootKey = cidKey(root)
+  const signal = options.signal
+  const readBlock = async (cid: CID): Promise<Uint8Array> => {
+    const key = cidKey(cid)
+    if (!await c.store.has(key)) {
+      await c.transfer.fetch(key, {
+        shallow: true,
+        findProviders: providersOf(c, rootKey, options.wantTimeout ?? options.timeout ?? 30_000),
+        ...(signal != null ? { signal } : {}),
+        ...(options.timeout != null ? { timeout: options.timeout } : {})
+      })
+    }
+    return c.store.getBlock(key, signal != null ? { signal } : {})
+  }
+  const entry = await resolvePath(readBlock, root, path, signal != null ? { signal } : {})
+  const sub = path.join('/')
+  if (entry == null) throw new PathNotInFolderError(rootKey, sub)
+  if (entry.type !== 'file' && entry.type !== 'directory') throw new PathNotInFolderError(rootKey, sub, `it is a UnixFS ${entry.type}, neither a file nor a folder`)
+  const name = path[path.length - 1] ?? rootKey
+  const folder = entry.type === 'directory'
+  const { path: out } = await outputPath(name, options)
+  await checkDestination(out, { force: options.force === true, folder, ...(folder ? {} : { size: entry.size }) })
+  const cid = cidKey(entry.cid)
+  const result = await fetch(c, cid, { ...options, name, providersOf: rootKey })
+  const base = { cid, name, path: out, received: result.bytesReceived, providers: Object.keys(result.providers).length, elapsed: result.elapsed, encrypted: false, decrypted: false, local: false }
+  if (folder) {
+    const done = await exportFolder(c, cid, out, options, c.protocol.entry(rootKey)?.size)
+    return { ...base, size: done.bytes, files: done.files, byReference: false }
+  }
+  await c.store.export(cid, out, { ...(signal != null ? { signal } : {}), overwrite: options.force === true }).catch(existsAsOutputError)
+  return { ...base, size: result.size, byReference: await keepByReference(c, cid, out, options) }
+}
+
+/**
+ * The output file is the copy: the store keeps a reference to it (verified on every read)
+ * instead of its leaves, unless `copy`. Resolves whether it does.
+ */
+async function keepByReference (c: CommandContext, cid: string, path: string, options: GetOptions): Promise<boolean> {
+  if (options.copy === true || (await c.store.get(cid))?.reference != null) return false
+  try {
+    const { removedBytes } = await c.store.reference(cid, path)
+    c.log('%s: the store keeps a reference to %s (%d bytes of blocks freed)', cid, path, removedBytes)
+    return true
+  } catch (err) {
+    c.log('%s stays copied in the store: %e', cid, err)
+    return false
+  }
+}
+
+/** Writes a stored folder out; `announced` (its size as announced) bounds the bytes written. */
+async function exportFolder (c: CommandContext, cid: string, out: string, options: GetOptions, announced?: number): Promise<{ files: number, bytes: number }> {
+  const total = (await c.store.get(cid))?.files ?? c.protocol.entry(cid)?.files
+  return c.store.exportFolder(cid, out, {
+    ...(options.signal != null ? { signal: options.signal } : {}),
+    ...(announced != null ? { maxBytes: announced } : {}),
+    overwrite: options.force === true,
+    onProgress: (evt) => {
+      if (evt.type === 'store:export:file') options.onFile?.({ path: evt.detail.path, files: evt.detail.files, bytes: evt.detail.bytes, ...(total != null ? { total } : {}) })
+    }
+  })
+}
+
 export async function get (c: CommandContext, target: string, options: GetOptions = {}): Promise<FetchedFile> {
   options.signal?.throwIfAborted()
+  if (!target.startsWith('swarmdrop:') && target.includes('/')) {
+    const split = splitCidPath(target)
+    if (split.path.length > 0) return getInFolder(c, split.cid, split.path, options)
+    target = split.cid
+  }
   const parsed = parseTarget(target)
   const cid = parsed.cid
   const key = options.key ?? parsed.key
@@ -114,7 +204,7 @@ export async function get (c: CommandContext, target: string, options: GetOption
     await checkDestination(await folderProbePath(options), { ...(size != null ? { size } : {}), force: options.force === true })
   } else {
     const { path } = await outputPath(known?.name ?? cid, options)
-    await checkDestination(path, { ...(size != null ? { size } : {}), force: options.force === true })
+    await checkDestination(path, { ...(size != null ? { size } : {}), force: options.force === true, folder: known?.files != null })
   }
   // holding the link, this node knows it is an encrypted share whatever the catalog says (or before it says anything)
   const started = Date.now()
@@ -140,20 +230,16 @@ export async function get (c: CommandContext, target: string, options: GetOption
   }
   const name = entry?.name ?? record?.name ?? cid
   const { path } = await outputPath(name, options)
+  // the stored root says what it is (the catalog's file count is only a hint)
+  if (await isStoredFolder(c, cid)) {
+    await checkDestination(path, { ...(size != null ? { size } : {}), force: options.force === true, folder: true })
+    const done = await exportFolder(c, cid, path, options, size)
+    return { ...base, size: done.bytes, name, path, encrypted: false, decrypted: false, files: done.files, byReference: false }
+  }
   await checkDestination(path, { size: result.size, force: options.force === true })
   await c.store.export(cid, path, { ...(options.signal != null ? { signal: options.signal } : {}), overwrite: options.force === true }).catch(existsAsOutputError)
   const encrypted = record?.encrypted === true || entry?.encrypted === true
-  let byReference = false
-  // the output file is the copy: the store keeps a reference to it (verified on every read) instead of its leaves
-  if (options.copy !== true && !encrypted && record?.reference == null) {
-    try {
-      const { removedBytes } = await c.store.reference(cid, path)
-      byReference = true
-      c.log('%s: the store keeps a reference to %s (%d bytes of blocks freed)', cid, path, removedBytes)
-    } catch (err) {
-      c.log('%s stays copied in the store: %e', cid, err)
-    }
-  }
+  const byReference = !encrypted && await keepByReference(c, cid, path, options)
   return { ...base, ...(local ? { elapsed: Date.now() - started } : {}), name, path, encrypted, decrypted: false, byReference }
 }
 

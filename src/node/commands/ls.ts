@@ -15,6 +15,8 @@ export interface ListedFile {
   pinned?: boolean
   /** Kept by reference: the file it is read from, and how it looks now (`changed` or `missing`: no longer served). */
   reference?: { path: string, state: 'ok' | 'changed' | 'missing' }
+  /** A folder: the files in it (absent for a file). */
+  files?: number
 }
 
 export interface FilesStatus {
@@ -35,7 +37,7 @@ export async function ls (c: CommandContext): Promise<ListedFile[]> {
   for (const e of c.protocol.catalog()) {
     seen.add(e.cid)
     const r = records.get(e.cid)
-    out.push({ cid: e.cid, name: e.name, size: e.size, providers: e.providers.length, local: r?.complete === true, encrypted: e.encrypted, ...localFields(r) })
+    out.push({ cid: e.cid, name: e.name, size: e.size, providers: e.providers.length, local: r?.complete === true, encrypted: e.encrypted, ...(e.files != null ? { files: e.files } : {}), ...localFields(r) })
   }
   for (const r of records.values()) {
     if (seen.has(r.cid) || !r.complete) continue
@@ -46,7 +48,7 @@ export async function ls (c: CommandContext): Promise<ListedFile[]> {
 
 /** A local record as listed when no catalog names it (or no node runs). */
 export function listLocal (r: FileRecord): ListedFile {
-  return { cid: r.cid, name: r.name, size: r.size, providers: 1, local: r.complete, encrypted: r.encrypted === true, ...localFields(r) }
+  return { cid: r.cid, name: r.name, size: r.size, providers: 1, local: r.complete, encrypted: r.encrypted === true, ...(r.files != null ? { files: r.files } : {}), ...localFields(r) }
 }
 
 function localFields (r: FileRecord | undefined): Pick<ListedFile, 'pinned' | 'reference'> {

@@ -1,5 +1,6 @@
 /**
- * Share a file: import it into the store (pinned) and announce it. With `encrypt: true` the
+ * Share a file or a folder: import it into the store (pinned) and announce it. A folder is
+ * one UnixFS directory (src/storage import-tree.ts), announced with its file count. With `encrypt: true` the
  * bytes are encrypted with a fresh key while they are imported; the swarm sees only
  * ciphertext and a placeholder name, and the capability link `swarmdrop:<cid>#<key>` is
  * what fetches and decrypts it (src/crypto).
@@ -8,7 +9,7 @@ import { createReadStream } from 'node:fs'
 import { basename } from 'node:path'
 import { encrypt as encryptStream, ENCRYPTED_PLACEHOLDER_NAME, formatLink, generateContentKey } from '../../crypto/index.js'
 import { guessMediaType, type FileRecord, type ImportInput, type ImportOptions } from '../../storage/index.js'
-import { EncryptInputError } from '../errors.js'
+import { EncryptFolderError, EncryptInputError } from '../errors.js'
 import { checkSharePath } from '../share-path.js'
 import type { CommandContext } from './context.js'
 
@@ -32,6 +33,8 @@ export interface SharedFile {
   size: number
   /** Encrypted shares: the capability link `swarmdrop:<cid>#<key>` that fetches and decrypts it. */
   link?: string
+  /** A folder: the files in it, at any depth (`size` is their bytes). */
+  files?: number
   /** The store's record (for an encrypted share: of the ciphertext, under the placeholder name). */
   record: FileRecord
 }
@@ -40,9 +43,11 @@ export interface SharedFile {
 export async function share (c: CommandContext, input: ImportInput, options: ShareOptions = {}): Promise<SharedFile> {
   options.signal?.throwIfAborted()
   const { encrypt, copy, ...importOptions } = options
+  if (encrypt === true && typeof input === 'string' && (await checkSharePath(input)).folder) throw new EncryptFolderError(input)
   if (encrypt !== true) {
+    // a folder's path is imported as one UnixFS directory (the store's import; folders are copied), a file's path kept by reference unless `copy`
     const record = await importAndAnnounce(c, input, { ...importOptions, byReference: typeof input === 'string' && copy !== true })
-    return { cid: record.cid, name: record.name, size: record.size, record }
+    return { cid: record.cid, name: record.name, size: record.size, ...(record.files != null ? { files: record.files } : {}), record }
   }
   const key = generateContentKey()
   let name: string
@@ -79,7 +84,8 @@ async function importAndAnnounce (c: CommandContext, input: ImportInput, options
     name: record.name,
     size: record.size,
     mediaType: record.mediaType,
-    ...(record.encrypted === true ? { encrypted: true } : {})
+    ...(record.encrypted === true ? { encrypted: true } : {}),
+    ...(record.files != null ? { files: record.files } : {})
   }, options.signal != null ? { signal: options.signal } : {})
   return record
 }

@@ -9,6 +9,7 @@ export interface FileMeta {
   size: number
   mediaType: string
   encrypted: boolean
+  files?: number
 }
 
 export namespace FileMeta {
@@ -44,6 +45,11 @@ export namespace FileMeta {
         if ((obj.encrypted != null && obj.encrypted !== false)) {
           w.uint32(40)
           w.bool(obj.encrypted)
+        }
+
+        if (obj.files != null) {
+          w.uint32(48)
+          w.uint32(obj.files)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -82,6 +88,10 @@ export namespace FileMeta {
             }
             case 5: {
               obj.encrypted = reader.bool()
+              break
+            }
+            case 6: {
+              obj.files = reader.uint32()
               break
             }
             default: {
@@ -134,6 +144,13 @@ export namespace FileMeta {
               }
               break
             }
+            case 6: {
+              yield {
+                field: `${prefix}.files`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -171,6 +188,11 @@ export namespace FileMeta {
     value: boolean
   }
 
+  export interface FileMetaFilesFieldEvent {
+    field: '$.files'
+    value: number
+  }
+
   export function encode (obj: Partial<FileMeta>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, FileMeta.codec())
   }
@@ -179,7 +201,7 @@ export namespace FileMeta {
     return decodeMessage(buf, FileMeta.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FileMeta>): Generator<FileMetaCidFieldEvent | FileMetaNameFieldEvent | FileMetaSizeFieldEvent | FileMetaMediaTypeFieldEvent | FileMetaEncryptedFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FileMeta>): Generator<FileMetaCidFieldEvent | FileMetaNameFieldEvent | FileMetaSizeFieldEvent | FileMetaMediaTypeFieldEvent | FileMetaEncryptedFieldEvent | FileMetaFilesFieldEvent> {
     return streamMessage(buf, FileMeta.codec(), opts)
   }
 }
@@ -388,6 +410,11 @@ export namespace AnnouncedFile {
     value: boolean
   }
 
+  export interface AnnouncedFileMetaFilesFieldEvent {
+    field: '$.meta.files'
+    value: number
+  }
+
   export interface AnnouncedFileCompleteFieldEvent {
     field: '$.complete'
     value: boolean
@@ -401,7 +428,7 @@ export namespace AnnouncedFile {
     return decodeMessage(buf, AnnouncedFile.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AnnouncedFile>): Generator<AnnouncedFileMetaCidFieldEvent | AnnouncedFileMetaNameFieldEvent | AnnouncedFileMetaSizeFieldEvent | AnnouncedFileMetaMediaTypeFieldEvent | AnnouncedFileMetaEncryptedFieldEvent | AnnouncedFileCompleteFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AnnouncedFile>): Generator<AnnouncedFileMetaCidFieldEvent | AnnouncedFileMetaNameFieldEvent | AnnouncedFileMetaSizeFieldEvent | AnnouncedFileMetaMediaTypeFieldEvent | AnnouncedFileMetaEncryptedFieldEvent | AnnouncedFileMetaFilesFieldEvent | AnnouncedFileCompleteFieldEvent> {
     return streamMessage(buf, AnnouncedFile.codec(), opts)
   }
 }
@@ -530,6 +557,12 @@ export namespace Announce {
     index: number
   }
 
+  export interface AnnounceFilesMetaFilesFieldEvent {
+    field: '$.files[].meta.files'
+    value: number
+    index: number
+  }
+
   export interface AnnounceFilesCompleteFieldEvent {
     field: '$.files[].complete'
     value: boolean
@@ -544,7 +577,7 @@ export namespace Announce {
     return decodeMessage(buf, Announce.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Announce>): Generator<AnnounceFilesMetaCidFieldEvent | AnnounceFilesMetaNameFieldEvent | AnnounceFilesMetaSizeFieldEvent | AnnounceFilesMetaMediaTypeFieldEvent | AnnounceFilesMetaEncryptedFieldEvent | AnnounceFilesCompleteFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Announce>): Generator<AnnounceFilesMetaCidFieldEvent | AnnounceFilesMetaNameFieldEvent | AnnounceFilesMetaSizeFieldEvent | AnnounceFilesMetaMediaTypeFieldEvent | AnnounceFilesMetaEncryptedFieldEvent | AnnounceFilesMetaFilesFieldEvent | AnnounceFilesCompleteFieldEvent> {
     return streamMessage(buf, Announce.codec(), opts)
   }
 }
@@ -1289,6 +1322,11 @@ export namespace CatalogRecord {
     value: boolean
   }
 
+  export interface CatalogRecordMetaFilesFieldEvent {
+    field: '$.meta.files'
+    value: number
+  }
+
   export interface CatalogRecordProvidersPeerFieldEvent {
     field: '$.providers[].peer'
     value: Uint8Array<ArrayBuffer>
@@ -1315,7 +1353,7 @@ export namespace CatalogRecord {
     return decodeMessage(buf, CatalogRecord.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CatalogRecord>): Generator<CatalogRecordMetaCidFieldEvent | CatalogRecordMetaNameFieldEvent | CatalogRecordMetaSizeFieldEvent | CatalogRecordMetaMediaTypeFieldEvent | CatalogRecordMetaEncryptedFieldEvent | CatalogRecordProvidersPeerFieldEvent | CatalogRecordProvidersCompleteFieldEvent | CatalogRecordProvidersAgeMsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CatalogRecord>): Generator<CatalogRecordMetaCidFieldEvent | CatalogRecordMetaNameFieldEvent | CatalogRecordMetaSizeFieldEvent | CatalogRecordMetaMediaTypeFieldEvent | CatalogRecordMetaEncryptedFieldEvent | CatalogRecordMetaFilesFieldEvent | CatalogRecordProvidersPeerFieldEvent | CatalogRecordProvidersCompleteFieldEvent | CatalogRecordProvidersAgeMsFieldEvent> {
     return streamMessage(buf, CatalogRecord.codec(), opts)
   }
 }
@@ -1467,6 +1505,12 @@ export namespace CatalogAnswer {
     index: number
   }
 
+  export interface CatalogAnswerRecordsMetaFilesFieldEvent {
+    field: '$.records[].meta.files'
+    value: number
+    index: number
+  }
+
   export interface CatalogAnswerRecordsProvidersPeerFieldEvent {
     field: '$.records[].providers[].peer'
     value: Uint8Array<ArrayBuffer>
@@ -1493,7 +1537,7 @@ export namespace CatalogAnswer {
     return decodeMessage(buf, CatalogAnswer.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CatalogAnswer>): Generator<CatalogAnswerRequestIdFieldEvent | CatalogAnswerRecordsMetaCidFieldEvent | CatalogAnswerRecordsMetaNameFieldEvent | CatalogAnswerRecordsMetaSizeFieldEvent | CatalogAnswerRecordsMetaMediaTypeFieldEvent | CatalogAnswerRecordsMetaEncryptedFieldEvent | CatalogAnswerRecordsProvidersPeerFieldEvent | CatalogAnswerRecordsProvidersCompleteFieldEvent | CatalogAnswerRecordsProvidersAgeMsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CatalogAnswer>): Generator<CatalogAnswerRequestIdFieldEvent | CatalogAnswerRecordsMetaCidFieldEvent | CatalogAnswerRecordsMetaNameFieldEvent | CatalogAnswerRecordsMetaSizeFieldEvent | CatalogAnswerRecordsMetaMediaTypeFieldEvent | CatalogAnswerRecordsMetaEncryptedFieldEvent | CatalogAnswerRecordsMetaFilesFieldEvent | CatalogAnswerRecordsProvidersPeerFieldEvent | CatalogAnswerRecordsProvidersCompleteFieldEvent | CatalogAnswerRecordsProvidersAgeMsFieldEvent> {
     return streamMessage(buf, CatalogAnswer.codec(), opts)
   }
 }
@@ -1760,6 +1804,12 @@ export namespace Envelope {
     index: number
   }
 
+  export interface EnvelopeAnnounceFilesMetaFilesFieldEvent {
+    field: '$.announce.files[].meta.files'
+    value: number
+    index: number
+  }
+
   export interface EnvelopeAnnounceFilesCompleteFieldEvent {
     field: '$.announce.files[].complete'
     value: boolean
@@ -1822,6 +1872,12 @@ export namespace Envelope {
     index: number
   }
 
+  export interface EnvelopeCatalogAnswerRecordsMetaFilesFieldEvent {
+    field: '$.catalogAnswer.records[].meta.files'
+    value: number
+    index: number
+  }
+
   export interface EnvelopeCatalogAnswerRecordsProvidersPeerFieldEvent {
     field: '$.catalogAnswer.records[].providers[].peer'
     value: Uint8Array<ArrayBuffer>
@@ -1873,7 +1929,7 @@ export namespace Envelope {
     return decodeMessage(buf, Envelope.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Envelope>): Generator<EnvelopeVersionFieldEvent | EnvelopeHelloNameFieldEvent | EnvelopeAnnounceFilesMetaCidFieldEvent | EnvelopeAnnounceFilesMetaNameFieldEvent | EnvelopeAnnounceFilesMetaSizeFieldEvent | EnvelopeAnnounceFilesMetaMediaTypeFieldEvent | EnvelopeAnnounceFilesMetaEncryptedFieldEvent | EnvelopeAnnounceFilesCompleteFieldEvent | EnvelopeWithdrawCidsFieldEvent | EnvelopeHaveCidFieldEvent | EnvelopeHaveCompleteFieldEvent | EnvelopeHaveRequestIdFieldEvent | EnvelopeCatalogAnswerRequestIdFieldEvent | EnvelopeCatalogAnswerRecordsMetaCidFieldEvent | EnvelopeCatalogAnswerRecordsMetaNameFieldEvent | EnvelopeCatalogAnswerRecordsMetaSizeFieldEvent | EnvelopeCatalogAnswerRecordsMetaMediaTypeFieldEvent | EnvelopeCatalogAnswerRecordsMetaEncryptedFieldEvent | EnvelopeCatalogAnswerRecordsProvidersPeerFieldEvent | EnvelopeCatalogAnswerRecordsProvidersCompleteFieldEvent | EnvelopeCatalogAnswerRecordsProvidersAgeMsFieldEvent | EnvelopeWantRequestIdFieldEvent | EnvelopeWantCidFieldEvent | EnvelopeCatalogRequestRequestIdFieldEvent | EnvelopeCatalogRequestResponderFieldEvent | EnvelopeIssuedMsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Envelope>): Generator<EnvelopeVersionFieldEvent | EnvelopeHelloNameFieldEvent | EnvelopeAnnounceFilesMetaCidFieldEvent | EnvelopeAnnounceFilesMetaNameFieldEvent | EnvelopeAnnounceFilesMetaSizeFieldEvent | EnvelopeAnnounceFilesMetaMediaTypeFieldEvent | EnvelopeAnnounceFilesMetaEncryptedFieldEvent | EnvelopeAnnounceFilesMetaFilesFieldEvent | EnvelopeAnnounceFilesCompleteFieldEvent | EnvelopeWithdrawCidsFieldEvent | EnvelopeHaveCidFieldEvent | EnvelopeHaveCompleteFieldEvent | EnvelopeHaveRequestIdFieldEvent | EnvelopeCatalogAnswerRequestIdFieldEvent | EnvelopeCatalogAnswerRecordsMetaCidFieldEvent | EnvelopeCatalogAnswerRecordsMetaNameFieldEvent | EnvelopeCatalogAnswerRecordsMetaSizeFieldEvent | EnvelopeCatalogAnswerRecordsMetaMediaTypeFieldEvent | EnvelopeCatalogAnswerRecordsMetaEncryptedFieldEvent | EnvelopeCatalogAnswerRecordsMetaFilesFieldEvent | EnvelopeCatalogAnswerRecordsProvidersPeerFieldEvent | EnvelopeCatalogAnswerRecordsProvidersCompleteFieldEvent | EnvelopeCatalogAnswerRecordsProvidersAgeMsFieldEvent | EnvelopeWantRequestIdFieldEvent | EnvelopeWantCidFieldEvent | EnvelopeCatalogRequestRequestIdFieldEvent | EnvelopeCatalogRequestResponderFieldEvent | EnvelopeIssuedMsFieldEvent> {
     return streamMessage(buf, Envelope.codec(), opts)
   }
 }

@@ -1,6 +1,7 @@
 /**
- * import: a file (path, bytes or stream) becomes UnixFS blocks with the one
- * import profile (src/content/profile.ts), then its record is written.
+ * import: a file (path, bytes or stream) or a folder (path; ../import-tree.ts)
+ * becomes UnixFS blocks with the one import profile (src/content/profile.ts),
+ * then its record is written.
  * Blocks are written behind the importer (up to IMPORT_WRITE_WINDOW in
  * flight); on failure the blocks this import added that no record needs are
  * removed and no record is written.
@@ -8,8 +9,9 @@
 import type { Stats } from 'node:fs'
 import { resolve } from 'node:path'
 import { importByteStream } from 'ipfs-unixfs-importer'
-import { cidKey, importerOptions, RAW_CODEC, type CID } from '../../content/index.js'
-import { BLOCK_WRITE_CONCURRENCY, IMPORT_WRITE_WINDOW, MAX_RECORD_NAME_BYTES } from '../constants.js'
+import { cidKey, FOLDER_MEDIA_TYPE, importerOptions, RAW_CODEC, type CID } from '../../content/index.js'
+import { BLOCK_WRITE_CONCURRENCY, FILE_IMPORT_CONCURRENCY, IMPORT_WRITE_WINDOW, MAX_RECORD_NAME_BYTES } from '../constants.js'
+import { importFolder, scanFolder } from '../import-tree.js'
 import type { Run, StoreContext } from '../context.js'
 import { fsError, ImportSourceError, NoSpaceError, NotByReferenceError } from '../errors.js'
 import type { ImportInput, ImportOptions } from '../index.js'
@@ -22,10 +24,14 @@ import { writeRecord } from './utils/walk.js'
 import { checkUnchanged, leafLayout, manifest } from './utils/reference.js'
 
 const PROFILE = importerOptions({ blockWriteConcurrency: BLOCK_WRITE_CONCURRENCY })
+const FOLDER_PROFILE = importerOptions({ blockWriteConcurrency: BLOCK_WRITE_CONCURRENCY, fileImportConcurrency: FILE_IMPORT_CONCURRENCY })
 
 export async function importFile (ctx: StoreContext, input: ImportInput, options: Run<ImportOptions>): Promise<FileRecord> {
   const { signal } = options
-  const byReference = options.byReference === true
+  // a folder is one UnixFS directory, its blocks written by this same writer
+  const folder = typeof input === 'string' ? await scanFolder(input, options) : undefined
+  // a folder is copied: a reference names one file (its manifest maps leaves to offsets in it)
+  const byReference = options.byReference === true && folder == null
   let refPath: string | undefined
   let before: Stats | undefined
   if (byReference) {
@@ -34,7 +40,7 @@ export async function importFile (ctx: StoreContext, input: ImportInput, options
     refPath = resolve(input)
     before = await ctx.fs.stat(refPath).catch(() => undefined)
   }
-  const { source, defaultName } = await openSource(ctx, input, options, signal)
+  const { source, defaultName } = folder != null ? { source: [], defaultName: folder.name } : await openSource(ctx, input, options, signal)
   const distinct = new Set<string>()
   /** By reference: each leaf's length (the leaf itself is not written). */
   const leafLengths = new Map<string, number>()
@@ -78,12 +84,12 @@ export async function importFile (ctx: StoreContext, input: ImportInput, options
   }
   try {
     return await ctx.lock.withShared(async () => {
-      const result = await importByteStream(source, storage, PROFILE)
+      const result = folder != null ? await importFolder(folder, storage, FOLDER_PROFILE, options) : await importByteStream(source, storage, PROFILE)
       await settle()
       signal.throwIfAborted()
       const key = cidKey(result.cid)
       // result.size of a dag-pb root is the DAG's size (blocks included); the file's size is in its UnixFS data
-      const size = Number(result.unixfs?.fileSize() ?? result.size)
+      const size = folder != null ? folder.bytes : Number(result.unixfs?.fileSize() ?? result.size)
       if (refPath != null && before != null) {
         checkUnchanged(refPath, before, await ctx.fs.stat(refPath))
         const leaves = await leafLayout(ctx, result.cid, async (c) => leafLengths.get(cidKey(c)), signal)
@@ -98,7 +104,7 @@ export async function importFile (ctx: StoreContext, input: ImportInput, options
           cid: key,
           name,
           size,
-          mediaType: options.mediaType ?? old?.mediaType ?? guessMediaType(name),
+          mediaType: folder != null ? FOLDER_MEDIA_TYPE : options.mediaType ?? old?.mediaType ?? guessMediaType(name),
           added: old?.added ?? Date.now(),
           pinned: (old?.pinned ?? false) || (options.pin ?? true),
           complete: true,
@@ -106,6 +112,7 @@ export async function importFile (ctx: StoreContext, input: ImportInput, options
         }
         const encrypted = options.encrypted ?? old?.encrypted
         if (encrypted != null) rec.encrypted = encrypted
+        if (folder != null) rec.files = folder.files
         const written = await writeRecord(ctx, rec)
         // a copy of a file that was kept by reference: its leaves are blocks now
         if (!byReference) await ctx.refs.delete(key)

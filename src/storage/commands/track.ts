@@ -25,6 +25,7 @@ export async function track (ctx: StoreContext, cid: string | CID, meta: TrackMe
     }
     if (old != null && meta.pin === true) rec.pinned = true
     if (old == null && meta.encrypted != null) rec.encrypted = meta.encrypted
+    if (old == null && meta.files != null && Number.isSafeInteger(meta.files) && meta.files >= 0) rec.files = meta.files
     const walk = await walkFile(ctx, root, { signal: options.signal })
     return writeRecord(ctx, applyWalk(rec, walk))
   })

@@ -66,6 +66,10 @@ export class FetchSession implements Walker {
     })
   }
 
+  get shallow (): boolean {
+    return this.options.shallow === true
+  }
+
   get finishedOrAborted (): boolean {
     return this.finished
   }
@@ -251,7 +255,7 @@ export class FetchSession implements Walker {
     if (node != null) {
       if (w.isRoot) this.total = node.fileSize ?? this.total
       this.bytesPresent += w.internal ? node.ownBytes : w.fileBytes
-      for (const child of node.children) await walkLocal(this, child.cid, false, child.fileBytes)
+      if (!(this.shallow && w.isRoot)) for (const child of node.children) await walkLocal(this, child.cid, false, child.fileBytes)
       if (w.isRoot) this.progress('transfer:fetch:root')
     } else {
       this.bytesPresent += w.fileBytes

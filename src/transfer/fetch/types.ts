@@ -54,6 +54,8 @@ export interface SessionOptions {
   providers?: Iterable<string>
   findProviders?: (cid: string, options: { signal: AbortSignal }) => AsyncIterable<string> | Iterable<string>
   timeout: number
+  /** The root block only (FetchOptions.shallow). */
+  shallow?: boolean
 }
 
 export interface SessionLimits {

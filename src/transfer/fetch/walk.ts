@@ -18,6 +18,8 @@ export interface Walker {
   blocksPresent: number
   /** Walks running now: the download is not complete while one runs. */
   expanding: number
+  /** The root block only: its children are not followed. */
+  readonly shallow: boolean
 }
 
 export async function walkLocal (d: Walker, cid: CID, isRoot: boolean, fileBytes?: number): Promise<void> {
@@ -55,6 +57,7 @@ export async function walkLocal (d: Walker, cid: CID, isRoot: boolean, fileBytes
       const node = decodeNode(item.cid, bytes)
       if (item.isRoot) d.total = node.fileSize ?? d.total
       d.bytesPresent += node.ownBytes
+      if (d.shallow && item.isRoot) continue
       for (let i = node.children.length - 1; i >= 0; i--) {
         const child = node.children[i]
         if (child != null) stack.push({ cid: child.cid, fileBytes: child.fileBytes ?? 0, isRoot: false })

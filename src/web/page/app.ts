@@ -6,7 +6,7 @@
  */
 
 interface Peer { id: string, name?: string, addrs: string[], connected: boolean }
-interface File { cid: string, name: string, size: number, providers: number, local: boolean, pinned: boolean, encrypted: boolean, mine: boolean }
+interface File { cid: string, name: string, size: number, providers: number, local: boolean, pinned: boolean, encrypted: boolean, mine: boolean, files?: number }
 interface Transfer { cid: string, name: string, to: 'browser' | 'node', state: 'running' | 'done' | 'failed', bytes: number, total?: number, rate: number, providers: number, error?: string, path?: string }
 interface Rate { t: number, up: number, down: number }
 interface State { self: { peerId: string, name: string, swarm: string, addrs: string[] }, peers: Peer[], files: File[], transfers: Transfer[] }
@@ -84,10 +84,16 @@ function download (f: File): void {
   void act(`fetching ${f.name}`, async () => post('/api/fetch', { cid: f.cid, to: 'browser' }))
 }
 
-/** The node has the file: the browser downloads it from the gateway, streamed, under its name and type. */
+/**
+ * The node has the file: the browser downloads it from the gateway, streamed, under its name
+ * and type; a folder comes as one tar archive (`?format=tar`) named after it.
+ */
 function handOver (cid: string, name: string): void {
   wanted.delete(cid)
-  const a = el('a', { href: `/ipfs/${cid}?download=true&filename=${encodeURIComponent(name)}`, download: name }) as HTMLAnchorElement
+  const folder = files.find(f => f.cid === cid)?.files != null
+  const file = folder ? `${name}.tar` : name
+  const href = folder ? `/ipfs/${cid}/?format=tar&filename=${encodeURIComponent(file)}` : `/ipfs/${cid}?download=true&filename=${encodeURIComponent(name)}`
+  const a = el('a', { href, download: file }) as HTMLAnchorElement
   document.body.append(a)
   a.click()
   a.remove()
@@ -104,12 +110,12 @@ function renderFiles (): void {
     else actions.append(button('Pin', () => { void act(`pinning ${f.name}`, async () => post('/api/pin', { cid: f.cid })) }))
     if (f.local) actions.append(button('Remove', () => { void act(`removing ${f.name}`, async () => post('/api/rm', { cid: f.cid })) }))
     return el('li', { 'data-cid': f.cid, 'data-local': String(f.local) },
-      el('span', { class: 'name' }, f.name),
+      el('span', { class: 'name' }, f.files != null ? `${f.name}/` : f.name),
       el('span', { class: `badge ${f.local ? 'ok' : ''}` }, state),
       f.encrypted ? el('span', { class: 'badge warn' }, 'encrypted') : '',
       el('br'),
-      el('span', { class: 'dim' }, `${bytes(f.size)} · ${f.providers} provider${f.providers === 1 ? '' : 's'} · `),
-      el('a', { href: `/ipfs/${f.cid}`, class: 'dim', target: '_blank', rel: 'noopener' }, el('code', {}, short(f.cid))),
+      el('span', { class: 'dim' }, `${bytes(f.size)}${f.files != null ? ` in ${f.files} file${f.files === 1 ? '' : 's'}` : ''} · ${f.providers} provider${f.providers === 1 ? '' : 's'} · `),
+      el('a', { href: `/ipfs/${f.cid}${f.files != null ? '/' : ''}`, class: 'dim', target: '_blank', rel: 'noopener' }, el('code', {}, short(f.cid))),
       actions)
   }))
   if (files.length === 0) list.append(el('li', { class: 'dim' }, 'no file shared yet: drop one above'))

@@ -1,9 +1,9 @@
 /**
  * The store's view of the one DAG walker (src/content/walk.ts): inner nodes
  * read from disk and verified (a corrupt one is moved aside and counts as
- * missing), leaves looked up, and only files accepted (NotAFileError).
+ * missing), leaves looked up, and only files and folders accepted (NotAFileError).
  */
-import { cidKey, parseCid, walkDag, type CID, type DagBlockGetter, type DagWalk } from '../../../content/index.js'
+import { cidKey, isFolderNode, parseCid, walkDag, type CID, type DagBlockGetter, type DagWalk } from '../../../content/index.js'
 import { CHECK_CONCURRENCY } from '../../constants.js'
 import type { StoreContext } from '../../context.js'
 import { NotAFileError } from '../../errors.js'
@@ -33,7 +33,7 @@ export async function walkFile (ctx: StoreContext, root: CID, options: { checkLe
     ...options,
     concurrency: CHECK_CONCURRENCY,
     onNode: (cid, node) => {
-      if (node.type !== 'file' && node.type !== 'raw') throw new NotAFileError(cidKey(cid), node.type)
+      if (node.type !== 'file' && node.type !== 'raw' && !isFolderNode(node)) throw new NotAFileError(cidKey(cid), node.type)
     }
   })
 }
