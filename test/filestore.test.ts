@@ -147,6 +147,7 @@ test('acceptance 4: a share by reference grows the repository by < 1%; the file 
   await fsp.writeFile(file, bytes)
   const before = await treeBytes(alice!.repo)
   const shared = await alice!.share(file)
+  assert.equal(shared.byReference, true, 'a path is shared by reference by default')
   const grown = await treeBytes(alice!.repo) - before
   assert.ok(grown < bytes.byteLength / 100, `alice's repository grew by ${grown} bytes for a ${bytes.byteLength} byte file`)
   assert.deepEqual((await alice!.ls()).find(f => f.cid === shared.cid)?.reference, { path: file, state: 'ok' })

@@ -26,6 +26,8 @@ export interface SharedFile {
   link?: string
   /** A folder: the files in it. */
   files?: number
+  /** Kept by reference: read from where it is, not copied into the store. */
+  byReference?: boolean
 }
 
 export type StatusFiles = FilesStatus
@@ -49,7 +51,7 @@ export async function shareFiles (node: FilesNode, paths: string[], options: { s
   const out: SharedFile[] = []
   for (const path of paths) {
     let read = 0
-    const { cid, name, size, link, files } = await node.share(path, {
+    const { cid, name, size, link, files, byReference } = await node.share(path, {
       ...(options.signal != null ? { signal: options.signal } : {}),
       encrypt: options.encrypt === true,
       copy: options.copy === true,
@@ -62,7 +64,7 @@ export async function shareFiles (node: FilesNode, paths: string[], options: { s
         if (evt.type === 'store:import:skipped') options.onProgress?.({ path, read, skipped: evt.detail.path, reason: evt.detail.reason })
       }
     })
-    out.push({ cid, name, size, ...(link != null ? { link } : {}), ...(files != null ? { files } : {}) })
+    out.push({ cid, name, size, ...(link != null ? { link } : {}), ...(files != null ? { files } : {}), ...(byReference === true ? { byReference } : {}) })
   }
   return out
 }

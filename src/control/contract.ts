@@ -105,6 +105,8 @@ export interface SharedFile {
   link?: string
   /** A folder: the files in it, at any depth (`size` is their bytes). */
   files?: number
+  /** Kept by reference: read from where it is, not copied into the store. */
+  byReference?: boolean
 }
 
 export interface ListedFile {

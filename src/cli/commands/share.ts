@@ -43,6 +43,13 @@ export const share: CommandFn<'share'> = async (ctx) => {
     ctx.out.print()
     ctx.out.print('Encrypted: the swarm sees only ciphertext. Anyone with a link can read the file; keep links private.')
   }
+  if (res.files.some(f => f.byReference === true)) {
+    ctx.out.print()
+    ctx.out.print('Pinned and shared in place (no copy in the store): keep the files unchanged while they are shared, or share with --copy.')
+  } else if (res.files.length > 0) {
+    ctx.out.print()
+    ctx.out.print('Pinned: copied into the store, kept through `swarmdrop gc`.')
+  }
   if (ctx.out.json) return
   // the exact command for the other laptop, with the swarm it must join
   const { swarm } = await request(ctx.repo, 'id', {}, { signal: ctx.signal })

@@ -37,6 +37,8 @@ export interface SharedFile {
   files?: number
   /** The store's record (for an encrypted share: of the ciphertext, under the placeholder name). */
   record: FileRecord
+  /** Kept by reference: the store reads the file where it is (no copy). */
+  byReference?: boolean
 }
 
 /** Imports a file into the store (pinned) and announces it to the swarm. */
@@ -47,7 +49,8 @@ export async function share (c: CommandContext, input: ImportInput, options: Sha
   if (encrypt !== true) {
     // a folder's path is imported as one UnixFS directory (the store's import; folders are copied), a file's path kept by reference unless `copy`
     const record = await importAndAnnounce(c, input, { ...importOptions, byReference: typeof input === 'string' && copy !== true })
-    return { cid: record.cid, name: record.name, size: record.size, ...(record.files != null ? { files: record.files } : {}), record }
+    const byReference = typeof input === 'string' && copy !== true && record.files == null
+    return { cid: record.cid, name: record.name, size: record.size, ...(record.files != null ? { files: record.files } : {}), ...(byReference ? { byReference } : {}), record }
   }
   const key = generateContentKey()
   let name: string
