@@ -37,10 +37,10 @@ test('two laptops in a private network: start with mDNS only, share, ls, get, pe
 
   const alice = swarmdrop('alice', ['start', '--name', 'alice'])
   const bob = swarmdrop('bob', ['start', '--name', 'bob'])
-  // the tour's human output: peer id, then a line when the other laptop joins with its nickname
+  // the tour's human output: peer id, then one line when the other laptop joins, with its nickname
   await alice.waitForLine(/^swarmdrop node 12D3Koo/)
-  await bob.waitForLine(/peer named +alice/, { timeout: 15_000 })
-  await alice.waitForLine(/peer named +bob/, { timeout: 15_000 })
+  await bob.waitForLine(/peer joined +alice \(/, { timeout: 15_000 })
+  await alice.waitForLine(/peer joined +bob \(/, { timeout: 15_000 })
 
   // peers --json shows the other's nickname
   const peersJson = await run('bob', ['peers', '--json'])

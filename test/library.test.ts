@@ -14,6 +14,7 @@ import * as swarmdrop from '../src/index.js'
 import { createComponentLogger, createStore, createSwarmNode, type SwarmNode, type SwarmNodeEvents } from '../src/index.js'
 import { createLocalSwarm } from '../src/testing/index.js'
 import { waitFor } from '../src/util/wait.js'
+import { userTopic } from '../src/pubsub/topics.js'
 
 type After = { after: (fn: () => Promise<void>) => void }
 
@@ -180,7 +181,8 @@ test('stop() then start(): the store is reopened, the repository locked again, a
   const got = await b.get(cid, { output: join(dir, 'copy.txt') })
   assert.equal(await readFile(got.path, 'utf8'), 'kept across a restart')
   // a user topic subscribed before the stop is subscribed again
-  await waitFor(() => b.network.getSubscribers('test/restart').includes(a.peerId), { timeout: 20_000, message: 'a subscribed to test/restart again' })
+  // (a user topic goes on the wire scoped to the swarm: /swarmdrop-topic/1/<swarm>/<topic>)
+  await waitFor(() => b.network.getSubscribers(userTopic(a.swarm, 'test/restart')).includes(a.peerId), { timeout: 20_000, message: 'a subscribed to test/restart again' })
   await b.publish('test/restart', new TextEncoder().encode('after the restart'))
   await waitFor(() => heard.length > 0, { timeout: 20_000, message: 'the message on test/restart' })
   assert.deepEqual(heard, ['after the restart'])

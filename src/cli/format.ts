@@ -16,9 +16,22 @@ export function formatBytes (n: number): string {
   return i === 0 ? `${v} B` : `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ${UNITS[i]!}`
 }
 
+/**
+ * The one average rate of the CLI, bytes per second: `bytes` over `ms`. Bars, summaries, the
+ * node's log and --json all take their figure from here, so they agree.
+ */
+export function averageRate (bytes: number, ms: number): number {
+  return bytes / Math.max(ms, 1) * 1000
+}
+
 /** Bytes per second → "12.3 MiB/s". */
 export function formatRate (bytesPerSecond: number): string {
   return `${formatBytes(Math.round(bytesPerSecond))}/s`
+}
+
+/** Durations in ms within a message said as people say them: "(waited 30000 ms)" → "(waited 30 s)". */
+export function humaneDurations (message: string): string {
+  return message.replace(/\b(\d{4,}) ms\b/g, (_, ms: string) => formatDuration(Number(ms)).replace(/\.0 s$/, ' s'))
 }
 
 /** Milliseconds → "850 ms", "3.2 s", "2m05s". */
@@ -91,7 +104,9 @@ export function describeControlEvent (e: ControlLogEvent): { detail: Record<stri
     case 'fetch:done':
       return {
         detail: { ...detail, name: e.decrypted ? undefined : e.name },
-        human: `fetched      ${printable(e.name)} (${formatBytes(e.size)}) in ${formatDuration(e.elapsed)}, ${formatRate(e.received / Math.max(e.elapsed, 1) * 1000)}, to ${e.path}`
+        human: `fetched      ${printable(e.name)} (${formatBytes(e.size)}) in ${formatDuration(e.elapsed)}, ${formatRate(averageRate(e.received, e.elapsed))}, to ${e.path}`
       }
+    case 'fetch:failed':
+      return { detail, human: e.cancelled ? `cancelled    fetch of ${e.cid} (the client stopped it)` : `fetch failed ${e.cid}: ${humaneDurations(e.error)}` }
   }
 }

@@ -12,7 +12,7 @@ import { parse } from './args.js'
 import type { CommandFn, Context } from './context.js'
 import { EXIT, ExitError, InterruptedError, UsageError } from './errors.js'
 import { commandHelp, generalHelp, usageLine } from './help.js'
-import { formatDuration } from './format.js'
+import { humaneDurations } from './format.js'
 import { Output } from './output.js'
 import { COMMANDS, isCommand, type CommandName } from './spec.js'
 import { VERSION } from '../version.js'
@@ -137,7 +137,7 @@ const USAGE_ERRORS = new Set(['NoNodeError', 'InvalidMultiaddrError', 'InvalidSw
 /** An error's message with durations in ms said as people say them ("(waited 30000 ms)" → "(waited 30 s)"). */
 function humane (err: any): unknown {
   if (!(err instanceof Error)) return err
-  const message = err.message.replace(/\b(\d{4,}) ms\b/g, (_, ms: string) => formatDuration(Number(ms)).replace(/\.0 s$/, ' s'))
+  const message = humaneDurations(err.message)
   if (message === err.message) return err
   const copy = new Error(message)
   copy.name = err.name

@@ -6,7 +6,7 @@
  * - `--json`: commands call `data()` once (or `event()` per line for streams); no bars, no human lines.
  * Errors always go to stderr, one line; the stack only with DEBUG set.
  */
-import { formatBytes, formatDuration, formatRate, printable } from './format.js'
+import { averageRate, formatBytes, formatDuration, formatRate, printable } from './format.js'
 
 export interface OutputInit {
   json?: boolean
@@ -245,7 +245,7 @@ export class Output {
     if (b.finalRate != null) return b.finalRate
     if (b.first == null) return undefined
     const ms = now - b.first.at
-    return ms > 0 ? (b.done - b.first.done) / ms * 1000 : undefined
+    return ms > 0 ? averageRate(b.done - b.first.done, ms) : undefined
   }
 
   /** One bar as a line of at most `columns - 1` columns (a full-width line would wrap on some terminals). */

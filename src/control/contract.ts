@@ -78,6 +78,20 @@ export interface NodeStatus extends NodeIdentity {
   /** Of them, complete in this node's store. */
   local: number
   store: StoreStats
+  /** Blocks moved since the node started, and transfers running now. */
+  transfer: TransferStatus
+}
+
+/** `status`'s transfer counters. */
+export interface TransferStatus {
+  /** Block bytes sent to peers since the node started. */
+  uploaded: number
+  /** Block bytes received from peers since the node started (duplicates and rejected blocks included). */
+  downloaded: number
+  /** Streams sending blocks to peers now. */
+  uploads: number
+  /** Fetches running now (gets, pins, replication). */
+  downloads: number
 }
 
 export interface PeerEntry {

@@ -6,7 +6,7 @@
  */
 import { VERSION } from '../version.js'
 import type { SwarmNode } from '../node/index.js'
-import type { FetchedFile, FetchProgress, ListedFile, NodeIdentity, SharedFile, ShareProgress, StoreStats } from './contract.js'
+import type { FetchedFile, FetchProgress, ListedFile, NodeIdentity, SharedFile, ShareProgress, StoreStats, TransferStatus } from './contract.js'
 import type { ControlHandlers } from './server.js'
 
 /** File operations of the node, in wire shapes (share, list, fetch to a file). */
@@ -34,6 +34,8 @@ export type ControlLogEvent =
   /** At 0, 25, 50 and 75 % of a fetch. */
   | ({ event: 'fetch:progress' } & FetchProgress)
   | ({ event: 'fetch:done' } & FetchedFile)
+  /** A fetch (get or pin) that failed, or that its client cancelled (Ctrl-C, closed socket). */
+  | { event: 'fetch:failed', cid: string, cancelled: boolean, error: string }
 
 export interface HandlerHost {
   node: SwarmNode
@@ -46,6 +48,23 @@ export interface HandlerHost {
   keyFingerprint?: string
   /** Told of what requests did (shares, fetches, removals). */
   log?: (event: ControlLogEvent) => void
+}
+
+/** The transfer counters of `status`. */
+function transferStatus (node: SwarmNode): TransferStatus {
+  const stats = node.transfer.stats()
+  return { uploaded: stats.served.bytes, downloaded: stats.received.bytes, uploads: stats.served.activeStreams, downloads: stats.fetches }
+}
+
+/** Awaits a fetch; a failure (or the client's cancel) goes to the log before it is rethrown. */
+async function logFailure<T> (log: (e: ControlLogEvent) => void, cid: string, signal: AbortSignal, fetching: Promise<T>): Promise<T> {
+  try {
+    return await fetching
+  } catch (err: any) {
+    const cancelled = signal.aborted
+    log({ event: 'fetch:failed', cid, cancelled, error: cancelled ? 'cancelled by the client' : String(err?.message ?? err) })
+    throw err
+  }
 }
 
 /** Quarter steps of a fetch reported to the log. */
@@ -74,7 +93,8 @@ export function createHandlers (host: HandlerHost): ControlHandlers {
         uptime: Date.now() - host.started,
         peers: peers.filter(p => p.connected && p.member).length,
         ...(peers.some(p => p.connected && !p.member) ? { otherSwarmPeers: peers.filter(p => p.connected && !p.member).length } : {}),
-        ...await files.status()
+        ...await files.status(),
+        transfer: transferStatus(node)
       }
     },
     peers: async () => ({ peers: await node.peers() }),
@@ -88,7 +108,7 @@ export function createHandlers (host: HandlerHost): ControlHandlers {
       const { cid } = params
       log({ event: 'fetch:start', cid })
       let step = -1
-      const file = await files.get(cid, {
+      const file = await logFailure(log, cid, ctx.signal, files.get(cid, {
         ...(params.key != null ? { key: new Uint8Array(Buffer.from(params.key, 'base64url')) } : {}),
         cwd: params.cwd,
         ...(params.output != null ? { output: params.output } : {}),
@@ -106,7 +126,7 @@ export function createHandlers (host: HandlerHost): ControlHandlers {
             }
           }
         }
-      })
+      }))
       log({ event: 'fetch:done', ...file })
       return file
     },
@@ -114,14 +134,14 @@ export function createHandlers (host: HandlerHost): ControlHandlers {
       const rec = await node.store.get(cid)
       if (rec?.complete !== true) {
         const { progressOf } = await import('../node/index.js')
-        await node.fetch(cid, {
+        await logFailure(log, cid, ctx.signal, node.fetch(cid, {
           signal: ctx.signal,
           onProgress: (evt) => {
             const info = progressOf(evt)
             const name = node.protocol.entry(cid)?.name
             if (info != null) ctx.emit({ type: 'progress', ...info, rate: Math.round(info.rate), ...(name != null ? { name } : {}) })
           }
-        })
+        }))
       }
       await node.store.pin(cid)
       return { cid, pinned: true }

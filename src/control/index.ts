@@ -19,6 +19,6 @@ export { validateParams, parseRequest, isControlMethod, PARAMS } from './params.
 export {
   CONTROL_VERSION, SOCKET_FILE, MAX_REQUEST_BYTES, socketPath,
   type ControlMethods, type ControlMethod, type ParamsOf, type ResultOf, type EventOf, type ControlRequest, type ControlReply, type ControlErrorReply,
-  type NodeIdentity, type NodeStatus, type StoreStats, type PeerEntry, type SharedFile, type ListedFile, type FetchProgress, type FetchedFile, type TopicMessageEvent, type GcStats
+  type NodeIdentity, type NodeStatus, type StoreStats, type TransferStatus, type PeerEntry, type SharedFile, type ListedFile, type FetchProgress, type FetchedFile, type TopicMessageEvent, type GcStats
 } from './contract.js'
 export { ControlConnectionError, InvalidParamsError, MalformedRequestError, NoNodeError, RemoteError, RequestTooLargeError, UnknownMethodError, UnsupportedVersionError } from './errors.js'

@@ -76,8 +76,11 @@ export class OutputFolderError extends Error {
   readonly path: string
   readonly code?: string
 
-  constructor (path: string, reason: string, code?: string) {
-    super(`cannot write ${path}: ${reason}; nothing was fetched. Pick a folder that exists and that you can write to (-o FOLDER/)`)
+  /** `folder`: the problem is the folder itself (missing, not writable), named instead of the file. */
+  constructor (path: string, reason: string, code?: string, folder?: string) {
+    super(folder != null
+      ? `${reason}; nothing was fetched. ${code === 'ENOENT' || code === 'ENOTDIR' ? `Create it (mkdir -p ${folder}) or pick another folder with -o FOLDER/` : 'Pick a folder you can write to with -o FOLDER/'}`
+      : `cannot write ${path}: ${reason}; nothing was fetched. Pick a folder that exists and that you can write to (-o FOLDER/)`)
     this.name = 'OutputFolderError'
     this.path = path
     if (code != null) this.code = code

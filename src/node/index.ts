@@ -13,6 +13,7 @@
  */
 export { createSwarmNode } from './create.js'
 export type { SwarmNode, SwarmNodeInit, SwarmNodeComponents, SwarmNodeEvents, NodeNetwork, PeerInfo, MessageHandler } from './swarm-node.js'
+export type { FileServedEvent } from './served.js'
 export type { ReplicationEvents } from './replicator.js'
 export type { NodeFetchOptions } from './commands/fetch.js'
 export type { ShareOptions, SharedFile } from './commands/share.js'

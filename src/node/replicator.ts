@@ -5,13 +5,15 @@
  */
 import type { SwarmProtocol, SwarmProtocolEvents } from '../pubsub/index.js'
 import type { Store } from '../storage/index.js'
-import type { FetchResult } from '../transfer/index.js'
+import type { FetchResult, TransferFetchEvents } from '../transfer/index.js'
 import type { Logger } from '../util/logger.js'
 import { StoreLimitError } from './errors.js'
 
 export interface ReplicationEvents {
   /** A file is being fetched to be kept. */
   'replicate:start': { cid: string, name: string }
+  /** Blocks arrived: `bytes` of `total` present here, from `providers` peers (at most one event per block). */
+  'replicate:progress': { cid: string, name: string, bytes: number, total?: number, providers: number }
   /** It is complete and pinned here. */
   'replicate:done': { cid: string, name: string, size: number, elapsed: number }
   /** It could not be fetched; a later announcement retries. */
@@ -22,7 +24,7 @@ export interface ReplicatorComponents {
   peerId: () => string
   store: () => Store
   protocol: SwarmProtocol
-  fetch: (cid: string, options: { signal: AbortSignal }) => Promise<FetchResult>
+  fetch: (cid: string, options: { signal: AbortSignal, onProgress?: (evt: TransferFetchEvents) => void }) => Promise<FetchResult>
   emit: <K extends keyof ReplicationEvents>(type: K, detail: ReplicationEvents[K]) => void
   log: Logger
   /** Most bytes the store may hold: a file that would take it over is not fetched (default: no limit). */
@@ -90,7 +92,14 @@ export class Replicator {
         }
         await this.checkRoom(store, cid, name)
         this.c.emit('replicate:start', { cid, name })
-        const res = await this.c.fetch(cid, { signal })
+        const res = await this.c.fetch(cid, {
+          signal,
+          onProgress: (evt) => {
+            if (evt.type === 'transfer:fetch:provider') return
+            const { bytes, total, providers } = evt.detail
+            this.c.emit('replicate:progress', { cid, name, bytes, ...(total != null ? { total } : {}), providers })
+          }
+        })
         await this.c.store().pin(cid)
         this.c.emit('replicate:done', { cid, name, size: res.size, elapsed: res.elapsed })
       } catch (err: any) {

@@ -22,6 +22,7 @@ import { rememberListenPort, type GossipsubOptions, type Network, type NetworkIn
 import { lockRepo } from './repo.js'
 import { ReservedTopicError } from './errors.js'
 import { Replicator, type ReplicationEvents } from './replicator.js'
+import { describeServed, type FileServedEvent } from './served.js'
 import type { CommandContext } from './commands/context.js'
 import { fetch, type NodeFetchOptions } from './commands/fetch.js'
 import { get, type FetchedFile, type GetOptions } from './commands/get.js'
@@ -124,6 +125,8 @@ export interface SwarmNodeEvents extends ReplicationEvents {
   'provider:removed': SwarmProtocolEvents['provider:removed']
   /** WAN: a relay closed a relayed connection at its limit; `message` names the limit. */
   'relay:limit': { peer: string, relay: string, message: string }
+  /** A peer's download stream from this node ended: who, which file (when known), how many bytes. */
+  'file:served': FileServedEvent
   /** A connection failed because the other side uses a different swarm key (or none); once per address. */
   'swarm-key:mismatch': { direction: 'inbound' | 'outbound', addr: string, message: string }
 }
@@ -198,7 +201,16 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
       getBlock: async (cid, options) => this.currentStore.getBlock(cid, options),
       putBlock: async (cid, bytes, options) => { await this.currentStore.putBlock(cid, bytes, options) }
     }
-    this.transfer = createTransfer({ ...init.transfer, network, store: blocks, logger: logger.forComponent('transfer') })
+    this.transfer = createTransfer({
+      ...init.transfer,
+      network,
+      store: blocks,
+      logger: logger.forComponent('transfer'),
+      onServed: (info) => {
+        init.transfer?.onServed?.(info)
+        void describeServed(info, this.currentStore, this.protocol).then((e) => { this.safeDispatchEvent('file:served', e) })
+      }
+    })
     if (init.replicate === true) {
       this.replicator = new Replicator({
         peerId: () => this.peerId,

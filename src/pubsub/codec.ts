@@ -7,13 +7,14 @@
 import { base58btc } from 'multiformats/bases/base58'
 import * as Digest from 'multiformats/hashes/digest'
 import { toString as bytesToString, fromString as bytesFromString } from 'uint8arrays'
-import { cidKey, parseCid, MAX_FILE_NAME_BYTES, MAX_NICKNAME_BYTES, SHA2_256, type CID } from '../content/index.js'
+import { cidKey, parseCid, MAX_NICKNAME_BYTES, SHA2_256, type CID } from '../content/index.js'
 import {
   MAX_FILES_PER_MESSAGE, MAX_MEDIA_TYPE_BYTES, MAX_MESSAGE_BYTES,
   MAX_PROVIDERS_PER_RECORD, MAX_REQUEST_ID_BYTES, MIN_REQUEST_ID_BYTES
 } from './constants.js'
 import { AnnouncedFile, CatalogRecord, Envelope, type FileMeta as PbFileMeta } from './pb/messages.js'
 import { PROTOCOL_VERSION } from './topics.js'
+import { checkFileName, hasControlChar, utf8Length } from './names.js'
 
 /** Peer ids: identity multihash of a public key (Ed25519, secp256k1), or sha2-256 of a larger key (RSA). */
 const IDENTITY = 0x00
@@ -96,35 +97,10 @@ class Invalid extends Error {
   }
 }
 
-const encoder = new TextEncoder()
-
-export function utf8Length (s: string): number {
-  return encoder.encode(s).byteLength
-}
-
-/**
- * Characters a name or nickname may not contain: C0 and C1 controls (U+0000–U+001F,
- * U+007F–U+009F, so U+0085 too), line and paragraph separators (U+2028, U+2029) and the
- * bidirectional controls (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069: U+202E
- * shows `gpj.sh` as `hs.jpg`). Joiners (U+200D, used by emoji) stay allowed.
- */
-// eslint-disable-next-line no-control-regex
-const FORBIDDEN_IN_NAMES = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/
-
-export function hasControlChar (s: string): boolean {
-  return FORBIDDEN_IN_NAMES.test(s)
-}
+export { utf8Length, hasControlChar, checkFileName } from './names.js'
 
 const TOKEN = '[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}'
 const MEDIA_TYPE = new RegExp(`^${TOKEN}/${TOKEN}(?:\\s*;[\\x20-\\x7e]*)?$`)
-
-/** Checks a file name; returns a reason or undefined. */
-export function checkFileName (name: string): string | undefined {
-  if (name.length === 0) return 'the name is empty'
-  if (utf8Length(name) > MAX_FILE_NAME_BYTES) return `the name is longer than ${MAX_FILE_NAME_BYTES} bytes`
-  if (hasControlChar(name)) return 'the name contains control characters'
-  return undefined
-}
 
 export function checkMediaType (mediaType: string): string | undefined {
   if (mediaType.length > MAX_MEDIA_TYPE_BYTES || !MEDIA_TYPE.test(mediaType)) return `"${mediaType.slice(0, 80)}" is not a media type (type/subtype, at most ${MAX_MEDIA_TYPE_BYTES} printable ASCII bytes)`

@@ -6,13 +6,28 @@
 export class NotFoundInSwarmError extends Error {
   static override name = 'NotFoundInSwarmError'
   readonly cid: string
+  /** Providers asked, and of them those never reached (dial refused, left, stream never opened). */
+  readonly providers: number
+  readonly unreachable: number
 
-  constructor (cid: string, timeout: number, providers: number) {
-    super(providers === 0
-      ? `no peer in the swarm provides ${cid} (waited ${timeout} ms); check the CID, or wait until a peer that has it is online`
-      : `none of the ${providers} peer(s) asked has ${cid} (waited ${timeout} ms); check the CID, or wait until a peer that has it is online`)
+  constructor (cid: string, timeout: number, providers: number, unreachable = 0) {
+    const waited = `(waited ${timeout} ms)`
+    let message: string
+    if (providers === 0) {
+      message = `no peer in the swarm provides ${cid} ${waited}; check the CID, or wait until a peer that has it is online`
+    } else if (unreachable >= providers) {
+      message = providers === 1
+        ? `the only peer that provides ${cid} is offline or unreachable ${waited}; try again when it is online`
+        : `all ${providers} peers that provide ${cid} are offline or unreachable ${waited}; try again when one of them is online`
+    } else {
+      const asked = providers === 1 ? 'the 1 peer asked does not have' : `none of the ${providers} peers asked has`
+      message = `${asked} ${cid}${unreachable > 0 ? ` (${unreachable} of them could not be reached)` : ''} ${waited}; check the CID, or wait until a peer that has it is online`
+    }
+    super(message)
     this.name = 'NotFoundInSwarmError'
     this.cid = cid
+    this.providers = providers
+    this.unreachable = unreachable
   }
 }
 

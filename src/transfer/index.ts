@@ -18,7 +18,7 @@
  * ```
  */
 import type { Logger } from '../util/logger.js'
-import type { PeerCounters, ServerStats } from './server.js'
+import type { PeerCounters, ServedStream, ServerStats } from './server.js'
 import type { FetchResult, TransferFetchEvents } from './fetch/types.js'
 import { BlockTransfer } from './transfer.js'
 import type { AbortOptions, BlockStore, TransferNetwork } from './types.js'
@@ -58,6 +58,11 @@ export interface TransferInit {
   maxPendingBlocks?: number
   /** Logger (default `swarmdrop:transfer`). */
   logger?: Logger
+  /**
+   * Told when a stream on which this node sent blocks ends (the peer finished, cancelled or
+   * left): the peer, the first CID it asked about there (a download's root) and the bytes sent.
+   */
+  onServed?: (info: ServedStream) => void
 }
 
 export interface FetchOptions extends AbortOptions {
@@ -113,4 +118,4 @@ export { NotFoundInSwarmError, TransferTimeoutError, UnsupportedCidError, BlockP
 export { createMemoryBlockStore, type MemoryBlockStore } from './memory-store.js'
 export type { BlockStore, TransferNetwork } from './types.js'
 export type { FetchResult, FetchProgress, FetchBlockProgress, FetchProviderProgress, TransferFetchEvents, PeerReceived } from './fetch/types.js'
-export type { ServerStats, PeerCounters } from './server.js'
+export type { ServerStats, PeerCounters, ServedStream } from './server.js'

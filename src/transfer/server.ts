@@ -33,6 +33,19 @@ export interface ServerLimits {
   maxHaveSubscriptions: number
 }
 
+/** One serving stream that sent blocks has ended: who got how much of what. */
+export interface ServedStream {
+  /** The peer the blocks went to. */
+  peer: string
+  /** The first CID it asked about on the stream: the file's root for a download that starts fresh. */
+  cid?: string
+  /** Block bytes and blocks sent on the stream. */
+  bytes: number
+  blocks: number
+  /** The stream ended normally (the peer closed it), or broke / was reset / the node stopped. */
+  ended: 'done' | 'aborted'
+}
+
 export interface ServerStats {
   /** Block bytes and blocks sent, in total and per peer. */
   bytes: number
@@ -75,7 +88,9 @@ export class BlockServer {
     /** Verified blocks on their way into the store (served from memory meanwhile). */
     landing: ReadonlyMap<string, Uint8Array>,
     private readonly limits: ServerLimits,
-    private readonly log: Logger
+    private readonly log: Logger,
+    /** Told when a stream that sent blocks ends. */
+    private readonly onStreamServed?: (info: ServedStream) => void
   ) {
     this.total = new ByteBudget(limits.maxBytesInFlight)
     this.admission = new Admission(limits)
@@ -212,5 +227,14 @@ export class BlockServer {
     s.notifyDrained()
     if (err != null) s.stream.abort(err)
     if (![...this.streams].some(o => o.peer === s.peer)) this.perPeer.delete(s.peer)
+    if (s.blocksSent > 0 && this.onStreamServed != null) {
+      const info: ServedStream = { peer: s.peer, bytes: s.bytesSent, blocks: s.blocksSent, ended: err == null ? 'done' : 'aborted' }
+      if (s.firstWanted != null) info.cid = s.firstWanted
+      try {
+        this.onStreamServed(info)
+      } catch (e) {
+        this.log('the served-stream listener threw %e', e)
+      }
+    }
   }
 }

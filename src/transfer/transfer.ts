@@ -47,7 +47,7 @@ export class BlockTransfer implements Transfer {
       maxBytesInFlight: init.maxBytesInFlight ?? MAX_BYTES_IN_FLIGHT,
       maxQueuedPerStream: init.maxQueuedPerStream ?? MAX_QUEUED_PER_STREAM,
       maxHaveSubscriptions: MAX_HAVE_SUBSCRIPTIONS_PER_STREAM
-    }, this.log)
+    }, this.log, init.onServed)
   }
 
   isStarted (): boolean {

@@ -9,11 +9,14 @@ import { BIN } from './cli.js'
 const PTY_RUNNER = `
 import os, pty, sys, fcntl, termios, struct
 rows, cols = int(sys.argv[1]), int(sys.argv[2])
+# resize: when the output first holds this text, the window gets these columns (SIGWINCH, as stty cols does)
+trigger, new_cols = sys.argv[3].encode(), int(sys.argv[4])
 pid, fd = pty.fork()
 if pid == 0:
     fcntl.ioctl(1, termios.TIOCSWINSZ, struct.pack('HHHH', rows, cols, 0, 0))
-    os.execvp(sys.argv[3], sys.argv[3:])
+    os.execvp(sys.argv[5], sys.argv[5:])
 out = bytearray()
+resized_at = -1
 while True:
     try:
         data = os.read(fd, 65536)
@@ -22,17 +25,38 @@ while True:
     if not data:
         break
     out += data
+    if trigger and resized_at < 0 and trigger in out:
+        resized_at = len(out)
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', rows, new_cols, 0, 0))
 _, status = os.waitpid(pid, 0)
 sys.stdout.buffer.write(out)
+sys.stdout.buffer.write(b'\\x00RESIZED_AT=%d' % resized_at)
 sys.stdout.flush()
 sys.exit(os.waitstatus_to_exitcode(status))
 `
 
-export interface PtyResult { code: number | null, raw: string }
+export interface PtyResult {
+  code: number | null
+  raw: string
+  /** With `resize`: the output before the window changed size, and after (empty when it never did). */
+  before: string
+  after: string
+}
+
+export interface PtyOptions {
+  cols: number
+  rows?: number
+  cwd?: string
+  env?: Record<string, string>
+  timeout?: number
+  /** Resize the terminal to `cols` columns once the output first contains `when`. */
+  resize?: { when: string, cols: number }
+}
 
 /** Runs `swarmdrop ARGS...` with stdout and stderr on a terminal of `cols` columns. */
-export async function runInPty (args: string[], options: { cols: number, rows?: number, cwd?: string, env?: Record<string, string>, timeout?: number }): Promise<PtyResult> {
-  const child = spawn('python3', ['-c', PTY_RUNNER, String(options.rows ?? 40), String(options.cols), process.execPath, BIN, ...args], {
+export async function runInPty (args: string[], options: PtyOptions): Promise<PtyResult> {
+  const resize = options.resize ?? { when: '', cols: options.cols }
+  const child = spawn('python3', ['-c', PTY_RUNNER, String(options.rows ?? 40), String(options.cols), resize.when, String(resize.cols), process.execPath, BIN, ...args], {
     cwd: options.cwd,
     env: { ...process.env, DEBUG: '', TERM: 'xterm', ...options.env },
     stdio: ['ignore', 'pipe', 'inherit']
@@ -42,7 +66,19 @@ export async function runInPty (args: string[], options: { cols: number, rows?: 
   const timer = setTimeout(() => { child.kill('SIGKILL') }, options.timeout ?? 60_000)
   const code = await new Promise<number | null>(resolve => child.on('close', resolve))
   clearTimeout(timer)
-  return { code, raw: Buffer.concat(chunks).toString('utf8') }
+  const all = Buffer.concat(chunks)
+  const mark = all.lastIndexOf('\x00RESIZED_AT=')
+  const bytes = mark >= 0 ? all.subarray(0, mark) : all
+  let at = mark >= 0 ? Number(all.subarray(mark + '\x00RESIZED_AT='.length).toString()) : -1
+  // split on a character boundary (a read may end inside a UTF-8 sequence)
+  while (at > 0 && at < bytes.length && (bytes[at]! & 0xc0) === 0x80) at++
+  const raw = bytes.toString('utf8')
+  return {
+    code,
+    raw,
+    before: at >= 0 ? bytes.subarray(0, at).toString('utf8') : raw,
+    after: at >= 0 ? bytes.subarray(at).toString('utf8') : ''
+  }
 }
 
 export interface Screen {

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import type { CommandFn } from '../context.js'
 import { UsageError } from '../errors.js'
 import type { FilesNode } from '../files.js'
-import { formatBytes, formatDuration, formatRate, formatTable } from '../format.js'
+import { averageRate, formatBytes, formatDuration, formatRate, formatTable } from '../format.js'
 
 const MiB = 1024 * 1024
 
@@ -89,7 +89,7 @@ export const demo: CommandFn<'demo'> = async (ctx) => {
         })
         const elapsed = performance.now() - started
         // the rate of the table below
-        bar.finish('done', { rate: res.size / Math.max(elapsed, 1) * 1000 })
+        bar.finish('done', { rate: averageRate(res.size, elapsed) })
         return { res, elapsed }
       } catch (err) {
         bar.finish(signal.aborted ? 'cancelled' : 'failed')
@@ -111,7 +111,7 @@ export const demo: CommandFn<'demo'> = async (ctx) => {
           peerId: f.peerId,
           announcementMs: Math.max(0, Math.round(heardAt[i]! - tShare - shareMs)),
           elapsedMs: Math.round(elapsed),
-          rate: Math.round(res.size / Math.max(elapsed, 1) * 1000),
+          rate: Math.round(averageRate(res.size, elapsed)),
           providers: Object.keys(res.providers).length
         }
       }),

@@ -12,7 +12,7 @@ import type { CommandFn, Context } from '../context.js'
 import { request } from '../../control/client.js'
 import { AmbiguousNameError, ExitError, UnknownNameError, UsageError } from '../errors.js'
 import { fetchToFile, type FetchedFile, type FetchProgressInfo, type ListedFile } from '../files.js'
-import { formatBytes, formatDuration, formatRate, printable, shortId } from '../format.js'
+import { averageRate, formatBytes, formatDuration, formatRate, printable, shortId } from '../format.js'
 import { nodeInit } from './start.js'
 
 const DEFAULT_TIMEOUT_S = 30
@@ -182,7 +182,7 @@ async function getOne (ctx: Context<'get'>, text: string, output: string | undef
     bar.finish(ctx.signal.aborted ? 'cancelled' : 'failed')
     throw err
   }
-  const rate = file.received / Math.max(file.elapsed, 1) * 1000
+  const rate = averageRate(file.received, file.elapsed)
   bar.finish('done', { rate })
   const how = `(${file.files != null ? `${file.files} file${file.files === 1 ? '' : 's'}, ` : ''}${formatBytes(file.size)}${file.decrypted ? ', decrypted' : ''}) in ${formatDuration(file.elapsed)}, ${formatRate(rate)} from ${file.providers} peer${file.providers === 1 ? '' : 's'}${file.received < file.size ? `, ${formatBytes(file.size - file.received)} were already here` : ''}`
   if (toStdout) {

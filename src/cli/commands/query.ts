@@ -104,6 +104,8 @@ export const status: CommandFn<'status'> = async (ctx) => {
     ['peers', `${res.peers}${res.otherSwarmPeers != null ? ` (and ${res.otherSwarmPeers} of another swarm)` : ''}`],
     ['files', `${res.files} in the swarm, ${res.local} here`],
     ...storeRows(res.store),
+    ['uploaded', `${formatBytes(res.transfer.uploaded)} since start, ${res.transfer.uploads} upload${res.transfer.uploads === 1 ? '' : 's'} running`],
+    ['downloaded', `${formatBytes(res.transfer.downloaded)} since start, ${res.transfer.downloads} download${res.transfer.downloads === 1 ? '' : 's'} running`],
     ...res.addrs.map(a => ['address', a])
   ]
   for (const line of formatTable(rows)) ctx.out.print(line)
@@ -147,6 +149,9 @@ export const stop: CommandFn<'stop'> = async (ctx) => {
   ctx.out.print(`asked the node on ${ctx.repo} to stop`)
 }
 
+/** The widest `ls` table, even on a wider terminal or piped (`--json` has the full names). */
+export const LS_MAX_COLUMNS = 120
+
 export const ls: CommandFn<'ls'> = async (ctx) => {
   let why: unknown
   let res = await request(ctx.repo, 'ls', {}, { signal: ctx.signal }).catch((err) => { if (!noNode(err)) throw err; why = err })
@@ -161,10 +166,16 @@ export const ls: CommandFn<'ls'> = async (ctx) => {
     ctx.out.print(running ? 'no files in the swarm yet; share one with `swarmdrop share PATH`' : 'no files in the store; share one with `swarmdrop share PATH` (a node must run)')
     return
   }
-  // on a terminal, long names are cut so that each row fits its width
-  const others = Math.max(...res.files.map(f => f.cid.length)) + 'SIZE'.length + 6 + 'PROVIDERS'.length + 'LOCAL'.length + 4 * 2
-  const nameMax = ctx.out.width != null ? Math.max(12, ctx.out.width - 1 - others) : Infinity
-  const rows = [['CID', 'NAME', 'SIZE', 'PROVIDERS', 'LOCAL'], ...res.files.map(f => [f.cid, f.files != null ? cut(printable(f.name), nameMax - 1) + '/' : cut(printable(f.name), nameMax), formatBytes(f.size) + (f.files != null ? ` (${f.files} file${f.files === 1 ? '' : 's'})` : ''), String(f.providers), localLabel(f)])]
+  const rows = [['CID', 'NAME', 'SIZE', 'PROVIDERS', 'LOCAL'], ...res.files.map(f => [f.cid, printable(f.name), formatBytes(f.size) + (f.files != null ? ` (${f.files} file${f.files === 1 ? '' : 's'})` : ''), String(f.providers), localLabel(f)])]
+  // long names are cut (with …) so that each row fits the terminal, and never passes LS_MAX_COLUMNS; a folder ends with /
+  const columns = Math.min(ctx.out.width ?? LS_MAX_COLUMNS, LS_MAX_COLUMNS)
+  const widest = (i: number): number => Math.max(...rows.map(r => [...r[i]!].length))
+  const others = [0, 2, 3, 4].reduce((n, i) => n + widest(i), 0) + 4 * 2
+  const nameMax = Math.max(12, columns - 1 - others)
+  res.files.forEach((f, i) => {
+    const row = rows[i + 1]!
+    row[1] = f.files != null ? cut(row[1]!, nameMax - 1) + '/' : cut(row[1]!, nameMax)
+  })
   for (const line of formatTable(rows, { align: ['left', 'left', 'right', 'right', 'left'] })) ctx.out.print(line)
   printBroken(ctx, res.files)
 }

@@ -9,7 +9,9 @@ import type { CommandFn, Context } from '../context.js'
 import { EXIT, ExitError, UsageError } from '../errors.js'
 import { ControlServer, createHandlers, socketPath } from '../../control/index.js'
 import { fetchToFile, fileStatus, listFiles, readKeyFile, shareFiles } from '../files.js'
-import { describeControlEvent, formatBytes, formatDuration, keyFingerprint, printable, shortId, swarmLabel } from '../format.js'
+import { averageRate, describeControlEvent, formatBytes, formatDuration, formatRate, keyFingerprint, printable, swarmLabel } from '../format.js'
+import type { ProgressBar } from '../output.js'
+import { attachNodeLog } from '../node-log.js'
 import type { SwarmNodeInit } from '../../node/index.js'
 
 /** Node options shared by `start` and `get` (temporary node). */
@@ -49,10 +51,6 @@ function relayLimits (f: Context<'start'>['flags']): NonNullable<SwarmNodeInit['
   return limits
 }
 
-function time (): string {
-  return new Date().toTimeString().slice(0, 8)
-}
-
 /** A size as people write it: 500M, 2G, 1.5GiB, 4096 (bytes); units are powers of 1024. */
 export function parseSize (text: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?$/i.exec(text.trim())
@@ -71,26 +69,49 @@ export const start: CommandFn<'start'> = async (ctx) => {
   if (ctx.flags['relay-service']) init.relayService = relayLimits(ctx.flags)
   const { createSwarmNode } = await import('../../node/index.js')
   ctx.signal.throwIfAborted()
+  // what happens while the node starts (peers joining, replication) is printed after the banner
+  let held: Array<() => void> | undefined = []
   const log = (event: string, detail: Record<string, unknown>, human: string): void => {
-    if (out.json) out.event({ event, time: new Date().toISOString(), ...detail })
-    else out.print(`${out.style('dim', time())}  ${human}`)
+    const at = new Date()
+    const write = (): void => {
+      if (out.json) out.event({ event, time: at.toISOString(), ...detail })
+      else out.print(`${out.style('dim', at.toTimeString().slice(0, 8))}  ${human}`)
+    }
+    if (held != null) held.push(write)
+    else write()
   }
   const node = await createSwarmNode({ ...init, replicate: ctx.flags.replicate, ...(maxStoreBytes != null ? { maxStoreBytes } : {}), stablePort: true, start: false })
   // replication and bootstrap dials begin at start: listen first so no event is missed
   node.addEventListener('swarm-key:mismatch', (e) => { log('swarm-key:mismatch', { ...e.detail }, `${out.style('yellow', 'refused')}      ${e.detail.message}`) })
-  node.addEventListener('replicate:start', ({ detail: { cid, name } }) => { log('replicate:start', { cid, name }, `replicating  ${printable(name)} ${cid}`) })
+  // a bar per file being replicated (stderr, people only), beside the log's start and end lines
+  const bars = new Map<string, ProgressBar>()
+  node.addEventListener('replicate:start', ({ detail: { cid, name } }) => {
+    log('replicate:start', { cid, name }, `replicating  ${printable(name)} ${cid}`)
+    bars.get(cid)?.finish('failed')
+    bars.set(cid, out.progress(name))
+  })
+  node.addEventListener('replicate:progress', ({ detail: { cid, bytes, total, providers } }) => {
+    bars.get(cid)?.update(bytes, { ...(total != null ? { total } : {}), providers })
+  })
   node.addEventListener('replicate:done', ({ detail: { cid, name, size, elapsed } }) => {
-    log('replicate:done', { cid, name, size, elapsed }, `replicated   ${printable(name)} (${formatBytes(size)}) in ${formatDuration(elapsed)}`)
+    const rate = averageRate(size, elapsed)
+    bars.get(cid)?.finish('done', { rate })
+    bars.delete(cid)
+    log('replicate:done', { cid, name, size, elapsed, rate: Math.round(rate) }, `replicated   ${printable(name)} (${formatBytes(size)}) in ${formatDuration(elapsed)}, ${formatRate(rate)}`)
   })
   node.addEventListener('replicate:failed', ({ detail: { cid, name, error } }) => {
+    bars.get(cid)?.finish(ctx.signal.aborted ? 'cancelled' : 'failed')
+    bars.delete(cid)
     log('replicate:failed', { cid, name, error: error.message }, `replication of ${printable(name)} ${cid} failed: ${error.message}`)
   })
-  await node.start()
-  const started = Date.now()
-  const who = (id: string): string => {
-    const name = node.peerName(id)
-    return name != null ? `${printable(name)} (${shortId(id)})` : shortId(id)
+  attachNodeLog(node, out, log)
+  try {
+    await node.start()
+  } catch (err) {
+    held = undefined
+    throw err
   }
+  const started = Date.now()
 
   let requestStop!: () => void
   const stopRequested = new Promise<void>(resolve => { requestStop = resolve })
@@ -116,21 +137,7 @@ export const start: CommandFn<'start'> = async (ctx) => {
     throw err
   })
 
-  node.addEventListener('peer:connect', (e) => { log('peer:connect', { peer: e.detail.id }, `${out.style('green', 'peer joined')}  ${who(e.detail.id)}`) })
-  node.addEventListener('peer:disconnect', (e) => { log('peer:disconnect', { peer: e.detail.id }, `${out.style('yellow', 'peer left')}    ${who(e.detail.id)}`) })
   node.addEventListener('relay:limit', (e) => { log('relay:limit', { ...e.detail }, `${out.style('yellow', 'relay limit')}  ${e.detail.message}`) })
-  node.addEventListener('peer:name', (e) => { log('peer:name', { peer: e.detail.id, name: e.detail.name }, `peer named   ${printable(e.detail.name)} (${shortId(e.detail.id)})`) })
-  if (node.protocol != null) {
-    node.protocol.addEventListener('file:announced', (e) => {
-      const { entry, peer } = e.detail
-      if (peer === node.peerId) return
-      log('file:announced', { cid: entry.cid, name: entry.name, size: entry.size, peer }, `${out.style('cyan', 'file')}         ${printable(entry.name)} (${formatBytes(entry.size)}) ${entry.cid} from ${who(peer)}`)
-    })
-    node.protocol.addEventListener('file:withdrawn', (e) => {
-      if (e.detail.peer === node.peerId) return
-      log('file:withdrawn', { cid: e.detail.cid, peer: e.detail.peer }, `withdrawn    ${e.detail.cid} by ${who(e.detail.peer)}`)
-    })
-  }
 
   if (out.json) {
     out.event({ event: 'ready', time: new Date().toISOString(), peerId: node.peerId, name: node.name, swarm: node.swarm, ...(fingerprint != null ? { private: true, keyFingerprint: fingerprint } : {}), repo: node.repo, addrs: node.getMultiaddrs(), ...(node.listenNote != null ? { listenNote: node.listenNote } : {}), socket: socketPath(node.repo), replicate: ctx.flags.replicate, ...(web != null ? { web: web.url } : {}), ...(web?.gateway != null ? { gateway: web.gateway } : {}) })
@@ -146,11 +153,15 @@ export const start: CommandFn<'start'> = async (ctx) => {
     if (ctx.flags.replicate) out.print('  replicating every announced file')
     out.print(`ready: other commands reach this node with --repo ${node.repo}; Ctrl-C to stop`)
   }
+  const early = held
+  held = undefined
+  for (const write of early) write()
 
   await Promise.race([stopRequested, new Promise<void>(resolve => {
     if (ctx.signal.aborted) resolve()
     ctx.signal.addEventListener('abort', () => { resolve() }, { once: true })
   })])
+  for (const b of bars.values()) b.finish('cancelled')
   out.note('stopping…')
   await web?.stop()
   await server.stop()

@@ -37,8 +37,8 @@ export async function checkDestination (path: string, options: DestinationCheck 
     await fh.close()
     await unlink(probe).catch(() => {})
   } catch (err: any) {
-    if (err?.code === 'ENOENT' || err?.code === 'ENOTDIR') throw new OutputFolderError(path, `the folder ${dir} does not exist`, err.code)
-    if (err?.code === 'EACCES' || err?.code === 'EPERM' || err?.code === 'EROFS') throw new OutputFolderError(path, `the folder ${dir} is not writable`, err.code)
+    if (err?.code === 'ENOENT' || err?.code === 'ENOTDIR') throw new OutputFolderError(path, `the folder ${dir} does not exist`, err.code, dir)
+    if (err?.code === 'EACCES' || err?.code === 'EPERM' || err?.code === 'EROFS') throw new OutputFolderError(path, `the folder ${dir} is not writable${err.code === 'EROFS' ? ' (a read-only file system)' : ''}`, err.code, dir)
     throw err
   }
   if (options.size != null && options.size > 0) {

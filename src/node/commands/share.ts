@@ -47,7 +47,10 @@ export async function share (c: CommandContext, input: ImportInput, options: Sha
   const { encrypt, copy, ...importOptions } = options
   if (encrypt === true && typeof input === 'string' && (await checkSharePath(input)).folder) throw new EncryptFolderError(input)
   if (encrypt !== true) {
-    // a folder's path is imported as one UnixFS directory (the store's import; folders are copied), a file's path kept by reference unless `copy`
+    // a path is checked first (readable, a name the swarm accepts): a refusal costs no import;
+    // a folder's path is imported as one UnixFS directory (the store's import; folders are copied),
+    // a file's path is kept by reference unless `copy`
+    if (typeof input === 'string' && options.name == null) await checkSharePath(input)
     const record = await importAndAnnounce(c, input, { ...importOptions, byReference: typeof input === 'string' && copy !== true })
     const byReference = typeof input === 'string' && copy !== true && record.files == null
     return { cid: record.cid, name: record.name, size: record.size, ...(record.files != null ? { files: record.files } : {}), ...(byReference ? { byReference } : {}), record }

@@ -38,7 +38,12 @@ export interface TimeoutContext {
 
 /** The error of a download in which no block arrived for the whole idle timeout. */
 export function explainTimeout (c: TimeoutContext): Error {
-  if (!c.found) return new NotFoundInSwarmError(c.cid, c.timeout, c.providers.length)
+  if (!c.found) {
+    // never reached: refused or lost before a stream carried an answer
+    const unreachable = c.providers.filter(p => !p.everHad && p.state !== 'open' && p.state !== 'banned').length
+    const asked = c.providers.length - unreachable
+    return new NotFoundInSwarmError(c.cid, c.timeout, asked + unreachable, unreachable)
+  }
   const holders = c.providers.filter(p => p.everHad && p.state !== 'banned')
   if (holders.length > 0 && holders.every(p => p.state === 'left')) {
     return new ProviderLeftError(c.cid, holders.map(p => p.peer), c.missing)

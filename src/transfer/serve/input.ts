@@ -29,6 +29,7 @@ export async function readInput (ctx: InputContext, s: ServeStream): Promise<voi
     while (s.answersFull && !s.closed) await s.backlogged()
     if (s.closed) return
     const frame = decodeFrame(buf)
+    if (s.firstWanted == null && (frame.type === FrameType.WANT_HAVE || frame.type === FrameType.WANT_BLOCK)) s.firstWanted = frame.cids[0]?.toString()
     if (frame.type === FrameType.WANT_HAVE) {
       // the store's has() is a file-system call: ask for the whole frame at once
       const present = await Promise.all(frame.cids.map(async cid => {

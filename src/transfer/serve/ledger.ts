@@ -59,6 +59,8 @@ export class Ledger {
     this.counters.set(s.peer, c)
     this.totals.bytes += bytes
     this.totals.blocks++
+    s.bytesSent += bytes
+    s.blocksSent++
     let holders = this.holders.get(key)
     if (holders == null) {
       holders = new Set()

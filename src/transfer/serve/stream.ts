@@ -63,6 +63,11 @@ export class ServeStream {
   /** Blocks sent to this peer, and blocks answered LATER (each is answered LATER once). */
   readonly servedHere = new Set<string>()
   readonly deferredHere = new Set<string>()
+  /** The first CID the peer asked about on this stream: a download asks for its root first. */
+  firstWanted?: string
+  /** Block bytes and blocks sent on this stream (for the node's "who fetched what" log). */
+  bytesSent = 0
+  blocksSent = 0
   /** Answer frames (HAVE, DONT_HAVE, BUSY), sent before any block. */
   private readonly answers: AnswerFrame[] = []
   active = false

@@ -9,6 +9,7 @@ import type { StoreContext } from '../../context.js'
 import { ImportSourceError } from '../../errors.js'
 import type { ImportInput, StoreOptions } from '../../index.js'
 import { progress } from './progress.js'
+import { fsReason, readFixHint } from '../../../util/fs-reason.js'
 
 export interface ImportSource {
   source: AsyncIterable<Uint8Array>
@@ -27,7 +28,7 @@ export async function openSource (ctx: StoreContext, input: ImportInput, options
       size = st.size
     } catch (err: any) {
       if (err instanceof ImportSourceError) throw err
-      throw new ImportSourceError(path, err?.code === 'ENOENT' ? 'it does not exist' : `it cannot be read (${err?.code ?? err?.message})`)
+      throw new ImportSourceError(path, err?.code === 'ENOENT' ? 'it does not exist' : `it cannot be read: ${fsReason(err)}${readFixHint(err, path)}`)
     }
     return { source: readFileSource(path, size, options, signal), defaultName: basename(path) }
   }
@@ -55,7 +56,7 @@ async function * readFileSource (path: string, size: number, options: StoreOptio
     }
   } catch (err: any) {
     if (isAbort(err) || signal.aborted) throw signal.reason ?? err
-    throw new ImportSourceError(path, `reading failed (${err?.code ?? err?.message})`)
+    throw new ImportSourceError(path, `reading failed: ${fsReason(err)}${readFixHint(err, path)}`)
   } finally {
     stream.destroy()
   }
