@@ -64,7 +64,7 @@ test('share, ls and get between two running nodes; get writes the announced name
   await shared.a.proc.waitForJson(m => m.event === 'file:shared' && m.cid === file.cid)
 
   const entry = await waitListed(repoB(), file.cid)
-  assert.deepEqual({ ...entry }, { cid: file.cid, name: '..notes.txt', size: bytes.length, providers: 1, local: false, encrypted: false })
+  assert.deepEqual({ ...entry }, { cid: file.cid, name: '..notes.txt', size: bytes.length, providers: 1, partial: 0, local: false, encrypted: false })
   const human = await runCli(['ls', '--repo', repoA()])
   assert.match(human.stdout, /^CID +NAME +SIZE +PROVIDERS +LOCAL$/m)
   assert.match(human.stdout, new RegExp(`^${file.cid} +\\.\\.notes\\.txt +3\\.0 MiB +1 +yes$`, 'm'))

@@ -87,6 +87,11 @@ test('nodes with different swarm keys: each side says "different swarm key" in i
   const listener = await a.proc.waitForJson(m => m.event === 'swarm-key:mismatch')
   assert.equal(listener.direction, 'inbound')
   assert.match(listener.message, /a peer at 127\.0\.0\.1 tried to connect with a different swarm key/)
+
+  // a temporary node of `get` with the wrong key names the reason instead of "found no peer"
+  const got = await runCli(['get', 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy', '--repo', join(dir, 'c'), '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', '--peer', a.ready.addrs[0], '--swarm-key', keyB, '--timeout', '3'], { cwd: dir })
+  assert.equal(got.code, 1, got.stderr)
+  assert.match(got.stderr, /found no peer of the swarm in 3 s: the peer at \/ip4\/127\.0\.0\.1\/tcp\/\d+.* refused the connection: it uses a different swarm key/)
 })
 
 test('a node of swarm "team" does not count a peer of swarm "other" as a member', async (t) => {

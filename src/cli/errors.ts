@@ -78,3 +78,13 @@ export class InterruptedError extends Error {
     if (signal != null) this.signal = signal
   }
 }
+
+/** `ls CID`: the catalog does not list this CID and the store does not hold it. */
+export class NotListedError extends Error {
+  static override name = 'NotListedError'
+
+  constructor (cid: string) {
+    super(`no provider in the swarm lists ${cid} and it is not here; \`swarmdrop ls\` lists the files`)
+    this.name = 'NotListedError'
+  }
+}

@@ -75,11 +75,11 @@ export const COMMANDS = {
   }),
   ls: command({
     summary: 'list the swarm\'s catalog and this store\'s files: CID, name, size, providers, local',
-    usage: '',
-    description: 'LOCAL says yes (here: copied, or read from the shared or fetched file), no, or CHANGED / GONE (the file it is read\nfrom changed or vanished: not served; share it again). `--json` gives each\nfile\'s pinned and reference (path, state). With no node running, lists the store\'s files only (taking the\nrepository\'s lock).',
-    flags: {},
-    positionals: [],
-    examples: ['swarmdrop ls', 'swarmdrop ls --json'],
+    usage: '[CID] [--providers]',
+    description: 'PROVIDERS counts the peers connected now that hold the whole file (this node included); peers holding\npart of it (downloading) are shown apart, as "+N partial". A file announced under other names says so\nbelow its row. `ls CID` shows one file and who provides it, by name; --providers does so for every file.\nLOCAL says yes (here: copied, or read from the shared or fetched file), no, or CHANGED / GONE (the file it is\nread from changed or vanished: not served; share it again). With no node running, lists the store\'s files\nonly (taking the repository\'s lock).',
+    flags: { providers: flag.boolean('list each file\'s providers by name (connected or not, whole or partial)') },
+    positionals: [{ name: 'CID', description: 'show this file and its providers', required: false }],
+    examples: ['swarmdrop ls', 'swarmdrop ls --json', 'swarmdrop ls bafy...', 'swarmdrop ls --providers'],
     needsNode: false
   }),
   get: command({

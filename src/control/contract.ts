@@ -127,8 +127,10 @@ export interface ListedFile {
   cid: string
   name: string
   size: number
-  /** Providers known (this node included when it has the file). */
+  /** Providers of the whole file connected now (this node included when it has the file). */
   providers: number
+  /** Peers connected now holding part of it (downloading), counted apart. */
+  partial: number
   /** Complete in this node's store. */
   local: boolean
   encrypted: boolean
@@ -138,6 +140,21 @@ export interface ListedFile {
   reference?: { path: string, state: 'ok' | 'changed' | 'missing' }
   /** A folder: the files in it (absent for a file). */
   files?: number
+  /** Other names the same content is announced under, when any. */
+  otherNames?: string[]
+  /** With `ls CID` or `ls --providers`: who provides it. */
+  providerList?: FileProviderEntry[]
+}
+
+export interface FileProviderEntry {
+  peer: string
+  name?: string
+  /** Holds the whole file (false: part of it). */
+  complete: boolean
+  /** Connected now. */
+  connected: boolean
+  /** The node answering. */
+  self: boolean
 }
 
 /** Progress of one file's import (the `share` method's event, and the CLI's bar). */
@@ -218,7 +235,8 @@ export interface ControlMethods {
   peers: { params: Empty, result: { peers: PeerEntry[] }, events: never }
   /** `paths` are absolute paths of regular files on the node's machine. */
   share: { params: { paths: string[], encrypt?: boolean, copy?: boolean }, result: { files: SharedFile[] }, events: { type: 'progress' } & ShareProgress }
-  ls: { params: Empty, result: { files: ListedFile[] }, events: never }
+  /** `cid`: that file only (an error when nobody lists it); `providers`: each file's providerList. */
+  ls: { params: { cid?: string, providers?: boolean }, result: { files: ListedFile[] }, events: never }
   get: {
     params: {
       cid: string

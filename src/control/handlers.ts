@@ -103,7 +103,12 @@ export function createHandlers (host: HandlerHost): ControlHandlers {
       for (const f of shared) log({ event: 'file:shared', cid: f.cid, name: f.name, size: f.size, encrypted: f.link != null })
       return { files: shared }
     },
-    ls: async () => ({ files: await files.list() }),
+    ls: async ({ cid, providers }) => {
+      let list = await files.list()
+      if (cid != null) list = list.filter(f => f.cid === cid)
+      if (cid == null && providers !== true) return { files: list }
+      return { files: await Promise.all(list.map(async f => ({ ...f, providerList: await node.providers(f.cid) }))) }
+    },
     get: async (params, ctx) => {
       const { cid } = params
       log({ event: 'fetch:start', cid })

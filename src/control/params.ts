@@ -29,7 +29,7 @@ export const PARAMS: { [M in ControlMethod]: Schema<ParamsOf<M>> } = {
   status: {},
   peers: {},
   share: { paths: { type: 'string[]' }, encrypt: { type: 'boolean', optional: true }, copy: { type: 'boolean', optional: true } },
-  ls: {},
+  ls: { cid: optStr, providers: { type: 'boolean', optional: true } },
   get: { cid: str, key: optStr, output: optStr, cwd: str, timeout: { type: 'number', optional: true }, force: { type: 'boolean', optional: true }, copy: { type: 'boolean', optional: true } },
   pin: { cid: str },
   unpin: { cid: str },

@@ -1,7 +1,7 @@
 /**
  * Peer exchange: a node learns its peers' peers, so `--peer alice` also meets bob without mDNS.
  *
- * Protocol `/swarmdrop/peers/1.0.0` (docs/PROTOCOL.md §8): after identify says a peer speaks it,
+ * Protocol `/swarmdrop/peers/1.0.0` (docs/PROTOCOL.md, "Peer exchange"): after identify says a peer speaks it,
  * the node opens a stream and sends one length-prefixed JSON frame `{"topic": T}`, T being its
  * swarm's announce topic; the peer answers one frame `{"peers": [{"id", "addrs"}]}` listing the
  * peers it is connected to now that are subscribed to T (members of the asker's swarm, not those

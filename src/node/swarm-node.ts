@@ -26,7 +26,7 @@ import { describeServed, type FileServedEvent } from './served.js'
 import type { CommandContext } from './commands/context.js'
 import { fetch, type NodeFetchOptions } from './commands/fetch.js'
 import { get, type FetchedFile, type GetOptions } from './commands/get.js'
-import { filesStatus, ls, type FilesStatus, type ListedFile } from './commands/ls.js'
+import { filesStatus, ls, providersOf, type FileProvider, type FilesStatus, type ListedFile } from './commands/ls.js'
 import { share, type SharedFile, type ShareOptions } from './commands/share.js'
 import { waitForPeers, type WaitForPeersOptions } from './commands/wait-for-peers.js'
 
@@ -371,6 +371,11 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
   /** Files the swarm's catalog names and this node holds, once each. */
   async ls (): Promise<ListedFile[]> {
     return ls(this.context)
+  }
+
+  /** Who provides `cid`, with their nicknames: this node when it holds the file, connected peers first, partial holders marked. */
+  async providers (cid: string): Promise<FileProvider[]> {
+    return providersOf(this.context, cid, (peer) => this.book.name(peer))
   }
 
   /** How many files are listed, how many are here, and the store's counts. */

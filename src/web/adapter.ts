@@ -65,6 +65,7 @@ export function createWebNode (node: SwarmNode): WebNode {
     peers: async () => node.peers(),
     // the CLI's `ls` (the same provider counting), plus what the page shows beside it
     files: async () => {
+      // the counts are node.ls()'s, the same as the CLI's `ls` (connected providers now, partial apart)
       const records = new Map((await node.store.list()).map(r => [r.cid, r]))
       return (await node.ls()).map(f => {
         const r = records.get(f.cid)

@@ -22,8 +22,10 @@ const CATALOG_WAIT_MS = 3000
 export class NoPeersError extends Error {
   static override name = 'NoPeersError'
 
-  constructor (seconds: number, mdns: boolean) {
-    super(`found no peer of the swarm in ${seconds} s; ${mdns ? 'start a node on another machine of this network, or ' : ''}pass --peer MULTIADDR of a running node`)
+  constructor (seconds: number, mdns: boolean, refused?: string) {
+    super(refused != null
+      ? `found no peer of the swarm in ${seconds} s: ${refused}; use the same --swarm-key file as the swarm`
+      : `found no peer of the swarm in ${seconds} s; ${mdns ? 'start a node on another machine of this network, or ' : ''}pass --peer MULTIADDR of a running node`)
     this.name = 'NoPeersError'
   }
 }
@@ -186,6 +188,7 @@ async function getOne (ctx: Context<'get'>, text: string, output: string | undef
   bar.finish('done', { rate })
   const how = `(${file.files != null ? `${file.files} file${file.files === 1 ? '' : 's'}, ` : ''}${formatBytes(file.size)}${file.decrypted ? ', decrypted' : ''}) in ${formatDuration(file.elapsed)}, ${formatRate(rate)} from ${file.providers} peer${file.providers === 1 ? '' : 's'}${file.received < file.size ? `, ${formatBytes(file.size - file.received)} were already here` : ''}`
   if (toStdout) {
+    if (file.files != null) throw new UsageError(`${printable(file.name)} is a folder: -o - writes one file; give a folder with -o, or CID/PATH of one file in it`, 'get')
     await ctx.out.pipe(createReadStream(file.path))
     ctx.out.note(`wrote ${printable(file.name)} to stdout ${how}`)
     return { ...file, path: '-' }
@@ -269,12 +272,16 @@ async function withTemporaryNode (ctx: Context<'get'>, seconds: number, output: 
   const { waitFor } = await import('../../util/wait.js')
   ctx.out.note(`no node runs on ${ctx.repo}; starting a temporary one`)
   ctx.signal.throwIfAborted()
-  const node = await createSwarmNode({ ...init, lock: true })
+  const node = await createSwarmNode({ ...init, lock: true, start: false })
+  // a peer that refused us for a different swarm key is the reason to give, not "no peer"
+  let refused: string | undefined
+  node.addEventListener('swarm-key:mismatch', (e) => { if (e.detail.direction === 'outbound') refused ??= e.detail.message })
+  await node.start()
   try {
     try {
       await node.waitForPeers({ count: 1, timeout: seconds * 1000, signal: ctx.signal })
     } catch (err: any) {
-      if (err.name === 'NoPeersError') throw new NoPeersError(seconds, init.mdns !== false)
+      if (err.name === 'NoPeersError') throw new NoPeersError(seconds, init.mdns !== false, refused)
       throw err
     }
     await getAll(ctx, output, toStdout, {

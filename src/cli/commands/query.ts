@@ -1,7 +1,7 @@
 /** Commands that ask the running node over its control socket and print the answer. */
 import type { CommandFn } from '../context.js'
 import { request } from '../../control/client.js'
-import { UsageError } from '../errors.js'
+import { NotListedError, UsageError } from '../errors.js'
 import { formatBytes, formatDuration, formatTable, printable, shortId, swarmLabel } from '../format.js'
 import { cut, type ProgressBar } from '../output.js'
 import type { ListedFile, ResultOf, StoreStats } from '../../control/contract.js'
@@ -153,20 +153,25 @@ export const stop: CommandFn<'stop'> = async (ctx) => {
 export const LS_MAX_COLUMNS = 120
 
 export const ls: CommandFn<'ls'> = async (ctx) => {
+  const cid = ctx.positionals[0] != null ? await cidArg(ctx) : undefined
   let why: unknown
-  let res = await request(ctx.repo, 'ls', {}, { signal: ctx.signal }).catch((err) => { if (!noNode(err)) throw err; why = err })
+  let res = await request(ctx.repo, 'ls', { ...(cid != null ? { cid } : {}), ...(ctx.flags.providers ? { providers: true } : {}) }, { signal: ctx.signal }).catch((err) => { if (!noNode(err)) throw err; why = err })
   const running = res != null
   if (res == null) {
     const { listStore } = await import('../../node/local-store.js')
-    res = { files: await withLocalStore(ctx, listStore, why) }
+    const files = await withLocalStore(ctx, listStore, why)
+    res = { files: cid != null ? files.filter(f => f.cid === cid) : files }
     ctx.out.note(`no node runs on ${ctx.repo}: the files of its store only (start a node for the swarm's catalog)`)
   }
+  if (cid != null && res.files.length === 0) throw new NotListedError(cid)
   ctx.out.data({ running, ...res })
   if (res.files.length === 0) {
     ctx.out.print(running ? 'no files in the swarm yet; share one with `swarmdrop share PATH`' : 'no files in the store; share one with `swarmdrop share PATH` (a node must run)')
     return
   }
-  const rows = [['CID', 'NAME', 'SIZE', 'PROVIDERS', 'LOCAL'], ...res.files.map(f => [f.cid, printable(f.name), formatBytes(f.size) + (f.files != null ? ` (${f.files} file${f.files === 1 ? '' : 's'})` : ''), String(f.providers), localLabel(f)])]
+  // PROVIDERS: whole copies on peers connected now (this node too); "+N partial": peers downloading it
+  const count = (f: typeof res.files[number]): string => `${f.providers}${f.partial > 0 ? ` +${f.partial} partial` : ''}`
+  const rows = [['CID', 'NAME', 'SIZE', 'PROVIDERS', 'LOCAL'], ...res.files.map(f => [f.cid, printable(f.name), formatBytes(f.size) + (f.files != null ? ` (${f.files} file${f.files === 1 ? '' : 's'})` : ''), count(f), localLabel(f)])]
   // long names are cut (with …) so that each row fits the terminal, and never passes LS_MAX_COLUMNS; a folder ends with /
   const columns = Math.min(ctx.out.width ?? LS_MAX_COLUMNS, LS_MAX_COLUMNS)
   const widest = (i: number): number => Math.max(...rows.map(r => [...r[i]!].length))
@@ -176,7 +181,16 @@ export const ls: CommandFn<'ls'> = async (ctx) => {
     const row = rows[i + 1]!
     row[1] = f.files != null ? cut(row[1]!, nameMax - 1) + '/' : cut(row[1]!, nameMax)
   })
-  for (const line of formatTable(rows, { align: ['left', 'left', 'right', 'right', 'left'] })) ctx.out.print(line)
+  const lines = formatTable(rows, { align: ['left', 'left', 'right', 'right', 'left'] })
+  ctx.out.print(lines[0]!)
+  for (const [i, f] of res.files.entries()) {
+    ctx.out.print(lines[i + 1]!)
+    if (f.otherNames != null) ctx.out.print(`  also named ${f.otherNames.map(n => `"${cut(printable(n), 60)}"`).join(', ')}`)
+    for (const p of f.providerList ?? []) {
+      const who = p.self ? 'this node' : p.name != null ? `${printable(p.name)} (${shortId(p.peer)})` : p.peer
+      ctx.out.print(`  ${p.complete ? 'provider' : 'partial '}  ${who}${p.connected ? '' : '  (not connected)'}`)
+    }
+  }
   printBroken(ctx, res.files)
 }
 

@@ -10,7 +10,7 @@ export interface CommandContext {
   store: Store
   protocol: SwarmProtocol
   transfer: Transfer
-  network: Pick<Network, 'getSubscribers'>
+  network: Pick<Network, 'getSubscribers' | 'connections' | 'peerId'>
   topics: SwarmTopics
   log: Logger
 }

@@ -6,7 +6,7 @@
  */
 
 interface Peer { id: string, name?: string, addrs: string[], connected: boolean }
-interface File { cid: string, name: string, size: number, providers: number, local: boolean, pinned: boolean, encrypted: boolean, mine: boolean, files?: number }
+interface File { cid: string, name: string, size: number, providers: number, partial: number, otherNames?: string[], local: boolean, pinned: boolean, encrypted: boolean, mine: boolean, files?: number }
 interface Transfer { cid: string, name: string, to: 'browser' | 'node', state: 'running' | 'done' | 'failed', bytes: number, total?: number, rate: number, providers: number, error?: string, path?: string }
 interface Rate { t: number, up: number, down: number }
 interface State { self: { peerId: string, name: string, swarm: string, addrs: string[] }, peers: Peer[], files: File[], transfers: Transfer[] }
@@ -114,7 +114,7 @@ function renderFiles (): void {
       el('span', { class: `badge ${f.local ? 'ok' : ''}` }, state),
       f.encrypted ? el('span', { class: 'badge warn' }, 'encrypted') : '',
       el('br'),
-      el('span', { class: 'dim' }, `${bytes(f.size)}${f.files != null ? ` in ${f.files} file${f.files === 1 ? '' : 's'}` : ''} · ${f.providers} provider${f.providers === 1 ? '' : 's'} · `),
+      el('span', { class: 'dim' }, `${bytes(f.size)}${f.files != null ? ` in ${f.files} file${f.files === 1 ? '' : 's'}` : ''} · ${f.providers} provider${f.providers === 1 ? '' : 's'}${f.partial > 0 ? ` (+${f.partial} partial)` : ''}${f.otherNames != null ? ` · also named ${f.otherNames.join(', ')}` : ''} · `),
       el('a', { href: `/ipfs/${f.cid}${f.files != null ? '/' : ''}`, class: 'dim', target: '_blank', rel: 'noopener' }, el('code', {}, short(f.cid))),
       actions)
   }))
