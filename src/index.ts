@@ -12,7 +12,7 @@ export type {
   ShareOptions, SharedFile, GetOptions, FetchedFile, FetchProgressInfo, NodeFetchOptions, ListedFile, FilesStatus, WaitForPeersOptions,
   LocalSwarmInit, LocalSwarm
 } from './node/index.js'
-export { RepoError, NotStartedError, RepoLockedError, PathNotFoundError, NoPeersError, EncryptInputError, EncryptFolderError, PathNotInFolderError, ReservedTopicError, OutputExistsError, OutputFolderError, NotEnoughSpaceError, SizeMismatchError } from './node/index.js'
+export { RepoError, NotStartedError, RepoLockedError, PathNotFoundError, NoPeersError, EncryptInputError, EncryptFolderError, PathNotInFolderError, ReservedTopicError, OutputExistsError, OutputFolderError, NotEnoughSpaceError, SizeMismatchError, StoreLimitError } from './node/index.js'
 
 // private swarms and the network's errors
 export { parseSwarmKey, generateSwarmKey, readSwarmKeyFile, IdentityNotPrivateError, InvalidIdentityError, InvalidMultiaddrError, ListenError, InvalidSwarmKeyError } from './node/index.js'
@@ -30,7 +30,7 @@ export type {
 export {
   InvalidCidError, BlockNotFoundError, CorruptBlockError, BlockHashMismatchError, InvalidBlockError, RecordNotFoundError,
   NotAFileError, InvalidRangeError, ImportSourceError, ExportError, DestinationExistsError, NoSpaceError, StoreIOError,
-  StoreClosedError, StoreVersionError
+  StoreClosedError, StoreVersionError, ReferenceChangedError, ReferenceMissingError, NotByReferenceError
 } from './storage/index.js'
 
 // the block exchange (node.transfer)

@@ -104,5 +104,6 @@ test('error messages of the CLI: one line with a next step, the right exit code,
   await alice.proc.waitForExit()
   const offline = await runCli(['get', goneCid, '--timeout', '2', '--repo', repoB], { cwd: await tempDir(t, 'dl-') })
   assert.equal(offline.code, 1)
-  assert.equal(errorLine(offline.stderr), `the only peer that provides ${goneCid} is offline or unreachable (waited 2 s); try again when it is online`)
+  // the failure names the file (its name from the catalog)
+  assert.equal(errorLine(offline.stderr), `cannot fetch "gone.bin": the only peer that provides ${goneCid} is offline or unreachable (waited 2 s); try again when it is online`)
 })

@@ -33,6 +33,8 @@ const shared = { dir: '', a: undefined as unknown as { proc: CliProcess, ready: 
 const repoA = (): string => join(shared.dir, 'a')
 const repoB = (): string => join(shared.dir, 'b')
 const cleanups: Array<() => Promise<void>> = []
+/** A folder inside the suite's folder, removed with it at the end of the file. */
+const keptDir = async (): Promise<string> => mkdtemp(join(shared.dir, 'files-'))
 
 before(async () => {
   shared.dir = await mkdtemp(join(tmpdir(), 'swarmdrop-cli-files-'))
@@ -48,7 +50,8 @@ after(async () => {
 })
 
 test('share, ls and get between two running nodes; get writes the announced name, made safe, in the current folder', async (t) => {
-  const dir = await tempDir(t)
+  // shared by reference: the file must outlive this test (the replica of the last test fetches every announced file)
+  const dir = await keptDir()
   const bytes = randomBytes(3 * 1024 * 1024 + 123)
   const hostile = join(dir, '..notes.txt')
   await writeFile(hostile, bytes)
@@ -157,7 +160,8 @@ test('errors: unknown CID exits 1 in one line, a missing path exits 1 naming it,
 })
 
 test('get without a running node starts a temporary one; SIGINT leaves no file and the next get resumes', async (t) => {
-  const dir = await tempDir(t)
+  // shared by reference: the file must outlive this test (the replica of the last test fetches every announced file)
+  const dir = await keptDir()
   const { a } = shared
   const size = 64 * 1024 * 1024
   const bytes = randomBytes(size)

@@ -54,13 +54,13 @@ test('the server edge: requests of another version, unknown methods and bad para
   assert.deepEqual(validateParams('share', { paths: ['/a', '/b'], encrypt: true }), { paths: ['/a', '/b'], encrypt: true })
   const bad: Array<[Parameters<typeof validateParams>[0], unknown, RegExp]> = [
     ['get', { cwd: '/' }, /invalid params for "get": missing "cid"/],
-    ['get', { cid: 'c', cwd: '/', bogus: true }, /unknown param "bogus" \(it takes cid, key, output, cwd, timeout, force\)/],
+    ['get', { cid: 'c', cwd: '/', bogus: true }, /unknown param "bogus" \(it takes cid, key, output, cwd, timeout, force, copy\)/],
     ['get', { cid: 'c', cwd: '/', timeout: 'soon' }, /"timeout" must be a number, got string/],
     ['get', { cid: 'c', cwd: '/', timeout: null, key: 3 }, /"key" must be a string, got number/],
     ['share', { paths: '/a' }, /"paths" must be an array of strings, got string/],
     ['share', { paths: ['/a', 1] }, /"paths" must be an array of strings/],
     ['share', { paths: null }, /"paths" must be an array of strings, got null/],
-    ['ls', { all: true }, /unknown param "all" \(it takes none\)/],
+    ['ls', { all: true }, /unknown param "all" \(it takes cid, providers\)/],
     ['pin', [], /params must be an object, got array/],
     ['pub', { topic: 'chat', message: 5 }, /"message" must be a string/]
   ]
@@ -76,7 +76,7 @@ test('the CLI formats the handlers\' log events: the --json fields and the human
   const progress = describeControlEvent({ event: 'fetch:progress', cid: 'bafyx', bytes: 600, total: 1000, received: 600, providers: 2, rate: 10 })
   assert.equal(progress.human, 'fetching     bafyx 50% from 2 peer(s)')
   assert.deepEqual(progress.detail, { cid: 'bafyx', bytes: 600, total: 1000, received: 600, providers: 2, rate: 10 })
-  const file = { cid: 'bafyx', name: 'secret plan.txt', size: 2048, path: '/tmp/secret plan.txt', received: 2048, providers: 1, elapsed: 1000, encrypted: true, decrypted: true }
+  const file = { cid: 'bafyx', name: 'secret plan.txt', size: 2048, path: '/tmp/secret plan.txt', received: 2048, providers: 1, elapsed: 1000, encrypted: true, decrypted: true, local: false, byReference: false }
   const done = describeControlEvent({ event: 'fetch:done', ...file })
   assert.equal(done.human, 'fetched      secret plan.txt (2.0 KiB) in 1.0 s, 2.0 KiB/s, to /tmp/secret plan.txt')
   assert.equal(JSON.parse(JSON.stringify(done.detail)).name, undefined, 'a decrypted file\'s real name stays out of the JSON log')

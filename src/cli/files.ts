@@ -26,6 +26,8 @@ export interface SharedFile {
   link?: string
   /** A folder: the files in it. */
   files?: number
+  /** Kept by reference: read from where it is, not copied into the store. */
+  byReference?: boolean
 }
 
 export type StatusFiles = FilesStatus
@@ -45,13 +47,14 @@ export async function checkSharePaths (paths: string[], cwd: string): Promise<st
   return out
 }
 
-export async function shareFiles (node: FilesNode, paths: string[], options: { signal?: AbortSignal, encrypt?: boolean, onProgress?: (p: ShareProgress) => void } = {}): Promise<SharedFile[]> {
+export async function shareFiles (node: FilesNode, paths: string[], options: { signal?: AbortSignal, encrypt?: boolean, copy?: boolean, onProgress?: (p: ShareProgress) => void } = {}): Promise<SharedFile[]> {
   const out: SharedFile[] = []
   for (const path of paths) {
     let read = 0
-    const { cid, name, size, link, files } = await node.share(path, {
+    const { cid, name, size, link, files, byReference } = await node.share(path, {
       ...(options.signal != null ? { signal: options.signal } : {}),
       encrypt: options.encrypt === true,
+      copy: options.copy === true,
       onProgress: (evt) => {
         if (evt.type === 'store:import:read') {
           read = evt.detail.read
@@ -61,7 +64,7 @@ export async function shareFiles (node: FilesNode, paths: string[], options: { s
         if (evt.type === 'store:import:skipped') options.onProgress?.({ path, read, skipped: evt.detail.path, reason: evt.detail.reason })
       }
     })
-    out.push({ cid, name, size, ...(link != null ? { link } : {}), ...(files != null ? { files } : {}) })
+    out.push({ cid, name, size, ...(link != null ? { link } : {}), ...(files != null ? { files } : {}), ...(byReference === true ? { byReference } : {}) })
   }
   return out
 }
@@ -84,6 +87,8 @@ export interface FetchToFileOptions {
   timeout?: number
   /** Replace an existing output file. */
   force?: boolean
+  /** Keep a copy in the store (default: a reference to the output file). */
+  copy?: boolean
   /** Wait up to this many ms for the catalog to name the file (a temporary node). */
   catalogWait?: number
   signal?: AbortSignal
@@ -98,6 +103,7 @@ export async function fetchToFile (node: FilesNode, cid: string, options: FetchT
     ...(options.output != null ? { output: options.output } : {}),
     ...(options.timeout != null ? { timeout: options.timeout } : {}),
     ...(options.force === true ? { force: true } : {}),
+    ...(options.copy === true ? { copy: true } : {}),
     ...(options.catalogWait != null ? { catalogWait: options.catalogWait } : {}),
     ...(options.signal != null ? { signal: options.signal } : {}),
     cwd: options.cwd,

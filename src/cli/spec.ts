@@ -43,11 +43,12 @@ const cid: PositionalSpec = { name: 'CID', description: 'content identifier of t
 export const COMMANDS = {
   start: command({
     summary: 'run a node in the foreground until Ctrl-C',
-    usage: '[--name NICK] [--swarm NAME] [--listen MULTIADDR]... [--peer MULTIADDR]... [--no-mdns] [--swarm-key FILE] [--replicate] [--relay MULTIADDR]... [--relay-service] [--web PORT | --no-web] [--gateway-listen HOST:PORT]',
+    usage: '[--name NICK] [--swarm NAME] [--listen MULTIADDR]... [--peer MULTIADDR]... [--no-mdns] [--swarm-key FILE] [--replicate [--max-store SIZE]] [--relay MULTIADDR]... [--relay-service] [--web PORT | --no-web] [--gateway-listen HOST:PORT]',
     description: 'Prints the peer id, nickname and addresses, then one line per event (peer joined or left, file announced,\ntransfer progress). Other commands reach it over the control socket in the repository.',
     flags: {
       ...NODE_FLAGS,
       replicate: flag.boolean('fetch and pin every file announced in the swarm'),
+      'max-store': flag.string('SIZE', 'with --replicate: most the store may hold (500M, 20G, ...); a file that would take it over is not replicated'),
       web: flag.number('PORT', 'serve the web page and IPFS gateway on 127.0.0.1:PORT (default 5990, or the next free port; docs/WEB.md)'),
       'no-web': flag.boolean('do not serve the web page and gateway'),
       'gateway-listen': flag.string('HOST:PORT', 'also serve the read-only IPFS gateway alone on this address, beyond loopback: anyone reaching it reads every file of the swarm (docs/WEB.md)'),
@@ -62,30 +63,34 @@ export const COMMANDS = {
   }),
   share: command({
     summary: 'import files into the running node, pin and announce them',
-    usage: 'PATH... [--encrypt]',
-    description: 'Prints each file\'s CID, name and size. With --encrypt, each file is encrypted with a fresh random key\nbefore import: the swarm stores and replicates only ciphertext under a placeholder name, and the command\nprints a link swarmdrop:<cid>#<key>; only holders of the link can read the file (`swarmdrop get LINK`).',
-    flags: { encrypt: flag.boolean('encrypt each file with a fresh key; print its capability link') },
+    usage: 'PATH... [--copy] [--encrypt]',
+    description: 'Prints each file\'s CID, name and size. The file is kept by reference: the store records where it is and\nkeeps only the DAG\'s inner nodes (no second copy); its bytes are read from it and checked on every read, and a\nfile changed after sharing is no longer served (`ls` flags it; share it again). --copy copies it into the store\n(for a file you will delete or change). Shared files are pinned. With --encrypt, each file is encrypted with a fresh random key\nbefore import: the swarm stores and replicates only ciphertext under a placeholder name, and the command\nprints a link swarmdrop:<cid>#<key>; only holders of the link can read the file (`swarmdrop get LINK`).',
+    flags: {
+      encrypt: flag.boolean('encrypt each file with a fresh key; print its capability link (always copied)'),
+      copy: flag.boolean('copy the bytes into the store (default: keep a reference to the file, no second copy)')
+    },
     positionals: [{ name: 'PATH', description: 'file to share', variadic: true }],
     examples: ['swarmdrop share ./holiday.mp4 ./notes.pdf', 'swarmdrop share --encrypt ./tax-return.pdf'],
     needsNode: true
   }),
   ls: command({
-    summary: 'list the swarm\'s catalog: CID, name, size, providers, local',
+    summary: 'list the swarm\'s catalog and this store\'s files: CID, name, size, providers, local',
     usage: '[CID] [--providers]',
-    description: 'PROVIDERS counts the peers connected now that hold the whole file (this node included); peers holding\npart of it (downloading) are shown apart, as "+N partial". A file announced under other names says so\nbelow its row. `ls CID` shows one file and who provides it, by name; --providers does so for every file.',
+    description: 'PROVIDERS counts the peers connected now that hold the whole file (this node included); peers holding\npart of it (downloading) are shown apart, as "+N partial". A file announced under other names says so\nbelow its row. `ls CID` shows one file and who provides it, by name; --providers does so for every file.\nLOCAL says yes (here: copied, or read from the shared or fetched file), no, or CHANGED / GONE (the file it is\nread from changed or vanished: not served; share it again). With no node running, lists the store\'s files\nonly (taking the repository\'s lock).',
     flags: { providers: flag.boolean('list each file\'s providers by name (connected or not, whole or partial)') },
     positionals: [{ name: 'CID', description: 'show this file and its providers', required: false }],
     examples: ['swarmdrop ls', 'swarmdrop ls --json', 'swarmdrop ls bafy...', 'swarmdrop ls --providers'],
-    needsNode: true
+    needsNode: false
   }),
   get: command({
     summary: 'fetch a file from the swarm and write it',
-    usage: 'CID|LINK|NAME...|- [--link-file FILE] [-o PATH|-] [--force] [--timeout SECONDS]',
-    description: 'Asks the running node when there is one; otherwise starts a temporary node on the repository with the\nnode options below, finds peers (mDNS or --peer), fetches, writes the file and stops. The file is written\nunder a temporary name and renamed when complete. Default output: the announced name, made safe, in the\ncurrent folder. A link fetches an encrypted share and decrypts it (the name comes from inside the\nencrypted file); a tampered file or a wrong key writes nothing. A link on the command line can be read by\nevery local user (/proc/PID/cmdline, ps): pass it on stdin (-) or with --link-file instead.',
+    usage: 'CID|LINK|NAME...|- [--link-file FILE] [-o PATH|-] [--force] [--copy] [--timeout SECONDS]',
+    description: 'Asks the running node when there is one; otherwise, when the file is complete in the repository\'s store,\nwrites it from there at once (no network node); otherwise starts a temporary node on the repository with the\nnode options below, finds peers (mDNS or --peer), fetches, writes the file and stops. The file is written\nunder a temporary name and renamed when complete. Default output: the announced name, made safe, in the\ncurrent folder. A link fetches an encrypted share and decrypts it (the name comes from inside the\nencrypted file); a tampered file or a wrong key writes nothing. A link on the command line can be read by\nevery local user (/proc/PID/cmdline, ps): pass it on stdin (-) or with --link-file instead. The written file\nis the copy: the store keeps a reference to it (checked on every read) instead of a second copy, unless\n--copy. Fetched files are pinned.',
     flags: {
       output: flag.string('PATH', 'where to write the file (a folder: the announced name inside it; -: stdout)', { short: 'o' }),
       timeout: flag.number('SECONDS', 'give up when no provider is found in this time (default 30)'),
       force: flag.boolean('replace the output file if it exists (default: fail before fetching anything)'),
+      copy: flag.boolean('also keep a copy in the store (default: the store keeps a reference to the written file)'),
       'link-file': flag.string('FILE', 'read CIDs or links from FILE, one per line (keeps a link\'s key out of the process list)'),
       ...NODE_FLAGS
     },
@@ -102,12 +107,13 @@ export const COMMANDS = {
     needsNode: true
   }),
   status: command({
-    summary: 'show peer id, swarm, addresses, peers, files and store size',
+    summary: 'show peer id, swarm, addresses, peers, files, store size and what gc would free',
     usage: '',
+    description: 'With no node running, shows the store only (taking the repository\'s lock): its files, size, files kept\nby reference, and what `gc` would free.',
     flags: {},
     positionals: [],
     examples: ['swarmdrop status'],
-    needsNode: true
+    needsNode: false
   }),
   id: command({
     summary: 'show the running node\'s peer id, nickname and addresses',
@@ -118,36 +124,40 @@ export const COMMANDS = {
     needsNode: true
   }),
   pin: command({
-    summary: 'keep a file in the store (fetching it first if needed)',
-    usage: 'CID',
+    summary: 'keep a file in the store (fetching it first if needed); `pin ls` lists pinned files',
+    usage: 'CID | ls',
+    description: 'Files are pinned by share and get already. Pinning a file complete here, and `pin ls`, work without a running node too: then on the repository\'s store directly (taking its lock).',
     flags: {},
     positionals: [cid],
-    examples: ['swarmdrop pin bafy...'],
-    needsNode: true
+    examples: ['swarmdrop pin bafy...', 'swarmdrop pin ls'],
+    needsNode: false
   }),
   unpin: command({
     summary: 'let gc remove a file',
     usage: 'CID',
+    description: 'Works without a running node too: then on the repository\'s store directly (taking its lock).',
     flags: {},
     positionals: [cid],
     examples: ['swarmdrop unpin bafy...'],
-    needsNode: true
+    needsNode: false
   }),
   rm: command({
-    summary: 'withdraw a file from the swarm and remove it from the store',
+    summary: 'withdraw a file from the swarm and remove its record and blocks from the store',
     usage: 'CID',
+    description: 'A file kept by reference is only forgotten: the file itself is never touched. Works without a running node too: then on the repository\'s store directly (taking its lock).',
     flags: {},
     positionals: [cid],
     examples: ['swarmdrop rm bafy...'],
-    needsNode: true
+    needsNode: false
   }),
   gc: command({
-    summary: 'delete blocks no pinned file needs',
+    summary: 'drop unpinned files and delete every block no pinned file needs',
     usage: '',
+    description: 'Prints the blocks and bytes freed (`status` says how much beforehand). Works without a running node too: then on the repository\'s store directly (taking its lock).',
     flags: {},
     positionals: [],
     examples: ['swarmdrop gc'],
-    needsNode: true
+    needsNode: false
   }),
   pub: command({
     summary: 'publish a message on a topic',

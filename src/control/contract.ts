@@ -55,6 +55,14 @@ export interface StoreStats {
   bytes: number
   /** File records. */
   files: number
+  /** Files kept by reference (read from where they lie, not copied). */
+  refs: number
+  /** Bytes of their manifests. */
+  refBytes: number
+  /** Bytes of the files kept by reference (not in the store). */
+  referenced: number
+  /** Bytes `gc` would free now. */
+  freeable: number
 }
 
 /** `status`: the identity, uptime, connected peers and files. */
@@ -111,6 +119,8 @@ export interface SharedFile {
   link?: string
   /** A folder: the files in it, at any depth (`size` is their bytes). */
   files?: number
+  /** Kept by reference: read from where it is, not copied into the store. */
+  byReference?: boolean
 }
 
 export interface ListedFile {
@@ -124,6 +134,10 @@ export interface ListedFile {
   /** Complete in this node's store. */
   local: boolean
   encrypted: boolean
+  /** Pinned in this node's store; absent when there is no local record. */
+  pinned?: boolean
+  /** Kept by reference: the file it is read from and how it looks now (`changed`, `missing`: no longer served). */
+  reference?: { path: string, state: 'ok' | 'changed' | 'missing' }
   /** A folder: the files in it (absent for a file). */
   files?: number
   /** Other names the same content is announced under, when any. */
@@ -188,6 +202,10 @@ export interface FetchedFile {
   encrypted: boolean
   /** Fetched by its link and decrypted. */
   decrypted: boolean
+  /** It was complete in the local store: written without asking the swarm. */
+  local: boolean
+  /** The store keeps it by reference to `path` rather than as a copy. */
+  byReference: boolean
   /** A folder: the files written (`path` is the folder). */
   files?: number
 }
@@ -216,7 +234,7 @@ export interface ControlMethods {
   status: { params: Empty, result: NodeStatus, events: never }
   peers: { params: Empty, result: { peers: PeerEntry[] }, events: never }
   /** `paths` are absolute paths of regular files on the node's machine. */
-  share: { params: { paths: string[], encrypt?: boolean }, result: { files: SharedFile[] }, events: { type: 'progress' } & ShareProgress }
+  share: { params: { paths: string[], encrypt?: boolean, copy?: boolean }, result: { files: SharedFile[] }, events: { type: 'progress' } & ShareProgress }
   /** `cid`: that file only (an error when nobody lists it); `providers`: each file's providerList. */
   ls: { params: { cid?: string, providers?: boolean }, result: { files: ListedFile[] }, events: never }
   get: {
@@ -232,6 +250,8 @@ export interface ControlMethods {
       timeout?: number
       /** Replace an existing output file (default: fail before fetching). */
       force?: boolean
+      /** Keep a copy in the store (default: a reference to the output file). */
+      copy?: boolean
     }
     result: FetchedFile
     events: { type: 'progress' } & FetchProgress
@@ -240,6 +260,7 @@ export interface ControlMethods {
   pin: { params: { cid: string }, result: { cid: string, pinned: true }, events: { type: 'progress' } & FetchProgress }
   unpin: { params: { cid: string }, result: { cid: string, pinned: false }, events: never }
   rm: { params: { cid: string }, result: { cid: string, removed: true }, events: never }
+  /** Drops unpinned files, then every block no pinned file needs. */
   gc: { params: Empty, result: GcStats, events: never }
   /** `global`: the topic as named, shared by every swarm; else scoped to the node's swarm. */
   pub: { params: { topic: string, message?: string, global?: boolean }, result: { recipients: number }, events: never }

@@ -11,7 +11,7 @@ import type { ControlHandlers } from './server.js'
 
 /** File operations of the node, in wire shapes (share, list, fetch to a file). */
 export interface ControlFiles {
-  share: (paths: string[], options: { encrypt: boolean, signal: AbortSignal, onProgress?: (p: ShareProgress) => void }) => Promise<SharedFile[]>
+  share: (paths: string[], options: { encrypt: boolean, copy?: boolean, signal: AbortSignal, onProgress?: (p: ShareProgress) => void }) => Promise<SharedFile[]>
   list: () => Promise<ListedFile[]>
   status: () => Promise<{ files: number, local: number, store: StoreStats }>
   get: (cid: string, options: {
@@ -20,6 +20,7 @@ export interface ControlFiles {
     cwd: string
     timeout?: number
     force?: boolean
+    copy?: boolean
     signal: AbortSignal
     onProgress: (info: FetchProgress) => void
   }) => Promise<FetchedFile>
@@ -98,7 +99,7 @@ export function createHandlers (host: HandlerHost): ControlHandlers {
     },
     peers: async () => ({ peers: await node.peers() }),
     share: async (params, ctx) => {
-      const shared = await files.share(params.paths, { signal: ctx.signal, encrypt: params.encrypt === true, onProgress: (p) => { ctx.emit({ type: 'progress', ...p }) } })
+      const shared = await files.share(params.paths, { signal: ctx.signal, encrypt: params.encrypt === true, copy: params.copy === true, onProgress: (p) => { ctx.emit({ type: 'progress', ...p }) } })
       for (const f of shared) log({ event: 'file:shared', cid: f.cid, name: f.name, size: f.size, encrypted: f.link != null })
       return { files: shared }
     },
@@ -118,6 +119,7 @@ export function createHandlers (host: HandlerHost): ControlHandlers {
         ...(params.output != null ? { output: params.output } : {}),
         ...(params.timeout != null ? { timeout: params.timeout } : {}),
         ...(params.force === true ? { force: true } : {}),
+        ...(params.copy === true ? { copy: true } : {}),
         signal: ctx.signal,
         onProgress: (info) => {
           ctx.emit({ type: 'progress', ...info })
@@ -160,7 +162,8 @@ export function createHandlers (host: HandlerHost): ControlHandlers {
       return { cid, removed: true }
     },
     gc: async (_params, ctx) => {
-      const { removedBlocks, removedBytes } = await node.store.gc({ signal: ctx.signal })
+      // unpinned files go too: what `unpin` promised (`gc` alone keeps complete unpinned files)
+      const { removedBlocks, removedBytes } = await node.store.gc({ unpinned: true, signal: ctx.signal })
       return { removedBlocks, removedBytes }
     },
     pub: async ({ topic, message, global }) => {

@@ -144,3 +144,15 @@ export class SizeMismatchError extends Error {
     this.announced = announced
   }
 }
+
+/** Replication (`--max-store`): fetching a file would take the store over its limit; nothing of it was fetched. */
+export class StoreLimitError extends Error {
+  static override name = 'StoreLimitError'
+  readonly cid: string
+
+  constructor (name: string, cid: string, size: number, used: number, max: number) {
+    super(`not replicating "${name}" (${cid}, ${size} bytes): the store holds ${used} bytes and may hold at most ${max} (--max-store); nothing of it was fetched. Free space with \`swarmdrop gc\` or raise --max-store`)
+    this.name = 'StoreLimitError'
+    this.cid = cid
+  }
+}

@@ -7,6 +7,7 @@ import type { SwarmProtocol, SwarmProtocolEvents } from '../pubsub/index.js'
 import type { Store } from '../storage/index.js'
 import type { FetchResult, TransferFetchEvents } from '../transfer/index.js'
 import type { Logger } from '../util/logger.js'
+import { StoreLimitError } from './errors.js'
 
 export interface ReplicationEvents {
   /** A file is being fetched to be kept. */
@@ -26,6 +27,8 @@ export interface ReplicatorComponents {
   fetch: (cid: string, options: { signal: AbortSignal, onProgress?: (evt: TransferFetchEvents) => void }) => Promise<FetchResult>
   emit: <K extends keyof ReplicationEvents>(type: K, detail: ReplicationEvents[K]) => void
   log: Logger
+  /** Most bytes the store may hold: a file that would take it over is not fetched (default: no limit). */
+  maxStoreBytes?: number
 }
 
 export class Replicator {
@@ -60,6 +63,15 @@ export class Replicator {
     await this.running
   }
 
+  /** StoreLimitError when the file (its announced size) would take the store over maxStoreBytes. */
+  private async checkRoom (store: Store, cid: string, name: string): Promise<void> {
+    const max = this.c.maxStoreBytes
+    if (max == null) return
+    const size = this.c.protocol.entry(cid)?.size ?? 0
+    const { bytes, refBytes } = await store.stat()
+    if (bytes + refBytes + size > max) throw new StoreLimitError(name, cid, size, bytes + refBytes, max)
+  }
+
   private add (cid: string, name: string): void {
     if (this.seen.has(cid) || this.controller.signal.aborted) return
     this.seen.add(cid)
@@ -78,6 +90,7 @@ export class Replicator {
           if (!rec.pinned) await store.pin(cid)
           continue
         }
+        await this.checkRoom(store, cid, name)
         this.c.emit('replicate:start', { cid, name })
         const res = await this.c.fetch(cid, {
           signal,

@@ -55,6 +55,8 @@ export interface SwarmNodeInit {
   transfer?: Omit<TransferInit, 'network' | 'store' | 'logger'>
   /** Fetch and pin every file another peer announces (default false); see the `replicate:*` events. */
   replicate?: boolean
+  /** With `replicate`: most bytes the store may hold; a file that would take it over is not replicated (default: no limit). */
+  maxStoreBytes?: number
   /** Put into every log namespace, `swarmdrop:<prefix>:<component>`, to tell nodes of one process apart (default none). */
   logPrefix?: string
   /** Take the repository lock so a second process cannot use it (default true). */
@@ -216,7 +218,8 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
         protocol: this.protocol,
         fetch: async (cid, options) => this.fetch(cid, options),
         emit: (type, detail) => { this.safeDispatchEvent(type, detail as SwarmNodeEvents[typeof type]) },
-        log: logger.forComponent('replicate')
+        log: logger.forComponent('replicate'),
+        ...(init.maxStoreBytes != null ? { maxStoreBytes: init.maxStoreBytes } : {})
       })
     }
     for (const type of ['file:announced', 'file:withdrawn', 'provider:added', 'provider:removed'] as const) {

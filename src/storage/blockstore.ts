@@ -20,6 +20,7 @@ import { BlockNotFoundError, CorruptBlockError, fsError } from './errors.js'
 import { syncDir, syncFile, writeFileAtomic } from '../util/atomic-write.js'
 import type { StoreFs } from './fs.js'
 import { SyncJournal } from './journal.js'
+import type { RefStore } from './refs.js'
 
 export interface AbortOptions {
   signal?: AbortSignal
@@ -57,10 +58,13 @@ export class FsBlockstore implements Blockstore {
   private writing = 0
   private flushing: Promise<void> = Promise.resolve()
   private readonly onCorrupt: (cid: CID) => void
+  /** Leaves kept by reference in the files they came from (refs.ts), read when no block file holds them. */
+  private readonly refs: RefStore | undefined
 
-  constructor (root: string, fs: StoreFs, onCorrupt: (cid: CID) => void = () => {}) {
+  constructor (root: string, fs: StoreFs, onCorrupt: (cid: CID) => void = () => {}, refs?: RefStore) {
     this.root = root
     this.fs = fs
+    this.refs = refs
     this.blocksDir = join(root, BLOCKS_DIR)
     this.tmpDir = join(root, TMP_DIR)
     this.corruptDir = join(root, CORRUPT_DIR)
@@ -77,7 +81,14 @@ export class FsBlockstore implements Blockstore {
     return join(this.shardOf(key), key)
   }
 
+  /** True when the block is present: a block file, or a leaf of an unbroken reference. */
   async has (cid: CID, options: AbortOptions = {}): Promise<boolean> {
+    if (await this.hasFile(cid, options)) return true
+    return this.refs?.holds(cid) ?? false
+  }
+
+  /** True when a block file holds the block (references not counted). */
+  async hasFile (cid: CID, options: AbortOptions = {}): Promise<boolean> {
     options.signal?.throwIfAborted()
     try {
       return (await this.fs.stat(this.pathOf(cid))).isFile()
@@ -91,9 +102,9 @@ export class FsBlockstore implements Blockstore {
   async sizeOf (cid: CID): Promise<number | undefined> {
     try {
       const st = await this.fs.stat(this.pathOf(cid))
-      return st.isFile() ? st.size : undefined
+      return st.isFile() ? st.size : this.refs?.lengthOf(cid)
     } catch (err: any) {
-      if (err?.code === 'ENOENT' || err?.code === 'ENOTDIR') return undefined
+      if (err?.code === 'ENOENT' || err?.code === 'ENOTDIR') return this.refs?.lengthOf(cid)
       throw fsError(err, this.pathOf(cid), 'read')
     }
   }
@@ -109,7 +120,7 @@ export class FsBlockstore implements Blockstore {
     const key = cidKey(cid)
     const shard = this.shardOf(key)
     const dest = join(shard, key)
-    if (await this.has(cid)) {
+    if (await this.hasFile(cid)) {
       options.onStored?.(cid, bytes.byteLength, false)
       return false
     }
@@ -168,7 +179,11 @@ export class FsBlockstore implements Blockstore {
     if (this.unsyncedFiles.size === 0 && this.writing === 0) await this.journal.end()
   }
 
-  /** Reads a block; BlockNotFoundError if absent, CorruptBlockError (and the block moved aside) if `verify` fails. */
+  /**
+   * Reads a block; BlockNotFoundError if absent, CorruptBlockError (and the
+   * block moved aside) if `verify` fails. A leaf kept by reference is read
+   * from its file and always verified (ReferenceChangedError, ReferenceMissingError).
+   */
   async read (cid: CID, options: BlockReadOptions = {}): Promise<Uint8Array> {
     options.signal?.throwIfAborted()
     const path = this.pathOf(cid)
@@ -176,7 +191,11 @@ export class FsBlockstore implements Blockstore {
     try {
       bytes = await this.fs.readFile(path)
     } catch (err: any) {
-      if (err?.code === 'ENOENT' || err?.code === 'ENOTDIR' || err?.code === 'EISDIR') throw new BlockNotFoundError(cidKey(cid))
+      if (err?.code === 'ENOENT' || err?.code === 'ENOTDIR' || err?.code === 'EISDIR') {
+        const referenced = await this.refs?.read(cid, options.signal)
+        if (referenced != null) return referenced
+        throw new BlockNotFoundError(cidKey(cid))
+      }
       throw fsError(err, path, 'read block')
     }
     if (options.verify === true && !verifyBytes(cid, bytes)) {

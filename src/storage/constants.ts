@@ -33,6 +33,8 @@ export const BLOCKS_DIR = 'blocks'
 export const RECORDS_DIR = 'records'
 export const TMP_DIR = 'tmp'
 export const CORRUPT_DIR = 'corrupt'
+/** Manifests of files kept by reference (refs.ts). */
+export const REFS_DIR = 'refs'
 /** Markers of writers that may have blocks not yet fsynced (journal.ts). */
 export const DIRTY_DIR = 'dirty'
 export const VERSION_FILE = 'VERSION'

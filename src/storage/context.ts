@@ -8,6 +8,7 @@ import type { FsBlockstore } from './blockstore.js'
 import type { StoreFs } from './fs.js'
 import type { KeyedMutex, SharedLock } from './lock.js'
 import type { RecordStore } from './records.js'
+import type { RefStore } from './refs.js'
 
 export interface StoreContext {
   /** The store folder (absolute). */
@@ -15,6 +16,8 @@ export interface StoreContext {
   readonly fs: StoreFs
   readonly blocks: FsBlockstore
   readonly records: RecordStore
+  /** Files kept by reference: where their leaves lie (refs.ts). */
+  readonly refs: RefStore
   /** Block writers hold it shared, sweeps that delete blocks exclusive (lock.ts). */
   readonly lock: SharedLock
   /** One writer per record at a time, keyed by CID. */

@@ -95,11 +95,19 @@ export class DestinationExistsError extends Error {
 export class NoSpaceError extends Error {
   static override name = 'NoSpaceError'
   readonly path: string
+  readonly code: string
+  /** The file being stored when the disk filled up, when known. */
+  readonly file?: string
 
-  constructor (path: string, code = 'ENOSPC') {
-    super(`the disk holding ${path} is full (${code}); nothing partial was kept. Free some space (\`swarmdrop gc\` drops unneeded blocks) and try again`)
+  /** `what.file`: the file being stored (named instead of a block's path); `what.kept`: what was kept of it. */
+  constructor (path: string, code = 'ENOSPC', what: { file?: string, kept?: string } = {}) {
+    super(what.file != null
+      ? `the disk holding the store ${path} is full (${code}) while storing ${what.file}; ${what.kept ?? 'nothing partial was kept'}. Free some space (\`swarmdrop gc\` drops unneeded blocks) and try again`
+      : `the disk holding ${path} is full (${code}); nothing partial was kept. Free some space (\`swarmdrop gc\` drops unneeded blocks) and try again`)
     this.name = 'NoSpaceError'
     this.path = path
+    this.code = code
+    if (what.file != null) this.file = what.file
   }
 }
 
@@ -137,6 +145,41 @@ export class StoreVersionError extends Error {
   }
 }
 
+export class ReferenceChangedError extends Error {
+  static override name = 'ReferenceChangedError'
+  readonly path: string
+  readonly cid: string
+
+  constructor (path: string, cid: string) {
+    super(`${path} changed since it was shared as ${cid}; it is no longer served. Share it again (\`swarmdrop share ${path}\`) to serve what it holds now`)
+    this.name = 'ReferenceChangedError'
+    this.path = path
+    this.cid = cid
+  }
+}
+
+export class ReferenceMissingError extends Error {
+  static override name = 'ReferenceMissingError'
+  readonly path: string
+  readonly cid: string
+
+  constructor (path: string, cid: string) {
+    super(`${path}, shared as ${cid}, is gone; it is no longer served. Put it back, or remove the record (\`swarmdrop rm ${cid}\`)`)
+    this.name = 'ReferenceMissingError'
+    this.path = path
+    this.cid = cid
+  }
+}
+
+export class NotByReferenceError extends Error {
+  static override name = 'NotByReferenceError'
+
+  constructor (reason: string) {
+    super(`cannot keep this file by reference: ${reason}`)
+    this.name = 'NotByReferenceError'
+  }
+}
+
 function isNoSpace (err: unknown): boolean {
   const code = (err as { code?: string } | undefined)?.code
   return code === 'ENOSPC' || code === 'EDQUOT'
@@ -154,5 +197,5 @@ const NAMED = new Set([
   'InvalidCidError', 'BlockNotFoundError', 'CorruptBlockError', 'BlockHashMismatchError', 'InvalidBlockError',
   'RecordNotFoundError', 'NotAFileError', 'InvalidRangeError', 'ImportSourceError', 'ExportError', 'DestinationExistsError',
   'NoSpaceError', 'StoreIOError', 'StoreClosedError', 'StoreVersionError',
-  'UnsafePathError', 'TreeLimitError'
+  'UnsafePathError', 'TreeLimitError', 'ReferenceChangedError', 'ReferenceMissingError', 'NotByReferenceError'
 ])

@@ -43,7 +43,7 @@ export { CHUNK_SIZE, MAX_CHILDREN_PER_NODE, MAX_BLOCK_SIZE, MAX_FILE_NAME_BYTES 
 export {
   InvalidCidError, BlockNotFoundError, CorruptBlockError, BlockHashMismatchError, InvalidBlockError, RecordNotFoundError,
   NotAFileError, InvalidRangeError, ImportSourceError, ExportError, DestinationExistsError, NoSpaceError, StoreIOError,
-  StoreClosedError, StoreVersionError, UnsafePathError, TreeLimitError
+  StoreClosedError, StoreVersionError, UnsafePathError, TreeLimitError, ReferenceChangedError, ReferenceMissingError, NotByReferenceError
 } from './errors.js'
 
 export interface StoreInit {
@@ -109,6 +109,13 @@ export interface ImportOptions extends StoreOptions {
   pin?: boolean
   /** Mark the content as encrypted (the store only keeps the flag). */
   encrypted?: boolean
+  /**
+   * Keep the file by reference (kubo's filestore, `--nocopy`): only the DAG's
+   * inner nodes are stored; its leaves are read from the file, and verified
+   * against their CIDs, on every read (default false: the bytes are copied).
+   * Only for a file given by its path; NotByReferenceError otherwise.
+   */
+  byReference?: boolean
 }
 
 export interface ExportOptions extends StoreOptions {
@@ -164,6 +171,8 @@ export interface TrackMeta {
 export interface GcOptions extends StoreOptions {
   /** Also drop unpinned files, complete or not: their records, and their blocks no other kept file needs (default false). */
   unpinned?: boolean
+  /** Only count what would be removed; nothing is deleted (default false). */
+  dryRun?: boolean
 }
 
 export interface GcResult {
@@ -178,6 +187,12 @@ export interface StoreStat {
   bytes: number
   /** File records. */
   files: number
+  /** Files kept by reference (their leaves are in the original files, not in the store). */
+  refs: number
+  /** Bytes of their manifests (part of the store's size). */
+  refBytes: number
+  /** Bytes of the files kept by reference (not part of the store's size). */
+  referenced: number
 }
 
 export type FsckOptions = StoreOptions
@@ -264,6 +279,14 @@ export interface Store {
   /** RecordNotFoundError when there is no record. */
   pin: (cid: CidInput, options?: StoreOptions) => Promise<void>
   unpin: (cid: CidInput, options?: StoreOptions) => Promise<void>
+
+  /**
+   * Keeps a complete file by reference to `path`, a file holding its bytes (a
+   * fetched file's output): every leaf is checked against the file, the
+   * reference written, and the leaf blocks no other file needs deleted.
+   * NotByReferenceError when the file does not hold those bytes.
+   */
+  reference: (cid: CidInput, path: string, options?: StoreOptions) => Promise<GcResult>
 
   /** Deletes the record and the blocks no other file needs; RecordNotFoundError when there is no record. */
   remove: (cid: CidInput, options?: StoreOptions) => Promise<void>

@@ -32,6 +32,12 @@ export interface FileRecord {
   encrypted?: boolean
   /** Set for a folder (a UnixFS directory): the regular files in it, at any depth; `size` is their bytes. */
   files?: number
+  /**
+   * Kept by reference: its leaves are read (and verified) from this file.
+   * Not stored in the record: the store says how the file looks now
+   * (`ok`, `changed` since it was shared, or `missing`) when listing.
+   */
+  reference?: { path: string, state: 'ok' | 'changed' | 'missing' }
 }
 
 const RECORD_VERSION = 1
@@ -53,6 +59,7 @@ function copy (r: FileRecord): FileRecord {
   if (out.blocks.total == null) delete out.blocks.total
   if (out.encrypted == null) delete out.encrypted
   if (out.files == null) delete out.files
+  delete out.reference
   return out
 }
 

@@ -25,6 +25,7 @@ import { KeyedMutex, SharedLock } from './lock.js'
 import { recoverUnsynced } from './journal.js'
 import { closeFolder, openFolder } from './open.js'
 import { RecordStore, type FileRecord } from './records.js'
+import { RefStore } from './refs.js'
 import { cat } from './commands/cat.js'
 import { exportFile } from './commands/export.js'
 import { exportFolder, type FolderExport } from './export-tree.js'
@@ -35,6 +36,7 @@ import { importFile } from './commands/import.js'
 import { missing } from './commands/missing.js'
 import { setPinned } from './commands/pin.js'
 import { putBlock } from './commands/put-block.js'
+import { reference } from './commands/reference.js'
 import { remove } from './commands/remove.js'
 import { stat } from './commands/stat.js'
 import { track } from './commands/track.js'
@@ -60,19 +62,22 @@ export class DiskStore implements Store {
     const fs = resolveFs(init.fs)
     const log = (components.logger ?? createComponentLogger()).forComponent('storage')
     const sharedInProcess = await openFolder(path, fs)
-    const blocks = new FsBlockstore(path, fs)
+    const refs = new RefStore(path, fs, log)
+    const blocks = new FsBlockstore(path, fs, undefined, refs)
     const records = new RecordStore(path, fs)
     let badRecords: string[]
     try {
       await recoverUnsynced(path, fs, blocks, sharedInProcess, log)
       badRecords = await records.load()
+      const badRefs = await refs.load()
+      if (badRefs.length > 0) log.error('%d unreadable reference manifests in %s: %s', badRefs.length, path, badRefs.join(', '))
     } catch (err) {
       closeFolder(path)
       throw err
     }
     if (badRecords.length > 0) log.error('%d unreadable records in %s: %s', badRecords.length, path, badRecords.join(', '))
     return new DiskStore({
-      path, fs, records, badRecords, log, blocks, lock: new SharedLock(), mutex: new KeyedMutex()
+      path, fs, records, refs, badRecords, log, blocks, lock: new SharedLock(), mutex: new KeyedMutex()
     })
   }
 
@@ -144,13 +149,25 @@ export class DiskStore implements Store {
   async get (cid: string | CID, options: StoreOptions = {}): Promise<FileRecord | undefined> {
     if (this.closed) throw new StoreClosedError()
     options.signal?.throwIfAborted()
-    return this.ctx.records.get(cidKey(parseCid(cid)))
+    const rec = this.ctx.records.get(cidKey(parseCid(cid)))
+    return rec == null ? undefined : this.withReference(rec)
   }
 
   async list (options: StoreOptions = {}): Promise<FileRecord[]> {
     if (this.closed) throw new StoreClosedError()
     options.signal?.throwIfAborted()
-    return this.ctx.records.list()
+    return Promise.all(this.ctx.records.list().map(async r => this.withReference(r)))
+  }
+
+  /** A record with how its reference (if any) looks now. */
+  private async withReference (rec: FileRecord): Promise<FileRecord> {
+    const info = await this.ctx.refs.state(rec.cid)
+    if (info != null) rec.reference = info
+    return rec
+  }
+
+  async reference (cid: string | CID, path: string, options: StoreOptions = {}): Promise<GcResult> {
+    return this.run(options, async (o) => reference(this.ctx, cid, path, o))
   }
 
   async pin (cid: string | CID, options: StoreOptions = {}): Promise<void> {

@@ -141,10 +141,11 @@ export const get: CommandFn<'get'> = async (ctx) => {
           timeout: seconds * 1000,
           force: ctx.flags.force,
           ...(out != null ? { output: out } : {}),
-          ...(key != null ? { key: Buffer.from(key).toString('base64url') } : {})
+          ...(key != null ? { key: Buffer.from(key).toString('base64url') } : {}),
+          ...(ctx.flags.copy ? { copy: true } : {})
         }, { signal: ctx.signal, onEvent: (evt) => { if (evt?.type === 'progress') onProgress(evt) } })
       })
-    } else {
+    } else if (!await fromStore(ctx, output, stdoutDir != null)) {
       await withTemporaryNode(ctx, seconds, output, stdoutDir != null)
     }
   } finally {
@@ -206,6 +207,65 @@ async function getOne (ctx: Context<'get'>, text: string, output: string | undef
   return file
 }
 
+/**
+ * No node runs: when every target is a CID or link complete in the repository's store,
+ * writes them from there at once, without starting a network node (nothing listens or
+ * dials; `--json` says `"local": true`). Resolves false (having written nothing) otherwise.
+ */
+async function fromStore (ctx: Context<'get'>, output: string | undefined, toStdout: boolean): Promise<boolean> {
+  if (ctx.positionals.some(t => !t.startsWith('swarmdrop:') && !/^[a-zA-Z0-9]+$/.test(t))) return false
+  const { openLocalStore, getFromStore } = await import('../../node/local-store.js')
+  const { parseTarget } = await import('../../crypto/index.js')
+  let local
+  try {
+    local = await openLocalStore(ctx.repo)
+  } catch (err: any) {
+    // a node started meanwhile holds the lock: let the usual path report it
+    if (err?.name === 'RepoLockedError') return false
+    throw err
+  }
+  try {
+    for (const t of ctx.positionals) {
+      let cid: string
+      try {
+        cid = parseTarget(t).cid
+      } catch {
+        return false
+      }
+      const rec = await local.store.get(cid)
+      if (rec?.complete !== true) return false
+    }
+    await getAll(ctx, output, toStdout, {
+      list: async () => [],
+      fetch: async ({ cid, key }, out) => {
+        const file = await getFromStore(local.store, cid, {
+          ...(key != null ? { key } : {}),
+          ...(out != null ? { output: out } : {}),
+          cwd: ctx.cwd,
+          force: ctx.flags.force,
+          copy: ctx.flags.copy,
+          signal: ctx.signal
+        })
+        if (file == null) throw new NotCompleteHereError(cid)
+        return file
+      }
+    })
+    return true
+  } finally {
+    await local.close()
+  }
+}
+
+/** A file the store held complete stopped being so (its reference broke) while `get` wrote it. */
+export class NotCompleteHereError extends Error {
+  static override name = 'NotCompleteHereError'
+
+  constructor (cid: string) {
+    super(`${cid} is no longer complete in this store (a file it was read from changed); run the command again to fetch it from the swarm`)
+    this.name = 'NotCompleteHereError'
+  }
+}
+
 async function withTemporaryNode (ctx: Context<'get'>, seconds: number, output: string | undefined, toStdout: boolean): Promise<void> {
   const init = await nodeInit(ctx)
   const { createSwarmNode } = await import('../../node/index.js')
@@ -237,6 +297,7 @@ async function withTemporaryNode (ctx: Context<'get'>, seconds: number, output: 
         ...(out != null ? { output: out } : {}),
         cwd: ctx.cwd,
         force: ctx.flags.force,
+        copy: ctx.flags.copy,
         timeout: seconds * 1000,
         catalogWait: CATALOG_WAIT_MS,
         signal: ctx.signal,

@@ -12,7 +12,7 @@ export const share: CommandFn<'share'> = async (ctx) => {
   const bars = new Map<string, ProgressBar>()
   let res: ResultOf<'share'>
   try {
-    res = await request(ctx.repo, 'share', { paths, encrypt: ctx.flags.encrypt }, {
+    res = await request(ctx.repo, 'share', { paths, encrypt: ctx.flags.encrypt, copy: ctx.flags.copy }, {
       signal: ctx.signal,
       onEvent: (evt) => {
         if (evt?.type !== 'progress') return
@@ -42,6 +42,13 @@ export const share: CommandFn<'share'> = async (ctx) => {
   if (links.length > 0) {
     ctx.out.print()
     ctx.out.print('Encrypted: the swarm sees only ciphertext. Anyone with a link can read the file; keep links private.')
+  }
+  if (res.files.some(f => f.byReference === true)) {
+    ctx.out.print()
+    ctx.out.print('Pinned and shared in place (no copy in the store): keep the files unchanged while they are shared, or share with --copy.')
+  } else if (res.files.length > 0) {
+    ctx.out.print()
+    ctx.out.print('Pinned: copied into the store, kept through `swarmdrop gc`.')
   }
   if (ctx.out.json) return
   // the exact command for the other laptop, with the swarm it must join

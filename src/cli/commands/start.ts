@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path'
 import type { CommandFn, Context } from '../context.js'
-import { EXIT, ExitError } from '../errors.js'
+import { EXIT, ExitError, UsageError } from '../errors.js'
 import { ControlServer, createHandlers, socketPath } from '../../control/index.js'
 import { fetchToFile, fileStatus, listFiles, readKeyFile, shareFiles } from '../files.js'
 import { averageRate, describeControlEvent, formatBytes, formatDuration, formatRate, keyFingerprint, printable, swarmLabel } from '../format.js'
@@ -51,8 +51,20 @@ function relayLimits (f: Context<'start'>['flags']): NonNullable<SwarmNodeInit['
   return limits
 }
 
+/** A size as people write it: 500M, 2G, 1.5GiB, 4096 (bytes); units are powers of 1024. */
+export function parseSize (text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?$/i.exec(text.trim())
+  const units: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 }
+  const n = m == null ? NaN : Number(m[1]) * units[m[2]!.toUpperCase()]!
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--max-store: "${text}" is not a size; write e.g. 500M, 20G or 1T`, 'start')
+  return Math.floor(n)
+}
+
 export const start: CommandFn<'start'> = async (ctx) => {
   const { out } = ctx
+  const maxStore = ctx.flags['max-store']
+  if (maxStore != null && !ctx.flags.replicate) throw new UsageError('--max-store limits what --replicate keeps; give both', 'start')
+  const maxStoreBytes = maxStore != null ? parseSize(maxStore) : undefined
   const init = await nodeInit(ctx)
   if (ctx.flags['relay-service']) init.relayService = relayLimits(ctx.flags)
   const { createSwarmNode } = await import('../../node/index.js')
@@ -68,7 +80,7 @@ export const start: CommandFn<'start'> = async (ctx) => {
     if (held != null) held.push(write)
     else write()
   }
-  const node = await createSwarmNode({ ...init, replicate: ctx.flags.replicate, stablePort: true, start: false })
+  const node = await createSwarmNode({ ...init, replicate: ctx.flags.replicate, ...(maxStoreBytes != null ? { maxStoreBytes } : {}), stablePort: true, start: false })
   // replication and bootstrap dials begin at start: listen first so no event is missed
   node.addEventListener('swarm-key:mismatch', (e) => { log('swarm-key:mismatch', { ...e.detail }, `${out.style('yellow', 'refused')}      ${e.detail.message}`) })
   // a bar per file being replicated (stderr, people only), beside the log's start and end lines
@@ -104,7 +116,7 @@ export const start: CommandFn<'start'> = async (ctx) => {
   let requestStop!: () => void
   const stopRequested = new Promise<void>(resolve => { requestStop = resolve })
   const files = {
-    share: async (paths: string[], o: { encrypt: boolean, signal: AbortSignal }) => shareFiles(node, paths, o),
+    share: async (paths: string[], o: { encrypt: boolean, copy?: boolean, signal: AbortSignal }) => shareFiles(node, paths, o),
     list: async () => listFiles(node),
     status: async () => fileStatus(node),
     get: async (cid: string, o: Parameters<typeof fetchToFile>[2]) => fetchToFile(node, cid, o)

@@ -5,6 +5,7 @@
  */
 import type { CatalogEntry } from '../../pubsub/index.js'
 import type { FetchResult, TransferFetchEvents } from '../../transfer/index.js'
+import { NoSpaceError } from '../../storage/index.js'
 import type { CommandContext } from './context.js'
 
 export interface NodeFetchOptions {
@@ -98,9 +99,17 @@ export async function fetch (c: CommandContext, cid: string, options: NodeFetchO
         options.onProgress?.(evt)
       }
     })
-  } catch (err) {
+  } catch (err: any) {
     // nothing of it arrived: leave no trace of the attempt
     if (!existed && !await c.store.has(cid).catch(() => true)) await c.store.remove(cid).catch(() => {})
+    if (err?.name === 'NoSpaceError' && err.file == null) {
+      // a full disk names the file, not the block being written, and says what was kept
+      const kept = await c.store.missing(cid).then(async () => (await c.store.get(cid))?.blocks.present ?? 0, () => 0)
+      throw new NoSpaceError(c.store.path, err.code, {
+        file: `"${record.name}" (${cid})`,
+        kept: kept > 0 ? `the ${kept} block(s) received so far are kept, and the next get resumes from them` : 'nothing of it was kept'
+      })
+    }
     throw err
   }
   const missing = await c.store.missing(cid)

@@ -44,6 +44,11 @@ export interface GetOptions extends NodeFetchOptions {
   catalogWait?: number
   /** Replace an existing output file or folder (default: fail before fetching anything). */
   force?: boolean
+  /**
+   * Keep a copy of the file in the store (default false: the output file is
+   * the copy; the store keeps a reference to it, verified on every read).
+   */
+  copy?: boolean
   /** A folder is being written out: each file as it is written (`files` and `bytes` so far, `total` files when known). */
   onFile?: (p: { path: string, files: number, bytes: number, total?: number }) => void
 }
@@ -62,6 +67,10 @@ export interface FetchedFile {
   encrypted: boolean
   /** Fetched by its link and decrypted. */
   decrypted: boolean
+  /** It was complete in the local store: written without asking the swarm. */
+  local: boolean
+  /** The store keeps it by reference to `path` rather than as a copy. */
+  byReference: boolean
   /** A folder: the files written (`path` is the folder). */
   files?: number
 }
@@ -133,13 +142,29 @@ async function getInFolder (c: CommandContext, rootText: string, path: string[],
   await checkDestination(out, { force: options.force === true, folder, ...(folder ? {} : { size: entry.size }) })
   const cid = cidKey(entry.cid)
   const result = await fetch(c, cid, { ...options, name, providersOf: rootKey })
-  const base = { cid, name, path: out, received: result.bytesReceived, providers: Object.keys(result.providers).length, elapsed: result.elapsed, encrypted: false, decrypted: false }
+  const base = { cid, name, path: out, received: result.bytesReceived, providers: Object.keys(result.providers).length, elapsed: result.elapsed, encrypted: false, decrypted: false, local: false }
   if (folder) {
     const done = await exportFolder(c, cid, out, options, c.protocol.entry(rootKey)?.size)
-    return { ...base, size: done.bytes, files: done.files }
+    return { ...base, size: done.bytes, files: done.files, byReference: false }
   }
   await c.store.export(cid, out, { ...(signal != null ? { signal } : {}), overwrite: options.force === true }).catch(existsAsOutputError)
-  return { ...base, size: result.size }
+  return { ...base, size: result.size, byReference: await keepByReference(c, cid, out, options) }
+}
+
+/**
+ * The output file is the copy: the store keeps a reference to it (verified on every read)
+ * instead of its leaves, unless `copy`. Resolves whether it does.
+ */
+async function keepByReference (c: CommandContext, cid: string, path: string, options: GetOptions): Promise<boolean> {
+  if (options.copy === true || (await c.store.get(cid))?.reference != null) return false
+  try {
+    const { removedBytes } = await c.store.reference(cid, path)
+    c.log('%s: the store keeps a reference to %s (%d bytes of blocks freed)', cid, path, removedBytes)
+    return true
+  } catch (err) {
+    c.log('%s stays copied in the store: %e', cid, err)
+    return false
+  }
 }
 
 /**
@@ -180,7 +205,8 @@ export async function get (c: CommandContext, target: string, options: GetOption
   const cid = parsed.cid
   const key = options.key ?? parsed.key
   parseCid(cid)
-  if (options.catalogWait != null && options.catalogWait > 0) {
+  const local = (await c.store.get(cid))?.complete === true && (await c.store.missing(cid)).length === 0
+  if (!local && options.catalogWait != null && options.catalogWait > 0) {
     await waitFor(() => c.protocol.entry(cid) != null, { timeout: options.catalogWait, ...(options.signal != null ? { signal: options.signal } : {}) }).catch((err) => {
       if (err.name !== 'WaitTimeoutError') throw err
     })
@@ -195,7 +221,10 @@ export async function get (c: CommandContext, target: string, options: GetOption
     await checkDestination(path, { ...(size != null ? { size } : {}), force: options.force === true, folder: known?.files != null })
   }
   // holding the link, this node knows it is an encrypted share whatever the catalog says (or before it says anything)
-  const result = await fetch(c, cid, key != null ? { name: ENCRYPTED_PLACEHOLDER_NAME, ...options, encrypted: true } : options)
+  const started = Date.now()
+  const result = local
+    ? { size: known?.size ?? 0, bytesReceived: 0, providers: {}, elapsed: 0 }
+    : await fetch(c, cid, key != null ? { name: ENCRYPTED_PLACEHOLDER_NAME, ...options, encrypted: true } : options).catch((err) => { throw namingFile(err, c.protocol.entry(cid)?.name ?? known?.name, cid) })
   const record = await c.store.get(cid)
   const entry = c.protocol.entry(cid)
   const base = {
@@ -203,14 +232,15 @@ export async function get (c: CommandContext, target: string, options: GetOption
     size: result.size,
     received: result.bytesReceived,
     providers: Object.keys(result.providers).length,
-    elapsed: result.elapsed
+    elapsed: result.elapsed,
+    local
   }
   // a DAG may declare far more bytes than crossed the network: never more than was announced,
   // and the disk is checked again with the declared size before anything is written
   if (size != null && result.size > size) throw new SizeMismatchError(cid, result.size, size, result.bytesReceived)
   if (key != null) {
     const { name, path, size } = await decryptToFile(c, cid, key, options)
-    return { ...base, name, size, path, encrypted: true, decrypted: true }
+    return { ...base, ...(local ? { elapsed: Date.now() - started } : {}), name, size, path, encrypted: true, decrypted: true, byReference: false }
   }
   const name = entry?.name ?? record?.name ?? cid
   const { path } = await outputPath(name, options)
@@ -218,11 +248,20 @@ export async function get (c: CommandContext, target: string, options: GetOption
   if (await isStoredFolder(c, cid)) {
     await checkDestination(path, { ...(size != null ? { size } : {}), force: options.force === true, folder: true })
     const done = await exportFolder(c, cid, path, options, size)
-    return { ...base, size: done.bytes, name, path, encrypted: false, decrypted: false, files: done.files }
+    return { ...base, size: done.bytes, name, path, encrypted: false, decrypted: false, files: done.files, byReference: false }
   }
   await checkDestination(path, { size: result.size, force: options.force === true })
   await c.store.export(cid, path, { ...(options.signal != null ? { signal: options.signal } : {}), overwrite: options.force === true }).catch(existsAsOutputError)
-  return { ...base, name, path, encrypted: record?.encrypted === true || entry?.encrypted === true, decrypted: false }
+  const encrypted = record?.encrypted === true || entry?.encrypted === true
+  const byReference = !encrypted && await keepByReference(c, cid, path, options)
+  return { ...base, ...(local ? { elapsed: Date.now() - started } : {}), name, path, encrypted, decrypted: false, byReference }
+}
+
+/** A fetch's failure, its message naming the file when its name is known (the error's name is kept). */
+function namingFile (err: unknown, name: string | undefined, cid: string): unknown {
+  if (!(err instanceof Error) || name == null || name === cid || err.message.includes(name) || err.name === 'AbortError') return err
+  err.message = `cannot fetch "${name}": ${err.message}`
+  return err
 }
 
 /**

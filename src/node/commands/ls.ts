@@ -1,6 +1,6 @@
 /** List files: what the swarm's catalog names and what this node's store holds, once each. */
 import type { CatalogEntry, CatalogProvider } from '../../pubsub/index.js'
-import type { StoreStat } from '../../storage/index.js'
+import type { FileRecord, Store, StoreStat } from '../../storage/index.js'
 import type { CommandContext } from './context.js'
 
 export interface ListedFile {
@@ -17,6 +17,10 @@ export interface ListedFile {
   /** Complete in this node's store. */
   local: boolean
   encrypted: boolean
+  /** Pinned in this node's store (gc keeps it); absent when there is no local record. */
+  pinned?: boolean
+  /** Kept by reference: the file it is read from, and how it looks now (`changed` or `missing`: no longer served). */
+  reference?: { path: string, state: 'ok' | 'changed' | 'missing' }
   /** A folder: the files in it (absent for a file). */
   files?: number
   /** Other names this content is announced under (by other providers, or this node's own share), when any. */
@@ -40,7 +44,10 @@ export interface FilesStatus {
   files: number
   /** Of those, complete in this node's store. */
   local: number
-  store: StoreStat
+  store: StoreStat & {
+    /** Bytes `gc` would free now (blocks no pinned file needs). */
+    freeable: number
+  }
 }
 
 /** Peers with an open connection now. */
@@ -83,13 +90,29 @@ export async function ls (c: CommandContext): Promise<ListedFile[]> {
     const rec = records.get(e.cid)
     const local = rec?.complete === true
     const others = otherNames(e, rec?.name)
-    out.push({ cid: e.cid, name: e.name, size: e.size, ...countProviders(e.providers, connected, self, local), local, encrypted: e.encrypted, ...(e.files != null ? { files: e.files } : {}), ...(others.length > 0 ? { otherNames: others } : {}) })
+    out.push({ cid: e.cid, name: e.name, size: e.size, ...countProviders(e.providers, connected, self, local), local, encrypted: e.encrypted, ...(e.files != null ? { files: e.files } : {}), ...(others.length > 0 ? { otherNames: others } : {}), ...localFields(rec) })
   }
   for (const r of records.values()) {
     if (seen.has(r.cid) || !r.complete) continue
-    out.push({ cid: r.cid, name: r.name, size: r.size, providers: 1, partial: 0, local: true, encrypted: r.encrypted === true, ...(r.files != null ? { files: r.files } : {}) })
+    out.push(listLocal(r))
   }
   return out
+}
+
+/** A local record as listed when no catalog names it (or no node runs). */
+export function listLocal (r: FileRecord): ListedFile {
+  return { cid: r.cid, name: r.name, size: r.size, providers: 1, partial: 0, local: r.complete, encrypted: r.encrypted === true, ...(r.files != null ? { files: r.files } : {}), ...localFields(r) }
+}
+
+function localFields (r: FileRecord | undefined): Pick<ListedFile, 'pinned' | 'reference'> {
+  if (r == null) return {}
+  return { pinned: r.pinned, ...(r.reference != null ? { reference: r.reference } : {}) }
+}
+
+/** The store's counts and what gc would free (the dry run of the gc that `swarmdrop gc` runs). */
+export async function storeStatus (store: Store): Promise<FilesStatus['store']> {
+  const { removedBytes } = await store.gc({ unpinned: true, dryRun: true })
+  return { ...await store.stat(), freeable: removedBytes }
 }
 
 /** Every provider the catalog lists for `cid` (this node too when it holds the file), connected ones first. */
@@ -109,5 +132,5 @@ export async function providersOf (c: CommandContext, cid: string, nameOf: (peer
 
 export async function filesStatus (c: CommandContext): Promise<FilesStatus> {
   const list = await ls(c)
-  return { files: list.length, local: list.filter(f => f.local).length, store: await c.store.stat() }
+  return { files: list.length, local: list.filter(f => f.local).length, store: await storeStatus(c.store) }
 }

@@ -13,9 +13,16 @@ import { EncryptFolderError, EncryptInputError } from '../errors.js'
 import { checkSharePath } from '../share-path.js'
 import type { CommandContext } from './context.js'
 
-export interface ShareOptions extends ImportOptions {
+export interface ShareOptions extends Omit<ImportOptions, 'byReference'> {
   /** Encrypt with a fresh key; the result carries the link that decrypts it (default false). */
   encrypt?: boolean
+  /**
+   * Copy the file's bytes into the store (default false: a file given by its
+   * path is kept by reference, like kubo's `add --nocopy`; its leaves are read
+   * from it and verified on every read, and a changed file is no longer served).
+   * Bytes, streams and encrypted shares are always copied.
+   */
+  copy?: boolean
 }
 
 export interface SharedFile {
@@ -30,19 +37,23 @@ export interface SharedFile {
   files?: number
   /** The store's record (for an encrypted share: of the ciphertext, under the placeholder name). */
   record: FileRecord
+  /** Kept by reference: the store reads the file where it is (no copy). */
+  byReference?: boolean
 }
 
 /** Imports a file into the store (pinned) and announces it to the swarm. */
 export async function share (c: CommandContext, input: ImportInput, options: ShareOptions = {}): Promise<SharedFile> {
   options.signal?.throwIfAborted()
-  const { encrypt, ...importOptions } = options
+  const { encrypt, copy, ...importOptions } = options
   if (encrypt === true && typeof input === 'string' && (await checkSharePath(input)).folder) throw new EncryptFolderError(input)
   if (encrypt !== true) {
     // a path is checked first (readable, a name the swarm accepts): a refusal costs no import;
-    // a folder's path is imported as one UnixFS directory (the store's import)
+    // a folder's path is imported as one UnixFS directory (the store's import; folders are copied),
+    // a file's path is kept by reference unless `copy`
     if (typeof input === 'string' && options.name == null) await checkSharePath(input)
-    const record = await importAndAnnounce(c, input, importOptions)
-    return { cid: record.cid, name: record.name, size: record.size, ...(record.files != null ? { files: record.files } : {}), record }
+    const record = await importAndAnnounce(c, input, { ...importOptions, byReference: typeof input === 'string' && copy !== true })
+    const byReference = typeof input === 'string' && copy !== true && record.files == null
+    return { cid: record.cid, name: record.name, size: record.size, ...(record.files != null ? { files: record.files } : {}), ...(byReference ? { byReference } : {}), record }
   }
   const key = generateContentKey()
   let name: string

@@ -16,21 +16,27 @@ export async function gc (ctx: StoreContext, options: Run<GcOptions>): Promise<G
   return ctx.lock.withExclusive(async () => {
     if (options.unpinned === true) {
       for (const r of ctx.records.list()) {
-        if (!r.pinned) await ctx.mutex.run(r.cid, async () => { await ctx.records.delete(r.cid) })
+        if (!r.pinned && options.dryRun !== true) await ctx.mutex.run(r.cid, async () => { await ctx.records.delete(r.cid) })
       }
     }
+    // references of files that have no record any more
+    if (options.dryRun !== true) {
+      for (const root of ctx.refs.roots()) if (!ctx.records.has(root)) await ctx.refs.delete(root)
+    }
     const all = ctx.records.list()
-    const keep = await needed(ctx, all.filter(r => r.pinned || r.complete), signal)
+    const dropped = (r: { pinned: boolean, complete: boolean }): boolean => options.dryRun === true && options.unpinned === true && !r.pinned
+    const keep = await needed(ctx, all.filter(r => (r.pinned || r.complete) && !dropped(r)), signal)
     let removedBlocks = 0
     let removedBytes = 0
     for await (const f of ctx.blocks.files({ signal })) {
       if (keep.has(f.key)) continue
-      const bytes = await ctx.blocks.remove(f.cid)
+      const bytes = options.dryRun === true ? await ctx.blocks.sizeOf(f.cid) : await ctx.blocks.remove(f.cid)
       if (bytes == null) continue
       removedBlocks++
       removedBytes += bytes
-      progress(options, 'store:gc:block', { cid: f.key, bytes })
+      if (options.dryRun !== true) progress(options, 'store:gc:block', { cid: f.key, bytes })
     }
+    if (options.dryRun === true) return { removedBlocks, removedBytes }
     await ctx.fs.rm(join(ctx.path, CORRUPT_DIR), { recursive: true, force: true }).catch(() => {})
     // partial, unpinned files lost their blocks: recount them
     for (const r of all) {

@@ -6,12 +6,14 @@
  * flight); on failure the blocks this import added that no record needs are
  * removed and no record is written.
  */
+import type { Stats } from 'node:fs'
+import { resolve } from 'node:path'
 import { importByteStream } from 'ipfs-unixfs-importer'
-import { cidKey, FOLDER_MEDIA_TYPE, importerOptions, type CID } from '../../content/index.js'
+import { cidKey, FOLDER_MEDIA_TYPE, importerOptions, RAW_CODEC, type CID } from '../../content/index.js'
 import { BLOCK_WRITE_CONCURRENCY, FILE_IMPORT_CONCURRENCY, IMPORT_WRITE_WINDOW, MAX_RECORD_NAME_BYTES } from '../constants.js'
 import { importFolder, scanFolder } from '../import-tree.js'
 import type { Run, StoreContext } from '../context.js'
-import { fsError } from '../errors.js'
+import { fsError, ImportSourceError, NoSpaceError, NotByReferenceError } from '../errors.js'
 import type { ImportInput, ImportOptions } from '../index.js'
 import type { FileRecord } from '../records.js'
 import { clampName, guessMediaType } from '../safe-name.js'
@@ -19,6 +21,7 @@ import { openSource } from './utils/import-source.js'
 import { progress } from './utils/progress.js'
 import { sweep } from './utils/sweep.js'
 import { writeRecord } from './utils/walk.js'
+import { checkUnchanged, leafLayout, manifest } from './utils/reference.js'
 
 const PROFILE = importerOptions({ blockWriteConcurrency: BLOCK_WRITE_CONCURRENCY })
 const FOLDER_PROFILE = importerOptions({ blockWriteConcurrency: BLOCK_WRITE_CONCURRENCY, fileImportConcurrency: FILE_IMPORT_CONCURRENCY })
@@ -27,8 +30,20 @@ export async function importFile (ctx: StoreContext, input: ImportInput, options
   const { signal } = options
   // a folder is one UnixFS directory, its blocks written by this same writer
   const folder = typeof input === 'string' ? await scanFolder(input, options) : undefined
+  // a folder is copied: a reference names one file (its manifest maps leaves to offsets in it)
+  const byReference = options.byReference === true && folder == null
+  let refPath: string | undefined
+  let before: Stats | undefined
+  if (byReference) {
+    if (typeof input !== 'string') throw new NotByReferenceError('only a file given by its path can be kept by reference')
+    if (options.encrypted === true) throw new NotByReferenceError('encrypted content differs from the file on disk')
+    refPath = resolve(input)
+    before = await ctx.fs.stat(refPath).catch(() => undefined)
+  }
   const { source, defaultName } = folder != null ? { source: [], defaultName: folder.name } : await openSource(ctx, input, options, signal)
   const distinct = new Set<string>()
+  /** By reference: each leaf's length (the leaf itself is not written). */
+  const leafLengths = new Map<string, number>()
   const written: CID[] = []
   // write-behind: the importer goes on reading and hashing while up to IMPORT_WRITE_WINDOW blocks are written
   const pending = new Set<Promise<void>>()
@@ -47,6 +62,13 @@ export async function importFile (ctx: StoreContext, input: ImportInput, options
       if (writeError != null) throw writeError.err
       if (failed) throw new Error('import failed')
       signal.throwIfAborted()
+      if (byReference && cid.code === RAW_CODEC) {
+        const key = cidKey(cid)
+        leafLengths.set(key, bytes.byteLength)
+        distinct.add(key)
+        progress(options, 'store:import:block', { cid: key, bytes: bytes.byteLength, written: false })
+        return cid
+      }
       const p: Promise<void> = ctx.blocks.write(cid, bytes, {
         signal,
         onStored: (c, n, wasWritten) => {
@@ -68,6 +90,13 @@ export async function importFile (ctx: StoreContext, input: ImportInput, options
       const key = cidKey(result.cid)
       // result.size of a dag-pb root is the DAG's size (blocks included); the file's size is in its UnixFS data
       const size = folder != null ? folder.bytes : Number(result.unixfs?.fileSize() ?? result.size)
+      if (refPath != null && before != null) {
+        checkUnchanged(refPath, before, await ctx.fs.stat(refPath))
+        const leaves = await leafLayout(ctx, result.cid, async (c) => leafLengths.get(cidKey(c)), signal)
+        // the manifest is durable before the record that counts on it
+        await ctx.blocks.flush()
+        await ctx.mutex.run(key, async () => { await ctx.refs.put(manifest(key, refPath, before, leaves)) })
+      }
       const record = await ctx.mutex.run(key, async () => {
         const old = ctx.records.get(key)
         const name = clampName(options.name ?? defaultName ?? old?.name ?? key, MAX_RECORD_NAME_BYTES)
@@ -84,10 +113,13 @@ export async function importFile (ctx: StoreContext, input: ImportInput, options
         const encrypted = options.encrypted ?? old?.encrypted
         if (encrypted != null) rec.encrypted = encrypted
         if (folder != null) rec.files = folder.files
-        return writeRecord(ctx, rec)
+        const written = await writeRecord(ctx, rec)
+        // a copy of a file that was kept by reference: its leaves are blocks now
+        if (!byReference) await ctx.refs.delete(key)
+        return written
       })
       progress(options, 'store:import:done', { cid: key, size, blocks: distinct.size })
-      ctx.log('imported %s (%s, %d bytes, %d blocks, %d new)', key, record.name, size, distinct.size, written.length)
+      ctx.log('imported %s (%s, %d bytes, %d blocks, %d new%s)', key, record.name, size, distinct.size, written.length, byReference ? ', leaves by reference' : '')
       return record
     })
   } catch (err) {
@@ -97,6 +129,10 @@ export async function importFile (ctx: StoreContext, input: ImportInput, options
     await ctx.lock.withExclusive(async () => { await sweep(ctx, written) }).catch(e => {
       ctx.log.error('cleanup after a failed import failed: %e', e)
     })
-    throw fsError(err, ctx.path, 'import into')
+    const named = fsError(err, ctx.path, 'import into')
+    // a full disk names the file being imported, not a block's path
+    if (named instanceof NoSpaceError) throw new NoSpaceError(ctx.path, named.code, { file: typeof input === 'string' ? resolve(input) : (options.name ?? 'the imported bytes'), kept: 'nothing of it was kept' })
+    if (named instanceof ImportSourceError) throw named
+    throw named
   }
 }

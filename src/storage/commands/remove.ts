@@ -13,7 +13,10 @@ export async function remove (ctx: StoreContext, cid: string | CID, options: Run
   await ctx.lock.withExclusive(async () => {
     if (!ctx.records.has(key)) throw new RecordNotFoundError(key)
     const walk = await walkFile(ctx, root, { checkLeaves: false, signal })
-    await ctx.mutex.run(key, async () => { await ctx.records.delete(key) })
+    await ctx.mutex.run(key, async () => {
+      await ctx.records.delete(key)
+      await ctx.refs.delete(key)
+    })
     const candidates = [...walk.nodes].map(k => parseCid(k))
     const { removedBlocks, removedBytes } = await sweep(ctx, candidates, signal)
     ctx.log('removed %s and %d blocks (%d bytes)', key, removedBlocks, removedBytes)

@@ -14,5 +14,7 @@ export async function stat (ctx: StoreContext, options: Run<StoreOptions>): Prom
       if (err?.code !== 'ENOENT') throw fsError(err, f.path, 'read')
     }
   }
-  return { blocks, bytes, files: ctx.records.keys().length }
+  let referenced = 0
+  for (const root of ctx.refs.roots()) referenced += ctx.refs.get(root)?.size ?? 0
+  return { blocks, bytes, files: ctx.records.keys().length, refs: ctx.refs.roots().length, refBytes: await ctx.refs.bytes(), referenced }
 }
