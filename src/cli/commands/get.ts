@@ -95,7 +95,7 @@ async function readTargets (ctx: Context<'get'>): Promise<string[]> {
     }
     out.push(...lines(text))
   }
-  if (out.length === 0) throw new UsageError('missing CID|LINK|NAME (or - for stdin, or --link-file FILE)', 'get')
+  if (out.length === 0) throw new UsageError('get: missing CID|LINK|NAME (or - to read them from stdin, or --link-file FILE)', 'get')
   return out
 }
 
