@@ -60,7 +60,8 @@ test('the server edge: requests of another version, unknown methods and bad para
     ['share', { paths: '/a' }, /"paths" must be an array of strings, got string/],
     ['share', { paths: ['/a', 1] }, /"paths" must be an array of strings/],
     ['share', { paths: null }, /"paths" must be an array of strings, got null/],
-    ['ls', { all: true }, /unknown param "all" \(it takes none\)/],
+    ['ls', { all: true }, /unknown param "all" \(it takes cid, providers\)/],
+    ['gc', { all: true }, /unknown param "all" \(it takes none\)/],
     ['pin', [], /params must be an object, got array/],
     ['pub', { topic: 'chat', message: 5 }, /"message" must be a string/]
   ]
