@@ -9,7 +9,8 @@
  *   store-put  the on-disk store alone: putBlock of the same blocks, 32 at a time (as the fetch
  *              writes them), into an empty store: the ceiling of a fetch to disk
  *
- * Usage: npm run bench -- throughput [--size 256] [--rounds 3]
+ * Usage: npm run bench -- throughput [--size 256] [--rounds 3] [--only fetch,stream]
+ *        [--mux-message BYTES] [--mux-window BYTES] [--profile DIR]
  * Each round runs the four one after the other; a ratio is taken within each round (the machine's
  * load changes between rounds) and the median over rounds is reported, with the best of each.
  */
@@ -21,6 +22,7 @@ import { connect, createServer, type AddressInfo } from 'node:net'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { Profiler } from './lib/cpuprofile.js'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { loadOrCreateIdentity } from '../src/net/identity.js'
@@ -36,7 +38,11 @@ const { values } = parseArgs({
   options: {
     size: { type: 'string', default: '256' },
     rounds: { type: 'string', default: '3' },
-    serve: { type: 'boolean', default: false }
+    serve: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    profile: { type: 'string' },
+    'mux-message': { type: 'string' },
+    'mux-window': { type: 'string' }
   }
 })
 const size = Number(values.size) * MiB
@@ -53,7 +59,11 @@ function * chunks (total: number, fresh: boolean): Generator<Uint8Array> {
 
 async function startPeer (dir: string, memory = false): Promise<{ network: Awaited<ReturnType<typeof createNetwork>>, store: Awaited<ReturnType<typeof createStore>>, transfer: ReturnType<typeof createTransfer> }> {
   const privateKey = await loadOrCreateIdentity(dir)
-  const network = await createNetwork({ privateKey, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, agent: 'bench' })
+  const muxer = {
+    ...(values['mux-message'] != null ? { maxMessageSize: Number(values['mux-message']) } : {}),
+    ...(values['mux-window'] != null ? { maxStreamWindowSize: Number(values['mux-window']) } : {})
+  }
+  const network = await createNetwork({ privateKey, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, agent: 'bench', muxer })
   await network.start()
   const store = await createStore({ path: join(dir, 'store') })
   const transfer = createTransfer({ network, store: memory ? createMemoryBlockStore() : store })
@@ -89,9 +99,22 @@ async function serve (): Promise<void> {
   })
   await new Promise<void>(resolve => tcp.listen(0, '127.0.0.1', resolve))
   process.stdout.write(JSON.stringify({ peerId: network.peerId, addr: network.getMultiaddrs()[0], cid: record.cid, port: (tcp.address() as AddressInfo).port }) + '\n')
-  // stop when the parent closes stdin
-  process.stdin.resume()
-  await new Promise(resolve => process.stdin.once('end', resolve))
+  // `start` / `stop NAME` lines profile the serving side (--profile); stop when the parent closes stdin
+  const commands = createInterface({ input: process.stdin })
+  let profiler: Profiler | undefined
+  commands.on('line', (line) => {
+    void (async () => {
+      if (line === 'cpu') {
+        const { user, system } = process.cpuUsage()
+        process.stdout.write(`${(user + system) / 1000}\n`)
+      } else if (line === 'start') profiler = await Profiler.start()
+      else if (line.startsWith('stop ')) {
+        await profiler?.stop(line.slice(5))
+        process.stdout.write('saved\n')
+      }
+    })()
+  })
+  await new Promise(resolve => commands.once('close', resolve))
   tcp.close()
   await transfer.stop()
   await network.stop()
@@ -99,8 +122,17 @@ async function serve (): Promise<void> {
   await rm(dir, { recursive: true, force: true })
 }
 
+/** The yamux overrides, passed on to the serving process. */
+const muxArgs = (['mux-message', 'mux-window'] as const).flatMap(k => values[k] != null ? [`--${k}`, String(values[k])] : [])
+
+function median (xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[mid] ?? 0 : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2
+}
+
 async function main (): Promise<void> {
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', '--size', String(values.size)], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--serve', '--size', String(values.size), ...muxArgs], { stdio: ['pipe', 'pipe', 'inherit'] })
   const lines = createInterface({ input: child.stdout })
   const info = await new Promise<{ peerId: string, addr: string, cid: string, port: number }>((resolve, reject) => {
     lines.once('line', (line) => { resolve(JSON.parse(line)) })
@@ -126,7 +158,8 @@ async function main (): Promise<void> {
     if (got !== size) throw new Error(`tcp: got ${got} bytes`)
     return performance.now() - start
   }
-  const stream = async (): Promise<number> => {
+  const stream = async (): Promise<number> => await profiling(streamOnce, 'stream')
+  const streamOnce = async (): Promise<number> => {
     const start = performance.now()
     const s = await network.openStream(info.peerId, RAW_PROTOCOL)
     let got = 0
@@ -135,7 +168,23 @@ async function main (): Promise<void> {
     if (got !== size) throw new Error(`stream: got ${got} bytes`)
     return performance.now() - start
   }
-  const fetch = async (): Promise<number> => {
+  /** --profile DIR: a CPU profile of both sides during each fetch and stream (DIR/fetch-N.cpuprofile, DIR/serve-N.cpuprofile, DIR/stream-N…). */
+  const profiled = new Map<string, number>()
+  const profiling = async <T>(fn: () => Promise<T>, what = 'fetch'): Promise<T> => {
+    if (values.profile == null) return await fn()
+    const n = profiled.get(what) ?? 0
+    profiled.set(what, n + 1)
+    const saved = new Promise(resolve => lines.once('line', resolve))
+    child.stdin.write('start\n')
+    const own = await Profiler.start()
+    const result = await fn()
+    await own.stop(join(values.profile, `${what}-${n}.cpuprofile`))
+    child.stdin.write(`stop ${join(values.profile, `${what === 'fetch' ? 'serve' : `${what}-serve`}-${n}.cpuprofile`)}\n`)
+    await saved
+    return result
+  }
+  const fetch = async (): Promise<number> => await profiling(fetchOnce)
+  const fetchOnce = async (): Promise<number> => {
     // start from an empty store each round
     if (await store.get(info.cid) != null) await store.remove(info.cid)
     await store.gc()
@@ -185,9 +234,23 @@ async function main (): Promise<void> {
 
   const best: Record<string, number> = { tcp: Infinity, stream: Infinity, fetch: Infinity, 'fetch-mem': Infinity, 'store-put': Infinity }
   const runs: Record<string, number[]> = { tcp: [], stream: [], fetch: [], 'fetch-mem': [], 'store-put': [] }
+  // CPU time of each side (ms per MiB moved): far steadier than wall time on a loaded machine
+  const cpuRecv: Record<string, number[]> = { tcp: [], stream: [], fetch: [], 'fetch-mem': [], 'store-put': [] }
+  const cpuSend: Record<string, number[]> = { tcp: [], stream: [], fetch: [], 'fetch-mem': [], 'store-put': [] }
+  const childCpu = async (): Promise<number> => {
+    const answer = new Promise<string>(resolve => lines.once('line', resolve))
+    child.stdin.write('cpu\n')
+    return Number(await answer)
+  }
+  const ownCpu = (): number => { const { user, system } = process.cpuUsage(); return (user + system) / 1000 }
   for (let r = 0; r < rounds; r++) {
     for (const [name, fn] of Object.entries({ tcp, stream, fetch, 'fetch-mem': fetchMem, 'store-put': storePut })) {
+      if (values.only != null && !values.only.split(',').includes(name)) continue
+      const [recv0, send0] = [ownCpu(), await childCpu()]
       const ms = await fn()
+      const [recv1, send1] = [ownCpu(), await childCpu()]
+      cpuRecv[name]?.push((recv1 - recv0) / (size / MiB))
+      cpuSend[name]?.push((send1 - send0) / (size / MiB))
       runs[name]?.push(ms)
       best[name] = Math.min(best[name] ?? Infinity, ms)
     }
@@ -196,12 +259,11 @@ async function main (): Promise<void> {
   const fmt = (name: string): string => `${name.padEnd(9)} ${mbs(best[name] ?? 0).toFixed(0).padStart(5)} MiB/s  (${(best[name] ?? 0).toFixed(0)} ms; runs ${runs[name]?.map(ms => ms.toFixed(0)).join(', ')} ms)`
   process.stdout.write(`throughput: ${size / MiB} MiB between two processes on 127.0.0.1, best of ${rounds}\n`)
   process.stdout.write(`${fmt('tcp')}\n${fmt('stream')}\n${fmt('fetch')}\n${fmt('fetch-mem')}\n${fmt('store-put')}\n`)
-  // per-round ratios (time of the stream / time of the fetch), median over rounds
-  const median = (xs: number[]): number => {
-    const sorted = [...xs].sort((a, b) => a - b)
-    const mid = Math.floor(sorted.length / 2)
-    return sorted.length % 2 === 1 ? sorted[mid] ?? 0 : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2
+  for (const name of Object.keys(runs)) {
+    if ((runs[name] ?? []).length === 0) continue
+    process.stdout.write(`cpu ${name.padEnd(9)} receiver ${median(cpuRecv[name] ?? []).toFixed(2)} ms/MiB, sender ${median(cpuSend[name] ?? []).toFixed(2)} ms/MiB (median of ${rounds})\n`)
   }
+  // per-round ratios (time of the stream / time of the fetch), median over rounds
   const ratios = (num: string, den: string): number[] => (runs[num] ?? []).map((ms, i) => ms / (runs[den]?.[i] ?? Infinity))
   const fetchVsStream = median(ratios('stream', 'fetch'))
   const memVsStream = median(ratios('stream', 'fetch-mem'))

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
-import { attachNodeLog, describeServed } from '../src/cli/node-log.js'
+import { attachNodeLog, describeServed, JOIN_NAME_WAIT_MS } from '../src/cli/node-log.js'
 import { Output } from '../src/cli/output.js'
 import { TypedEventEmitter } from '../src/util/events.js'
 import { waitFor } from '../src/util/wait.js'
@@ -70,6 +70,24 @@ test('node log: one line per joining peer, with its nickname once the Hello name
     'peer joined bob (12D3Ko…bBob02)',
     'peer joined carol (12D3Ko…arol03)',
     'peer left bob (12D3Ko…bBob02)'
+  ])
+})
+
+test('node log: a peer without a Hello after 2 s gets a "connected" line; its name, if it comes, one more', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] })
+  const { node, names, lines, out } = fakeNode()
+  attachNodeLog(node, out, humanLog(out))
+  node.safeDispatchEvent('peer:connect', { id: BOB })
+  t.mock.timers.tick(JOIN_NAME_WAIT_MS - 1)
+  await new Promise(resolve => setImmediate(resolve))
+  assert.equal(lines.length, 0, lines.join('\n'))
+  t.mock.timers.tick(1)
+  names.set(BOB, 'bob')
+  node.safeDispatchEvent('peer:name', { id: BOB, name: 'bob' })
+  await waitFor(() => lines.length >= 2, { timeout: 5000, interval: 0, message: 'two lines' })
+  assert.deepEqual(lines.map(l => l.replace(/\s+/g, ' ')), [
+    'connected 12D3Ko…bBob02 (no Hello yet: a slow peer, or one of another swarm)',
+    'peer named bob (12D3Ko…bBob02)'
   ])
 })
 

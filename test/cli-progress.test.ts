@@ -63,3 +63,29 @@ test('start --replicate shows the progress of each file it replicates, and its r
   await bob.waitForLine(/^kept\.bin: done$/, { stream: 'stderr' })
   await bob.waitForLine(/replicated +kept\.bin \(3\.0 MiB\) in [\d.]+ m?s, [\d.]+ [KMG]?i?B\/s$/)
 })
+
+test('a bar shows no ETA until bytes have flowed for a second, and the summary\'s rate once done', async (t) => {
+  const { PassThrough } = await import('node:stream')
+  const { Output } = await import('../src/cli/output.js')
+  t.mock.timers.enable({ apis: ['Date'], now: 1_000_000 })
+  const tty = (): any => Object.assign(new PassThrough(), { isTTY: true, columns: 80 })
+  const stdout = tty()
+  const stderr = tty()
+  let raw = ''
+  stderr.on('data', (c: Buffer) => { raw += c.toString() })
+  const out = new Output({ stdout, stderr, env: { NO_COLOR: '1' } })
+  const MiB = 1024 * 1024
+  const bar = out.progress('movie.mkv', 100 * MiB)
+  const last = (): string => screen(raw, 80).lines.filter(l => BAR.test(l)).at(-1)!
+  assert.match(last(), /waiting…$/)
+  bar.update(1 * MiB)
+  t.mock.timers.tick(500)
+  bar.update(6 * MiB)
+  assert.match(last(), / {2}10\.0 MiB\/s$/, 'a rate, no ETA yet')
+  t.mock.timers.tick(600)
+  bar.update(12 * MiB)
+  assert.match(last(), / {2}10\.0 MiB\/s {2}ETA 8\.8 s$/, 'the ETA once bytes flowed for a second')
+  bar.finish('done', { rate: 7 * MiB })
+  assert.match(last(), /^movie\.mkv .* {2}7\.0 MiB\/s {2}done$/, 'the summary\'s figure at the end')
+  assert.ok(screen(raw, 80).widest <= 80)
+})

@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
+import { Uint8ArrayList } from 'uint8arraylist'
+import { verifyBytes } from '../src/content/index.js'
 import { createStore, type StoreFs } from '../src/storage/index.js'
 import { MiB, pattern } from './fixtures/storage-pattern.js'
 
@@ -140,6 +142,24 @@ test('putBlock { verified: true } skips the hash the caller already did; other c
   const junk = Uint8Array.from([0xff, 0xff])
   const junkCid = CID.createV1(0x70, Digest.create(0x12, createHash('sha256').update(junk).digest())).toString()
   await assert.rejects(store.putBlock(junkCid, junk, { verified: true }), { name: 'InvalidBlockError' })
+})
+
+test('putBlock takes a block in the chunks it arrived in (a Uint8ArrayList): hashed and written without joining them, read back whole', async (t) => {
+  const dir = await tempDir(t)
+  const store = await createStore({ path: join(dir, 'store') })
+  t.after(async () => { await store.close() })
+  const bytes = pattern(MiB, 9)
+  const cid = rawCid(bytes)
+  // uneven chunks, as a Noise/yamux stream delivers them
+  const chunks = new Uint8ArrayList()
+  for (let at = 0; at < bytes.byteLength; at += 65_519) chunks.append(bytes.subarray(at, Math.min(bytes.byteLength, at + 65_519)))
+  assert.ok([...chunks].length > 1)
+  assert.equal(verifyBytes(CID.parse(cid), chunks), true, 'the verifier hashes the chunks in place')
+  await store.putBlock(cid, chunks)
+  assert.deepEqual(await store.getBlock(cid, { verify: true }), Buffer.from(bytes))
+  // wrong chunks are refused like wrong bytes
+  const wrong = new Uint8ArrayList(bytes.subarray(0, 1000), pattern(1000, 10))
+  await assert.rejects(store.putBlock(rawCid(pattern(2000, 11)), wrong), { name: 'BlockHashMismatchError' })
 })
 
 test('the store takes a component logger and CID objects; an aborted signal stops a method on entry', async (t) => {

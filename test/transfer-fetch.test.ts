@@ -13,6 +13,12 @@ import { BACKOFF_BASE_MS, BACKOFF_MAX_MS } from '../src/transfer/constants.js'
 import { backoffMs, FetchProvider } from '../src/transfer/fetch/provider.js'
 import { explainTimeout, leftError } from '../src/transfer/fetch/verdict.js'
 import { WantList } from '../src/transfer/fetch/want-list.js'
+import { PeerLinks } from '../src/transfer/fetch/peer-link.js'
+import { FrameType } from '../src/transfer/messages.js'
+import { BLOCKS_PROTOCOL, type TransferNetwork } from '../src/transfer/index.js'
+import type { ByteStream } from '../src/transfer/types.js'
+import { waitFor } from '../src/util/wait.js'
+import { pushable } from 'it-pushable'
 import { startMemoryPeers } from './fixtures/transfer-memnet.js'
 import { randomContent, readFile } from './fixtures/transfer-peers.js'
 
@@ -87,3 +93,65 @@ test('a fetch with at most 3 pending blocks tracked still completes, byte-identi
   assert.equal(result.blocks, sharer.store.size)
   assert.deepEqual(await readFile(fetcher.store, cid), content)
 })
+
+/** A block stream that records the frames written to it and never answers (ended by abort). */
+function silentStream (peer: string, written: Uint8Array[]): ByteStream {
+  const incoming = pushable<Uint8Array>()
+  return {
+    remotePeer: peer,
+    protocol: BLOCKS_PROTOCOL,
+    source: incoming,
+    sink: async (source) => { for await (const chunk of source) written.push(chunk instanceof Uint8Array ? chunk : chunk.subarray()) },
+    close: async () => { incoming.end() },
+    abort: () => { incoming.end() }
+  }
+}
+
+test('peer links: downloads waiting for one open share it; one giving up does not stop the open for the others; a CANCEL goes out only for what nobody else wants', async () => {
+  let release: (() => void) | undefined
+  const written: Uint8Array[] = []
+  let opens = 0
+  const network = {
+    peerId: 'me',
+    openStream: async (peer: string, _protocol: string, options: { signal?: AbortSignal } = {}) => {
+      opens++
+      await new Promise<void>((resolve, reject) => {
+        release = resolve
+        options.signal?.addEventListener('abort', () => { reject(options.signal?.reason) }, { once: true })
+      })
+      return silentStream(peer, written)
+    }
+  } as unknown as TransferNetwork
+  const links = new PeerLinks(network)
+  const client = { onFrame: () => {}, onEnd: () => {} }
+  const first = new AbortController()
+  const a = links.attach('alice', client, first.signal)
+  const b = links.attach('alice', client, new AbortController().signal)
+  first.abort(new Error('the first download stopped'))
+  await assert.rejects(a, /the first download stopped/)
+  release?.()
+  const hb = await b
+  assert.equal(opens, 1, 'one open for both')
+  assert.equal(links.stats.opened, 1)
+  const hc = await links.attach('alice', client, new AbortController().signal)
+  assert.equal(opens, 1, 'a third download joins the open stream')
+  // both want block 1; c cancels it: nothing goes out; b cancels it too: the CANCEL goes out
+  hb.send(FrameType.WANT_BLOCK, [cidOf(1)])
+  hc.send(FrameType.WANT_BLOCK, [cidOf(1)])
+  const frames = (): number[] => written.map(w => w[lpHeader(w)] ?? -1)
+  await waitFor(() => frames().length === 2, { message: 'two WANT_BLOCK frames written' })
+  hc.send(FrameType.CANCEL, [cidOf(1)])
+  hb.send(FrameType.WANT_BLOCK, [cidOf(2)])
+  await waitFor(() => frames().length === 3, { message: 'the next frame written' })
+  assert.deepEqual(frames(), [FrameType.WANT_BLOCK, FrameType.WANT_BLOCK, FrameType.WANT_BLOCK], 'no CANCEL while b still wants it')
+  hb.send(FrameType.CANCEL, [cidOf(1)])
+  await waitFor(() => frames().length === 4, { message: 'the CANCEL written' })
+  assert.equal(frames()[3], FrameType.CANCEL)
+})
+
+/** Length of the varint length prefix at the start of a frame. */
+function lpHeader (frame: Uint8Array): number {
+  let i = 0
+  while (((frame[i] ?? 0) & 0x80) !== 0) i++
+  return i + 1
+}

@@ -3,11 +3,12 @@ import { test } from 'node:test'
 import * as assert from 'node:assert/strict'
 import { CID } from 'multiformats/cid'
 import { Uint8ArrayList } from 'uint8arraylist'
+import { contiguous } from '../src/content/index.js'
 import { ByteBudget } from '../src/transfer/budget.js'
 import * as errors from '../src/transfer/errors.js'
 import { decodeFrame, encodeBlock, encodeList, FrameType } from '../src/transfer/messages.js'
 import { bestOf } from '../src/transfer/fetch/scheduler.js'
-import { createMemoryBlockStore, type FetchProgress, type TransferFetchEvents } from '../src/transfer/index.js'
+import { BLOCKS_PROTOCOL, createMemoryBlockStore, type FetchProgress, type TransferFetchEvents } from '../src/transfer/index.js'
 import { waitFor } from '../src/util/wait.js'
 import { randomContent, readFile, startPeers } from './fixtures/transfer-peers.js'
 
@@ -29,7 +30,7 @@ test('frames round-trip: CID lists and blocks', () => {
   assert.equal(block.type, FrameType.BLOCK)
   assert.ok('data' in block)
   assert.equal(block.cid.toString(), a.toString())
-  assert.deepEqual(block.data, data)
+  assert.deepEqual(contiguous(block.data), data, 'a received block comes as the chunks it arrived in')
   assert.deepEqual(decodeFrame(new Uint8Array([0x7f, 1, 2])), { type: 'unknown', code: 0x7f })
   assert.throws(() => decodeFrame(new Uint8Array([FrameType.HAVE, 40, 1, 2])), { name: 'BlockProtocolError' })
   assert.throws(() => decodeFrame(new Uint8Array(0)), { name: 'BlockProtocolError' })
@@ -229,6 +230,38 @@ test('abort: the fetch rejects with the signal\'s reason and the provider\'s str
   assert.equal(fetcher.transfer.stats().fetches, 0)
   await waitFor(() => provider.transfer.stats().served.streams === 0, { message: 'serving streams to close' })
   await assert.rejects(fetcher.transfer.fetch(cid, { signal: AbortSignal.abort() }), { name: 'AbortError' })
+})
+
+test('peer link: two downloads from one peer share one block stream; after both, a new download opens one more', async (t) => {
+  const [provider, fetcher] = await startPeers(t, 2)
+  assert.ok(provider != null && fetcher != null)
+  const big = randomContent(16 * MiB)
+  const small = randomContent(2 * MiB + 5)
+  const bigCid = await provider.store.add(big)
+  const smallCid = await provider.store.add(small)
+  const third = randomContent(MiB + 3)
+  const thirdCid = await provider.store.add(third)
+  // the second download starts when the first has its first block (its stream is open, 15 blocks to go):
+  // starting takes only in-memory steps, so it attaches before the first can finish
+  let second: Promise<unknown> | undefined
+  const first = fetcher.transfer.fetch(bigCid, {
+    providers: [provider.id],
+    onProgress: (evt) => {
+      if (evt.type === 'transfer:fetch:block' && second == null) second = fetcher.transfer.fetch(smallCid, { providers: [provider.id] })
+    }
+  })
+  const a = await first
+  assert.ok(second != null)
+  const b = await second as Awaited<typeof first>
+  assert.equal(fetcher.opened.get(BLOCKS_PROTOCOL), 1, 'one block stream for both downloads')
+  assert.ok((a.providers[provider.id]?.blocks ?? 0) > 0 && (b.providers[provider.id]?.blocks ?? 0) > 0, 'both got their blocks from it')
+  assert.deepEqual(await readFile(fetcher.store, bigCid), big)
+  assert.deepEqual(await readFile(fetcher.store, smallCid), small)
+  // the last download to leave drained the stream; the next opens a new one
+  await waitFor(() => provider.transfer.stats().served.streams === 0, { message: 'the shared stream to close' })
+  await fetcher.transfer.fetch(thirdCid, { providers: [provider.id] })
+  assert.equal(fetcher.opened.get(BLOCKS_PROTOCOL), 2)
+  assert.deepEqual(await readFile(fetcher.store, thirdCid), third)
 })
 
 test('a provider whose store holds a corrupt block does not serve it: DONT_HAVE, fetched elsewhere, nobody banned', async (t) => {

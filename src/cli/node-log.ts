@@ -27,7 +27,9 @@ export function attachNodeLog (node: SwarmNode, out: Output, log: LogFn): void {
     pending.delete(id)
     const name = node.peerName(id)
     present.set(id, name)
-    log('peer:join', { peer: id, ...(name != null ? { name } : {}) }, `${out.style('green', 'peer joined')}  ${who(id)}`)
+    // no Hello in time: a slow peer (its name follows as `peer named`), or one of another swarm
+    const human = name != null ? `${out.style('green', 'peer joined')}  ${who(id)}` : `connected    ${who(id)} (no Hello yet: a slow peer, or one of another swarm)`
+    log('peer:join', { peer: id, ...(name != null ? { name } : {}) }, human)
   }
   node.addEventListener('peer:connect', (e) => {
     const id = e.detail.id

@@ -10,6 +10,7 @@ import type { Blockstore } from 'interface-blockstore'
 import { CID as ParsedCID } from 'multiformats/cid'
 import { DAG_PB_CODEC, RAW_CODEC, SHA2_256 } from './constants.js'
 import { InvalidCidError } from './errors.js'
+import type { Uint8ArrayList } from 'uint8arraylist'
 
 /**
  * The CID type of the IPFS libraries the store is built on (importer,
@@ -61,10 +62,25 @@ export function cidKey (cid: CID): string {
  * per MiB with SHA-NI): WebCrypto's thread-pool digest copies the block first and cost more
  * main-thread time in profiles than hashing in place.
  */
-export function verifyBytes (cid: { multihash: { code: number, digest: Uint8Array } }, bytes: Uint8Array): boolean {
+/**
+ * A block's bytes: one buffer, or the chunks it arrived in (a Uint8ArrayList from the network),
+ * which the verifier and the store take as they are, without joining them.
+ */
+export type BlockBytes = Uint8Array | Uint8ArrayList
+
+/** One buffer of a block's bytes (a copy only when it is in several chunks). */
+export function contiguous (bytes: BlockBytes): Uint8Array {
+  return bytes instanceof Uint8Array ? bytes : bytes.subarray()
+}
+
+export function verifyBytes (cid: { multihash: { code: number, digest: Uint8Array } }, bytes: BlockBytes): boolean {
   // structural, so a CID of either multiformats version fits; only sha2-256 is ever true
   if (cid.multihash.code !== SHA2_256) return false
-  const digest = createHash('sha256').update(bytes).digest()
+  const hash = createHash('sha256')
+  // a block received in several chunks is hashed where it lies, not copied into one buffer first
+  if (bytes instanceof Uint8Array) hash.update(bytes)
+  else for (const chunk of bytes) hash.update(chunk)
+  const digest = hash.digest()
   const want = cid.multihash.digest
   if (digest.byteLength !== want.byteLength) return false
   for (let i = 0; i < want.byteLength; i++) {

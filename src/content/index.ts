@@ -4,7 +4,7 @@
  * a DAG walked, and every size limit of the profile. It depends on nothing of
  * swarmdrop but `src/util`; storage, pubsub and transfer share it.
  */
-export { parseCid, cidKey, verifyBytes, type CID } from './cid.js'
+export { parseCid, cidKey, verifyBytes, contiguous, type BlockBytes, type CID } from './cid.js'
 export { decodeNode, type DagNode, type DagChild } from './unixfs.js'
 export { walkDag, type DagBlockGetter, type DagWalk, type WalkOptions } from './walk.js'
 export { checkName, parseSubPath, splitCidPath, unsafeNameReason } from './path.js'

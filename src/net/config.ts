@@ -12,10 +12,11 @@ import { identify, type Identify } from '@libp2p/identify'
 import { gossipsub, type GossipsubOpts, type GossipSub } from '@chainsafe/libp2p-gossipsub'
 import { createTopicScoreParams } from '@chainsafe/libp2p-gossipsub/score'
 import { FaultTolerance } from '@libp2p/interface'
-import { GOSSIP_DECODE_LIMITS, HEARTBEAT_MS, MAX_GOSSIP_OUTBOUND_BYTES, MAX_STREAM_WINDOW_BYTES, PING_TIMEOUT_MS, MDNS_INTERVAL_MS, MDNS_SERVICE_TAG, SWARM_TOPIC_SCORE } from './constants.js'
+import { GOSSIP_DECODE_LIMITS, HEARTBEAT_MS, MAX_GOSSIP_OUTBOUND_BYTES, MAX_STREAM_WINDOW_BYTES, MAX_MUX_MESSAGE_BYTES, PING_TIMEOUT_MS, MDNS_INTERVAL_MS, MDNS_SERVICE_TAG, SWARM_TOPIC_SCORE } from './constants.js'
 import { swarmProtector, type MismatchListener } from './private-swarm.js'
 import { relayTransport, type wanConfig } from './relay.js'
 import type { NetworkInit } from './types.js'
+import type { Multiaddr } from '@multiformats/multiaddr'
 
 export type Services = { identify: Identify, pubsub: GossipSub }
 
@@ -33,6 +34,8 @@ export interface ConfigHooks {
   appScore: (peer: string) => number
   /** Told of every swarm-key mismatch. */
   onMismatch: MismatchListener
+  /** The gater's question for each incoming connection (address-limit.ts). */
+  denyInbound: (remoteAddr: Multiaddr) => boolean
 }
 
 export function libp2pOptions (init: NetworkInit, hooks: ConfigHooks): Libp2pOptions<Services> {
@@ -45,11 +48,17 @@ export function libp2pOptions (init: NetworkInit, hooks: ConfigHooks): Libp2pOpt
     // a configured relay that is down at start must not stop the node: it reserves when the relay is back
     transportManager: { faultTolerance: wan.listen.length > 0 ? FaultTolerance.NO_FATAL : FaultTolerance.FATAL_ALL },
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux({ maxStreamWindowSize: MAX_STREAM_WINDOW_BYTES })],
+    streamMuxers: [yamux({
+      maxStreamWindowSize: init.muxer?.maxStreamWindowSize ?? MAX_STREAM_WINDOW_BYTES,
+      maxMessageSize: init.muxer?.maxMessageSize ?? MAX_MUX_MESSAGE_BYTES
+    })],
     connectionProtector: swarmProtector(init.swarmKey, hooks.onMismatch),
     peerDiscovery: init.mdns
       ? [hooks.withDiscovery(mdns({ interval: init.mdnsInterval ?? MDNS_INTERVAL_MS, serviceTag: MDNS_SERVICE_TAG }))]
       : [],
+    connectionGater: {
+      denyInboundConnection: (maConn: { remoteAddr: Multiaddr }) => hooks.denyInbound(maConn.remoteAddr)
+    },
     connectionManager: {
       maxConnections: 300,
       // libp2p limits inbound connections per remote IP to 5 a second; on one host (tests, demo)

@@ -20,6 +20,17 @@ export const IDENTITY_FILE = 'identity.key'
  */
 export const MAX_STREAM_WINDOW_BYTES = 4 * 1024 * 1024
 
+/**
+ * Largest yamux frame, header included: exactly four Noise messages (65 535 bytes less the
+ * 16-byte tag, 65 519 of plaintext each). yamux's default, 64 KiB, is 17 bytes over one Noise
+ * message, so every frame went out as two (one of 17 bytes): twice the encryptions and socket
+ * writes. Bigger frames also mean fewer window updates from the reader (one per frame read).
+ * Measured in docs/BENCHMARKS.md (P1, "yamux frame size"): CPU per MiB of one stream, sender
+ * 7.3 → 3.2 ms, receiver 11.9 → 7.5 ms; 1 MiB frames were no better. A frame of another stream
+ * waits behind at most one of these (256 KiB, ~2 ms at 100 MiB/s).
+ */
+export const MAX_MUX_MESSAGE_BYTES = 4 * 65_519
+
 /** Shortest time a connection-monitor ping may take before libp2p aborts the connection (libp2p's default: 5 s). */
 export const PING_TIMEOUT_MS = 20_000
 
@@ -122,3 +133,10 @@ export const PEER_EXCHANGE_TIMEOUT_MS = 10_000
 export const PEER_EXCHANGE_MAX_PEERS = 32
 export const PEER_EXCHANGE_MAX_ADDRS = 8
 export const PEER_EXCHANGE_MAX_BYTES = 64 * 1024
+
+/**
+ * Open connections one remote IP address may hold (loopback exempt; address-limit.ts). A LAN
+ * laptop needs one or two; several laptops behind one NAT router share an address across the
+ * internet, hence room for a few.
+ */
+export const MAX_CONNECTIONS_PER_ADDRESS = 8

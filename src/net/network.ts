@@ -18,6 +18,8 @@ import { TopicCaps } from './topic-caps.js'
 import { counted, isRelayed, RelayDialer, wanConfig } from './relay.js'
 import { libp2pOptions, type Services } from './config.js'
 import { PeerExchange } from './peer-exchange.js'
+import { AddressLimiter } from './address-limit.js'
+import { MAX_CONNECTIONS_PER_ADDRESS } from './constants.js'
 import type { SwarmKeyMismatch } from './private-swarm.js'
 import type { ByteStream, ConnectionInfo, Network, NetworkEvents, NetworkInit, StreamHandlerOptions, TopicValidator, Verdict } from './types.js'
 
@@ -256,6 +258,7 @@ export async function createNetwork (init: NetworkInit): Promise<Network & { sta
   const ref: { net?: Libp2pNetwork } = {}
   const discovery: EventTarget[] = []
   const wan = wanConfig(init)
+  const limiter = new AddressLimiter(init.maxConnectionsPerAddress ?? MAX_CONNECTIONS_PER_ADDRESS, createLogger('network:limits'), init.limitLoopback === true)
   const libp2p = await createLibp2p<Services>(libp2pOptions(init, {
     listen,
     wan,
@@ -265,8 +268,10 @@ export async function createNetwork (init: NetworkInit): Promise<Network & { sta
       return service
     },
     appScore: (p) => ref.net?.appScore(p) ?? 0,
-    onMismatch: (m) => { ref.net?.onMismatch(m) }
+    onMismatch: (m) => { ref.net?.onMismatch(m) },
+    denyInbound: (addr) => limiter.denyInbound(addr)
   }))
+  limiter.attach(libp2p)
   ref.net = new Libp2pNetwork(libp2p, listen, discovery, wan.listen, init.peerExchangeTopic)
   return ref.net
 }

@@ -86,6 +86,12 @@ export interface NetworkInit {
    * subscribed to this topic (the swarm's announce topic) and dial them; answer the same question.
    */
   peerExchangeTopic?: string
+  /** Open connections one remote IP may hold (default MAX_CONNECTIONS_PER_ADDRESS; loopback exempt). */
+  maxConnectionsPerAddress?: number
+  /** Apply that limit to loopback too (tests of the limit; default false). */
+  limitLoopback?: boolean
+  /** Overrides of the yamux sizes (benchmarks measure them; default MAX_STREAM_WINDOW_BYTES, MAX_MUX_MESSAGE_BYTES). */
+  muxer?: { maxStreamWindowSize?: number, maxMessageSize?: number }
 }
 
 /** Gossipsub overrides a caller may pass (heartbeat, mesh sizes, scoring). */

@@ -14,7 +14,7 @@
  */
 import { join } from 'node:path'
 import type { Blockstore, InputPair, Pair } from 'interface-blockstore'
-import { cidKey, parseCid, verifyBytes, type CID } from '../content/cid.js'
+import { cidKey, parseCid, verifyBytes, type BlockBytes as ChunkedBytes, type CID } from '../content/cid.js'
 import { BLOCKS_DIR, CORRUPT_DIR, MAX_UNSYNCED_BLOCKS, SYNC_CONCURRENCY, TMP_DIR } from './constants.js'
 import { BlockNotFoundError, CorruptBlockError, fsError } from './errors.js'
 import { syncDir, syncFile, writeFileAtomic } from '../util/atomic-write.js'
@@ -102,8 +102,9 @@ export class FsBlockstore implements Blockstore {
    * Stores a block whose bytes the caller has checked against the CID
    * (the importer made the CID from them; putBlock verifies first).
    * A block already present is left as it is. Returns whether it was written.
+   * Bytes in chunks (as received) are written with one writev, not joined first.
    */
-  async write (cid: CID, bytes: Uint8Array, options: BlockWriteOptions = {}): Promise<boolean> {
+  async write (cid: CID, bytes: ChunkedBytes, options: BlockWriteOptions = {}): Promise<boolean> {
     options.signal?.throwIfAborted()
     const key = cidKey(cid)
     const shard = this.shardOf(key)

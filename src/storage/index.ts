@@ -26,7 +26,7 @@
  * ```
  */
 import type { ProgressEvent } from 'progress-events'
-import type { CID } from '../content/cid.js'
+import type { BlockBytes, CID } from '../content/cid.js'
 import type { ComponentLogger } from '../util/logger.js'
 import type { FileRecord } from './records.js'
 import type { StoreFs } from './fs.js'
@@ -244,7 +244,7 @@ export interface Store {
    * check is skipped with `verified: true`). A block already present is kept.
    * Records are not touched: call missing() to recount the file.
    */
-  putBlock: (cid: CidInput, bytes: Uint8Array, options?: PutBlockOptions) => Promise<void>
+  putBlock: (cid: CidInput, bytes: BlockBytes, options?: PutBlockOptions) => Promise<void>
 
   /** Records a file whose root CID is known before its blocks are (a download): complete=false until all blocks are present. */
   track: (cid: CidInput, meta: TrackMeta, options?: StoreOptions) => Promise<FileRecord>

@@ -16,7 +16,7 @@
  */
 import { resolve } from 'node:path'
 import { createComponentLogger } from '../util/logger.js'
-import { cidKey, parseCid, type CID } from '../content/index.js'
+import { cidKey, parseCid, type BlockBytes, type CID } from '../content/index.js'
 import { FsBlockstore } from './blockstore.js'
 import type { Run, StoreContext } from './context.js'
 import { StoreClosedError } from './errors.js'
@@ -129,7 +129,7 @@ export class DiskStore implements Store {
     return this.run(options, async (o) => getBlock(this.ctx, cid, o))
   }
 
-  async putBlock (cid: string | CID, bytes: Uint8Array, options: PutBlockOptions = {}): Promise<void> {
+  async putBlock (cid: string | CID, bytes: BlockBytes, options: PutBlockOptions = {}): Promise<void> {
     return this.run(options, async (o) => putBlock(this.ctx, cid, bytes, o))
   }
 

@@ -4,7 +4,7 @@
  * src/storage; `putBlock` keeps only bytes that the one verifier (src/content) accepts.
  */
 import { importBytes, importByteStream } from 'ipfs-unixfs-importer'
-import { cidKey, importerOptions, parseCid, verifyBytes, type CID } from '../content/index.js'
+import { cidKey, contiguous, importerOptions, parseCid, verifyBytes, type CID } from '../content/index.js'
 import { BlockHashMismatchError } from '../content/errors.js'
 import type { BlockStore } from './types.js'
 
@@ -33,7 +33,7 @@ export function createMemoryBlockStore (): MemoryBlockStore {
     async putBlock (cid, bytes, options) {
       // the transfer hashed it already (PutBlockOptions.verified): once per side is enough
       if (options?.verified !== true && !verifyBytes(parseCid(cid), bytes)) throw new BlockHashMismatchError(cid)
-      blocks.set(cid, bytes)
+      blocks.set(cid, contiguous(bytes))
     },
     async add (content) {
       const result = content instanceof Uint8Array

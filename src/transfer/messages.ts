@@ -7,13 +7,14 @@
  *   CID list  = type, then for each CID: varint(byte length), CID bytes (binary CID)
  *   BLOCK     = 0x10, varint(CID byte length), CID bytes, block bytes (the rest of the frame)
  *
- * Blocks are framed without copying: the header and the block travel as one Uint8ArrayList.
+ * Blocks are framed without copying: the header and the block travel as one Uint8ArrayList, and
+ * a received block is handed on as the chunks it arrived in (a Uint8ArrayList).
  * Decoding validates every CID (src/content's parseCid), copies it out of the frame, turns a
  * CIDv0 into its v1 form and enforces MAX_CIDS_PER_FRAME; any breach is a BlockProtocolError.
  */
 import { CID } from 'multiformats/cid'
 import { Uint8ArrayList } from 'uint8arraylist'
-import { parseCid } from '../content/cid.js'
+import { parseCid, type BlockBytes } from '../content/cid.js'
 import { DAG_PB_CODEC, RAW_CODEC } from '../content/constants.js'
 import { MAX_BLOCK_SIZE, MAX_CID_BYTES, MAX_CIDS_PER_FRAME, MAX_LIST_FRAME_SIZE } from './constants.js'
 import { BlockProtocolError } from './errors.js'
@@ -42,7 +43,7 @@ export type ListFrameType = typeof FrameType.WANT_HAVE | typeof FrameType.WANT_B
 
 export type Frame =
   | { type: ListFrameType, cids: CID[], v0: ReadonlySet<string> }
-  | { type: typeof FrameType.BLOCK, cid: CID, v0: boolean, data: Uint8Array }
+  | { type: typeof FrameType.BLOCK, cid: CID, v0: boolean, data: BlockBytes }
   | { type: 'unknown', code: number }
 
 const LIST_TYPES = new Set<number>([FrameType.WANT_HAVE, FrameType.WANT_BLOCK, FrameType.CANCEL, FrameType.HAVE, FrameType.DONT_HAVE, FrameType.BUSY, FrameType.LATER])
@@ -95,7 +96,7 @@ export function encodeList (type: ListFrameType, cids: CID[]): Uint8Array {
 }
 
 /** Encodes a BLOCK frame payload without copying the block. */
-export function encodeBlock (cid: CID, data: Uint8Array): Uint8ArrayList {
+export function encodeBlock (cid: CID, data: BlockBytes): Uint8ArrayList {
   const header = new Uint8Array(1 + varintLength(cid.bytes.byteLength) + cid.bytes.byteLength)
   header[0] = FrameType.BLOCK
   const offset = writeVarint(cid.bytes.byteLength, header, 1)
@@ -147,7 +148,9 @@ export function decodeFrame (frame: Uint8ArrayList | Uint8Array): Frame {
     const { cid, v0 } = decodeCid(head.subarray(cidStart, cidStart + cidLen))
     const dataLen = frame.byteLength - cidStart - cidLen
     if (dataLen > MAX_BLOCK_SIZE) throw new BlockProtocolError(`block of ${dataLen} bytes exceeds ${MAX_BLOCK_SIZE}`)
-    return { type, cid, v0, data: frame.subarray(cidStart + cidLen) }
+    // the block stays in the chunks it arrived in: hashed and written from them, never joined (issue 12)
+    const data = frame instanceof Uint8Array ? frame.subarray(cidStart + cidLen) : frame.sublist(cidStart + cidLen)
+    return { type, cid, v0, data }
   }
   if (!LIST_TYPES.has(type)) return { type: 'unknown', code: type }
   // a list of MAX_CIDS_PER_FRAME of the longest CIDs fits in MAX_LIST_FRAME_SIZE: refuse the rest unread

@@ -19,6 +19,7 @@ import { StreamOutput, type OutputContext } from './serve/output.js'
 import { ServeStream } from './serve/stream.js'
 import { SuperSeeder } from './serve/super-seed.js'
 import { VerifiedBlocks } from './serve/verified.js'
+import type { BlockBytes } from '../content/index.js'
 import type { BlockStore, ByteStream, TransferNetwork } from './types.js'
 import { CID } from 'multiformats/cid'
 
@@ -86,7 +87,7 @@ export class BlockServer {
     private readonly network: TransferNetwork,
     store: BlockStore,
     /** Verified blocks on their way into the store (served from memory meanwhile). */
-    landing: ReadonlyMap<string, Uint8Array>,
+    landing: ReadonlyMap<string, BlockBytes>,
     private readonly limits: ServerLimits,
     private readonly log: Logger,
     /** Told when a stream that sent blocks ends. */

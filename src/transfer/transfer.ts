@@ -4,10 +4,11 @@ import {
   FETCH_TIMEOUT_MS, INITIAL_WINDOW, MAX_ACTIVE_STREAMS, MAX_BYTES_IN_FLIGHT, MAX_BYTES_IN_FLIGHT_PER_PEER, MAX_HAVE_SUBSCRIPTIONS_PER_STREAM,
   MAX_PENDING_BLOCKS, MAX_PENDING_WRITES, MAX_QUEUED_PER_STREAM, MAX_STREAMS_PER_PEER, MAX_WINDOW, MIN_WINDOW, STALL_TIMEOUT_MS, WINDOW_SECONDS
 } from './constants.js'
-import { parseCid } from '../content/index.js'
+import { parseCid, type BlockBytes } from '../content/index.js'
 import { TransferNotStartedError } from './errors.js'
 import { BlockServer, type PeerCounters } from './server.js'
 import { FetchSession } from './fetch/session.js'
+import { PeerLinks } from './fetch/peer-link.js'
 import type { FetchResult, SessionLimits } from './fetch/types.js'
 import type { FetchOptions, Transfer, TransferInit, TransferStats } from './index.js'
 import type { BlockStore, TransferNetwork } from './types.js'
@@ -20,10 +21,12 @@ export class BlockTransfer implements Transfer {
   private readonly limits: SessionLimits
   private readonly defaultTimeout: number
   private readonly sessions = new Set<FetchSession>()
+  /** One block stream per peer, shared by every download (fetch/peer-link.ts). */
+  private readonly links: PeerLinks
   private readonly received = { bytes: 0, blocks: 0, duplicates: 0, invalid: 0 }
   private readonly receivedBy = new Map<string, PeerCounters>()
   /** Verified blocks being written to the store: served from memory until they are on disk. */
-  private readonly landing = new Map<string, Uint8Array>()
+  private readonly landing = new Map<string, BlockBytes>()
   private started = false
 
   constructor (init: TransferInit) {
@@ -40,6 +43,7 @@ export class BlockTransfer implements Transfer {
       maxPendingWrites: init.maxPendingWrites ?? MAX_PENDING_WRITES,
       maxPendingBlocks: init.maxPendingBlocks ?? MAX_PENDING_BLOCKS
     }
+    this.links = new PeerLinks(this.network)
     this.server = new BlockServer(this.network, this.store, this.landing, {
       maxStreamsPerPeer: init.maxStreamsPerPeer ?? MAX_STREAMS_PER_PEER,
       maxActiveStreams: init.maxActiveStreams ?? MAX_ACTIVE_STREAMS,
@@ -64,6 +68,7 @@ export class BlockTransfer implements Transfer {
     if (!this.started) return
     this.started = false
     for (const s of this.sessions) s.abort(new TransferNotStartedError())
+    this.links.close(new TransferNotStartedError())
     await this.server.stop()
   }
 
@@ -77,6 +82,7 @@ export class BlockTransfer implements Transfer {
       log: this.log,
       limits: this.limits,
       isStarted: () => this.started,
+      links: this.links,
       onVerified: (key, bytes) => {
         this.landing.set(key, bytes)
         this.server.notifyStored(key)

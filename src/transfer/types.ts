@@ -2,6 +2,7 @@
  * The seams the transfer is built against: the part of the store it reads and writes,
  * and the part of the network it speaks over.
  */
+import type { BlockBytes } from '../content/index.js'
 import type { ByteStream, Network } from '../net/index.js'
 
 export interface AbortOptions {
@@ -25,7 +26,7 @@ export interface BlockStore {
   has: (cid: string, options?: AbortOptions) => Promise<boolean>
   /** Rejects (any error) or resolves undefined when the block is not here. */
   getBlock: (cid: string, options?: AbortOptions & { verify?: boolean }) => Promise<Uint8Array | undefined>
-  putBlock: (cid: string, bytes: Uint8Array, options?: PutBlockOptions) => Promise<unknown>
+  putBlock: (cid: string, bytes: BlockBytes, options?: PutBlockOptions) => Promise<unknown>
 }
 
 /**

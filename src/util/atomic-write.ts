@@ -72,6 +72,26 @@ export async function writeAll (fh: Handle, bytes: Uint8Array): Promise<void> {
   }
 }
 
+/** Writes every chunk with one writev (the rest, after a short write, chunk by chunk); resolves with the bytes written. */
+export async function writevAll (fh: Handle, bufs: Uint8Array[]): Promise<number> {
+  let total = 0
+  for (const b of bufs) {
+    if (!(b instanceof Uint8Array)) throw new TypeError('writeFileAtomic: data must be Uint8Array chunks')
+    total += b.byteLength
+  }
+  let { bytesWritten } = await fh.writev(bufs)
+  if (bytesWritten >= total) return total
+  for (const b of bufs) {
+    if (bytesWritten >= b.byteLength) {
+      bytesWritten -= b.byteLength
+      continue
+    }
+    await writeAll(fh, b.subarray(bytesWritten))
+    bytesWritten = 0
+  }
+  return total
+}
+
 /** fsyncs a file already written and closed (by its path). */
 export async function syncFile (path: string, fs: Pick<AtomicFs, 'open'> = nodeFs): Promise<void> {
   const fh = await fs.open(path, 'r')
@@ -110,10 +130,15 @@ export async function writeFileAtomic (path: string, data: AtomicData, options: 
   try {
     fh = await fs.open(tmp, 'wx', options.mode ?? 0o600)
     created = true
-    for await (const chunk of chunks(data)) {
-      options.signal?.throwIfAborted()
-      await writeAll(fh, chunk)
-      written += chunk.byteLength
+    if (!(data instanceof Uint8Array) && Symbol.iterator in data) {
+      // chunks in memory (a block as it came off the network): one writev, not a copy into one buffer
+      written = await writevAll(fh, [...data])
+    } else {
+      for await (const chunk of chunks(data)) {
+        options.signal?.throwIfAborted()
+        await writeAll(fh, chunk)
+        written += chunk.byteLength
+      }
     }
     if (options.sync !== false) await fh.sync()
     const h = fh

@@ -187,6 +187,7 @@ async function getOne (ctx: Context<'get'>, text: string, output: string | undef
   bar.finish('done', { rate })
   const how = `(${file.files != null ? `${file.files} file${file.files === 1 ? '' : 's'}, ` : ''}${formatBytes(file.size)}${file.decrypted ? ', decrypted' : ''}) in ${formatDuration(file.elapsed)}, ${formatRate(rate)} from ${file.providers} peer${file.providers === 1 ? '' : 's'}${file.received < file.size ? `, ${formatBytes(file.size - file.received)} were already here` : ''}`
   if (toStdout) {
+    if (file.files != null) throw new UsageError(`${printable(file.name)} is a folder: -o - writes one file; give a folder with -o, or CID/PATH of one file in it`, 'get')
     await ctx.out.pipe(createReadStream(file.path))
     ctx.out.note(`wrote ${printable(file.name)} to stdout ${how}`)
     return { ...file, path: '-' }

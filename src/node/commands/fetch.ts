@@ -63,8 +63,11 @@ export function providersOf (c: CommandContext, cid: string, wantTimeout: number
 
 /**
  * Fetches a file into the store: tracked as a partial file first (so a later fetch resumes),
- * announced as a partial `have` once its first block is here (so other downloaders use this
- * node too), announced as complete at the end. A fetch that found nothing leaves no record.
+ * announced as a partial `have` (so other downloaders use this node too) at once when the swarm
+ * is known to have the file (the catalog has it, or names a provider): the fetchers of a file
+ * learn of each other before their first block, and each is asked for blocks as it gets them
+ * (issue 12, swarm distribution); otherwise once its first block is here. Announced as complete
+ * at the end. A fetch that found nothing leaves no record.
  */
 export async function fetch (c: CommandContext, cid: string, options: NodeFetchOptions = {}): Promise<FetchResult> {
   options.signal?.throwIfAborted()
@@ -78,6 +81,12 @@ export async function fetch (c: CommandContext, cid: string, options: NodeFetchO
     ...(entry?.files != null ? { files: entry.files } : {})
   })
   let announcedPartial = false
+  const announcePartial = (): void => {
+    if (announcedPartial) return
+    announcedPartial = true
+    c.protocol.have(cid, false).catch((err) => { c.log('have(%s, partial) failed: %e', cid, err) })
+  }
+  if (entry != null || c.protocol.providers(cid).length > 0) announcePartial()
   let result: FetchResult
   try {
     result = await c.transfer.fetch(cid, {
@@ -85,10 +94,7 @@ export async function fetch (c: CommandContext, cid: string, options: NodeFetchO
       ...(options.timeout != null ? { timeout: options.timeout } : {}),
       findProviders: providersOf(c, options.providersOf ?? cid, options.wantTimeout ?? options.timeout ?? 30_000),
       onProgress: (evt) => {
-        if (!announcedPartial && evt.type === 'transfer:fetch:block') {
-          announcedPartial = true
-          c.protocol.have(cid, false).catch((err) => { c.log('have(%s, partial) failed: %e', cid, err) })
-        }
+        if (evt.type === 'transfer:fetch:block') announcePartial()
         options.onProgress?.(evt)
       }
     })

@@ -3,7 +3,7 @@
  * node of the DAG (its children are what to fetch next), offered to peers while it is written,
  * and written to the store marked as verified, so the store need not hash it again.
  */
-import { decodeNode, verifyBytes, DAG_PB_CODEC, type CID, type DagNode } from '../../content/index.js'
+import { contiguous, decodeNode, verifyBytes, DAG_PB_CODEC, type BlockBytes, type CID, type DagNode } from '../../content/index.js'
 import type { BlockStore } from '../types.js'
 
 export type Landed =
@@ -12,7 +12,7 @@ export type Landed =
 
 export interface LandingHooks {
   /** Verified, being written: peers may be served it from memory meanwhile. */
-  onVerified: (key: string, bytes: Uint8Array) => void
+  onVerified: (key: string, bytes: BlockBytes) => void
   /** The write ended; `stored` when the block is in the store. */
   onLanded: (key: string, stored: boolean) => void
 }
@@ -27,12 +27,12 @@ export class Landing {
    * Verifies, decodes and stores one received block. `{ ok: false }` when the bytes do not hash
    * to the CID (nothing stored). Rejects when the store fails or a DAG node cannot be decoded.
    */
-  async land (cid: CID, bytes: Uint8Array, isRoot: boolean): Promise<Landed> {
+  async land (cid: CID, bytes: BlockBytes, isRoot: boolean): Promise<Landed> {
     this.pending++
     try {
       if (!verifyBytes(cid, bytes)) return { ok: false }
       const key = cid.toString()
-      const node = cid.code === DAG_PB_CODEC || isRoot ? decodeNode(cid, bytes) : undefined
+      const node = cid.code === DAG_PB_CODEC || isRoot ? decodeNode(cid, contiguous(bytes)) : undefined
       this.hooks.onVerified(key, bytes)
       let stored = false
       try {

@@ -9,7 +9,7 @@
  *   left (dial refused, peer:disconnect)   down (stream broke, open timed out) ──retry──┘
  */
 import { BACKOFF_BASE_MS, BACKOFF_MAX_MS, CHUNK_SIZE } from '../constants.js'
-import type { ProviderLink } from './link.js'
+import type { LinkHandle } from './peer-link.js'
 import type { PlanProvider } from './scheduler.js'
 
 export type ProviderState = 'connecting' | 'open' | 'down' | 'left' | 'banned'
@@ -28,7 +28,8 @@ export interface WindowLimits {
 
 export class FetchProvider implements PlanProvider {
   state: ProviderState = 'connecting'
-  link?: ProviderLink
+  /** This download's handle on the peer's shared block stream (peer-link.ts). */
+  link?: LinkHandle
   /** Blocks asked on the current stream and not answered, with the time asked. */
   readonly asked = new Map<string, number>()
   window: number

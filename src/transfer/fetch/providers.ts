@@ -4,10 +4,10 @@
  * bans a provider that sent a wrong block. What comes in on the streams goes to the session.
  */
 import type { CID } from '../../content/index.js'
-import { BLOCKS_PROTOCOL, INVALID_BLOCK_PENALTY, PROTOCOL_VIOLATION_PENALTY } from '../constants.js'
+import { INVALID_BLOCK_PENALTY, PROTOCOL_VIOLATION_PENALTY } from '../constants.js'
 import { BlockProtocolError } from '../errors.js'
 import { FrameType, type Frame } from '../messages.js'
-import { ProviderLink } from './link.js'
+import type { LinkHandle } from './peer-link.js'
 import { FetchProvider } from './provider.js'
 import type { FetchProviderProgress, SessionHost } from './types.js'
 
@@ -71,19 +71,19 @@ export class ProviderSet {
     p.state = 'connecting'
     const signal = AbortSignal.any([this.owner.signal, AbortSignal.timeout(this.host.limits.stallTimeout)])
     try {
-      const stream = await this.host.network.openStream(p.peer, BLOCKS_PROTOCOL, { signal })
-      if (this.owner.finished || p.state !== 'connecting') {
-        stream.abort(new Error('download finished'))
-        return
-      }
-      const link: ProviderLink = new ProviderLink(stream, {
+      // the peer's one block stream, shared with every other download asking it (peer-link.ts)
+      const link: LinkHandle = await this.host.links.attach(p.peer, {
         onFrame: (frame) => { if (p.link === link) this.owner.onFrame(p, frame) },
         onEnd: (err) => {
           if (p.link !== link) return
           if (err instanceof BlockProtocolError) this.host.network.penalize(p.peer, PROTOCOL_VIOLATION_PENALTY)
           this.linkDown(p, 'down', err?.message ?? 'the provider closed the stream')
         }
-      })
+      }, signal)
+      if (this.owner.finished || p.state !== 'connecting') {
+        link.detach()
+        return
+      }
       p.link = link
       p.state = 'open'
       p.leftAt = undefined
@@ -118,7 +118,7 @@ export class ProviderSet {
     const now = Date.now()
     const link = p.link
     p.link = undefined
-    link?.abort(new Error(reason))
+    link?.reset(new Error(reason))
     this.releaseAsked(p)
     if (state === 'left') {
       if (p.state !== 'left') this.owner.emit(p, 'left', reason)
@@ -155,7 +155,7 @@ export class ProviderSet {
         // a new stream: the old one (if any) is dropped with what it owed
         const link = p.link
         p.link = undefined
-        link?.abort(new Error('stalled: asking again on a new stream'))
+        link?.reset(new Error('stalled: asking again on a new stream'))
         this.releaseAsked(p)
         void this.connect(p)
       }
@@ -173,20 +173,20 @@ export class ProviderSet {
     this.owner.emit(p, 'banned', `sent a wrong block for ${key}`)
     p.asked.clear()
     this.owner.forget(p.peer)
-    p.link?.abort(new Error('sent a block that does not match its CID'))
+    // this download stops asking it; others sharing the stream decide for themselves
+    p.link?.detach()
     p.link = undefined
     this.owner.changed()
   }
 
-  /** The download ended: a complete one ends its streams gracefully, a failed one resets them. */
-  close (completed: boolean): void {
+  /** The download ended: it leaves every peer link (its outstanding wants cancelled). */
+  close (): void {
     for (const p of this.all.values()) {
       const link = p.link
       p.link = undefined
       p.asked.clear()
-      if (link == null) continue
-      if (completed) link.drain()
-      else link.abort(new Error('download stopped'))
+      // the stream stays open for other downloads; the last one to leave drains it
+      link?.detach()
     }
   }
 }

@@ -7,7 +7,7 @@
  */
 import { setMaxListeners } from 'node:events'
 import { CustomProgressEvent } from 'progress-events'
-import type { CID, DagNode } from '../../content/index.js'
+import type { BlockBytes, CID, DagNode } from '../../content/index.js'
 import { BUSY_BACKOFF_MS, LATER_MS, MAX_DUPLICATE_REQUESTS, PROVIDER_LEFT_GRACE_MS } from '../constants.js'
 import { TransferNotStartedError } from '../errors.js'
 import { FrameType, type Frame } from '../messages.js'
@@ -199,7 +199,7 @@ export class FetchSession implements Walker {
     this.schedule()
   }
 
-  private async onBlock (p: FetchProvider, since: number, key: string, data: Uint8Array): Promise<void> {
+  private async onBlock (p: FetchProvider, since: number, key: string, data: BlockBytes): Promise<void> {
     const now = Date.now()
     const asked = p.asked.delete(key)
     this.received += data.byteLength
@@ -395,11 +395,10 @@ export class FetchSession implements Walker {
     this.finished = true
     if (this.cleaned) return
     this.cleaned = true
-    const completed = this.wants.size === 0
     if (this.idleTimer != null) clearTimeout(this.idleTimer)
     if (this.healthTimer != null) clearInterval(this.healthTimer)
     if (this.wakeTimer != null) clearTimeout(this.wakeTimer)
     this.controller.abort(new Error('download finished'))
-    this.providers.close(completed)
+    this.providers.close()
   }
 }

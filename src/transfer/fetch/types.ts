@@ -3,8 +3,10 @@
  * components and the transfer that owns them.
  */
 import type { CustomProgressEvent } from 'progress-events'
+import type { BlockBytes } from '../../content/index.js'
 import type { Logger } from '../../util/logger.js'
 import type { BlockStore, TransferNetwork } from '../types.js'
+import type { PeerLinks } from './peer-link.js'
 
 export interface FetchProgress {
   /** The root CID being fetched. */
@@ -102,8 +104,10 @@ export interface SessionHost {
   log: Logger
   limits: SessionLimits
   isStarted: () => boolean
+  /** Every peer's one block stream, shared by the transfer's downloads. */
+  links: PeerLinks
   /** A block was verified and is being written: peers may be served it from memory meanwhile. */
-  onVerified: (key: string, bytes: Uint8Array) => void
+  onVerified: (key: string, bytes: BlockBytes) => void
   /** The write of a verified block ended (stored, or failed); `stored` when it is in the store. */
   onLanded: (key: string, stored: boolean) => void
   /** Bytes received over the network, for the transfer's totals. */

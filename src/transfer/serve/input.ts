@@ -8,6 +8,7 @@ import * as lp from 'it-length-prefixed'
 import type { CID } from 'multiformats/cid'
 import { MAX_FRAME_SIZE } from '../constants.js'
 import { decodeFrame, FrameType } from '../messages.js'
+import type { BlockBytes } from '../../content/index.js'
 import type { BlockStore } from '../types.js'
 import type { Admission } from './admission.js'
 import type { Ledger } from './ledger.js'
@@ -16,7 +17,7 @@ import type { SuperSeeder } from './super-seed.js'
 
 export interface InputContext {
   store: BlockStore
-  landing: ReadonlyMap<string, Uint8Array>
+  landing: ReadonlyMap<string, BlockBytes>
   admission: Admission
   seeder: SuperSeeder
   ledger: Ledger

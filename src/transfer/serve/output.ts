@@ -13,7 +13,7 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 import type { Logger } from '../../util/logger.js'
 import type { ByteBudget } from '../budget.js'
 import { CHUNK_SIZE, MAX_CIDS_PER_FRAME, READ_AHEAD } from '../constants.js'
-import { verifyBytes } from '../../content/index.js'
+import { verifyBytes, type BlockBytes } from '../../content/index.js'
 import { encodeBlock, encodeList, FrameType } from '../messages.js'
 import type { BlockStore } from '../types.js'
 import type { Ledger } from './ledger.js'
@@ -23,7 +23,7 @@ import type { VerifiedBlocks } from './verified.js'
 export interface OutputContext {
   store: BlockStore
   /** Verified blocks on their way into the store (served from memory meanwhile). */
-  landing: ReadonlyMap<string, Uint8Array>
+  landing: ReadonlyMap<string, BlockBytes>
   total: ByteBudget
   ledger: Ledger
   log: Logger
@@ -40,7 +40,7 @@ export interface OutputContext {
 interface Loaded {
   cid: CID
   key: string
-  bytes?: Uint8Array
+  bytes?: BlockBytes
   release: () => void
 }
 
@@ -67,7 +67,7 @@ async function load (ctx: OutputContext, s: ServeStream, cid: CID, peerBudget: B
     peerBudget.release(reserved)
     ctx.total.release(reserved)
   }
-  let bytes: Uint8Array | undefined
+  let bytes: BlockBytes | undefined
   try {
     bytes = ctx.landing.get(key)
     if (bytes == null && s.queued.has(key)) {

@@ -1,0 +1,269 @@
+/**
+ * One block stream per peer, shared by every download that asks that peer (in the spirit of
+ * Helia bitswap's Network: one message stream per peer, wants of every session on it).
+ *
+ * A download attaches to the peer's link and gets a handle. The link opens the stream on the
+ * first attach (a second download attaching meanwhile waits for the same open), forwards every
+ * handle's wants on it, and hands what comes back to the downloads it concerns:
+ *
+ *   BLOCK      to every download that asked for it on this link (the first copy asked settles
+ *              the want); a block nobody asked for (cancelled in flight) to one download, which
+ *              counts it as a duplicate
+ *   HAVE, DONT_HAVE, LATER, BUSY   to every download (each keeps only the CIDs it wants or asked)
+ *
+ * A CANCEL goes out only for a CID no other download still wants from the peer: the provider
+ * keeps one want per CID per stream, so one download's cancel must not take another's want
+ * away. When the stream ends (broken, reset after a stall, provider gone) every download hears
+ * it and re-attaches, which opens one new stream. When the last download detaches the stream
+ * is drained (our side ended, the rest read and dropped) and a later download opens a new one.
+ */
+import { CID } from 'multiformats/cid'
+import { BLOCKS_PROTOCOL } from '../constants.js'
+import { FrameType, type Frame, type ListFrameType } from '../messages.js'
+import type { TransferNetwork } from '../types.js'
+import { ProviderLink } from './link.js'
+
+/** A download's side of a peer link. */
+export interface LinkClient {
+  onFrame: (frame: Frame) => void
+  /** The shared stream ended (`err` undefined: the provider closed it). Not called after detach(). */
+  onEnd: (err?: Error) => void
+}
+
+/** What a download holds: its view of the shared stream. */
+export interface LinkHandle {
+  readonly open: boolean
+  send: (type: ListFrameType, cids: CID[]) => void
+  /** This download is done with the peer: its wants are cancelled (unless another download has them). */
+  detach: () => void
+  /** The stream is stalled or broken: reset it for every download (each re-attaches). */
+  reset: (err: Error) => void
+}
+
+/** Counters of the links (a test counts the streams opened). */
+export interface PeerLinkStats {
+  /** Block streams opened, over the transfer's life. */
+  opened: number
+}
+
+class Handle implements LinkHandle {
+  detached = false
+  /** Blocks this download asked for on this link and has not had or cancelled. */
+  readonly wantBlocks = new Set<string>()
+  /** CIDs this download asked about (WANT_HAVE) and has not cancelled. */
+  readonly wantHaves = new Set<string>()
+
+  constructor (readonly link: PeerLink, readonly client: LinkClient) {}
+
+  get open (): boolean {
+    return !this.detached && this.link.isOpen
+  }
+
+  send (type: ListFrameType, cids: CID[]): void {
+    if (!this.open) return
+    this.link.send(this, type, cids)
+  }
+
+  detach (): void {
+    if (this.detached) return
+    this.detached = true
+    this.link.detach(this)
+  }
+
+  reset (err: Error): void {
+    if (this.detached) return
+    this.link.reset(err, this)
+  }
+}
+
+class PeerLink {
+  readonly handles = new Set<Handle>()
+  private stream?: ProviderLink
+  private opening?: Promise<void>
+  /** Aborts the open in progress: only once every download waiting for it gave up. */
+  private openAbort?: AbortController
+  private waiting = 0
+
+  constructor (readonly peer: string, private readonly owner: PeerLinks) {}
+
+  get isOpen (): boolean {
+    return this.stream?.open === true
+  }
+
+  /**
+   * Opens the stream unless it is open or being opened. `signal` ends this download's wait;
+   * the open itself stops only when every download waiting for it has stopped waiting.
+   */
+  async connect (signal: AbortSignal): Promise<void> {
+    if (this.isOpen) return
+    if (this.opening == null) {
+      const controller = new AbortController()
+      this.openAbort = controller
+      this.opening = this.open(controller.signal).finally(() => {
+        this.opening = undefined
+        this.openAbort = undefined
+      })
+      // nobody may be waiting when it fails: each waiter sees the failure through its own race
+      this.opening.catch(() => {})
+    }
+    const opening = this.opening
+    this.waiting++
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = (): void => { reject(signal.reason) }
+        if (signal.aborted) {
+          onAbort()
+          return
+        }
+        signal.addEventListener('abort', onAbort, { once: true })
+        opening.then(resolve, reject).finally(() => { signal.removeEventListener('abort', onAbort) })
+      })
+    } finally {
+      this.waiting--
+      if (this.waiting === 0 && signal.aborted) this.openAbort?.abort(signal.reason)
+    }
+  }
+
+  private async open (signal: AbortSignal): Promise<void> {
+    const stream = await this.owner.network.openStream(this.peer, BLOCKS_PROTOCOL, { signal })
+    this.owner.stats.opened++
+    const link: ProviderLink = new ProviderLink(stream, {
+      onFrame: (frame) => { if (this.stream === link) this.dispatch(frame) },
+      onEnd: (err) => { if (this.stream === link) this.ended(err) }
+    })
+    if (this.handles.size === 0) {
+      // every download that waited for it went away meanwhile
+      link.drain()
+      return
+    }
+    this.stream = link
+  }
+
+  send (h: Handle, type: ListFrameType, cids: CID[]): void {
+    const stream = this.stream
+    if (stream == null) return
+    if (type === FrameType.CANCEL) {
+      const out: CID[] = []
+      for (const cid of cids) {
+        const key = cid.toString()
+        h.wantBlocks.delete(key)
+        h.wantHaves.delete(key)
+        if (!this.wanted(key)) out.push(cid)
+      }
+      if (out.length > 0) stream.send(type, out)
+      return
+    }
+    const mine = type === FrameType.WANT_BLOCK ? h.wantBlocks : h.wantHaves
+    for (const cid of cids) mine.add(cid.toString())
+    stream.send(type, cids)
+  }
+
+  /** Some download still wants `key` from this peer. */
+  private wanted (key: string): boolean {
+    for (const h of this.handles) if (h.wantBlocks.has(key) || h.wantHaves.has(key)) return true
+    return false
+  }
+
+  private dispatch (frame: Frame): void {
+    if (frame.type !== FrameType.BLOCK) {
+      for (const h of [...this.handles]) if (!h.detached) h.client.onFrame(frame)
+      return
+    }
+    const key = frame.cid.toString()
+    let delivered = false
+    for (const h of [...this.handles]) {
+      if (h.detached || !h.wantBlocks.delete(key)) continue
+      delivered = true
+      h.client.onFrame(frame)
+    }
+    if (delivered) return
+    // unasked (cancelled while on its way): one download sees it, as a duplicate or a block it still wants
+    const first = [...this.handles].find(h => !h.detached)
+    first?.client.onFrame(frame)
+  }
+
+  detach (h: Handle): void {
+    if (!this.handles.delete(h)) return
+    const cancel: CID[] = []
+    const keys = new Set([...h.wantBlocks, ...h.wantHaves])
+    for (const key of keys) if (!this.wanted(key)) cancel.push(CID.parse(key))
+    h.wantBlocks.clear()
+    h.wantHaves.clear()
+    if (this.handles.size > 0) {
+      if (cancel.length > 0) this.stream?.send(FrameType.CANCEL, cancel)
+      return
+    }
+    // the last download left: end our side after cancelling what is outstanding
+    const stream = this.stream
+    this.stream = undefined
+    this.owner.forget(this)
+    stream?.drain({ type: FrameType.CANCEL, cids: cancel })
+  }
+
+  /** Resets the stream for every download; `by`, the one that asked, is not told (it knows). */
+  reset (err: Error, by?: Handle): void {
+    const stream = this.stream
+    if (stream == null) return
+    if (by != null) {
+      by.detached = true
+      this.handles.delete(by)
+    }
+    stream.abort(err)
+    this.ended(err)
+  }
+
+  /** The stream is gone: every download attached hears it and attaches again (to a new stream). */
+  private ended (err?: Error): void {
+    this.stream = undefined
+    const handles = [...this.handles]
+    this.handles.clear()
+    this.owner.forget(this)
+    for (const h of handles) {
+      h.wantBlocks.clear()
+      h.wantHaves.clear()
+      h.detached = true
+    }
+    for (const h of handles) h.client.onEnd(err)
+  }
+}
+
+/** Every peer link of one transfer. */
+export class PeerLinks {
+  private readonly links = new Map<string, PeerLink>()
+  readonly stats: PeerLinkStats = { opened: 0 }
+
+  constructor (readonly network: TransferNetwork) {}
+
+  /**
+   * Attaches a download to `peer`'s block stream, opening it if needed. Rejects like
+   * openStream (the peer refused, or `signal` aborted the open): nothing stays attached then.
+   */
+  async attach (peer: string, client: LinkClient, signal: AbortSignal): Promise<LinkHandle> {
+    let link = this.links.get(peer)
+    if (link == null) {
+      link = new PeerLink(peer, this)
+      this.links.set(peer, link)
+    }
+    const h = new Handle(link, client)
+    link.handles.add(h)
+    try {
+      await link.connect(signal)
+    } catch (err) {
+      h.detached = true
+      link.handles.delete(h)
+      if (link.handles.size === 0) this.forget(link)
+      throw err
+    }
+    return h
+  }
+
+  forget (link: PeerLink): void {
+    if (this.links.get(link.peer) === link) this.links.delete(link.peer)
+  }
+
+  /** Every link reset (the transfer stops). */
+  close (err: Error): void {
+    for (const link of [...this.links.values()]) link.reset(err)
+    this.links.clear()
+  }
+}
