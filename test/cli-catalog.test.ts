@@ -39,7 +39,9 @@ test('PROVIDERS: whole copies on peers connected now, partial holders apart; a p
   await waitFor(async () => (await row())?.providers === 1, { timeout: 10_000, message: () => `1 provider at c after b left: ${JSON.stringify(last)}` })
   assert.ok(c.protocol.entry(rec.cid)!.providers.some(p => p.peer === b.peerId), 'the catalog still lists b (TTL)')
   const listed = await c.providers(rec.cid)
-  assert.deepEqual(listed.map(p => [p.name, p.complete, p.connected]).sort(), [['node-0', true, true], ['node-1', true, false]])
+  const who = (peer: string): string => peer === a.peerId ? 'a' : peer === b.peerId ? 'b' : peer
+  assert.deepEqual(listed.map(p => [who(p.peer), p.complete, p.connected]), [['a', true, true], ['b', true, false]], 'connected first')
+  await waitFor(async () => (await c.providers(rec.cid))[0]?.name === 'node-0', { timeout: 10_000, message: 'a named by its Hello' })
 })
 
 test('a want for a CID nobody has leaves no catalog entry anywhere, and a --replicate node does not chase it', async (t) => {

@@ -170,7 +170,7 @@ test('error messages: one clear line with a next step; usage line after exit-2 e
   const reserved = await runCli(['pub', '/swarmdrop/x', 'hi', '--repo', repoA()])
   assert.equal(reserved.code, 2)
   assert.match(reserved.stderr, /reserved/)
-  assert.match(reserved.stderr, /^usage: swarmdrop pub (\[--global\] )?TOPIC MESSAGE/m)
+  assert.match(reserved.stderr, /^usage: swarmdrop pub \[--global\] TOPIC MESSAGE/m)
   // --repo without a value; empty values
   const repo = await runCli(['--repo'])
   assert.equal(repo.code, 2)

@@ -61,6 +61,7 @@ test('the server edge: requests of another version, unknown methods and bad para
     ['share', { paths: ['/a', 1] }, /"paths" must be an array of strings/],
     ['share', { paths: null }, /"paths" must be an array of strings, got null/],
     ['ls', { all: true }, /unknown param "all" \(it takes cid, providers\)/],
+    ['gc', { all: true }, /unknown param "all" \(it takes none\)/],
     ['pin', [], /params must be an object, got array/],
     ['pub', { topic: 'chat', message: 5 }, /"message" must be a string/]
   ]

@@ -5,7 +5,7 @@
  * actions are same-origin POSTs (the token travels in the page's cookie).
  */
 
-interface Peer { id: string, name?: string, addrs: string[], connected: boolean }
+interface Peer { id: string, name?: string, addrs: string[], connected: boolean, member?: boolean }
 interface File { cid: string, name: string, size: number, providers: number, partial: number, otherNames?: string[], local: boolean, pinned: boolean, encrypted: boolean, mine: boolean, files?: number }
 interface Transfer { cid: string, name: string, to: 'browser' | 'node', state: 'running' | 'done' | 'failed', bytes: number, total?: number, rate: number, providers: number, error?: string, path?: string }
 interface Rate { t: number, up: number, down: number }
@@ -63,10 +63,11 @@ function renderPeers (peers: Peer[]): void {
   list.replaceChildren(...peers.map(p => el('li', { 'data-peer': p.id, class: p.connected ? 'connected' : 'gone' },
     el('span', { class: 'name' }, p.name ?? short(p.id)),
     el('span', { class: `badge ${p.connected ? 'ok' : 'warn'}` }, p.connected ? 'connected' : 'gone'),
+    ...(p.member === false ? [' ', el('span', { class: 'badge warn' }, 'another swarm')] : []),
     el('br'), el('code', { class: 'dim' }, short(p.id)), ' ',
     el('span', { class: 'dim' }, p.addrs.slice(0, 2).join(' ')))))
   if (peers.length === 0) list.append(el('li', { class: 'dim' }, 'nobody yet: start another node on this network'))
-  $('#peers-count').textContent = `(${peers.filter(p => p.connected).length} connected)`
+  $('#peers-count').textContent = `(${peers.filter(p => p.connected && p.member !== false).length} connected)`
 }
 
 function button (label: string, onClick: () => void, primary = false): HTMLElement {
