@@ -10,7 +10,7 @@
  *              writes them), into an empty store: the ceiling of a fetch to disk
  *
  * Usage: npm run bench -- throughput [--size 256] [--rounds 3] [--only fetch,stream]
- *        [--mux-message BYTES] [--mux-window BYTES] [--profile DIR]
+ *        [--mux-message BYTES] [--mux-window BYTES] [--max-window BLOCKS] [--window-seconds S] [--profile DIR]
  * Each round runs the four one after the other; a ratio is taken within each round (the machine's
  * load changes between rounds) and the median over rounds is reported, with the best of each.
  */
@@ -42,7 +42,9 @@ const { values } = parseArgs({
     only: { type: 'string' },
     profile: { type: 'string' },
     'mux-message': { type: 'string' },
-    'mux-window': { type: 'string' }
+    'mux-window': { type: 'string' },
+    'max-window': { type: 'string' },
+    'window-seconds': { type: 'string' }
   }
 })
 const size = Number(values.size) * MiB
@@ -66,7 +68,7 @@ async function startPeer (dir: string, memory = false): Promise<{ network: Await
   const network = await createNetwork({ privateKey, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, agent: 'bench', muxer })
   await network.start()
   const store = await createStore({ path: join(dir, 'store') })
-  const transfer = createTransfer({ network, store: memory ? createMemoryBlockStore() : store })
+  const transfer = createTransfer({ network, store: memory ? createMemoryBlockStore() : store, ...windows })
   await transfer.start()
   return { network, store, transfer }
 }
@@ -120,6 +122,12 @@ async function serve (): Promise<void> {
   await network.stop()
   await store.close()
   await rm(dir, { recursive: true, force: true })
+}
+
+/** Pipeline depth per provider (the fetching side's window), when measured against the defaults. */
+const windows = {
+  ...(values['max-window'] != null ? { maxWindow: Number(values['max-window']) } : {}),
+  ...(values['window-seconds'] != null ? { windowSeconds: Number(values['window-seconds']) } : {})
 }
 
 /** The yamux overrides, passed on to the serving process. */
@@ -198,7 +206,7 @@ async function main (): Promise<void> {
   const fetchMem = async (): Promise<number> => {
     // a fresh memory store each round: restart the transfer over a new one
     await memTransfer.stop()
-    memTransfer = createTransfer({ network: mem.network, store: createMemoryBlockStore() })
+    memTransfer = createTransfer({ network: mem.network, store: createMemoryBlockStore(), ...windows })
     await memTransfer.start()
     const start = performance.now()
     const result = await memTransfer.fetch(info.cid, { providers: [info.peerId] })

@@ -207,7 +207,7 @@ test('flood: 10,000 wants and 10,000 block requests as fast as possible → memo
       }
       if (i % 250 === 249) {
         const published = i + 1 + catalogRequests
-        await waitFor(async () => published - await taken() <= MAX_AHEAD, { timeout: 30_000, message: () => `the target to take in ${published - MAX_AHEAD} requests (${JSON.stringify(stats?.protocol)})` })
+        await waitFor(async () => published - await taken() <= MAX_AHEAD, { timeout: 120_000, message: () => `the target to take in ${published - MAX_AHEAD} requests (${JSON.stringify(stats?.protocol)})` })
       }
     }
   })()

@@ -41,6 +41,11 @@ const CAR = 'application/vnd.ipld.car'
 const TAR = 'application/x-tar'
 const IMMUTABLE = 'public, max-age=29030400, immutable'
 
+/** The headers of every content answer: cached for good (a CID never changes), its path, never sniffed, sandboxed. */
+function immutable (ipfsPath: string): Record<string, string> {
+  return { 'Cache-Control': IMMUTABLE, 'X-Ipfs-Path': ipfsPath, 'X-Content-Type-Options': 'nosniff', 'Content-Security-Policy': 'sandbox' }
+}
+
 function text (res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Security-Policy': 'sandbox', 'X-Content-Type-Options': 'nosniff', ...headers })
   res.end(body + '\n')
@@ -139,10 +144,7 @@ export async function handleGateway (o: GatewayOptions, req: IncomingMessage, re
       'Content-Length': String(bytes.byteLength),
       'Content-Disposition': disposition('attachment', `${key}.bin`),
       ETag: `"${key}.raw"`,
-      'Cache-Control': IMMUTABLE,
-      'X-Ipfs-Path': `/ipfs/${key}`,
-      'X-Content-Type-Options': 'nosniff',
-      'Content-Security-Policy': 'sandbox'
+      ...immutable(`/ipfs/${key}`)
     })
     res.end(req.method === 'HEAD' ? undefined : bytes)
     return
@@ -156,10 +158,7 @@ export async function handleGateway (o: GatewayOptions, req: IncomingMessage, re
       'Content-Type': `${CAR}; version=1; order=dfs; dups=n`,
       'Content-Disposition': disposition('attachment', `${key}.car`),
       ETag: `"${key}.car.${scope}"`,
-      'Cache-Control': IMMUTABLE,
-      'X-Ipfs-Path': `/ipfs/${key}`,
-      'X-Content-Type-Options': 'nosniff',
-      'Content-Security-Policy': 'sandbox'
+      ...immutable(`/ipfs/${key}`)
     })
     if (req.method === 'HEAD') {
       res.end()
@@ -204,10 +203,7 @@ export async function handleGateway (o: GatewayOptions, req: IncomingMessage, re
     res.writeHead(200, {
       'Content-Type': 'text/html; charset=utf-8',
       ETag: `"${target.cid.toString()}.dir"`,
-      'Cache-Control': IMMUTABLE,
-      'X-Ipfs-Path': `/ipfs/${[key, ...path.map(encodeURIComponent)].join('/')}`,
-      'X-Content-Type-Options': 'nosniff',
-      'Content-Security-Policy': 'sandbox'
+      ...immutable(`/ipfs/${[key, ...path.map(encodeURIComponent)].join('/')}`)
     })
     res.end(req.method === 'HEAD' ? undefined : html)
     return
@@ -223,10 +219,7 @@ export async function handleGateway (o: GatewayOptions, req: IncomingMessage, re
     'Content-Type': type,
     ETag: etag,
     'Accept-Ranges': 'bytes',
-    'Cache-Control': IMMUTABLE,
-    'X-Ipfs-Path': `/ipfs/${[key, ...path.map(encodeURIComponent)].join('/')}`,
-    'X-Content-Type-Options': 'nosniff',
-    'Content-Security-Policy': 'sandbox'
+    ...immutable(`/ipfs/${[key, ...path.map(encodeURIComponent)].join('/')}`)
   }
   if (name != null) headers['Content-Disposition'] = disposition(url.searchParams.get('download') === 'true' ? 'attachment' : 'inline', name)
   if (req.headers['if-none-match'] === etag) {
@@ -261,10 +254,7 @@ async function sendTar (o: GatewayOptions, req: IncomingMessage, res: ServerResp
     'Content-Type': TAR,
     'Content-Disposition': disposition('attachment', `${name}.tar`),
     ETag: `"${target.cid.toString()}.tar"`,
-    'Cache-Control': IMMUTABLE,
-    'X-Ipfs-Path': `/ipfs/${[key, ...path.map(encodeURIComponent)].join('/')}`,
-    'X-Content-Type-Options': 'nosniff',
-    'Content-Security-Policy': 'sandbox'
+    ...immutable(`/ipfs/${[key, ...path.map(encodeURIComponent)].join('/')}`)
   })
   if (req.method === 'HEAD') {
     res.end()
