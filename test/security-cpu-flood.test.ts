@@ -48,7 +48,7 @@ const MAX_AHEAD = 40
  * The victim's CPU time during the flood may be at most this much per Withdraw it accepted (decoded
  * and handled: 1,024 CIDs each) plus this much per message it took in (signature check, the budget),
  * plus a fixed allowance for serving the honest fetch and the node's own timers. Measured at load
- * averages 5-8: about 25-35 ms per accepted Withdraw. A bound on CPU time, not on wall-clock time.
+ * averages 8-13: 16-18 ms per accepted Withdraw. A bound on CPU time, not on wall-clock time.
  */
 const CPU_MS_PER_ACCEPTED = 100
 const CPU_MS_PER_MESSAGE = 5
