@@ -100,10 +100,11 @@ export const WANT_BURST_TOTAL = 200
 
 /**
  * Bytes of messages on the announce topic (announce, withdraw, have, hello, catalog answer) this node
- * decodes, per delivering peer and for the node as a whole (token buckets charged the message's size
- * before it is decoded: decoding costs about 0.7 µs per byte of a 1,024-CID Withdraw, so these bound
- * the CPU a flood of valid messages from minted signers costs). Over either, a message is ignored
- * (neither decoded, handled nor relayed). The per-peer rate matches what a catalog answerer sends
+ * decodes, per delivering peer and for the node as a whole (token buckets: a message is decoded only while
+ * both hold its size, and a valid one is charged it; decoding costs about 0.5-0.8 µs per byte of a
+ * 1,024-CID Withdraw, so these bound the CPU a flood of valid messages from minted signers costs).
+ * Otherwise a message is ignored (neither decoded, handled nor relayed). Invalid messages are not
+ * charged: they are rejected and penalised, and three graylist their deliverer. The per-peer rate matches what a catalog answerer sends
  * (CATALOG_ANSWER_BYTES_PER_S); the bursts hold a large node's re-announcement (10,000 files ≈ 0.6 MiB).
  */
 export const ANNOUNCE_BYTES_PER_PEER_S = 256 * 1024

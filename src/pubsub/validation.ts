@@ -46,7 +46,7 @@ export class MessageValidator {
     want: new RequestLimits([WANT_RATE_PER_S, WANT_BURST], [WANT_RATE_PER_PEER_S, WANT_BURST_PER_PEER], [WANT_RATE_TOTAL_S, WANT_BURST_TOTAL])
   }
 
-  /** Bytes of announce-topic messages decoded, per delivering peer and in total (charged before decoding). */
+  /** Bytes of valid announce-topic messages, per delivering peer and in total (checked before decoding, charged after). */
   private readonly announceBytes = {
     peer: new PeerRateLimiter({ rate: ANNOUNCE_BYTES_PER_PEER_S, burst: ANNOUNCE_BURST_BYTES_PER_PEER, maxPeers: MAX_RATE_LIMITED_PEERS }),
     total: new PeerRateLimiter({ rate: ANNOUNCE_BYTES_TOTAL_S, burst: ANNOUNCE_BURST_BYTES_TOTAL, maxPeers: 1 })
@@ -68,12 +68,15 @@ export class MessageValidator {
   /** The verdict on a message received on a `kind` topic. */
   validate (kind: TopicKind, msg: TopicMessage): Verdict {
     const { ctx } = this
-    // the announce topic's byte budget, before decoding: what a valid message costs is paid only within
-    // it (an oversized message is rejected below, whatever the budget, so that it is still charged)
-    if (kind === 'announce' && msg.data.byteLength <= MAX_MESSAGE_BYTES) {
-      const now = Date.now()
-      if (!this.announceBytes.peer.take(msg.via ?? msg.from, now, msg.data.byteLength)) return this.ignore(msg, 'announce-bytes', 'peer')
-      if (!this.announceBytes.total.take('*', now, msg.data.byteLength)) return this.ignore(msg, 'announce-bytes', 'total')
+    // the announce topic's byte budget: a message is decoded only while the buckets hold its size, and a
+    // valid one is charged it. Invalid messages are not charged (they are rejected and penalised, which
+    // graylists their deliverer); an oversized one is rejected below whatever the budget.
+    const via = msg.via ?? msg.from
+    const now = Date.now()
+    const budgeted = kind === 'announce' && msg.data.byteLength <= MAX_MESSAGE_BYTES
+    if (budgeted) {
+      if (!this.announceBytes.peer.holds(via, now, msg.data.byteLength)) return this.ignore(msg, 'announce-bytes', 'peer')
+      if (!this.announceBytes.total.holds('*', now, msg.data.byteLength)) return this.ignore(msg, 'announce-bytes', 'total')
     }
     const result = decodeWire(kind, msg.data)
     if (!result.ok) {
@@ -84,6 +87,10 @@ export class MessageValidator {
       if (ctx.timing.penalty > 0) ctx.network.penalize(msg.via ?? msg.from, ctx.timing.penalty)
       ctx.dispatch('message:rejected', { peer: msg.from, ...(msg.via != null ? { via: msg.via } : {}), topic: msg.topic, reason: result.reason })
       return 'reject'
+    }
+    if (budgeted) {
+      this.announceBytes.peer.take(via, now, msg.data.byteLength)
+      this.announceBytes.total.take('*', now, msg.data.byteLength)
     }
     const type = result.message.type
     if (type === 'catalog-request' || type === 'want') {
