@@ -180,8 +180,10 @@ export class Catalog {
   /** Removes `peer` from `cid`; `withdrawn` when the peer said so itself (`issued`: its own time of the Withdraw). */
   remove (cid: string, peer: string, reason: 'withdrawn' | 'expired' | 'evicted', at = Date.now(), issued = 0): boolean {
     const entry = this.entries.get(cid)
-    if (reason === 'withdrawn') this.tombstone(`${cid} ${peer}`, at, issued)
+    // a Withdraw of a file the signer is not listed for changes nothing, and leaves no tombstone: minted
+    // signers withdrawing made-up CIDs would otherwise push real withdrawals out of the bounded table
     if (entry == null || !entry.providers.has(peer)) return false
+    if (reason === 'withdrawn') this.tombstone(`${cid} ${peer}`, at, issued)
     const before = entryBytes(entry)
     entry.providers.delete(peer)
     this.budget.removed(peer, cid)

@@ -98,6 +98,20 @@ export const CATALOG_REQUEST_BURST_TOTAL = 30
 export const WANT_RATE_TOTAL_S = 100
 export const WANT_BURST_TOTAL = 200
 
+/**
+ * Bytes of messages on the announce topic (announce, withdraw, have, hello, catalog answer) this node
+ * decodes, per delivering peer and for the node as a whole (token buckets: a message is decoded only while
+ * both hold its size, and a valid one is charged it; decoding costs about 0.5-0.8 µs per byte of a
+ * 1,024-CID Withdraw, so these bound the CPU a flood of valid messages from minted signers costs).
+ * Otherwise a message is ignored (neither decoded, handled nor relayed). Invalid messages are not
+ * charged: they are rejected and penalised, and three graylist their deliverer. The per-peer rate matches what a catalog answerer sends
+ * (CATALOG_ANSWER_BYTES_PER_S); the bursts hold a large node's re-announcement (10,000 files ≈ 0.6 MiB).
+ */
+export const ANNOUNCE_BYTES_PER_PEER_S = 256 * 1024
+export const ANNOUNCE_BURST_BYTES_PER_PEER = 1024 * 1024
+export const ANNOUNCE_BYTES_TOTAL_S = 512 * 1024
+export const ANNOUNCE_BURST_BYTES_TOTAL = 4 * 1024 * 1024
+
 /** Haves this node publishes to answer Wants, in total: at most this many a second (burst: twice). */
 export const WANT_ANSWERS_PER_S = 20
 

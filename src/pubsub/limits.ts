@@ -25,6 +25,13 @@ export class PeerRateLimiter {
     this.maxPeers = init.maxPeers
   }
 
+  /** Whether `peer`'s bucket holds at least `cost` tokens now (nothing taken, no bucket made). */
+  holds (peer: string, now = Date.now(), cost = 1): boolean {
+    const bucket = this.buckets.get(peer)
+    if (bucket == null) return this.burst >= cost
+    return Math.min(this.burst, bucket.tokens + (now - bucket.at) * this.rate / 1000) >= cost
+  }
+
   /** Takes `cost` tokens (default 1) from `peer`'s bucket; false (and nothing taken) when it holds fewer. */
   take (peer: string, now = Date.now(), cost = 1): boolean {
     let bucket = this.buckets.get(peer)

@@ -94,6 +94,8 @@ export interface SwarmProtocolStats {
   rejectedByReason: Partial<Record<RejectReason, number>>
   /** Valid messages ignored because their signer, the peer that delivered them, or the node as a whole went over a rate limit. */
   ignored: number
+  /** The same, by the limit that was hit: `<type> <limit>` for requests (`want peer`), `announce-bytes peer` / `announce-bytes total` for the announce topic's byte budget. */
+  ignoredByLimit: Record<string, number>
   /** Catalog and want answers not sent because others had already answered. */
   suppressed: number
   /** Answers waiting for their timer. */

@@ -8,7 +8,8 @@
 import type { TopicMessage, Verdict } from '../net/index.js'
 import { decodeWire, type TopicKind, type WireMessage } from './codec.js'
 import {
-  CATALOG_REQUEST_BURST, CATALOG_REQUEST_BURST_PER_PEER, CATALOG_REQUEST_BURST_TOTAL, CATALOG_REQUEST_RATE_PER_PEER_S,
+  ANNOUNCE_BURST_BYTES_PER_PEER, ANNOUNCE_BURST_BYTES_TOTAL, ANNOUNCE_BYTES_PER_PEER_S, ANNOUNCE_BYTES_TOTAL_S, CATALOG_REQUEST_BURST,
+  MAX_MESSAGE_BYTES, CATALOG_REQUEST_BURST_PER_PEER, CATALOG_REQUEST_BURST_TOTAL, CATALOG_REQUEST_RATE_PER_PEER_S,
   CATALOG_REQUEST_RATE_PER_S, CATALOG_REQUEST_RATE_TOTAL_S, MAX_RATE_LIMITED_PEERS, WANT_BURST, WANT_BURST_PER_PEER,
   WANT_BURST_TOTAL, WANT_RATE_PER_PEER_S, WANT_RATE_PER_S, WANT_RATE_TOTAL_S
 } from './constants.js'
@@ -45,13 +46,38 @@ export class MessageValidator {
     want: new RequestLimits([WANT_RATE_PER_S, WANT_BURST], [WANT_RATE_PER_PEER_S, WANT_BURST_PER_PEER], [WANT_RATE_TOTAL_S, WANT_BURST_TOTAL])
   }
 
+  /** Bytes of valid announce-topic messages, per delivering peer and in total (checked before decoding, charged after). */
+  private readonly announceBytes = {
+    peer: new PeerRateLimiter({ rate: ANNOUNCE_BYTES_PER_PEER_S, burst: ANNOUNCE_BURST_BYTES_PER_PEER, maxPeers: MAX_RATE_LIMITED_PEERS }),
+    total: new PeerRateLimiter({ rate: ANNOUNCE_BYTES_TOTAL_S, burst: ANNOUNCE_BURST_BYTES_TOTAL, maxPeers: 1 })
+  }
+
   constructor (ctx: ProtocolContext) {
     this.ctx = ctx
+  }
+
+  private ignore (msg: TopicMessage, what: string, limit: string): Verdict {
+    const { counters } = this.ctx
+    counters.ignored++
+    const key = `${what} ${limit}`
+    counters.ignoredByLimit[key] = (counters.ignoredByLimit[key] ?? 0) + 1
+    this.ctx.log('ignored a %s from %s via %s: over the %s rate limit', what, msg.from, msg.via, limit)
+    return 'ignore'
   }
 
   /** The verdict on a message received on a `kind` topic. */
   validate (kind: TopicKind, msg: TopicMessage): Verdict {
     const { ctx } = this
+    // the announce topic's byte budget: a message is decoded only while the buckets hold its size, and a
+    // valid one is charged it. Invalid messages are not charged (they are rejected and penalised, which
+    // graylists their deliverer); an oversized one is rejected below whatever the budget.
+    const via = msg.via ?? msg.from
+    const now = Date.now()
+    const budgeted = kind === 'announce' && msg.data.byteLength <= MAX_MESSAGE_BYTES
+    if (budgeted) {
+      if (!this.announceBytes.peer.holds(via, now, msg.data.byteLength)) return this.ignore(msg, 'announce-bytes', 'peer')
+      if (!this.announceBytes.total.holds('*', now, msg.data.byteLength)) return this.ignore(msg, 'announce-bytes', 'total')
+    }
     const result = decodeWire(kind, msg.data)
     if (!result.ok) {
       ctx.counters.rejected++
@@ -62,14 +88,14 @@ export class MessageValidator {
       ctx.dispatch('message:rejected', { peer: msg.from, ...(msg.via != null ? { via: msg.via } : {}), topic: msg.topic, reason: result.reason })
       return 'reject'
     }
+    if (budgeted) {
+      this.announceBytes.peer.take(via, now, msg.data.byteLength)
+      this.announceBytes.total.take('*', now, msg.data.byteLength)
+    }
     const type = result.message.type
     if (type === 'catalog-request' || type === 'want') {
       const over = this.limits[type].take(msg)
-      if (over != null) {
-        ctx.counters.ignored++
-        ctx.log('ignored a %s from %s via %s: over the %s rate limit', type, msg.from, msg.via, over)
-        return 'ignore'
-      }
+      if (over != null) return this.ignore(msg, type, over)
     }
     this.decoded.set(msg.data, result.message)
     return 'accept'

@@ -1,0 +1,199 @@
+/**
+ * Issue 13 part 1, "CPU flood of valid messages": 30 s of valid 1,000-CID Withdraws from rotating
+ * signers cost 120 % of a core, and an honest `get` started meanwhile failed.
+ *
+ * The victim runs in its own process (test/fixtures/flood-node.ts) so that its CPU time is its own.
+ * Four attacker networks (each its own key, each its own connection) publish, in turn, valid
+ * Withdraws of MAX_FILES_PER_MESSAGE CIDs each, as fast as the victim takes them in (at most
+ * MAX_AHEAD ahead), a bounded number of them; an honest node fetches a file from the victim
+ * meanwhile. What is asserted is what happened, not how fast: the fetch completes with the right
+ * bytes; the victim decoded no more announce-topic bytes than its byte budget
+ * (ANNOUNCE_BYTES_PER_PEER_S, ANNOUNCE_BYTES_TOTAL_S) allows over the time the flood took, and
+ * ignored the rest; its CPU time is bounded by what it accepted.
+ */
+import '../src/polyfill.js'
+import { test } from 'node:test'
+import * as assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { CID } from 'multiformats/cid'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { loadOrCreateIdentity } from '../src/net/identity.js'
+import { createNetwork, type Network } from '../src/net/network.js'
+import { encodeWire } from '../src/pubsub/codec.js'
+import {
+  ANNOUNCE_BURST_BYTES_PER_PEER, ANNOUNCE_BURST_BYTES_TOTAL, ANNOUNCE_BYTES_PER_PEER_S, ANNOUNCE_BYTES_TOTAL_S, MAX_FILES_PER_MESSAGE
+} from '../src/pubsub/constants.js'
+import { swarmTopics, DEFAULT_SWARM } from '../src/pubsub/topics.js'
+import { waitFor } from '../src/util/wait.js'
+import { seededContent } from './fixtures/transfer-peers.js'
+
+const FLOOD_NODE = fileURLToPath(new URL('./fixtures/flood-node.js', import.meta.url))
+const LOCAL = ['/ip4/127.0.0.1/tcp/0']
+const MiB = 1024 * 1024
+const topics = swarmTopics(DEFAULT_SWARM)
+
+/** Withdraws the attackers publish in all, and how many signers (connections) they rotate through. */
+const MESSAGES = 1_200
+const SIGNERS = 4
+/** The attackers stay at most this many messages ahead of what the victim has taken in (accepted or ignored). */
+const MAX_AHEAD = 40
+
+/**
+ * The victim's CPU time during the flood may be at most this much per Withdraw it accepted (decoded
+ * and handled: 1,024 CIDs each) plus this much per message it took in (signature check, the budget),
+ * plus a fixed allowance for serving the honest fetch and the node's own timers. Measured at load
+ * averages 8-13: 16-18 ms per accepted Withdraw. A bound on CPU time, not on wall-clock time.
+ */
+const CPU_MS_PER_ACCEPTED = 100
+const CPU_MS_PER_MESSAGE = 5
+const CPU_MS_FIXED = 5_000
+
+interface TestContext {
+  after: (fn: () => Promise<void> | void) => void
+  diagnostic: (message: string) => void
+}
+
+interface NodeProcess {
+  peerId: string
+  addrs: string[]
+  request: (op: string, args?: object, timeout?: number) => Promise<any>
+}
+
+/** Starts test/fixtures/flood-node.js; stopped (killed if it does not exit) in t.after. */
+async function startNode (t: TestContext, init: { repo: string, name: string, bootstrap?: string[] }): Promise<NodeProcess> {
+  const child = spawn(process.execPath, [FLOOD_NODE, JSON.stringify(init)], { stdio: ['pipe', 'pipe', 'pipe'] })
+  const stderr: string[] = []
+  createInterface({ input: child.stderr }).on('line', (l) => { stderr.push(l) })
+  const exited = new Promise<void>(resolve => child.once('exit', () => { resolve() }))
+  const waiting = new Map<number, (msg: any) => void>()
+  let nextId = 0
+  let onReady: ((msg: any) => void) | undefined
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    const msg = JSON.parse(line)
+    if (msg.id == null) {
+      onReady?.(msg)
+      return
+    }
+    waiting.get(msg.id)?.(msg)
+    waiting.delete(msg.id)
+  })
+  t.after(async () => {
+    if (child.exitCode != null) return
+    child.stdin.write(JSON.stringify({ id: -1, op: 'stop' }) + '\n')
+    const timer = setTimeout(() => { child.kill('SIGKILL') }, 5000)
+    await exited
+    clearTimeout(timer)
+  })
+  const ready = await new Promise<any>((resolve, reject) => {
+    onReady = resolve
+    child.once('exit', (code) => { reject(new Error(`${init.name} exited with ${String(code)} before it was ready: ${stderr.join('\n')}`)) })
+  })
+  if (ready.type !== 'ready') throw new Error(`${init.name} failed: ${String(ready.message)}`)
+  const request = async (op: string, args: object = {}, timeout = 30_000): Promise<any> => {
+    const id = nextId++
+    const answer = new Promise<any>((resolve, reject) => {
+      const timer = setTimeout(() => { reject(new Error(`${init.name}: no answer to ${op} within ${timeout} ms`)) }, timeout)
+      waiting.set(id, (msg) => {
+        clearTimeout(timer)
+        if (msg.error != null) reject(new Error(`${init.name}: ${op}: ${String(msg.error)}`))
+        else resolve(msg)
+      })
+    })
+    child.stdin.write(JSON.stringify({ id, op, ...args }) + '\n')
+    return answer
+  }
+  return { peerId: ready.peerId, addrs: ready.addrs, request }
+}
+
+/** One signer: a bare libp2p network with its own key, dialled to the victim, seeing its announce subscription. */
+async function startSigner (t: TestContext, dir: string, target: NodeProcess): Promise<Network> {
+  const privateKey = await loadOrCreateIdentity(await mkdtemp(join(dir, 'signer-')))
+  const network = await createNetwork({ privateKey, listen: LOCAL, mdns: false, agent: 'attacker' })
+  await network.start()
+  t.after(async () => { await network.stop() })
+  await network.dial(target.addrs[0]!)
+  await waitFor(() => network.getSubscribers(topics.announce).includes(target.peerId), { message: 'the victim subscribed to the announce topic' })
+  return network
+}
+
+function cpuMs (before: { user: number, system: number }, after: { user: number, system: number }): number {
+  return (after.user - before.user + after.system - before.system) / 1000
+}
+
+test('CPU flood: 1,200 valid 1,024-CID Withdraws from 4 rotating signers → decoded within the announce byte budget, the rest ignored, CPU bounded per accepted message, an honest fetch completes', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'swarmdrop-cpuflood-'))
+  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
+  const victim = await startNode(t, { repo: join(dir, 'victim'), name: 'victim' })
+  const size = 4 * MiB
+  const content = seededContent('cpuflood', size)
+  const { cid } = await victim.request('share', { seed: 'cpuflood', size })
+  const signers: Network[] = []
+  for (let i = 0; i < SIGNERS; i++) signers.push(await startSigner(t, dir, victim))
+  const honest = await startNode(t, { repo: join(dir, 'honest'), name: 'honest', bootstrap: [victim.addrs[0]!] })
+
+  // 8 distinct Withdraws of as many CIDs as the protocol allows (gossipsub tells messages apart by signer and seqno)
+  const withdraws: Uint8Array[] = []
+  for (let m = 0; m < 8; m++) {
+    const cids: string[] = []
+    for (let i = 0; i < MAX_FILES_PER_MESSAGE; i++) cids.push(CID.createV1(0x55, await sha256.digest(randomBytes(16))).toString())
+    withdraws.push(encodeWire({ type: 'withdraw', cids, issued: Date.now() }))
+  }
+  const messageBytes = Math.max(...withdraws.map(w => w.byteLength))
+
+  let stats: any
+  const refresh = async (): Promise<void> => { stats = (await victim.request('stats', { peer: signers[0]!.peerId })).protocol }
+  const accepted = (): number => stats.receivedByType.withdraw ?? 0
+  const ignoredBytes = (): number => (stats.ignoredByLimit['announce-bytes peer'] ?? 0) + (stats.ignoredByLimit['announce-bytes total'] ?? 0)
+  /** Withdraws the victim has taken in: handled, or ignored over its byte budget. */
+  const taken = async (): Promise<number> => {
+    await refresh()
+    return accepted() + ignoredBytes()
+  }
+  await refresh()
+  assert.equal(accepted(), 0)
+  assert.equal(ignoredBytes(), 0)
+
+  const cpuBefore = await victim.request('cpu')
+  const started = Date.now()
+  // the honest fetch runs during the flood
+  const fetching = honest.request('fetch', { cid, timeout: 120_000 }, 150_000)
+  for (let i = 0; i < MESSAGES; i++) {
+    await signers[i % SIGNERS]!.publish(topics.announce, withdraws[i % withdraws.length]!)
+    if (i % 10 === 9) {
+      const published = i + 1
+      await waitFor(async () => published - await taken() <= MAX_AHEAD, {
+        timeout: 60_000, interval: 20, message: () => `the victim to take in ${published - MAX_AHEAD} Withdraws (${JSON.stringify(stats)})`
+      })
+    }
+  }
+  await waitFor(async () => await taken() >= MESSAGES, {
+    timeout: 60_000, interval: 50, message: () => `the victim to take in ${MESSAGES} Withdraws (${JSON.stringify(stats)})`
+  })
+  const elapsedS = (Date.now() - started) / 1000
+  const cpuFlood = cpuMs(cpuBefore, await victim.request('cpu'))
+  const fetched = await fetching
+  assert.equal(fetched.sha256, createHash('sha256').update(content).digest('hex'), 'the honest peer got the file, intact')
+
+  t.diagnostic(`${MESSAGES} Withdraws of ${MAX_FILES_PER_MESSAGE} CIDs (${messageBytes} B each, ${(MESSAGES * messageBytes / MiB).toFixed(1)} MiB) from ${SIGNERS} signers taken in after ${elapsedS.toFixed(1)} s: ` +
+    `${accepted()} accepted, ignored ${JSON.stringify(stats.ignoredByLimit)}, rejected ${stats.rejected}; victim CPU ${Math.round(cpuFlood)} ms ` +
+    `(${(cpuFlood / Math.max(1, accepted())).toFixed(1)} ms per accepted); honest fetch of ${size / MiB} MiB in ${Math.round(fetched.ms)} ms`)
+
+  // every message was valid: none rejected, each either decoded and handled or ignored by the byte budget
+  assert.equal(stats.rejected, 0, 'nothing was rejected')
+  assert.equal(accepted() + ignoredBytes(), MESSAGES)
+  // the budget held: the node-wide bucket's burst plus its refill over the flood, and per signer its own
+  const allowedTotal = Math.floor((ANNOUNCE_BURST_BYTES_TOTAL + ANNOUNCE_BYTES_TOTAL_S * elapsedS) / messageBytes) + 1
+  const allowedPeers = SIGNERS * (Math.floor((ANNOUNCE_BURST_BYTES_PER_PEER + ANNOUNCE_BYTES_PER_PEER_S * elapsedS) / messageBytes) + 1)
+  assert.ok(accepted() <= Math.min(allowedTotal, allowedPeers), `${accepted()} accepted (at most ${Math.min(allowedTotal, allowedPeers)} in ${elapsedS.toFixed(1)} s)`)
+  assert.ok(accepted() >= Math.floor(ANNOUNCE_BURST_BYTES_PER_PEER / messageBytes), `at least one signer's burst was accepted (${accepted()})`)
+  assert.ok(ignoredBytes() > 0, 'the flood went over the budget')
+  // and the CPU it cost follows what was accepted, not what was sent
+  const cpuBound = CPU_MS_FIXED + CPU_MS_PER_ACCEPTED * accepted() + CPU_MS_PER_MESSAGE * MESSAGES
+  assert.ok(cpuFlood <= cpuBound, `victim CPU ${Math.round(cpuFlood)} ms (bound ${cpuBound} ms for ${accepted()} accepted of ${MESSAGES})`)
+})
