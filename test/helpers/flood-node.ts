@@ -1,0 +1,62 @@
+/**
+ * A swarmdrop node in its own process (test/fixtures/flood-node.js) for the flood tests: the
+ * victim's memory and CPU are then its own, apart from the attacker's in the test process.
+ */
+import { spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import type { TestContext } from 'node:test'
+import { fileURLToPath } from 'node:url'
+
+const FLOOD_NODE = fileURLToPath(new URL('../fixtures/flood-node.js', import.meta.url))
+
+export interface NodeProcess {
+  peerId: string
+  addrs: string[]
+  request: (op: string, args?: object, timeout?: number) => Promise<any>
+}
+
+/** Starts test/fixtures/flood-node.js; stopped (killed if it does not exit) in t.after. */
+export async function startNode (t: TestContext, init: { repo: string, name: string, bootstrap?: string[] }, nodeOptions: string[] = []): Promise<NodeProcess> {
+  const child = spawn(process.execPath, [...nodeOptions, FLOOD_NODE, JSON.stringify(init)], { stdio: ['pipe', 'pipe', 'pipe'] })
+  const stderr: string[] = []
+  createInterface({ input: child.stderr }).on('line', (l) => { stderr.push(l) })
+  const exited = new Promise<void>(resolve => child.once('exit', () => { resolve() }))
+  const waiting = new Map<number, (msg: any) => void>()
+  let nextId = 0
+  let onReady: ((msg: any) => void) | undefined
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    const msg = JSON.parse(line)
+    if (msg.id == null) {
+      onReady?.(msg)
+      return
+    }
+    waiting.get(msg.id)?.(msg)
+    waiting.delete(msg.id)
+  })
+  t.after(async () => {
+    if (child.exitCode != null) return
+    child.stdin.write(JSON.stringify({ id: -1, op: 'stop' }) + '\n')
+    const timer = setTimeout(() => { child.kill('SIGKILL') }, 5000)
+    await exited
+    clearTimeout(timer)
+  })
+  const ready = await new Promise<any>((resolve, reject) => {
+    onReady = resolve
+    child.once('exit', (code) => { reject(new Error(`${init.name} exited with ${String(code)} before it was ready: ${stderr.join('\n')}`)) })
+  })
+  if (ready.type !== 'ready') throw new Error(`${init.name} failed: ${String(ready.message)}`)
+  const request = async (op: string, args: object = {}, timeout = 30_000): Promise<any> => {
+    const id = nextId++
+    const answer = new Promise<any>((resolve, reject) => {
+      const timer = setTimeout(() => { reject(new Error(`${init.name}: no answer to ${op} within ${timeout} ms`)) }, timeout)
+      waiting.set(id, (msg) => {
+        clearTimeout(timer)
+        if (msg.error != null) reject(new Error(`${init.name}: ${op}: ${String(msg.error)}`))
+        else resolve(msg)
+      })
+    })
+    child.stdin.write(JSON.stringify({ id, op, ...args }) + '\n')
+    return answer
+  }
+  return { peerId: ready.peerId, addrs: ready.addrs, request }
+}
