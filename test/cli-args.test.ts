@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { flag, parse } from '../src/cli/args.js'
 import { ExitError, InterruptedError, NoNodeError, RemoteError, UsageError } from '../src/cli/errors.js'
-import { formatBytes, formatDuration, formatTable, printable, shortId } from '../src/cli/format.js'
+import { formatBytes, formatDuration, formatTable, printable, shortId, wrapWords } from '../src/cli/format.js'
 import { commandHelp } from '../src/cli/help.js'
 import { run } from '../src/cli/main.js'
 import { Output } from '../src/cli/output.js'
@@ -117,4 +117,15 @@ test('only the output layer writes to the terminal, and only main() exits', asyn
     if (f !== join('cli', 'output.ts')) assert.doesNotMatch(text, /console\.|process\.(stdout|stderr)/, f)
     if (f !== join('cli', 'main.ts')) assert.doesNotMatch(text, /process\.exit\(/, f)
   }
+})
+
+test('wrapWords: lines never longer than asked, words kept whole when they fit, later lines indented', () => {
+  const text = '! /tmp/some/long/folder/holiday.jpg, shared as bafybeiayvpx6drsllbnisuympud2v4s2varryku5r44buz2ykxcyrywlwe, is gone: it is not served.'
+  for (const max of [20, 40, 79]) {
+    const lines = wrapWords(text, max)
+    assert.ok(lines.every(l => [...l].length <= max), `${max}: ${JSON.stringify(lines)}`)
+    assert.ok(lines.slice(1).every(l => l.startsWith('  ')))
+    assert.equal(lines.map(l => l.trim()).join(' ').replace(/\s+/g, ''), text.replace(/\s+/g, ''), 'nothing lost')
+  }
+  assert.deepEqual(wrapWords('short line', 79), ['short line'])
 })

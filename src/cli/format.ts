@@ -110,3 +110,26 @@ export function describeControlEvent (e: ControlLogEvent): { detail: Record<stri
       return { detail, human: e.cancelled ? `cancelled    fetch of ${e.cid} (the client stopped it)` : `fetch failed ${e.cid}: ${humaneDurations(e.error)}` }
   }
 }
+
+/**
+ * `text` broken into lines of at most `max` columns at spaces (a word longer than a line is cut
+ * where it must); lines after the first start with `indent`.
+ */
+export function wrapWords (text: string, max: number, indent = '  '): string[] {
+  const lines: string[] = []
+  let line = ''
+  const room = (): number => max - (lines.length === 0 ? 0 : indent.length)
+  for (let word of text.split(' ')) {
+    while ([...word].length > room()) {
+      if (line !== '') { lines.push(line); line = '' }
+      const chars = [...word]
+      lines.push(chars.slice(0, room()).join(''))
+      word = chars.slice(room()).join('')
+    }
+    if (line === '') line = word
+    else if ([...line].length + 1 + [...word].length <= room()) line += ' ' + word
+    else { lines.push(line); line = word }
+  }
+  if (line !== '') lines.push(line)
+  return lines.map((l, i) => i === 0 ? l : indent + l)
+}

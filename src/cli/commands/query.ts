@@ -2,7 +2,7 @@
 import type { CommandFn } from '../context.js'
 import { request } from '../../control/client.js'
 import { NotListedError, UsageError } from '../errors.js'
-import { formatBytes, formatDuration, formatTable, printable, shortId, swarmLabel } from '../format.js'
+import { formatBytes, formatDuration, formatTable, printable, shortId, swarmLabel, wrapWords } from '../format.js'
 import { cut, type ProgressBar } from '../output.js'
 import type { ListedFile, ResultOf, StoreStats } from '../../control/contract.js'
 import type { Context } from '../context.js'
@@ -39,14 +39,15 @@ function localLabel (f: ListedFile): string {
   return f.reference.state === 'changed' ? 'CHANGED' : 'GONE'
 }
 
-/** One line per file whose reference broke: what happened and what to do. */
-function printBroken (ctx: Context, files: ListedFile[]): void {
+/** A note per file whose reference broke: what happened and what to do, wrapped to `columns`. */
+function printBroken (ctx: Context, files: ListedFile[], columns: number): void {
   for (const f of files) {
     const ref = f.reference
     if (ref == null || ref.state === 'ok') continue
-    ctx.out.print(ref.state === 'changed'
+    const note = ref.state === 'changed'
       ? `! ${printable(ref.path)} changed since it was shared as ${f.cid}: it is not served. Share it again: swarmdrop share ${printable(ref.path)}`
-      : `! ${printable(ref.path)}, shared as ${f.cid}, is gone: it is not served. Put it back, or: swarmdrop rm ${f.cid}`)
+      : `! ${printable(ref.path)}, shared as ${f.cid}, is gone: it is not served. Put it back, or: swarmdrop rm ${f.cid}`
+    for (const line of wrapWords(note, columns - 1)) ctx.out.print(line)
   }
 }
 
@@ -191,7 +192,7 @@ export const ls: CommandFn<'ls'> = async (ctx) => {
       ctx.out.print(`  ${p.complete ? 'provider' : 'partial '}  ${who}${p.connected ? '' : '  (not connected)'}`)
     }
   }
-  printBroken(ctx, res.files)
+  printBroken(ctx, res.files, columns)
 }
 
 /** `pin ls`: the files of the store that gc keeps. */
