@@ -7,6 +7,7 @@
  */
 import '../src/polyfill.js'
 import { test } from 'node:test'
+import { waitFor } from '../src/util/wait.js'
 import * as assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import * as fsp from 'node:fs/promises'
@@ -176,6 +177,8 @@ test('acceptance 4: a share by reference grows the repository by < 1%; the file 
   // what bob holds of it is only blocks that hash to their CIDs
   assert.deepEqual((await bob!.store.fsck()).corrupt, [])
   assert.equal((await alice!.ls()).find(f => f.cid === shared.cid)?.reference?.state, 'changed')
+  // alice withdrew it when she found it changed: bob's catalog no longer names her as its provider
+  await waitFor(() => !(bob!.protocol.entry(shared.cid)?.providers ?? []).some(p => p.peer === alice!.peerId), { timeout: 30_000, message: 'alice gone from the changed file\'s providers in bob\'s catalog' })
   // sharing it again serves what it holds now
   const again = await alice!.share(file)
   assert.notEqual(again.cid, shared.cid)

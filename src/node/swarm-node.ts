@@ -167,6 +167,7 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
   private storeClosed = false
   private releaseLock?: () => Promise<void>
   private readonly book = new PeerBook()
+  private unwatchReferences?: () => void
   private readonly handlers = new Map<string, Set<MessageHandler>>()
 
   /** Use createSwarmNode(); `ownStore` says whether stop() closes the store (and start() reopens it). */
@@ -305,6 +306,11 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
     // user topics subscribed before a stop() are subscribed again
     for (const topic of this.handlers.keys()) this.network.subscribe(topic)
     await this.protocol.start()
+    // a shared file that changed or vanished: withdrawn at once, so nobody waits on blocks it no longer serves
+    this.unwatchReferences = this.currentStore.onReferenceBroken((e) => {
+      this.log.error('withdrawing %s: %s %s', e.cid, e.path, e.state === 'missing' ? 'is gone' : 'changed')
+      this.protocol.withdraw(e.cid).catch((err) => { this.log.error('withdrawing %s failed: %e', e.cid, err) })
+    })
     await this.transfer.start()
     this.bootstrap.start()
     this.replicator?.start()
@@ -317,6 +323,8 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
     this.started = false
     await this.replicator?.stop()
     this.bootstrap.stop()
+    this.unwatchReferences?.()
+    this.unwatchReferences = undefined
     await this.transfer.stop()
     await this.protocol.stop()
     await this.network.stop()
@@ -337,7 +345,10 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
 
   /** What this node holds, for the protocol: the store's files. */
   private async localFiles (): Promise<LocalFile[]> {
-    return (await this.currentStore.list()).map(r => ({ cid: r.cid, name: r.name, size: r.size, mediaType: r.mediaType, encrypted: r.encrypted === true, complete: r.complete, ...(r.files != null ? { files: r.files } : {}) }))
+    // a file kept by reference that changed or vanished is not served, so not announced either
+    return (await this.currentStore.list())
+      .filter(r => r.reference == null || r.reference.state === 'ok')
+      .map(r => ({ cid: r.cid, name: r.name, size: r.size, mediaType: r.mediaType, encrypted: r.encrypted === true, complete: r.complete, ...(r.files != null ? { files: r.files } : {}) }))
   }
 
   /**

@@ -36,6 +36,8 @@ export type { FileRecord } from './records.js'
 export type { FolderExport } from './export-tree.js'
 import type { FolderExport } from './export-tree.js'
 export type { StoreFs } from './fs.js'
+export type { BrokenReference } from './refs.js'
+import type { BrokenReference } from './refs.js'
 export { safeFileName, exportPath, guessMediaType } from './safe-name.js'
 export { writeOut, type WriteOutOptions } from './write-out.js'
 export { parseCid } from '../content/cid.js'
@@ -287,6 +289,11 @@ export interface Store {
    * NotByReferenceError when the file does not hold those bytes.
    */
   reference: (cid: CidInput, path: string, options?: StoreOptions) => Promise<GcResult>
+  /**
+   * Calls `fn` once for each file kept by reference that a read finds changed or gone (its
+   * blocks are no longer served from then on); returns the unsubscribe function.
+   */
+  onReferenceBroken: (fn: (event: BrokenReference) => void) => () => void
 
   /** Deletes the record and the blocks no other file needs; RecordNotFoundError when there is no record. */
   remove: (cid: CidInput, options?: StoreOptions) => Promise<void>

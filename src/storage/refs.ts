@@ -50,6 +50,13 @@ function isManifest (m: any): m is RefManifest {
     Object.values(m.leaves).every((v: any) => Array.isArray(v) && v.length === 2 && Number.isSafeInteger(v[0]) && Number.isSafeInteger(v[1]))
 }
 
+/** A shared or fetched file that changed or vanished: its blocks are no longer served. */
+export interface BrokenReference {
+  cid: string
+  path: string
+  state: 'changed' | 'missing'
+}
+
 export class RefStore {
   private readonly fs: StoreFs
   private readonly dir: string
@@ -59,6 +66,7 @@ export class RefStore {
   private readonly byLeaf = new Map<string, Set<string>>()
   /** Roots whose file a read found changed or gone (kept until the file is imported again). */
   private readonly broken = new Map<string, Exclude<RefState, 'ok'>>()
+  private readonly brokenListeners = new Set<(event: BrokenReference) => void>()
 
   constructor (root: string, fs: StoreFs, log: Logger) {
     this.fs = fs
@@ -226,10 +234,23 @@ export class RefStore {
     return undefined
   }
 
+  /** Calls `fn` once for each reference a read finds broken; returns the unsubscribe function. */
+  onBroken (fn: (event: BrokenReference) => void): () => void {
+    this.brokenListeners.add(fn)
+    return () => { this.brokenListeners.delete(fn) }
+  }
+
   private markBroken (m: RefManifest, state: Exclude<RefState, 'ok'>): void {
     if (this.broken.has(m.root)) return
     this.broken.set(m.root, state)
     this.log.error('%s %s since it was shared as %s: it is no longer served; share it again to serve what it holds now', m.path, state === 'missing' ? 'is gone' : 'changed', m.root)
+    for (const fn of this.brokenListeners) {
+      try {
+        fn({ cid: m.root, path: m.path, state })
+      } catch (err) {
+        this.log.error('a listener of broken references threw %e', err)
+      }
+    }
   }
 
   private async readRange (m: RefManifest, offset: number, length: number): Promise<Uint8Array> {

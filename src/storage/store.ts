@@ -25,7 +25,7 @@ import { KeyedMutex, SharedLock } from './lock.js'
 import { recoverUnsynced } from './journal.js'
 import { closeFolder, openFolder } from './open.js'
 import { RecordStore, type FileRecord } from './records.js'
-import { RefStore } from './refs.js'
+import { RefStore, type BrokenReference } from './refs.js'
 import { cat } from './commands/cat.js'
 import { exportFile } from './commands/export.js'
 import { exportFolder, type FolderExport } from './export-tree.js'
@@ -184,6 +184,10 @@ export class DiskStore implements Store {
 
   async gc (options: GcOptions = {}): Promise<GcResult> {
     return this.run(options, async (o) => gc(this.ctx, o))
+  }
+
+  onReferenceBroken (fn: (event: BrokenReference) => void): () => void {
+    return this.ctx.refs.onBroken(fn)
   }
 
   async stat (options: StoreOptions = {}): Promise<StoreStat> {
