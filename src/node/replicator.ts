@@ -1,13 +1,21 @@
 /**
  * Replication (`createSwarmNode({ replicate: true })`, `swarmdrop start --replicate`):
- * fetch and pin every file another peer announces, one at a time, each once. A failed
- * file is retried when it is announced again. Started and stopped with the node.
+ * fetch and pin every file another peer announces, each once, REPLICATE_CONCURRENCY at a
+ * time. The queue is fair by announcer: files are taken from each announcing peer in turn,
+ * so a peer that announces a thousand files nobody serves (each waits out the fetch timeout)
+ * delays another peer's file by at most one round, not by a thousand timeouts. A failed file
+ * is retried when it is announced again. Started and stopped with the node.
  */
 import type { SwarmProtocol, SwarmProtocolEvents } from '../pubsub/index.js'
 import type { Store } from '../storage/index.js'
 import type { FetchResult, TransferFetchEvents } from '../transfer/index.js'
 import type { Logger } from '../util/logger.js'
 import { StoreLimitError } from './errors.js'
+
+/** Files fetched at once by a replica: a few slow or bait files do not stop the others. */
+export const REPLICATE_CONCURRENCY = 3
+
+interface Item { cid: string, name: string }
 
 export interface ReplicationEvents {
   /** A file is being fetched to be kept. */
@@ -33,12 +41,16 @@ export interface ReplicatorComponents {
 
 export class Replicator {
   private readonly c: ReplicatorComponents
-  private queue: Array<{ cid: string, name: string }> = []
+  /** Files to fetch, by the peer that announced them; `turns` is the order peers are served in. */
+  private queues = new Map<string, Item[]>()
+  private turns: string[] = []
   private readonly seen = new Set<string>()
   private controller = new AbortController()
-  private running?: Promise<void>
+  private readonly workers = new Set<Promise<void>>()
+  /** Announced bytes of the files being fetched now (--max-store counts them as held). */
+  private reserved = 0
   private readonly onAnnounced = (evt: CustomEvent<SwarmProtocolEvents['file:announced']>): void => {
-    if (evt.detail.peer !== this.c.peerId()) this.add(evt.detail.entry.cid, evt.detail.entry.name)
+    if (evt.detail.peer !== this.c.peerId()) this.add(evt.detail.entry.cid, evt.detail.entry.name, evt.detail.peer)
   }
 
   constructor (components: ReplicatorComponents) {
@@ -50,7 +62,8 @@ export class Replicator {
     this.controller = new AbortController()
     this.c.protocol.addEventListener('file:announced', this.onAnnounced)
     for (const e of this.c.protocol.catalog()) {
-      if (e.providers.some(p => p.peer !== this.c.peerId())) this.add(e.cid, e.name)
+      const other = e.providers.find(p => p.peer !== this.c.peerId())
+      if (other != null) this.add(e.cid, e.name, other.peer)
     }
   }
 
@@ -58,31 +71,59 @@ export class Replicator {
   async stop (): Promise<void> {
     this.c.protocol.removeEventListener('file:announced', this.onAnnounced)
     this.controller.abort()
-    this.queue = []
+    this.queues = new Map()
+    this.turns = []
     this.seen.clear()
-    await this.running
+    await Promise.all(this.workers)
   }
 
-  /** StoreLimitError when the file (its announced size) would take the store over maxStoreBytes. */
-  private async checkRoom (store: Store, cid: string, name: string): Promise<void> {
+  /**
+   * StoreLimitError when the file (its announced size) would take the store over maxStoreBytes;
+   * else reserves that size until the fetch ends and returns it.
+   */
+  private async checkRoom (store: Store, cid: string, name: string): Promise<number> {
     const max = this.c.maxStoreBytes
-    if (max == null) return
+    if (max == null) return 0
     const size = this.c.protocol.entry(cid)?.size ?? 0
     const { bytes, refBytes } = await store.stat()
-    if (bytes + refBytes + size > max) throw new StoreLimitError(name, cid, size, bytes + refBytes, max)
+    // the files being fetched beside this one count as if they were here already
+    const held = bytes + refBytes + this.reserved
+    if (held + size > max) throw new StoreLimitError(name, cid, size, held, max)
+    this.reserved += size
+    return size
   }
 
-  private add (cid: string, name: string): void {
+  private add (cid: string, name: string, peer: string): void {
     if (this.seen.has(cid) || this.controller.signal.aborted) return
     this.seen.add(cid)
-    this.queue.push({ cid, name })
-    this.running ??= this.drain().finally(() => { this.running = undefined })
+    const queue = this.queues.get(peer)
+    if (queue != null) queue.push({ cid, name })
+    else {
+      this.queues.set(peer, [{ cid, name }])
+      this.turns.push(peer)
+    }
+    while (this.workers.size < REPLICATE_CONCURRENCY && this.turns.length > 0) {
+      const worker: Promise<void> = this.drain().finally(() => { this.workers.delete(worker) })
+      this.workers.add(worker)
+    }
+  }
+
+  /** The next file: the first of the peer whose turn it is; that peer goes to the back. */
+  private next (): Item | undefined {
+    const peer = this.turns.shift()
+    if (peer == null) return undefined
+    const queue = this.queues.get(peer)!
+    const item = queue.shift()
+    if (queue.length > 0) this.turns.push(peer)
+    else this.queues.delete(peer)
+    return item
   }
 
   private async drain (): Promise<void> {
     const signal = this.controller.signal
-    for (let item = this.queue.shift(); item != null && !signal.aborted; item = this.queue.shift()) {
+    for (let item = this.next(); item != null && !signal.aborted; item = this.next()) {
       const { cid, name } = item
+      let reservedHere = 0
       try {
         const store = this.c.store()
         const rec = await store.get(cid)
@@ -90,7 +131,7 @@ export class Replicator {
           if (!rec.pinned) await store.pin(cid)
           continue
         }
-        await this.checkRoom(store, cid, name)
+        reservedHere = await this.checkRoom(store, cid, name)
         this.c.emit('replicate:start', { cid, name })
         const res = await this.c.fetch(cid, {
           signal,
@@ -107,6 +148,8 @@ export class Replicator {
         this.seen.delete(cid)
         this.c.log('replication of %s failed: %e', cid, err)
         this.c.emit('replicate:failed', { cid, name, error: err instanceof Error ? err : new Error(String(err)) })
+      } finally {
+        this.reserved -= reservedHere
       }
     }
   }

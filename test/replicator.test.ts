@@ -1,0 +1,48 @@
+/**
+ * Issue 18, replication: one peer announcing many files nobody serves (each waits out the fetch
+ * timeout) must not hold back another peer's file. The replica's queue is fair by announcer and
+ * runs REPLICATE_CONCURRENCY fetches at once: the honest file starts within one round of turns.
+ */
+import { test } from 'node:test'
+import * as assert from 'node:assert/strict'
+import { Replicator, REPLICATE_CONCURRENCY } from '../src/node/replicator.js'
+import { waitFor } from '../src/util/wait.js'
+
+test('100 baits from one peer, then one file from another: it is fetched within one round of turns, not after 100 baits', async () => {
+  const listeners: Array<(evt: any) => void> = []
+  const started: string[] = []
+  const pending = new Map<string, { resolve: () => void, reject: (err: Error) => void }>()
+  const replicator = new Replicator({
+    peerId: () => 'me',
+    store: () => ({ get: async () => undefined, pin: async () => {}, stat: async () => ({ bytes: 0, refBytes: 0 }) }) as any,
+    protocol: {
+      addEventListener: (_type: string, fn: (evt: any) => void) => { listeners.push(fn) },
+      removeEventListener: () => {},
+      catalog: () => [],
+      entry: () => undefined
+    } as any,
+    fetch: async (cid, { signal }) => {
+      started.push(cid)
+      return new Promise((resolve, reject) => {
+        pending.set(cid, { resolve: () => { resolve({ size: 1, elapsed: 1 } as any) }, reject })
+        signal.addEventListener('abort', () => { reject(new Error('stopped')) }, { once: true })
+      })
+    },
+    emit: () => {},
+    log: Object.assign(() => {}, { error: () => {}, trace: () => {}, enabled: false }) as any
+  })
+  replicator.start()
+  const announce = (peer: string, cid: string): void => { for (const fn of listeners) fn({ detail: { peer, entry: { cid, name: cid } } }) }
+  for (let i = 0; i < 100; i++) announce('baiter', `bait-${i}`)
+  announce('honest', 'holiday')
+  await waitFor(() => started.length === REPLICATE_CONCURRENCY, { message: () => `${REPLICATE_CONCURRENCY} fetches at once (${started.join(', ')})` })
+  assert.deepEqual(started, Array.from({ length: REPLICATE_CONCURRENCY }, (_, i) => `bait-${i}`))
+  // baits time out one after the other: peers take turns, so the honest file is fetched within
+  // one round (here: the second slot that frees), not after the 97 baits queued before it
+  pending.get('bait-0')!.reject(new Error('no provider answered'))
+  pending.get('bait-1')!.reject(new Error('no provider answered'))
+  await waitFor(() => started.length === REPLICATE_CONCURRENCY + 2, { message: () => `two more fetches (${started.join(', ')})` })
+  assert.deepEqual(started.slice(REPLICATE_CONCURRENCY), ['bait-3', 'holiday'])
+  pending.get('holiday')!.resolve()
+  await replicator.stop()
+})
