@@ -345,9 +345,12 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
 
   /** What this node holds, for the protocol: the store's files. */
   private async localFiles (): Promise<LocalFile[]> {
-    // a file kept by reference that changed or vanished is not served, so not announced either
+    // a file kept by reference that changed or vanished is not served, so not announced either;
+    // nor is a download that has no block yet (fetch() says `have` itself when the swarm knows
+    // the file, so that a failed want for a CID nobody has leaves no listing anywhere)
     return (await this.currentStore.list())
       .filter(r => r.reference == null || r.reference.state === 'ok')
+      .filter(r => r.complete || r.blocks.present > 0)
       .map(r => ({ cid: r.cid, name: r.name, size: r.size, mediaType: r.mediaType, encrypted: r.encrypted === true, complete: r.complete, ...(r.files != null ? { files: r.files } : {}) }))
   }
 
