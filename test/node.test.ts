@@ -14,6 +14,7 @@ import { once } from '../src/util/events.js'
 import { waitFor } from '../src/util/wait.js'
 import { Netns, netnsUnavailable } from './helpers/netns.js'
 import { userTopic } from '../src/pubsub/topics.js'
+import { VERSION } from '../src/version.js'
 
 const NODE_PROCESS = fileURLToPath(new URL('./fixtures/node-process.js', import.meta.url))
 const LOCAL = ['/ip4/127.0.0.1/tcp/0']
@@ -46,7 +47,7 @@ test('three processes in a private network namespace find each other by mDNS alo
       await p.waitForJson(m => m.type === 'connect' && m.peer === id, { timeout: 10_000 })
     }
   }
-  // nicknames travel with identify
+  // nicknames travel in the swarm protocol's Hello (identify carries no name)
   await procs[1]!.waitForJson(m => m.type === 'name' && m.peer === ids[0] && m.name === 'laptop-0')
 
   // node 0 publishes once both others are known subscribers of the topic
@@ -202,4 +203,15 @@ test('reserved topics are refused for user pub/sub', async (t) => {
   const node = stopAfter(t, await createSwarmNode({ repo: join(dir, 'r'), listen: LOCAL, mdns: false }))
   assert.throws(() => node.subscribe(node.topics.announce, () => {}), { name: 'ReservedTopicError' })
   await assert.rejects(node.publish('/swarmdrop/1/default/announce', new Uint8Array(1)), { name: 'ReservedTopicError' })
+})
+
+test('identify tells a connecting peer only swarmdrop/<version>: the nickname and the host name stay out of it (issue 18)', async (t) => {
+  const dir = await tempDir(t)
+  const b = stopAfter(t, await createSwarmNode({ repo: join(dir, 'b'), listen: LOCAL, mdns: false, name: 'secret-laptop-name' }))
+  const a = stopAfter(t, await createSwarmNode({ repo: join(dir, 'a'), listen: LOCAL, mdns: false, start: false, bootstrap: [b.getMultiaddrs()[0]!] }))
+  let agent: string | undefined
+  a.network.addEventListener('peer:identify', (evt) => { if (evt.detail.peer === b.peerId) agent = evt.detail.agent ?? '' })
+  await a.start()
+  await waitFor(() => agent != null, { timeout: 10_000, message: 'b identified at a' })
+  assert.equal(agent, `swarmdrop/${VERSION}`)
 })
