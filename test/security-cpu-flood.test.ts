@@ -21,7 +21,7 @@ import { join } from 'node:path'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { loadOrCreateIdentity } from '../src/net/identity.js'
-import { createNetwork, type Network } from '../src/net/network.js'
+import { createNetwork } from '../src/net/network.js'
 import { encodeWire } from '../src/pubsub/codec.js'
 import {
   ANNOUNCE_BURST_BYTES_PER_PEER, ANNOUNCE_BURST_BYTES_TOTAL, ANNOUNCE_BYTES_PER_PEER_S, ANNOUNCE_BYTES_TOTAL_S, MAX_FILES_PER_MESSAGE
@@ -50,6 +50,8 @@ const MAX_AHEAD = 40
 const CPU_MS_PER_ACCEPTED = 100
 const CPU_MS_PER_MESSAGE = 5
 const CPU_MS_FIXED = 5_000
+/** What the victim may still hold after a full GC once the signers left (issue 13: memory released after the attacker leaves). */
+const MAX_LIVE_AFTER = 16 * MiB
 
 interface TestContext {
   after: (fn: () => Promise<void> | void) => void
@@ -57,7 +59,9 @@ interface TestContext {
 }
 
 /** One signer: a bare libp2p network with its own key, dialled to the victim, seeing its announce subscription. */
-async function startSigner (t: TestContext, dir: string, target: NodeProcess): Promise<Network> {
+type Signer = Awaited<ReturnType<typeof createNetwork>>
+
+async function startSigner (t: TestContext, dir: string, target: NodeProcess): Promise<Signer> {
   const privateKey = await loadOrCreateIdentity(await mkdtemp(join(dir, 'signer-')))
   const network = await createNetwork({ privateKey, listen: LOCAL, mdns: false, agent: 'attacker' })
   await network.start()
@@ -74,11 +78,11 @@ function cpuMs (before: { user: number, system: number }, after: { user: number,
 test('CPU flood: 1,200 valid 1,024-CID Withdraws from 4 rotating signers → decoded within the announce byte budget, the rest ignored, CPU bounded per accepted message, an honest fetch completes', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'swarmdrop-cpuflood-'))
   t.after(async () => { await rm(dir, { recursive: true, force: true }) })
-  const victim = await startNode(t, { repo: join(dir, 'victim'), name: 'victim' })
+  const victim = await startNode(t, { repo: join(dir, 'victim'), name: 'victim' }, ['--expose-gc'])
   const size = 4 * MiB
   const content = seededContent('cpuflood', size)
   const { cid } = await victim.request('share', { seed: 'cpuflood', size })
-  const signers: Network[] = []
+  const signers: Signer[] = []
   for (let i = 0; i < SIGNERS; i++) signers.push(await startSigner(t, dir, victim))
   const honest = await startNode(t, { repo: join(dir, 'honest'), name: 'honest', bootstrap: [victim.addrs[0]!] })
 
@@ -104,6 +108,7 @@ test('CPU flood: 1,200 valid 1,024-CID Withdraws from 4 rotating signers → dec
   assert.equal(accepted(), 0)
   assert.equal(ignoredBytes(), 0)
 
+  const idle: { rss: number, heapUsed: number, external: number } = await victim.request('mark')
   const cpuBefore = await victim.request('cpu')
   const started = Date.now()
   // the honest fetch runs during the flood
@@ -123,6 +128,15 @@ test('CPU flood: 1,200 valid 1,024-CID Withdraws from 4 rotating signers → dec
   const elapsedS = (Date.now() - started) / 1000
   const cpuFlood = cpuMs(cpuBefore, await victim.request('cpu'))
   const fetched = await fetching
+  const during: { peak: number } = await victim.request('memory')
+  // the signers leave: what the flood left behind is released
+  for (const signer of signers) await signer.stop()
+  await waitFor(async () => (await victim.request('stats', { peer: signers[0]!.peerId })).connected === false, { timeout: 30_000, message: 'the signers gone from the victim' })
+  const afterLeft: { rss: number, heapUsed: number, external: number } = await victim.request('memory')
+  const live = afterLeft.heapUsed + afterLeft.external - idle.heapUsed - idle.external
+  t.diagnostic(`victim memory: idle RSS ${Math.round(idle.rss / MiB)} MiB, peak during the flood ${Math.round(during.peak / MiB)} MiB; after the signers left, live after GC ${live >= 0 ? '+' : ''}${Math.round(live / MiB)} MiB`)
+  assert.ok(during.peak < 2 * idle.rss, `victim RSS peaked at ${Math.round(during.peak / MiB)} MiB, 2× its idle ${Math.round(idle.rss / MiB)} MiB or more`)
+  assert.ok(live < MAX_LIVE_AFTER, `the victim still holds ${Math.round(live / MiB)} MiB more after the signers left (limit ${MAX_LIVE_AFTER / MiB} MiB)`)
   assert.equal(fetched.sha256, createHash('sha256').update(content).digest('hex'), 'the honest peer got the file, intact')
 
   t.diagnostic(`${MESSAGES} Withdraws of ${MAX_FILES_PER_MESSAGE} CIDs (${messageBytes} B each, ${(MESSAGES * messageBytes / MiB).toFixed(1)} MiB) from ${SIGNERS} signers taken in after ${elapsedS.toFixed(1)} s: ` +
