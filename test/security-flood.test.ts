@@ -20,7 +20,7 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { MAX_STREAM_WINDOW_BYTES } from '../src/net/constants.js'
 import { createSwarmNode } from '../src/node/index.js'
 import { loadOrCreateIdentity } from '../src/net/identity.js'
-import { createNetwork, type ByteStream, type Network } from '../src/net/network.js'
+import { createNetwork, type ByteStream } from '../src/net/network.js'
 import { announcedFileBytes, batches, encodeWire, type AnnouncedFileInfo } from '../src/pubsub/codec.js'
 import {
   MAX_BATCH_BYTES, MAX_FILES_PER_MESSAGE, MAX_FILES_PER_PROVIDER, MAX_MESSAGE_BYTES, WANT_BURST, WANT_RATE_PER_S
@@ -46,6 +46,7 @@ const RAW = 0x55
  */
 const MAX_RSS_GROWTH = 150 * MiB
 const MAX_LIVE_GROWTH = 64 * MiB
+const MAX_LIVE_AFTER_LEFT = 32 * MiB
 
 /**
  * The target's V8 heap is capped: left alone, V8 lets its heap grow lazily far past what is
@@ -80,7 +81,9 @@ interface TestContext {
 }
 
 /** The attacker: a bare libp2p network dialled to the target and seeing its subscriptions. */
-async function startAttacker (t: TestContext, dir: string, target: NodeProcess): Promise<Network> {
+type Attacker = Awaited<ReturnType<typeof createNetwork>>
+
+async function startAttacker (t: TestContext, dir: string, target: NodeProcess): Promise<Attacker> {
   const privateKey = await loadOrCreateIdentity(await mkdtemp(join(dir, 'attacker-')))
   const network = await createNetwork({ privateKey, listen: LOCAL, mdns: false, agent: 'attacker' })
   await network.start()
@@ -109,6 +112,20 @@ async function checkMemory (t: TestContext, target: NodeProcess, baseline: Memor
   t.diagnostic(`target memory: RSS ${Math.round(baseline.rss / MiB)} MiB, peak +${Math.round(rss / MiB)} MiB; live after GC +${Math.round(live / MiB)} MiB (heap ${Math.round(now.heapUsed / MiB)} MiB, buffers ${Math.round(now.external / MiB)} MiB)`)
   assert.ok(rss < MAX_RSS_GROWTH, `RSS grew by ${Math.round(rss / MiB)} MiB (limit ${MAX_RSS_GROWTH / MiB} MiB)`)
   assert.ok(live < MAX_LIVE_GROWTH, `the target holds ${Math.round(live / MiB)} MiB more after a full GC (limit ${MAX_LIVE_GROWTH / MiB} MiB)`)
+}
+
+/**
+ * The attacker leaves: once the target has seen it go, what its attack left behind is released
+ * (issue 13 acceptance 1). Less than during the attack, whatever stays (catalog entries until
+ * their TTL, gossipsub's seen-cache, penalty scores) is bounded by MAX_LIVE_AFTER_LEFT.
+ */
+async function checkReleased (t: TestContext, target: NodeProcess, attacker: Attacker, baseline: Memory): Promise<void> {
+  await attacker.stop()
+  await waitFor(async () => (await target.request('stats', { peer: attacker.peerId })).connected === false, { timeout: 30_000, message: 'the attacker gone from the target' })
+  const now: Memory = await target.request('memory')
+  const live = now.heapUsed + now.external - baseline.heapUsed - baseline.external
+  t.diagnostic(`target memory after the attacker left: live after GC ${live >= 0 ? '+' : ''}${Math.round(live / MiB)} MiB`)
+  assert.ok(live < MAX_LIVE_AFTER_LEFT, `the target still holds ${Math.round(live / MiB)} MiB more after the attacker left (limit ${MAX_LIVE_AFTER_LEFT / MiB} MiB)`)
 }
 
 async function rawCid (bytes: Uint8Array): Promise<CID> {
@@ -247,6 +264,7 @@ test('flood: 10,000 wants and 10,000 block requests as fast as possible → memo
   }
   for (const s of stalledStreams) s.abort(new Error('the attacker gives up'))
   await Promise.all(stalled)
+  await checkReleased(t, target, attacker, baseline)
 })
 
 test('a peer announcing 100,000 files and 1 MB names is capped and scored down; the target stays responsive', async (t) => {
@@ -317,6 +335,7 @@ test('a peer announcing 100,000 files and 1 MB names is capped and scored down; 
   const ping = await pingMs(target)
   t.diagnostic(`honest announcement listed; ping ${ping.toFixed(1)} ms`)
   await checkMemory(t, target, baseline)
+  await checkReleased(t, target, attacker, baseline)
 })
 
 test('identity CIDs: 40 frames of 2 MiB identity-hash CIDs on one peer\'s streams → each stream aborted, memory not retained, an honest fetch completes', async (t) => {
@@ -353,4 +372,5 @@ test('identity CIDs: 40 frames of 2 MiB identity-hash CIDs on one peer\'s stream
   assert.equal(stats.served.subscriptions, 0, 'nothing of the frames is remembered')
   assert.ok(stats.score < 0, `the attacker was penalized (score ${String(stats.score)})`)
   await checkMemory(t, target, baseline)
+  await checkReleased(t, target, attacker, baseline)
 })
