@@ -20,8 +20,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { loadOrCreateIdentity } from '../src/net/identity.js'
-import { createNetwork } from '../src/net/network.js'
 import { encodeWire } from '../src/pubsub/codec.js'
 import {
   ANNOUNCE_BURST_BYTES_PER_PEER, ANNOUNCE_BURST_BYTES_TOTAL, ANNOUNCE_BYTES_PER_PEER_S, ANNOUNCE_BYTES_TOTAL_S, MAX_FILES_PER_MESSAGE
@@ -29,9 +27,8 @@ import {
 import { swarmTopics, DEFAULT_SWARM } from '../src/pubsub/topics.js'
 import { waitFor } from '../src/util/wait.js'
 import { seededContent } from './fixtures/transfer-peers.js'
-import { startNode, type NodeProcess } from './helpers/flood-node.js'
+import { startNode, startRawPeer, type NodeProcess, type RawPeer } from './helpers/flood-node.js'
 
-const LOCAL = ['/ip4/127.0.0.1/tcp/0']
 const MiB = 1024 * 1024
 const topics = swarmTopics(DEFAULT_SWARM)
 
@@ -58,17 +55,11 @@ interface TestContext {
   diagnostic: (message: string) => void
 }
 
-/** One signer: a bare libp2p network with its own key, dialled to the victim, seeing its announce subscription. */
-type Signer = Awaited<ReturnType<typeof createNetwork>>
+/** One signer: a raw peer with its own key, dialled to the victim, seeing its announce subscription. */
+type Signer = RawPeer
 
 async function startSigner (t: TestContext, dir: string, target: NodeProcess): Promise<Signer> {
-  const privateKey = await loadOrCreateIdentity(await mkdtemp(join(dir, 'signer-')))
-  const network = await createNetwork({ privateKey, listen: LOCAL, mdns: false, agent: 'attacker' })
-  await network.start()
-  t.after(async () => { await network.stop() })
-  await network.dial(target.addrs[0]!)
-  await waitFor(() => network.getSubscribers(topics.announce).includes(target.peerId), { message: 'the victim subscribed to the announce topic' })
-  return network
+  return await startRawPeer(t, dir, target, [topics.announce])
 }
 
 function cpuMs (before: { user: number, system: number }, after: { user: number, system: number }): number {

@@ -19,8 +19,7 @@ import { identity } from 'multiformats/hashes/identity'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { MAX_STREAM_WINDOW_BYTES } from '../src/net/constants.js'
 import { createSwarmNode } from '../src/node/index.js'
-import { loadOrCreateIdentity } from '../src/net/identity.js'
-import { createNetwork, type ByteStream } from '../src/net/network.js'
+import { type ByteStream } from '../src/net/network.js'
 import { announcedFileBytes, batches, encodeWire, type AnnouncedFileInfo } from '../src/pubsub/codec.js'
 import {
   MAX_BATCH_BYTES, MAX_FILES_PER_MESSAGE, MAX_FILES_PER_PROVIDER, MAX_MESSAGE_BYTES, WANT_BURST, WANT_RATE_PER_S
@@ -30,7 +29,7 @@ import { BLOCKS_PROTOCOL } from '../src/transfer/index.js'
 import { encodeList, FrameType } from '../src/transfer/messages.js'
 import { waitFor } from '../src/util/wait.js'
 import { seededContent } from './fixtures/transfer-peers.js'
-import { startNode, type NodeProcess } from './helpers/flood-node.js'
+import { startNode, startRawPeer, type NodeProcess, type RawPeer } from './helpers/flood-node.js'
 
 const LOCAL = ['/ip4/127.0.0.1/tcp/0']
 const MiB = 1024 * 1024
@@ -80,19 +79,11 @@ interface TestContext {
   diagnostic: (message: string) => void
 }
 
-/** The attacker: a bare libp2p network dialled to the target and seeing its subscriptions. */
-type Attacker = Awaited<ReturnType<typeof createNetwork>>
+/** The attacker: a raw peer dialled to the target and seeing both swarm topics' subscriptions. */
+type Attacker = RawPeer
 
 async function startAttacker (t: TestContext, dir: string, target: NodeProcess): Promise<Attacker> {
-  const privateKey = await loadOrCreateIdentity(await mkdtemp(join(dir, 'attacker-')))
-  const network = await createNetwork({ privateKey, listen: LOCAL, mdns: false, agent: 'attacker' })
-  await network.start()
-  t.after(async () => { await network.stop() })
-  await network.dial(target.addrs[0]!)
-  await waitFor(() => network.getSubscribers(topics.request).includes(target.peerId) && network.getSubscribers(topics.announce).includes(target.peerId), {
-    message: 'the target subscribed to both swarm topics'
-  })
-  return network
+  return await startRawPeer(t, dir, target, [topics.request, topics.announce])
 }
 
 /** Milliseconds the target takes to answer a ping through its own event loop (rejects after RESPONSIVE_MS). */

@@ -3,9 +3,14 @@
  * victim's memory and CPU are then its own, apart from the attacker's in the test process.
  */
 import { spawn } from 'node:child_process'
+import { mkdtemp } from 'node:fs/promises'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { TestContext } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { loadOrCreateIdentity } from '../../src/net/identity.js'
+import { createNetwork } from '../../src/net/network.js'
+import { waitFor } from '../../src/util/wait.js'
 
 const FLOOD_NODE = fileURLToPath(new URL('../fixtures/flood-node.js', import.meta.url))
 
@@ -59,4 +64,23 @@ export async function startNode (t: TestContext, init: { repo: string, name: str
     return answer
   }
   return { peerId: ready.peerId, addrs: ready.addrs, request }
+}
+
+/** An attacker or a signer: a bare libp2p network of its own key, on 127.0.0.1. */
+export type RawPeer = Awaited<ReturnType<typeof createNetwork>>
+
+/**
+ * Starts a raw peer (stopped in t.after), dials `target` and waits until it sees the target
+ * subscribed to every topic of `topics`.
+ */
+export async function startRawPeer (t: Pick<TestContext, 'after'>, dir: string, target: NodeProcess, topics: string[]): Promise<RawPeer> {
+  const privateKey = await loadOrCreateIdentity(await mkdtemp(join(dir, 'raw-peer-')))
+  const network = await createNetwork({ privateKey, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, agent: 'attacker' })
+  await network.start()
+  t.after(async () => { await network.stop() })
+  await network.dial(target.addrs[0]!)
+  await waitFor(() => topics.every(topic => network.getSubscribers(topic).includes(target.peerId)), {
+    message: `the target subscribed to ${topics.join(' and ')}`
+  })
+  return network
 }
