@@ -27,7 +27,7 @@ import {
 import { swarmTopics, DEFAULT_SWARM } from '../src/pubsub/topics.js'
 import { waitFor } from '../src/util/wait.js'
 import { seededContent } from './fixtures/transfer-peers.js'
-import { startNode, startRawPeer, type NodeProcess, type RawPeer } from './helpers/flood-node.js'
+import { liveAfterLeaving, startNode, startRawPeer, type Memory, type NodeProcess, type RawPeer } from './helpers/flood-node.js'
 
 const MiB = 1024 * 1024
 const topics = swarmTopics(DEFAULT_SWARM)
@@ -56,9 +56,7 @@ interface TestContext {
 }
 
 /** One signer: a raw peer with its own key, dialled to the victim, seeing its announce subscription. */
-type Signer = RawPeer
-
-async function startSigner (t: TestContext, dir: string, target: NodeProcess): Promise<Signer> {
+async function startSigner (t: TestContext, dir: string, target: NodeProcess): Promise<RawPeer> {
   return await startRawPeer(t, dir, target, [topics.announce])
 }
 
@@ -73,7 +71,7 @@ test('CPU flood: 1,200 valid 1,024-CID Withdraws from 4 rotating signers → dec
   const size = 4 * MiB
   const content = seededContent('cpuflood', size)
   const { cid } = await victim.request('share', { seed: 'cpuflood', size })
-  const signers: Signer[] = []
+  const signers: RawPeer[] = []
   for (let i = 0; i < SIGNERS; i++) signers.push(await startSigner(t, dir, victim))
   const honest = await startNode(t, { repo: join(dir, 'honest'), name: 'honest', bootstrap: [victim.addrs[0]!] })
 
@@ -99,7 +97,7 @@ test('CPU flood: 1,200 valid 1,024-CID Withdraws from 4 rotating signers → dec
   assert.equal(accepted(), 0)
   assert.equal(ignoredBytes(), 0)
 
-  const idle: { rss: number, heapUsed: number, external: number } = await victim.request('mark')
+  const idle: Memory = await victim.request('mark')
   const cpuBefore = await victim.request('cpu')
   const started = Date.now()
   // the honest fetch runs during the flood
@@ -121,10 +119,7 @@ test('CPU flood: 1,200 valid 1,024-CID Withdraws from 4 rotating signers → dec
   const fetched = await fetching
   const during: { peak: number } = await victim.request('memory')
   // the signers leave: what the flood left behind is released
-  for (const signer of signers) await signer.stop()
-  await waitFor(async () => (await victim.request('stats', { peer: signers[0]!.peerId })).connected === false, { timeout: 30_000, message: 'the signers gone from the victim' })
-  const afterLeft: { rss: number, heapUsed: number, external: number } = await victim.request('memory')
-  const live = afterLeft.heapUsed + afterLeft.external - idle.heapUsed - idle.external
+  const live = await liveAfterLeaving(victim, signers, idle)
   t.diagnostic(`victim memory: idle RSS ${Math.round(idle.rss / MiB)} MiB, peak during the flood ${Math.round(during.peak / MiB)} MiB; after the signers left, live after GC ${live >= 0 ? '+' : ''}${Math.round(live / MiB)} MiB`)
   assert.ok(during.peak < 2 * idle.rss, `victim RSS peaked at ${Math.round(during.peak / MiB)} MiB, 2× its idle ${Math.round(idle.rss / MiB)} MiB or more`)
   assert.ok(live < MAX_LIVE_AFTER, `the victim still holds ${Math.round(live / MiB)} MiB more after the signers left (limit ${MAX_LIVE_AFTER / MiB} MiB)`)

@@ -29,7 +29,7 @@ import { BLOCKS_PROTOCOL } from '../src/transfer/index.js'
 import { encodeList, FrameType } from '../src/transfer/messages.js'
 import { waitFor } from '../src/util/wait.js'
 import { seededContent } from './fixtures/transfer-peers.js'
-import { startNode, startRawPeer, type NodeProcess, type RawPeer } from './helpers/flood-node.js'
+import { liveAfterLeaving, startNode, startRawPeer, type Memory, type NodeProcess, type RawPeer } from './helpers/flood-node.js'
 
 const LOCAL = ['/ip4/127.0.0.1/tcp/0']
 const MiB = 1024 * 1024
@@ -80,9 +80,7 @@ interface TestContext {
 }
 
 /** The attacker: a raw peer dialled to the target and seeing both swarm topics' subscriptions. */
-type Attacker = RawPeer
-
-async function startAttacker (t: TestContext, dir: string, target: NodeProcess): Promise<Attacker> {
+async function startAttacker (t: TestContext, dir: string, target: NodeProcess): Promise<RawPeer> {
   return await startRawPeer(t, dir, target, [topics.request, topics.announce])
 }
 
@@ -92,8 +90,6 @@ async function pingMs (target: NodeProcess): Promise<number> {
   await target.request('ping', {}, RESPONSIVE_MS)
   return performance.now() - start
 }
-
-interface Memory { rss: number, heapUsed: number, external: number }
 
 /** Asserts the target's memory stayed within the stated bounds since `baseline`. */
 async function checkMemory (t: TestContext, target: NodeProcess, baseline: Memory): Promise<void> {
@@ -110,11 +106,8 @@ async function checkMemory (t: TestContext, target: NodeProcess, baseline: Memor
  * (issue 13 acceptance 1). Less than during the attack, whatever stays (catalog entries until
  * their TTL, gossipsub's seen-cache, penalty scores) is bounded by MAX_LIVE_AFTER_LEFT.
  */
-async function checkReleased (t: TestContext, target: NodeProcess, attacker: Attacker, baseline: Memory): Promise<void> {
-  await attacker.stop()
-  await waitFor(async () => (await target.request('stats', { peer: attacker.peerId })).connected === false, { timeout: 30_000, message: 'the attacker gone from the target' })
-  const now: Memory = await target.request('memory')
-  const live = now.heapUsed + now.external - baseline.heapUsed - baseline.external
+async function checkReleased (t: TestContext, target: NodeProcess, attacker: RawPeer, baseline: Memory): Promise<void> {
+  const live = await liveAfterLeaving(target, [attacker], baseline)
   t.diagnostic(`target memory after the attacker left: live after GC ${live >= 0 ? '+' : ''}${Math.round(live / MiB)} MiB`)
   assert.ok(live < MAX_LIVE_AFTER_LEFT, `the target still holds ${Math.round(live / MiB)} MiB more after the attacker left (limit ${MAX_LIVE_AFTER_LEFT / MiB} MiB)`)
 }

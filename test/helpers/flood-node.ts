@@ -84,3 +84,21 @@ export async function startRawPeer (t: Pick<TestContext, 'after'>, dir: string, 
   })
   return network
 }
+
+/** What the target's `mark` and `memory` ops report: RSS, and heap and buffers after a full GC (with --expose-gc). */
+export interface Memory { rss: number, heapUsed: number, external: number }
+
+/**
+ * The raw peers leave: once the target has seen each of them go, the bytes it still holds after a
+ * full GC (heap and buffers) over `baseline` — what their attack left behind (issue 13: memory is
+ * released after the attacker leaves).
+ */
+export async function liveAfterLeaving (target: NodeProcess, peers: RawPeer[], baseline: Memory): Promise<number> {
+  for (const peer of peers) await peer.stop()
+  await waitFor(async () => {
+    for (const peer of peers) if ((await target.request('stats', { peer: peer.peerId })).connected === true) return false
+    return true
+  }, { timeout: 30_000, message: `the ${peers.length} raw peer(s) gone from the target` })
+  const now: Memory = await target.request('memory')
+  return now.heapUsed + now.external - baseline.heapUsed - baseline.external
+}
