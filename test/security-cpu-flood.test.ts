@@ -27,7 +27,7 @@ import {
 import { swarmTopics, DEFAULT_SWARM } from '../src/pubsub/topics.js'
 import { waitFor } from '../src/util/wait.js'
 import { seededContent } from './fixtures/transfer-peers.js'
-import { liveAfterLeaving, startNode, startRawPeer, type Memory, type NodeProcess, type RawPeer } from './helpers/flood-node.js'
+import { liveAfterLeaving, startNode, startRawPeer, VICTIM_NODE_OPTIONS, type Memory, type NodeProcess, type RawPeer } from './helpers/flood-node.js'
 
 const MiB = 1024 * 1024
 const topics = swarmTopics(DEFAULT_SWARM)
@@ -67,7 +67,7 @@ function cpuMs (before: { user: number, system: number }, after: { user: number,
 test('CPU flood: 1,200 valid 1,024-CID Withdraws from 4 rotating signers → decoded within the announce byte budget, the rest ignored, CPU bounded per accepted message, an honest fetch completes', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'swarmdrop-cpuflood-'))
   t.after(async () => { await rm(dir, { recursive: true, force: true }) })
-  const victim = await startNode(t, { repo: join(dir, 'victim'), name: 'victim' }, ['--expose-gc'])
+  const victim = await startNode(t, { repo: join(dir, 'victim'), name: 'victim' }, VICTIM_NODE_OPTIONS)
   const size = 4 * MiB
   const content = seededContent('cpuflood', size)
   const { cid } = await victim.request('share', { seed: 'cpuflood', size })

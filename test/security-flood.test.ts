@@ -29,7 +29,7 @@ import { BLOCKS_PROTOCOL } from '../src/transfer/index.js'
 import { encodeList, FrameType } from '../src/transfer/messages.js'
 import { waitFor } from '../src/util/wait.js'
 import { seededContent } from './fixtures/transfer-peers.js'
-import { liveAfterLeaving, startNode, startRawPeer, type Memory, type NodeProcess, type RawPeer } from './helpers/flood-node.js'
+import { liveAfterLeaving, startNode, startRawPeer, VICTIM_NODE_OPTIONS, type Memory, type NodeProcess, type RawPeer } from './helpers/flood-node.js'
 
 const LOCAL = ['/ip4/127.0.0.1/tcp/0']
 const MiB = 1024 * 1024
@@ -46,16 +46,6 @@ const RAW = 0x55
 const MAX_RSS_GROWTH = 150 * MiB
 const MAX_LIVE_GROWTH = 64 * MiB
 const MAX_LIVE_AFTER_LEFT = 32 * MiB
-
-/**
- * The target's V8 heap is capped: left alone, V8 lets its heap grow lazily far past what is
- * reachable while allocation runs high (100,000 announced files made 30 MiB live but 150-200 MiB
- * of RSS), so an RSS bound would measure the collector's mood. Capped, the RSS bound measures what
- * the node keeps, buffers included (they live outside the heap); a node that kept growing would
- * run out of heap and die, failing the test. Semi-spaces are capped too: Node 24's larger young
- * generation alone added ~50 MiB of RSS that no node code holds.
- */
-const TARGET_NODE_OPTIONS = ['--expose-gc', '--max-old-space-size=128', '--max-semi-space-size=8']
 
 /**
  * The attacker publishes as fast as gossipsub signs, but stays at most this many messages ahead of
@@ -123,7 +113,7 @@ function requestId (): string {
 test('flood: 10,000 wants and 10,000 block requests as fast as possible → memory bounded, requests limited, an honest fetch completes', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'swarmdrop-flood-'))
   t.after(async () => { await rm(dir, { recursive: true, force: true }) })
-  const target = await startNode(t, { repo: join(dir, 'target'), name: 'target' }, TARGET_NODE_OPTIONS)
+  const target = await startNode(t, { repo: join(dir, 'target'), name: 'target' }, VICTIM_NODE_OPTIONS)
   const size = 8 * MiB
   const content = seededContent('flood', size)
   const { cid } = await target.request('share', { seed: 'flood', size })
@@ -254,7 +244,7 @@ test('flood: 10,000 wants and 10,000 block requests as fast as possible → memo
 test('a peer announcing 100,000 files and 1 MB names is capped and scored down; the target stays responsive', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'swarmdrop-flood-'))
   t.after(async () => { await rm(dir, { recursive: true, force: true }) })
-  const target = await startNode(t, { repo: join(dir, 'target'), name: 'target' }, TARGET_NODE_OPTIONS)
+  const target = await startNode(t, { repo: join(dir, 'target'), name: 'target' }, VICTIM_NODE_OPTIONS)
   const attacker = await startAttacker(t, dir, target)
   const baseline: Memory = await target.request('mark')
 
@@ -325,7 +315,7 @@ test('a peer announcing 100,000 files and 1 MB names is capped and scored down; 
 test('identity CIDs: 40 frames of 2 MiB identity-hash CIDs on one peer\'s streams → each stream aborted, memory not retained, an honest fetch completes', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'swarmdrop-flood-'))
   t.after(async () => { await rm(dir, { recursive: true, force: true }) })
-  const target = await startNode(t, { repo: join(dir, 'target'), name: 'target' }, TARGET_NODE_OPTIONS)
+  const target = await startNode(t, { repo: join(dir, 'target'), name: 'target' }, VICTIM_NODE_OPTIONS)
   const size = 8 * MiB
   const content = seededContent('identity', size)
   const { cid } = await target.request('share', { seed: 'identity', size })

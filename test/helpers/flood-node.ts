@@ -14,6 +14,16 @@ import { waitFor } from '../../src/util/wait.js'
 
 const FLOOD_NODE = fileURLToPath(new URL('../fixtures/flood-node.js', import.meta.url))
 
+/**
+ * A flood victim's V8 heap is capped: left alone, V8 lets its heap grow lazily far past what is
+ * reachable while allocation runs high (100,000 announced files made 30 MiB live but 150-200 MiB
+ * of RSS), so an RSS bound would measure the collector's mood. Capped, the RSS bound measures what
+ * the node keeps, buffers included (they live outside the heap); a victim that kept growing would
+ * run out of heap and die, failing the test. Semi-spaces are capped too: Node 24's larger young
+ * generation alone added ~50 MiB of RSS that no node code holds.
+ */
+export const VICTIM_NODE_OPTIONS = ['--expose-gc', '--max-old-space-size=128', '--max-semi-space-size=8']
+
 export interface NodeProcess {
   peerId: string
   addrs: string[]
