@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url'
 import { createSwarmNode } from '../src/node/index.js'
 import { MAX_GOSSIP_OUTBOUND_BYTES } from '../src/net/constants.js'
 import { waitFor } from '../src/util/wait.js'
+import { VICTIM_NODE_OPTIONS } from './helpers/flood-node.js'
 import { lineWaiters, type LineWaiters, type ProcessExit } from './helpers/lines.js'
 
 const NODE_PROCESS = fileURLToPath(new URL('./fixtures/node-process.js', import.meta.url))
@@ -26,18 +27,21 @@ const LOCAL = ['/ip4/127.0.0.1/tcp/0']
 const TOPIC = 'test/bulk'
 const MESSAGES = 400
 const MESSAGE_BYTES = 60 * 1024
+const MiB = 1024 * 1024
+/** What the victim may still hold after a full GC once the slow reader died (gossipsub's seen-cache and mcache, scores). */
+const MAX_LIVE_AFTER = 16 * MiB
 
-interface Stats { rss: number, received: number, outbound: Record<string, number>, mesh: string[] }
+interface Stats { rss: number, peak: number, heapUsed: number, external: number, received: number, outbound: Record<string, number>, mesh: string[] }
 
 interface NodeProc extends LineWaiters {
   child: ChildProcess
   peerId: string
   addrs: string[]
-  stats: () => Promise<Stats>
+  stats: (mark?: boolean) => Promise<Stats>
 }
 
-async function nodeProcess (t: { after: (fn: () => Promise<void>) => void }, init: Record<string, unknown>): Promise<NodeProc> {
-  const child = spawn(process.execPath, [NODE_PROCESS, JSON.stringify({ listen: LOCAL, mdns: false, topic: TOPIC, quiet: true, ...init })], { stdio: ['pipe', 'pipe', 'inherit'] })
+async function nodeProcess (t: { after: (fn: () => Promise<void>) => void }, init: Record<string, unknown>, nodeOptions: string[] = []): Promise<NodeProc> {
+  const child = spawn(process.execPath, [...nodeOptions, NODE_PROCESS, JSON.stringify({ listen: LOCAL, mdns: false, topic: TOPIC, quiet: true, ...init })], { stdio: ['pipe', 'pipe', 'inherit'] })
   const lines: string[] = []
   let exit: ProcessExit | undefined
   createInterface({ input: child.stdout! }).on('line', (l) => { lines.push(l) })
@@ -54,9 +58,9 @@ async function nodeProcess (t: { after: (fn: () => Promise<void>) => void }, ini
     child,
     peerId: ready.peerId,
     addrs: ready.addrs,
-    stats: async () => {
+    stats: async (mark = false) => {
       const id = ++asked
-      child.stdin!.write(JSON.stringify({ op: 'stats', id }) + '\n')
+      child.stdin!.write(JSON.stringify({ op: 'stats', id, mark }) + '\n')
       return waiters.waitForJson(m => m.type === 'stats' && m.id === id, { timeout: 60_000 })
     }
   }
@@ -65,7 +69,7 @@ async function nodeProcess (t: { after: (fn: () => Promise<void>) => void }, ini
 test('a mesh peer that stops reading: the victim queues at most MAX_GOSSIP_OUTBOUND_BYTES for it, honest subscribers get every message, the queue goes with the peer', { timeout: 600_000 }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'swarmdrop-slow-reader-'))
   t.after(async () => { await rm(dir, { recursive: true, force: true }) })
-  const victim = await nodeProcess(t, { repo: join(dir, 'victim'), name: 'victim' })
+  const victim = await nodeProcess(t, { repo: join(dir, 'victim'), name: 'victim' }, VICTIM_NODE_OPTIONS)
   const bootstrap = [victim.addrs[0]!]
   const slow = await nodeProcess(t, { repo: join(dir, 'slow'), name: 'slow', bootstrap })
   const honest = await nodeProcess(t, { repo: join(dir, 'honest'), name: 'honest', bootstrap })
@@ -78,7 +82,7 @@ test('a mesh peer that stops reading: the victim queues at most MAX_GOSSIP_OUTBO
     last = await victim.stats()
     return [slow.peerId, honest.peerId, sender.peerId].every(p => last!.mesh.includes(p))
   }, { timeout: 60_000, interval: 200, message: () => `the victim's mesh to hold all three peers (${JSON.stringify(last?.mesh)})` })
-  const idle = await victim.stats()
+  const idle = await victim.stats(true)
 
   slow.child.kill('SIGSTOP')
   let maxQueued = 0
@@ -99,9 +103,14 @@ test('a mesh peer that stops reading: the victim queues at most MAX_GOSSIP_OUTBO
   const sent = MESSAGES * MESSAGE_BYTES
   assert.ok(sent > 5 * MAX_GOSSIP_OUTBOUND_BYTES, 'the flood is many times the cap')
   assert.ok(maxQueued <= MAX_GOSSIP_OUTBOUND_BYTES + 2 * MESSAGE_BYTES, `queued for the slow reader: ${maxQueued} bytes (cap ${MAX_GOSSIP_OUTBOUND_BYTES})`)
-  assert.ok(during.rss < 2 * idle.rss, `victim RSS ${Math.round(during.rss / 2 ** 20)} MiB during the flood, idle ${Math.round(idle.rss / 2 ** 20)} MiB`)
+  t.diagnostic(`victim memory: idle RSS ${Math.round(idle.rss / MiB)} MiB, peak during the flood ${Math.round(during.peak / MiB)} MiB; most queued for the slow reader ${(maxQueued / MiB).toFixed(1)} MiB`)
+  assert.ok(during.peak < 2 * idle.rss, `victim RSS peaked at ${Math.round(during.peak / MiB)} MiB during the flood, idle ${Math.round(idle.rss / MiB)} MiB`)
 
-  // the slow peer dies: its queue is released
+  // the slow peer dies: its queue is released, and so is the memory it held
   slow.child.kill('SIGKILL')
   await waitFor(async () => (await victim.stats()).outbound[slow.peerId] == null, { timeout: 120_000, interval: 500, message: 'the queue of the dead peer to be released' })
+  const after = await victim.stats()
+  const live = after.heapUsed + after.external - idle.heapUsed - idle.external
+  t.diagnostic(`after the slow reader died, live after GC ${live >= 0 ? '+' : ''}${Math.round(live / MiB)} MiB`)
+  assert.ok(live < MAX_LIVE_AFTER, `the victim still holds ${Math.round(live / MiB)} MiB more after the slow reader died (limit ${MAX_LIVE_AFTER / MiB} MiB)`)
 })
