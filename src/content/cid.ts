@@ -10,6 +10,7 @@ import type { Blockstore } from 'interface-blockstore'
 import { CID as ParsedCID } from 'multiformats/cid'
 import { DAG_PB_CODEC, RAW_CODEC, SHA2_256 } from './constants.js'
 import { InvalidCidError } from './errors.js'
+import { flatString } from '../util/strings.js'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
 /**
@@ -52,9 +53,9 @@ export function parseCid (value: string | Uint8Array | CID): CID {
   return (cid.version === 1 ? cid : cid.toV1()) as unknown as CID
 }
 
-/** The store's key of a CID: its base32 CIDv1 string. */
+/** The store's key of a CID: its base32 CIDv1 string (flat: keys are held by the thousand). */
 export function cidKey (cid: CID): string {
-  return cid.toString()
+  return flatString(cid.toString())
 }
 
 /**

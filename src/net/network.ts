@@ -14,6 +14,7 @@ import { TypedEventEmitter } from '../util/events.js'
 import { NotStartedError } from '../util/errors.js'
 import { InvalidMultiaddrError, ListenError } from './errors.js'
 import { createLogger } from '../util/logger.js'
+import { flatString } from '../util/strings.js'
 import { TopicCaps } from './topic-caps.js'
 import { counted, isRelayed, RelayDialer, wanConfig } from './relay.js'
 import { libp2pOptions, type Services } from './config.js'
@@ -22,6 +23,11 @@ import { AddressLimiter } from './address-limit.js'
 import { MAX_CONNECTIONS_PER_ADDRESS } from './constants.js'
 import type { SwarmKeyMismatch } from './private-swarm.js'
 import type { ByteStream, ConnectionInfo, Network, NetworkEvents, NetworkInit, StreamHandlerOptions, TopicValidator, Verdict } from './types.js'
+
+/** A peer id as text, flat in memory (see flatString): peer ids are held per catalog pair, per stream, per message. */
+function idOf (peer: { toString: () => string }): string {
+  return flatString(peer.toString())
+}
 
 export type { ByteStream, ConnectionInfo, GossipsubOptions, Network, NetworkEvents, NetworkInit, StreamHandlerOptions, TopicMessage, TopicValidator, Verdict } from './types.js'
 
@@ -70,37 +76,37 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
     for (const d of discovery) {
       d.addEventListener('peer', (evt: any) => {
         this.safeDispatchEvent('peer:discovery', {
-          peer: evt.detail.id.toString(),
+          peer: idOf(evt.detail.id),
           addrs: evt.detail.multiaddrs.map((ma: Multiaddr) => ma.toString())
         })
       })
     }
     this.libp2p = libp2p
     this.listen = listen
-    this.peerId = libp2p.peerId.toString()
+    this.peerId = idOf(libp2p.peerId)
     this.topicCaps = new TopicCaps(libp2p, this.log)
 
     libp2p.addEventListener('peer:connect', (evt) => {
-      this.safeDispatchEvent('peer:connect', { peer: evt.detail.toString() })
+      this.safeDispatchEvent('peer:connect', { peer: idOf(evt.detail) })
     })
     libp2p.addEventListener('peer:disconnect', (evt) => {
       this.topicCaps.onDisconnect(evt.detail)
-      this.safeDispatchEvent('peer:disconnect', { peer: evt.detail.toString() })
+      this.safeDispatchEvent('peer:disconnect', { peer: idOf(evt.detail) })
     })
     libp2p.addEventListener('peer:identify', (evt) => {
-      this.safeDispatchEvent('peer:identify', { peer: evt.detail.peerId.toString(), agent: evt.detail.agentVersion })
+      this.safeDispatchEvent('peer:identify', { peer: idOf(evt.detail.peerId), agent: evt.detail.agentVersion })
     })
     libp2p.services.pubsub.addEventListener('message', (evt) => {
       const msg: Message = evt.detail
       if (msg.type !== 'signed') return
       // a peer heard of through a relay's gossip: reach it through the relay (WAN)
       void this.relayDialer.dialViaRelays(msg.from)
-      this.safeDispatchEvent('message', { topic: msg.topic, from: msg.from.toString(), data: msg.data })
+      this.safeDispatchEvent('message', { topic: msg.topic, from: idOf(msg.from), data: msg.data })
     })
     libp2p.services.pubsub.addEventListener('subscription-change', (evt) => {
       this.topicCaps.onSubscriptions(evt.detail.peerId, evt.detail.subscriptions)
       this.safeDispatchEvent('subscription-change', {
-        peer: evt.detail.peerId.toString(),
+        peer: idOf(evt.detail.peerId),
         subscriptions: evt.detail.subscriptions.map(s => ({ topic: s.topic, subscribe: s.subscribe }))
       })
     })
@@ -148,7 +154,7 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
   connections (): ConnectionInfo[] {
     return this.libp2p.getConnections()
       .filter(c => c.status === 'open')
-      .map(c => ({ peer: c.remotePeer.toString(), addr: c.remoteAddr.toString(), direction: c.direction, relayed: isRelayed(c) }))
+      .map(c => ({ peer: idOf(c.remotePeer), addr: c.remoteAddr.toString(), direction: c.direction, relayed: isRelayed(c) }))
   }
 
   async peerAddrs (peer: string): Promise<string[]> {
@@ -168,7 +174,7 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
     this.requireStarted()
     const t: PeerId | Multiaddr = target.startsWith('/') ? parseMultiaddr(target) : peerIdFromString(target)
     const conn = await this.libp2p.dial(t, options)
-    return conn.remotePeer.toString()
+    return idOf(conn.remotePeer)
   }
 
   async hangUp (peer: string): Promise<void> {
@@ -186,7 +192,7 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
   async publish (topic: string, data: Uint8Array): Promise<string[]> {
     this.requireStarted()
     const result = await this.libp2p.services.pubsub.publish(topic, data)
-    return result.recipients.map(p => p.toString())
+    return result.recipients.map(idOf)
   }
 
   setTopicValidator (topic: string, validator: TopicValidator): void {
@@ -194,7 +200,7 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
       if (msg.type !== 'signed') return TopicValidatorResult.Reject
       let verdict: Verdict
       try {
-        verdict = await validator({ topic: msg.topic, from: msg.from.toString(), data: msg.data, via: source.toString() })
+        verdict = await validator({ topic: msg.topic, from: idOf(msg.from), data: msg.data, via: idOf(source) })
       } catch (err) {
         this.log.error('validator for %s threw %e', topic, err)
         verdict = 'reject'
@@ -208,7 +214,7 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
   }
 
   getSubscribers (topic: string): string[] {
-    return this.libp2p.services.pubsub.getSubscribers(topic).map(p => p.toString())
+    return this.libp2p.services.pubsub.getSubscribers(topic).map(idOf)
   }
 
   getMeshPeers (topic: string): string[] {
@@ -230,7 +236,7 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
 
   async handle (protocol: string, handler: (stream: ByteStream) => void, options: StreamHandlerOptions = {}): Promise<void> {
     await this.libp2p.handle(protocol, ({ stream, connection }) => {
-      handler(toByteStream(stream, connection.remotePeer.toString(), this.counter(connection)))
+      handler(toByteStream(stream, idOf(connection.remotePeer), this.counter(connection)))
     }, { ...options, runOnLimitedConnection: true }) // relayed peers too: the relay's limits bound what it carries
   }
 

@@ -15,6 +15,7 @@ import {
 import { AnnouncedFile, CatalogRecord, Envelope, type FileMeta as PbFileMeta } from './pb/messages.js'
 import { PROTOCOL_VERSION } from './topics.js'
 import { checkFileName, hasControlChar, utf8Length } from './names.js'
+import { flatString } from '../util/strings.js'
 
 /** Peer ids: identity multihash of a public key (Ed25519, secp256k1), or sha2-256 of a larger key (RSA). */
 const IDENTITY = 0x00
@@ -154,7 +155,7 @@ export function peerFromBytes (bytes: Uint8Array): string | undefined {
     const digest = Digest.decode(bytes)
     const ok = (digest.code === IDENTITY && digest.digest.byteLength > 0 && digest.digest.byteLength <= MAX_INLINE_KEY_BYTES) ||
       (digest.code === SHA2_256 && digest.digest.byteLength === 32)
-    return ok ? base58btc.baseEncode(bytes) : undefined
+    return ok ? flatString(base58btc.baseEncode(bytes)) : undefined
   } catch {
     return undefined
   }
@@ -166,7 +167,7 @@ export function peerToBytes (peer: string): Uint8Array<ArrayBuffer> {
 
 function requestIdFromBytes (bytes: Uint8Array | undefined): string {
   if (bytes == null || bytes.byteLength < MIN_REQUEST_ID_BYTES || bytes.byteLength > MAX_REQUEST_ID_BYTES) throw new Invalid('bad-request-id')
-  return bytesToString(bytes, 'base16')
+  return flatString(bytesToString(bytes, 'base16'))
 }
 
 function requestIdToBytes (id: string): Uint8Array<ArrayBuffer> {
