@@ -8,7 +8,6 @@
 import '../src/polyfill.js'
 import { test } from 'node:test'
 import * as assert from 'node:assert/strict'
-import { base58btc } from 'multiformats/bases/base58'
 import { Catalog } from '../src/pubsub/catalog.js'
 import { decodeWire, encodeWire, type FileMeta, type WireMessage } from '../src/pubsub/codec.js'
 import {
@@ -23,18 +22,10 @@ import { MAX_TOPICS_PER_PEER } from '../src/net/constants.js'
 import type { SwarmNode } from '../src/node/index.js'
 import { createLocalSwarm } from '../src/testing/index.js'
 import { waitFor } from '../src/util/wait.js'
-import { cidOf, fileOf, rawPeer } from './helpers/pubsub.js'
+import { cidOf, fakePeer, fileOf, rawPeer } from './helpers/pubsub.js'
 
 const SELF = '12D3KooWS9ka9oUeJpQBcu4n858vZpv4jEwxqf5igoJB5bF3Kde8'
 const HONEST = '12D3KooWSa5uzdyrFTDZioDRZ7BYdcMx8N13Le8V8TrWJM1F4n73'
-
-/** A made-up peer id per number (identity multihash of a 36-byte protobuf key, as Ed25519 peer ids are). */
-function fakePeer (i: number): string {
-  const key = new Uint8Array(36)
-  key.set([0x08, 0x01, 0x12, 0x20])
-  new DataView(key.buffer).setUint32(4, i)
-  return base58btc.baseEncode(new Uint8Array([0x00, 36, ...key]))
-}
 
 async function meta (seed: string, extra: Partial<FileMeta> = {}): Promise<FileMeta> {
   return { cid: await cidOf(seed), name: `${seed}.bin`, size: 1024, mediaType: 'application/octet-stream', encrypted: false, ...extra }

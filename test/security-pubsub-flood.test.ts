@@ -14,7 +14,6 @@ import { createHash, randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { base58btc } from 'multiformats/bases/base58'
 import { MAX_TOPICS_PER_PEER } from '../src/net/constants.js'
 import {
   announcedFileBytes, batches, catalogRecordBytes, decodeWire, encodeWire, type AnnouncedFileInfo, type CatalogRecordInfo
@@ -24,7 +23,7 @@ import { swarmTopics, DEFAULT_SWARM } from '../src/pubsub/topics.js'
 import { waitFor } from '../src/util/wait.js'
 import { seededContent } from './fixtures/transfer-peers.js'
 import { liveAfterLeaving, startNode, VICTIM_NODE_OPTIONS, type Memory, type NodeProcess, type RawPeer } from './helpers/flood-node.js'
-import { cidOf, rawPeer } from './helpers/pubsub.js'
+import { cidOf, fakePeer, rawPeer } from './helpers/pubsub.js'
 
 const MiB = 1024 * 1024
 const topics = swarmTopics(DEFAULT_SWARM)
@@ -99,15 +98,6 @@ async function flood (s: Setup, publishers: RawPeer[], messages: Uint8Array[], t
     timeout: 60_000, interval: 50, message: () => `the victim to take in ${messages.length} messages (${JSON.stringify(protocol.receivedByType)} ${JSON.stringify(protocol.ignoredByLimit)})`
   })
   return protocol
-}
-
-/** A made-up peer id per number (identity multihash of a 36-byte protobuf Ed25519 key). */
-function fakePeer (i: number): string {
-  const key = new Uint8Array(36)
-  key.set([0x08, 0x01, 0x12, 0x20])
-  new DataView(key.buffer).setUint32(4, i)
-  new DataView(key.buffer).setUint32(8, 0x5eed)
-  return base58btc.baseEncode(new Uint8Array([0x00, 36, ...key]))
 }
 
 async function fileMeta (i: number, prefix: string): Promise<AnnouncedFileInfo['meta']> {

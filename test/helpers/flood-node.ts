@@ -3,14 +3,11 @@
  * victim's memory and CPU are then its own, apart from the attacker's in the test process.
  */
 import { spawn } from 'node:child_process'
-import { mkdtemp } from 'node:fs/promises'
-import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { TestContext } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { loadOrCreateIdentity } from '../../src/net/identity.js'
-import { createNetwork } from '../../src/net/network.js'
 import { waitFor } from '../../src/util/wait.js'
+import { rawPeer, type RawPeer } from './pubsub.js'
 
 const FLOOD_NODE = fileURLToPath(new URL('../fixtures/flood-node.js', import.meta.url))
 
@@ -77,22 +74,14 @@ export async function startNode (t: TestContext, init: { repo: string, name: str
 }
 
 /** An attacker or a signer: a bare libp2p network of its own key, on 127.0.0.1. */
-export type RawPeer = Awaited<ReturnType<typeof createNetwork>>
+export type { RawPeer }
 
 /**
  * Starts a raw peer (stopped in t.after), dials `target` and waits until it sees the target
  * subscribed to every topic of `topics`.
  */
 export async function startRawPeer (t: Pick<TestContext, 'after'>, dir: string, target: NodeProcess, topics: string[]): Promise<RawPeer> {
-  const privateKey = await loadOrCreateIdentity(await mkdtemp(join(dir, 'raw-peer-')))
-  const network = await createNetwork({ privateKey, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, agent: 'attacker' })
-  await network.start()
-  t.after(async () => { await network.stop() })
-  await network.dial(target.addrs[0]!)
-  await waitFor(() => topics.every(topic => network.getSubscribers(topic).includes(target.peerId)), {
-    message: `the target subscribed to ${topics.join(' and ')}`
-  })
-  return network
+  return await rawPeer(t, dir, { getMultiaddrs: () => target.addrs, peerId: target.peerId }, topics, { agent: 'attacker' })
 }
 
 /** What the target's `mark` and `memory` ops report: RSS, and heap and buffers after a full GC (with --expose-gc). */

@@ -1,6 +1,7 @@
 /** Helpers of the pubsub tests and benchmarks: file announcements with real CIDs, counting events. */
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
+import { base58btc } from 'multiformats/bases/base58'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { FileAnnouncement } from '../../src/pubsub/index.js'
@@ -14,6 +15,14 @@ const RAW = 0x55
 export async function cidOf (seed: string): Promise<string> {
   const digest = await sha256.digest(new TextEncoder().encode(seed))
   return CID.createV1(RAW, digest).toString()
+}
+
+/** A made-up peer id per number (identity multihash of a 36-byte protobuf Ed25519 key). */
+export function fakePeer (i: number): string {
+  const key = new Uint8Array(36)
+  key.set([0x08, 0x01, 0x12, 0x20])
+  new DataView(key.buffer).setUint32(4, i)
+  return base58btc.baseEncode(new Uint8Array([0x00, 36, ...key]))
 }
 
 export async function fileOf (seed: string, extra: Partial<FileAnnouncement> = {}): Promise<FileAnnouncement> {
