@@ -119,7 +119,7 @@ test('CPU flood: 1,200 valid 1,024-CID Withdraws from 4 rotating signers → dec
   const fetched = await fetching
   const during: { peak: number } = await victim.request('memory')
   // the signers leave: what the flood left behind is released
-  const live = await liveAfterLeaving(victim, signers, idle)
+  const live = await liveAfterLeaving(victim, signers, idle, MAX_LIVE_AFTER)
   t.diagnostic(`victim memory: idle RSS ${Math.round(idle.rss / MiB)} MiB, peak during the flood ${Math.round(during.peak / MiB)} MiB; after the signers left, live after GC ${live >= 0 ? '+' : ''}${Math.round(live / MiB)} MiB`)
   assert.ok(during.peak < 2 * idle.rss, `victim RSS peaked at ${Math.round(during.peak / MiB)} MiB, 2× its idle ${Math.round(idle.rss / MiB)} MiB or more`)
   assert.ok(live < MAX_LIVE_AFTER, `the victim still holds ${Math.round(live / MiB)} MiB more after the signers left (limit ${MAX_LIVE_AFTER / MiB} MiB)`)

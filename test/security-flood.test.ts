@@ -97,7 +97,7 @@ async function checkMemory (t: TestContext, target: NodeProcess, baseline: Memor
  * their TTL, gossipsub's seen-cache, penalty scores) is bounded by MAX_LIVE_AFTER_LEFT.
  */
 async function checkReleased (t: TestContext, target: NodeProcess, attacker: RawPeer, baseline: Memory): Promise<void> {
-  const live = await liveAfterLeaving(target, [attacker], baseline)
+  const live = await liveAfterLeaving(target, [attacker], baseline, MAX_LIVE_AFTER_LEFT)
   t.diagnostic(`target memory after the attacker left: live after GC ${live >= 0 ? '+' : ''}${Math.round(live / MiB)} MiB`)
   assert.ok(live < MAX_LIVE_AFTER_LEFT, `the target still holds ${Math.round(live / MiB)} MiB more after the attacker left (limit ${MAX_LIVE_AFTER_LEFT / MiB} MiB)`)
 }
