@@ -10,6 +10,9 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { randomBytes } from 'node:crypto'
+import { importer } from 'ipfs-unixfs-importer'
+import { fixedSize } from 'ipfs-unixfs-importer/chunker'
 import * as swarmdrop from '../src/index.js'
 import { createComponentLogger, createStore, createSwarmNode, type SwarmNode, type SwarmNodeEvents } from '../src/index.js'
 import { createLocalSwarm } from '../src/testing/index.js'
@@ -219,4 +222,28 @@ test('swarmdrop/testing: createLocalSwarm(size, t) with in-memory repositories, 
   await swarm[Symbol.asyncDispose]()
   assert.deepEqual(swarm.nodes.map(n => n.isStarted()), [false, false])
   await assert.rejects(stat(swarm.dir), { code: 'ENOENT' })
+})
+
+test('a multi-block CIDv0 file (dag-pb leaves, as IPFS built them before CIDv1) is fetched by its Qm… CID and `get` writes it whole (issue 13)', async (t) => {
+  const dir = await tempDir(t)
+  const { nodes: [alice, bob] } = await createLocalSwarm(2, t)
+  // 3 chunks of 256 KiB and a tail: a dag-pb root over 4 dag-pb leaves, every CID a CIDv0
+  const content = randomBytes(3 * 256 * 1024 + 1000)
+  const blocks: Array<{ cid: { toString: () => string }, bytes: Uint8Array }> = []
+  const sink = { put: async (cid: any, bytes: Uint8Array) => { blocks.push({ cid, bytes }); return cid } }
+  let root = ''
+  for await (const entry of importer([{ content }], sink as any, { cidVersion: 0, rawLeaves: false, chunker: fixedSize({ chunkSize: 256 * 1024 }) })) root = entry.cid.toString()
+  assert.match(root, /^Qm/)
+  assert.equal(blocks.length, 5, 'a root and four leaves')
+  for (const b of blocks) await alice!.store.putBlock(b.cid.toString(), b.bytes)
+  // alice holds it as a file of her store (as an IPFS peer serving it would): she answers a want for it
+  await alice!.store.track(root, { name: 'old.bin', size: content.byteLength })
+
+  const got = await bob!.get(root, { output: join(dir, 'old.bin') })
+  assert.equal(got.size, content.byteLength)
+  assert.deepEqual(new Uint8Array(await readFile(got.path)), new Uint8Array(content))
+  // the fetcher keeps every block under its CIDv1 form: a second get needs no peer
+  await alice!.stop()
+  const again = await bob!.get(root, { output: join(dir, 'again.bin') })
+  assert.deepEqual(new Uint8Array(await readFile(again.path)), new Uint8Array(content))
 })

@@ -53,9 +53,14 @@ export function parseCid (value: string | Uint8Array | CID): CID {
   return (cid.version === 1 ? cid : cid.toV1()) as unknown as CID
 }
 
-/** The store's key of a CID: its base32 CIDv1 string (flat: keys are held by the thousand). */
+/**
+ * The store's key of a CID: its base32 CIDv1 string (flat: keys are held by the thousand). A
+ * CIDv0 gets the key of its CIDv1 form: the links of a CIDv0 tree's nodes are CIDv0, and the
+ * exporter asks for them as they are (issue 13: a multi-block CIDv0 file was fetched, then
+ * `get` found its leaves "not in the store").
+ */
 export function cidKey (cid: CID): string {
-  return flatString(cid.toString())
+  return flatString((cid.version === 0 ? cid.toV1() : cid).toString())
 }
 
 /**
