@@ -7,6 +7,10 @@
  * - Identity-CID retention: frames with identity CIDs abort their streams; nothing is kept.
  * - Budget exhaustion: 20 streams that never read do not starve an honest fetch.
  * - LATER race: a peer that holds blocks but does not read makes nobody get LATER.
+ *
+ * Each also bounds memory (the process holds the target, the attacker and the honest peer):
+ * RSS grows by less than MAX_RSS_GROWTH during the attack, and once the attacker left, what is
+ * still live after a full GC, over the honest peer's copy of the file, is under MAX_LIVE_AFTER.
  */
 import '../src/polyfill.js'
 import { test } from 'node:test'
@@ -20,15 +24,51 @@ import { CID } from 'multiformats/cid'
 import { create as createDigest } from 'multiformats/hashes/digest'
 import { identity } from 'multiformats/hashes/identity'
 import { loadOrCreateIdentity } from '../src/net/identity.js'
-import { createNetwork, type ByteStream, type Network } from '../src/net/network.js'
+import { createNetwork, type ByteStream } from '../src/net/network.js'
 import { MAX_CIDS_PER_FRAME, MAX_CONTROL_FRAMES_PER_STREAM, PROTOCOL_VIOLATION_PENALTY } from '../src/transfer/constants.js'
 import { BLOCKS_PROTOCOL } from '../src/transfer/index.js'
 import { decodeFrame, encodeList, FrameType, type ListFrameType } from '../src/transfer/messages.js'
 import { waitFor } from '../src/util/wait.js'
+import { liveSettles } from './helpers/flood-node.js'
+import { liveBytes, peakRss } from './helpers/memory.js'
 import { randomContent, readFile, startPeers, type Peer, type TestContext } from './fixtures/transfer-peers.js'
 
 const MiB = 1024 * 1024
 const RAW = 0x55
+/**
+ * RSS growth of the whole test process during one attack (docs/SECURITY.md). The attacker's own
+ * buffers count too: its 20 unread streams of "budget exhaustion" hold up to a 4 MiB yamux window
+ * each (measured +20 to +90 MiB in all); issue 18 measured +870 MB for the identity-CID frames.
+ */
+const MAX_RSS_GROWTH = 160 * MiB
+/**
+ * Live bytes after a full GC once the attacker left, over the honest peer's copy (docs/SECURITY.md).
+ * It also covers what the honest fetch itself leaves for a while (a fetch alone of 8 MiB, no
+ * attack, measured +10 to +30 MiB over its copy just after it ended); before the CID rule, 40
+ * identity-CID frames left 621 MB.
+ */
+const MAX_LIVE_AFTER = 32 * MiB
+
+/**
+ * Starts watching the process's memory; `check` (after the attack) asserts the bounds above.
+ * `kept` is what the honest side legitimately holds since (its copy of the file, in memory);
+ * `leave` makes the attacker go (streams aborted, peer stopped) and waits until the target saw it.
+ */
+function watchMemory (): { check: (t: { diagnostic: (s: string) => void }, kept: number, leave: () => Promise<void>) => Promise<void> } {
+  const live = liveBytes()
+  const rss = process.memoryUsage.rss()
+  const sampler = peakRss()
+  return {
+    async check (t, kept, leave) {
+      const growth = sampler.stop() - rss
+      await leave()
+      const after = await liveSettles(async () => liveBytes() - live - kept, MAX_LIVE_AFTER)
+      t.diagnostic(`RSS +${Math.round(growth / MiB)} MiB during the attack; after it, live +${Math.round(after / MiB)} MiB over the honest copy`)
+      assert.ok(growth < MAX_RSS_GROWTH, `RSS grew by ${Math.round(growth / MiB)} MiB during the attack (limit ${MAX_RSS_GROWTH / MiB} MiB)`)
+      assert.ok(after < MAX_LIVE_AFTER, `${Math.round(after / MiB)} MiB more still live after the attacker left (limit ${MAX_LIVE_AFTER / MiB} MiB)`)
+    }
+  }
+}
 
 function rawCid (bytes: Uint8Array): CID {
   return CID.createV1(RAW, createDigest(0x12, createHash('sha256').update(bytes).digest()))
@@ -42,7 +82,9 @@ function leavesOf (content: Uint8Array): CID[] {
 }
 
 /** A bare libp2p network (no transfer) connected to `target`: it speaks the block protocol by hand. */
-async function rawPeer (t: TestContext, target: Peer): Promise<Network> {
+type RawNetwork = Awaited<ReturnType<typeof createNetwork>>
+
+async function rawPeer (t: TestContext, target: Peer): Promise<RawNetwork> {
   const dir = await mkdtemp(join(tmpdir(), 'swarmdrop-attacker-'))
   const network = await createNetwork({ privateKey: await loadOrCreateIdentity(dir), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, agent: 'attacker' })
   await network.start()
@@ -52,6 +94,12 @@ async function rawPeer (t: TestContext, target: Peer): Promise<Network> {
   })
   await network.dial(target.network.getMultiaddrs()[0]!)
   return network
+}
+
+/** `peers` leave `target`: stopped, and gone from its connections. */
+async function leave (target: Peer, ...peers: RawNetwork[]): Promise<void> {
+  for (const p of peers) await p.stop()
+  await waitFor(() => !target.network.connections().some(c => peers.some(p => p.peerId === c.peer)), { timeout: 20_000, message: 'the attacker gone from the target' })
 }
 
 function frame (type: ListFrameType, cids: CID[]): Uint8Array {
@@ -94,6 +142,7 @@ test('huge request frame: 56,000 CIDs in one 2 MB frame → the stream is aborte
   const cids = Array.from({ length: 56_000 }, (_, i) => i % 2 === 0 ? leaves[i % leaves.length]! : rawCid(new Uint8Array([i & 0xff, i >> 8, i >> 16])))
   const huge = frame(FrameType.WANT_HAVE, cids)
   assert.ok(huge.byteLength > 2_000_000)
+  const memory = watchMemory()
 
   const fetching = honestFetch(honest, sharer, cid, content)
   const stream = await attacker.openStream(sharer.id, BLOCKS_PROTOCOL)
@@ -107,6 +156,7 @@ test('huge request frame: 56,000 CIDs in one 2 MB frame → the stream is aborte
   const served = sharer.transfer.stats().served
   assert.equal(served.subscriptions, 0, 'no want-have of the frame was kept')
   assert.equal(served.byPeer[attacker.peerId], undefined, 'nothing served to the attacker')
+  await memory.check(t, content.byteLength, async () => { await leave(sharer, attacker) })
 })
 
 test('identity CIDs: each frame holding one aborts its stream, nothing of it is kept; an honest fetch completes', async (t) => {
@@ -120,6 +170,7 @@ test('identity CIDs: each frame holding one aborts its stream, nothing of it is 
   const lacking = Array.from({ length: MAX_CIDS_PER_FRAME - 24 }, (_, i) => rawCid(new Uint8Array([i & 0xff, i >> 8, 1])))
   const bad = lp.encode.single(new Uint8Array([...encodeList(FrameType.WANT_HAVE, lacking), ...encodeList(FrameType.WANT_HAVE, [id]).subarray(1)])).subarray()
   const ATTEMPTS = 10
+  const memory = watchMemory()
   const fetching = honestFetch(honest, sharer, cid, content)
   for (let i = 0; i < ATTEMPTS; i++) {
     const stream = await attacker.openStream(sharer.id, BLOCKS_PROTOCOL)
@@ -132,6 +183,7 @@ test('identity CIDs: each frame holding one aborts its stream, nothing of it is 
   assert.equal(sharer.penalties.get(attacker.peerId), ATTEMPTS * PROTOCOL_VIOLATION_PENALTY, 'every frame was a protocol violation')
   await waitFor(() => sharer.transfer.stats().served.streams === 0, { message: 'the serving streams to close' })
   assert.equal(sharer.transfer.stats().served.subscriptions, 0, 'none of the valid CIDs before the identity CID was remembered')
+  await memory.check(t, content.byteLength, async () => { await leave(sharer, attacker) })
 })
 
 test('budget exhaustion: 20 streams of 3 peers that never read do not starve an honest fetch; their reservations are given back', async (t) => {
@@ -143,6 +195,7 @@ test('budget exhaustion: 20 streams of 3 peers that never read do not starve an 
   const leaves = leavesOf(content)
   const attackers = await Promise.all([0, 1, 2].map(async () => rawPeer(t, sharer)))
   const streams: ByteStream[] = []
+  const memory = watchMemory()
   t.after(() => { for (const s of streams) s.abort(new Error('the test is over')) })
   let peak = 0
   const sample = (): void => { peak = Math.max(peak, sharer.transfer.stats().served.bytesInFlight) }
@@ -167,6 +220,10 @@ test('budget exhaustion: 20 streams of 3 peers that never read do not starve an 
   assert.ok(served.stalledStreams >= 1, 'unread streams were stalled')
   assert.ok(peak <= BUDGET + MiB, `bytes in flight peaked at ${peak}`)
   assert.equal(served.byPeer[honest.id]?.blocks, content.byteLength / MiB + 1, 'the honest peer got every block from the sharer')
+  await memory.check(t, content.byteLength, async () => {
+    for (const s of streams) s.abort(new Error('the attacker leaves'))
+    await leave(sharer, ...attackers)
+  })
 })
 
 test('LATER race: a peer holding blocks that it does not read makes nobody get LATER; honest requests are served', async (t) => {
@@ -178,6 +235,7 @@ test('LATER race: a peer holding blocks that it does not read makes nobody get L
   const attacker = await rawPeer(t, sharer)
   const held: ByteStream[] = []
   t.after(() => { for (const s of held) s.abort(new Error('the test is over')) })
+  const memory = watchMemory()
   for (let i = 0; i < 2; i++) {
     const stream = await attacker.openStream(sharer.id, BLOCKS_PROTOCOL)
     held.push(stream)
@@ -206,6 +264,10 @@ test('LATER race: a peer holding blocks that it does not read makes nobody get L
   // an honest fetch alongside the stalled holder completes without a LATER
   await honestFetch(honest, sharer, cid, content)
   assert.equal(sharer.transfer.stats().served.later, 0, 'no LATER was sent to anyone')
+  await memory.check(t, content.byteLength, async () => {
+    for (const s of held) s.abort(new Error('the attacker leaves'))
+    await leave(sharer, attacker, reader)
+  })
 })
 
 test('answer frames queued per stream stay at MAX_CONTROL_FRAMES_PER_STREAM for a peer that does not read', async (t) => {
@@ -214,6 +276,7 @@ test('answer frames queued per stream stay at MAX_CONTROL_FRAMES_PER_STREAM for 
   const attacker = await rawPeer(t, sharer)
   const stream = await attacker.openStream(sharer.id, BLOCKS_PROTOCOL)
   t.after(() => { stream.abort(new Error('the test is over')) })
+  const memory = watchMemory()
   // frames of 1024 CIDs the sharer lacks, asked as blocks: each is answered by a BUSY (or DONT_HAVE) list
   const FRAMES = 1000
   let written = 0
@@ -231,4 +294,8 @@ test('answer frames queued per stream stay at MAX_CONTROL_FRAMES_PER_STREAM for 
   most = Math.max(most, sharer.transfer.stats().served.maxQueuedAnswers)
   assert.ok(most <= MAX_CONTROL_FRAMES_PER_STREAM + 2, `${most} answer frames queued on one stream`)
   assert.ok(sharer.transfer.stats().served.busy > 0, 'requests were answered BUSY')
+  await memory.check(t, 0, async () => {
+    stream.abort(new Error('the attacker leaves'))
+    await leave(sharer, attacker)
+  })
 })

@@ -1,0 +1,30 @@
+/**
+ * Memory of the test process itself, for the in-process attack tests (victim, attacker and
+ * honest peer share the process, so a bound holds for all three together): the live bytes
+ * after a full collection, and RSS sampled often enough to catch a peak.
+ */
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+
+setFlagsFromString('--expose-gc')
+/** A full collection, without starting the process with --expose-gc. */
+const gc = runInNewContext('gc') as () => void
+
+/** Heap and buffers still reachable after a full collection, in bytes. */
+export function liveBytes (): number {
+  gc()
+  const m = process.memoryUsage()
+  return m.heapUsed + m.external
+}
+
+/** Samples RSS every `ms` until stopped; `stop()` gives the highest seen. */
+export function peakRss (ms = 10): { stop: () => number } {
+  let peak = process.memoryUsage.rss()
+  const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage.rss()) }, ms)
+  return {
+    stop: () => {
+      clearInterval(timer)
+      return Math.max(peak, process.memoryUsage.rss())
+    }
+  }
+}
