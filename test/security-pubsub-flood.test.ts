@@ -75,27 +75,31 @@ function takenIn (protocol: any, type: string): number {
 /**
  * Publishes `messages` in turn from `publishers` on the announce topic, at most `ahead` messages
  * ahead of what the victim took in (more only queues in the attackers' own buffers); `onQuarter`
- * runs once a quarter of them is out.
+ * runs once a quarter of them is out. `via` is the peer they reach the victim through (for a timeout's message).
  */
-async function flood (s: Setup, publishers: RawPeer[], messages: Uint8Array[], type: string, onQuarter: () => void): Promise<any> {
-  let protocol: any = (await s.victim.request('stats', { peer: '' })).protocol
+async function flood (s: Setup, publishers: RawPeer[], messages: Uint8Array[], type: string, onQuarter: () => void, via: RawPeer = publishers[0]!): Promise<any> {
+  let stats: any = await s.victim.request('stats', { peer: via.peerId })
+  let protocol: any = stats.protocol
   const base = takenIn(protocol, type)
   const taken = async (): Promise<number> => {
-    protocol = (await s.victim.request('stats', { peer: '' })).protocol
+    stats = await s.victim.request('stats', { peer: via.peerId })
+    protocol = stats.protocol
     return takenIn(protocol, type) - base
   }
+  /** What a timeout reports: the victim's counters, and how it sees the peer the messages come through. */
+  const state = (): string => `${JSON.stringify(protocol.receivedByType)} ${JSON.stringify(protocol.ignoredByLimit)} rejected ${String(protocol.rejected)}; the peer the messages come through connected ${String(stats.connected)}, score ${String(stats.score)}`
   const ahead = Math.max(4, Math.floor(MiB / MAX_BATCH_BYTES))
   for (const [i, m] of messages.entries()) {
     if (i === Math.floor(messages.length / 4)) onQuarter()
     await publishers[i % publishers.length]!.publish(topics.announce, m)
     if (i % 4 === 3) {
       await waitFor(async () => i + 1 - await taken() <= ahead, {
-        timeout: 60_000, interval: 20, message: () => `the victim to take in message ${i + 1 - ahead} (${JSON.stringify(protocol.receivedByType)} ${JSON.stringify(protocol.ignoredByLimit)})`
+        timeout: 60_000, interval: 20, message: () => `the victim to take in message ${i + 1 - ahead} (${state()})`
       })
     }
   }
   await waitFor(async () => await taken() >= messages.length, {
-    timeout: 60_000, interval: 50, message: () => `the victim to take in ${messages.length} messages (${JSON.stringify(protocol.receivedByType)} ${JSON.stringify(protocol.ignoredByLimit)})`
+    timeout: 60_000, interval: 50, message: () => `the victim to take in ${messages.length} messages (${state()})`
   })
   return protocol
 }
@@ -105,19 +109,21 @@ async function fileMeta (i: number, prefix: string): Promise<AnnouncedFileInfo['
 }
 
 test('many signers on one connection: 100,000 files announced by 16 throw-away keys behind one relay → the catalog within its budget, RSS under 2× idle, released after they leave, an honest fetch completes', async (t) => {
+  const SIGNERS = 16
+  const FILES = 100_000
+  // built before any peer connects: building them keeps this process busy for seconds on a loaded
+  // machine, and a connected peer that does not answer libp2p's pings meanwhile is disconnected
+  const files: AnnouncedFileInfo[] = []
+  for (let i = 0; i < FILES; i++) files.push({ meta: await fileMeta(i, 'signer file'), complete: true })
+  const messages = batches(files, announcedFileBytes, MAX_BATCH_BYTES, MAX_FILES_PER_MESSAGE).map(batch => encodeWire({ type: 'announce', files: batch }))
   const s = await setUp(t, 'signers-flood')
   // the relay: a bare gossipsub peer connected to the victim; the signers reach the victim only through it
   const relay = await rawPeer(t, s.dir, s.target, [topics.announce], { subscribe: true })
   await waitFor(() => relay.getMeshPeers(topics.announce).includes(s.victim.peerId), { message: 'the relay in the victim\'s mesh' })
-  const SIGNERS = 16
-  const FILES = 100_000
   const signers = await Promise.all(Array.from({ length: SIGNERS }, async () => await rawPeer(t, s.dir, { getMultiaddrs: () => relay.getMultiaddrs(), peerId: relay.peerId }, [topics.announce], { subscribe: true })))
-  const files: AnnouncedFileInfo[] = []
-  for (let i = 0; i < FILES; i++) files.push({ meta: await fileMeta(i, 'signer file'), complete: true })
-  const messages = batches(files, announcedFileBytes, MAX_BATCH_BYTES, MAX_FILES_PER_MESSAGE).map(batch => encodeWire({ type: 'announce', files: batch }))
 
   let fetching: Promise<string> | undefined
-  const protocol = await flood(s, signers, messages, 'announce', () => { fetching = s.fetch() })
+  const protocol = await flood(s, signers, messages, 'announce', () => { fetching = s.fetch() }, relay)
   t.diagnostic(`${messages.length} announcements of ${FILES} files from ${SIGNERS} signers through one relay: ${protocol.receivedByType.announce ?? 0} handled, ignored ${JSON.stringify(protocol.ignoredByLimit)}; catalog ${protocol.catalogPairs} pairs, ${protocol.catalogBytes} B`)
   assert.ok(protocol.catalogPairs <= MAX_CATALOG_PAIRS && protocol.catalogBytes <= MAX_CATALOG_BYTES, 'the catalog stays within its budget')
   assert.ok(protocol.catalogPairs < FILES, 'not every flooded file is listed')
@@ -125,6 +131,12 @@ test('many signers on one connection: 100,000 files announced by 16 throw-away k
 })
 
 test('catalog-answer flood: 100,000 files "provided" by made-up peers in unsolicited answers → none listed, a catalog request answered within 10× its size, RSS under 2× idle, released, an honest fetch completes', async (t) => {
+  const RECORDS = 100_000
+  // built before any peer connects (see the many-signers test)
+  const records: CatalogRecordInfo[] = []
+  for (let i = 0; i < RECORDS; i++) records.push({ meta: await fileMeta(i, 'made-up'), providers: [{ peer: fakePeer(i), complete: true, ageMs: 0 }] })
+  const messages = batches(records, catalogRecordBytes, MAX_BATCH_BYTES, MAX_FILES_PER_MESSAGE)
+    .map(batch => encodeWire({ type: 'catalog-answer', requestId: randomBytes(8).toString('hex'), records: batch }))
   const s = await setUp(t, 'answers-flood')
   const requestId = randomBytes(8).toString('hex')
   const answerBytes: number[] = []
@@ -136,11 +148,6 @@ test('catalog-answer flood: 100,000 files "provided" by made-up peers in unsolic
     }
   })
   const before = (await s.victim.request('stats', { peer: attacker.peerId })).catalog
-  const RECORDS = 100_000
-  const records: CatalogRecordInfo[] = []
-  for (let i = 0; i < RECORDS; i++) records.push({ meta: await fileMeta(i, 'made-up'), providers: [{ peer: fakePeer(i), complete: true, ageMs: 0 }] })
-  const messages = batches(records, catalogRecordBytes, MAX_BATCH_BYTES, MAX_FILES_PER_MESSAGE)
-    .map(batch => encodeWire({ type: 'catalog-answer', requestId: randomBytes(8).toString('hex'), records: batch }))
 
   let fetching: Promise<string> | undefined
   const protocol = await flood(s, [attacker], messages, 'catalog-answer', () => { fetching = s.fetch() })
