@@ -108,7 +108,7 @@ test('replay after withdraw: an announcement older than the provider\'s withdraw
   assert.equal(catalog.add({ cid: m.cid, peer: HONEST, meta: m, complete: true, lastSeen: 1_000, firstHand: true, issued: 5_000 }, 1_000), 'added')
   catalog.remove(m.cid, HONEST, 'withdrawn', 2_000, 6_000)
   catalog.expire(2_000 + 125_000, ttl)
-  assert.equal(catalog.add({ cid: m.cid, peer: HONEST, meta: m, complete: true, lastSeen: 127_000, firstHand: true, issued: 5_000 }, 127_000), 'refused', 'the replayed announcement 125 s later')
+  assert.equal(catalog.add({ cid: m.cid, peer: HONEST, meta: m, complete: true, lastSeen: 127_000, firstHand: true, issued: 5_000 }, 127_000), 'stale', 'the replayed announcement 125 s later')
   assert.equal(catalog.get(m.cid), undefined)
   assert.equal(catalog.add({ cid: m.cid, peer: HONEST, meta: m, complete: true, lastSeen: 128_000, firstHand: true, issued: 7_000 }, 128_000), 'added', 'a fresh announcement after it')
 })

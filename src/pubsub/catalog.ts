@@ -90,7 +90,8 @@ export interface AddProvider {
   issued?: number
 }
 
-export type AddResult = 'added' | 'updated' | 'refused'
+/** `stale`: refused because the signer's own time says the claim is not newer than its Withdraw of the file (a replay). */
+export type AddResult = 'added' | 'updated' | 'refused' | 'stale'
 
 export interface CatalogOptions {
   /** Most (file, provider) pairs held (default MAX_CATALOG_PAIRS). */
@@ -127,7 +128,7 @@ export class Catalog {
     if (withdrawn != null) {
       if (!claim.firstHand && claim.lastSeen <= withdrawn.at) return 'refused'
       // a replayed announcement: the signer's own clock says it is not newer than its withdrawal
-      if (claim.firstHand && withdrawn.issued > 0 && (claim.issued ?? 0) > 0 && (claim.issued ?? 0) <= withdrawn.issued) return 'refused'
+      if (claim.firstHand && withdrawn.issued > 0 && (claim.issued ?? 0) > 0 && (claim.issued ?? 0) <= withdrawn.issued) return 'stale'
       this.tombstones.delete(key)
     }
     let entry = this.entries.get(claim.cid)

@@ -9,7 +9,7 @@
 import type { TopicMessage } from '../net/index.js'
 import { TypedEventEmitter } from '../util/events.js'
 import { createComponentLogger } from '../util/logger.js'
-import { Catalog, type CatalogEntry } from './catalog.js'
+import { Catalog, type AddResult, type CatalogEntry } from './catalog.js'
 import { checkNickname, normalizeCid, type TopicKind, type WireMessage } from './codec.js'
 import {
   CATALOG_ANSWER_WINDOW_MS, CATALOG_FALLBACK_DELAY_MS, CATALOG_RETRY_MS, INVALID_MESSAGE_PENALTY, JOIN_DELAY_MS,
@@ -205,7 +205,7 @@ class SwarmProtocolImpl extends TypedEventEmitter<SwarmProtocolEvents> implement
         return
       case 'announce':
         for (const f of msg.files) {
-          catalog.add({ cid: f.meta.cid, peer: from, meta: f.meta, complete: f.complete, lastSeen: now, firstHand: true, issued: msg.issued ?? 0 })
+          this.countStale(catalog.add({ cid: f.meta.cid, peer: from, meta: f.meta, complete: f.complete, lastSeen: now, firstHand: true, issued: msg.issued ?? 0 }), from, f.meta.cid)
           this.wants.wake(f.meta.cid)
         }
         return
@@ -213,7 +213,7 @@ class SwarmProtocolImpl extends TypedEventEmitter<SwarmProtocolEvents> implement
         for (const cid of msg.cids) catalog.remove(cid, from, 'withdrawn', now, msg.issued ?? 0)
         return
       case 'have':
-        catalog.add({ cid: msg.cid, peer: from, complete: msg.complete, lastSeen: now, firstHand: true, issued: msg.issued ?? 0 })
+        this.countStale(catalog.add({ cid: msg.cid, peer: from, complete: msg.complete, lastSeen: now, firstHand: true, issued: msg.issued ?? 0 }), from, msg.cid)
         this.wants.onAnswer(from, msg.requestId, msg.complete)
         this.wants.wake(msg.cid)
         return
@@ -226,6 +226,13 @@ class SwarmProtocolImpl extends TypedEventEmitter<SwarmProtocolEvents> implement
       case 'catalog-request':
         this.sync.onRequest(msg.requestId, msg.responder, now)
     }
+  }
+
+  /** Counts a claim the catalog refused as a replay (stats().stale), so a test or an operator can see replays arrive. */
+  private countStale (result: AddResult, from: string, cid: string): void {
+    if (result !== 'stale') return
+    this.ctx.counters.stale++
+    this.ctx.log('refused a replayed claim of %s by %s: not newer than its withdrawal', cid, from)
   }
 
   // --- joining, re-announcing, expiring ---

@@ -96,6 +96,11 @@ export interface SwarmProtocolStats {
   ignored: number
   /** The same, by the limit that was hit: `<type> <limit>` for requests (`want peer`), `announce-bytes peer` / `announce-bytes total` for the announce topic's byte budget. */
   ignoredByLimit: Record<string, number>
+  /**
+   * Files of Announces and Haves not listed because the signer's own time (Envelope.issued_ms) is not
+   * newer than its Withdraw of the file: replays of an older signed message (catalog.ts tombstones).
+   */
+  stale: number
   /** Catalog and want answers not sent because others had already answered. */
   suppressed: number
   /** Answers waiting for their timer. */
