@@ -43,3 +43,13 @@ test('a peer that reconnects is listed once, as connected; a name change is repo
   book.disconnect('a')
   assert.deepEqual(book.peers(), ['a'])
 })
+
+test('disconnect returns the leavers it forgets, for the node to drop their peer-store records', () => {
+  const book = new PeerBook(2, 4)
+  for (const id of ['a', 'b', 'c']) book.connect(id)
+  assert.deepEqual(book.disconnect('a'), [])
+  assert.deepEqual(book.disconnect('b'), [])
+  assert.deepEqual(book.disconnect('c'), ['a'], 'the oldest leaver makes room')
+  assert.deepEqual(book.disconnect('c'), [], 'a second disconnect changes nothing')
+  assert.deepEqual(book.peers(), ['b', 'c'])
+})

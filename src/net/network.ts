@@ -166,6 +166,15 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
     }
   }
 
+  async forgetPeer (peer: string): Promise<void> {
+    if (this.connections().some(c => c.peer === peer)) return
+    try {
+      await this.libp2p.peerStore.delete(peerIdFromString(peer))
+    } catch (err) {
+      this.log('could not forget peer %s: %s', peer, (err as Error).message)
+    }
+  }
+
   private requireStarted (): void {
     if (!this.isStarted()) throw new NotStartedError()
   }

@@ -113,6 +113,11 @@ export interface Network {
   connections: () => ConnectionInfo[]
   /** Known addresses of a peer (from the peer store). */
   peerAddrs: (peer: string) => Promise<string[]>
+  /**
+   * Deletes what the peer store holds of a peer that is not connected (addresses, protocols,
+   * identify's metadata): libp2p keeps a record of every identity that ever connected, forever.
+   */
+  forgetPeer: (peer: string) => Promise<void>
   /** Dials a multiaddr (with or without /p2p/) or a known peer id; resolves with the peer id. */
   dial: (target: string, options?: { signal?: AbortSignal }) => Promise<string>
   hangUp: (peer: string) => Promise<void>

@@ -19,14 +19,18 @@ export class PeerBook {
     this.connected.add(peer)
   }
 
-  disconnect (peer: string): void {
-    if (!this.connected.delete(peer)) return
+  /** A peer left; returns the leavers forgotten to make room (the caller drops what else it holds of them). */
+  disconnect (peer: string): string[] {
+    const forgotten: string[] = []
+    if (!this.connected.delete(peer)) return forgotten
     this.gone.set(peer, true)
     for (const oldest of this.gone.keys()) {
       if (this.gone.size <= this.maxGone) break
       this.gone.delete(oldest)
       this.names.delete(oldest)
+      forgotten.push(oldest)
     }
+    return forgotten
   }
 
   /**

@@ -77,6 +77,8 @@ export interface SwarmNodeInit {
   stablePort?: boolean
   /** Learn peers' peers of this swarm and dial them (default true; local swarms of tests turn it off). */
   peerExchange?: boolean
+  /** Peers that left still listed by `peers` (default MAX_GONE_PEERS; tests lower it). */
+  maxGonePeers?: number
 }
 
 /** The parts a node is built from; createSwarmNode() makes those not handed in. */
@@ -166,7 +168,7 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
   private started = false
   private storeClosed = false
   private releaseLock?: () => Promise<void>
-  private readonly book = new PeerBook()
+  private readonly book: PeerBook
   private unwatchReferences?: () => void
   private readonly handlers = new Map<string, Set<MessageHandler>>()
 
@@ -179,6 +181,7 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
     this.logger = logger
     this.log = logger.forComponent('node')
     this.repo = init.repo
+    this.book = new PeerBook(init.maxGonePeers)
     this.name = init.name
     this.swarm = init.swarm
     this.topics = swarmTopics(init.swarm)
@@ -240,7 +243,10 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
       this.safeDispatchEvent('swarm-key:mismatch', evt.detail)
     })
     network.addEventListener('peer:disconnect', (evt) => {
-      this.book.disconnect(evt.detail.peer)
+      // libp2p's peer store would keep a record of every identity ever connected (issue 18,
+      // identity churn): a leaver's goes when the book forgets it, so `peers` still shows the
+      // addresses of those it lists
+      for (const forgotten of this.book.disconnect(evt.detail.peer)) void network.forgetPeer(forgotten)
       this.safeDispatchEvent('peer:disconnect', { id: evt.detail.peer })
     })
     // peers are named by their Hello (docs/PROTOCOL.md §5, "Names"), the one mechanism: not by identify's agent string

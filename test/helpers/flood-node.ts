@@ -27,9 +27,26 @@ export interface NodeProcess {
   request: (op: string, args?: object, timeout?: number) => Promise<any>
 }
 
-/** Starts test/fixtures/flood-node.js; stopped (killed if it does not exit) in t.after. */
-export async function startNode (t: TestContext, init: { repo: string, name: string, bootstrap?: string[] }, nodeOptions: string[] = []): Promise<NodeProcess> {
-  const child = spawn(process.execPath, [...nodeOptions, FLOOD_NODE, JSON.stringify(init)], { stdio: ['pipe', 'pipe', 'pipe'] })
+/**
+ * Starts test/fixtures/flood-node.js (inside the named network namespace `netns` when given);
+ * stopped (killed if it does not exit) in t.after.
+ */
+export async function startNode (t: TestContext, init: { repo: string, name: string, bootstrap?: string[], listen?: string[], maxGonePeers?: number }, nodeOptions: string[] = [], where: { netns?: string } = {}): Promise<NodeProcess> {
+  return await startFixture(t, FLOOD_NODE, init, nodeOptions, where)
+}
+
+/**
+ * Starts a fixture that speaks flood-node's protocol (argv[2] the JSON `init`; a first line
+ * `{ type: 'ready', peerId, addrs }`; `{ id, op }` commands answered by `{ id, ... }`; `stop`).
+ */
+export async function startFixture (t: TestContext, script: string, init: { name: string }, nodeOptions: string[] = [], where: { netns?: string } = {}): Promise<NodeProcess> {
+  const args = [...nodeOptions, script, JSON.stringify(init)]
+  // `ip netns exec` execs the command: the child is the node process itself
+  const child = where.netns == null
+    ? spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] })
+    : spawn('ip', ['netns', 'exec', where.netns, process.execPath, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
+  // a node killed with its namespace no longer reads: writing the stop command must not throw
+  child.stdin.on('error', () => {})
   const stderr: string[] = []
   createInterface({ input: child.stderr }).on('line', (l) => { stderr.push(l) })
   const exited = new Promise<void>(resolve => child.once('exit', () => { resolve() }))
@@ -46,7 +63,7 @@ export async function startNode (t: TestContext, init: { repo: string, name: str
     waiting.delete(msg.id)
   })
   t.after(async () => {
-    if (child.exitCode != null) return
+    if (child.exitCode != null || child.signalCode != null) return
     child.stdin.write(JSON.stringify({ id: -1, op: 'stop' }) + '\n')
     const timer = setTimeout(() => { child.kill('SIGKILL') }, 5000)
     await exited

@@ -41,31 +41,48 @@ function sh (args: string[]): { status: number | null, stdout: string, stderr: s
   return { status: r.error != null ? -1 : r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error?.message ?? '') }
 }
 
-function must (args: string[]): string {
+export function must (args: string[]): string {
   const r = sh(args)
   if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr.trim()}`)
   return r.stdout
 }
 
 let why: string | undefined | null = null
+let namedWhy: string | undefined | null = null
+
+/** Why named namespaces (`ip netns add`) cannot be made here (not root, no iproute2), or undefined. */
+export function namedNetnsUnavailable (): string | undefined {
+  if (namedWhy !== null) return namedWhy
+  const name = `${PREFIX}${process.pid}probe`
+  const add = sh(['ip', 'netns', 'add', name])
+  sh(['ip', 'netns', 'del', name])
+  namedWhy = add.status !== 0 ? `cannot create named network namespaces (ip netns add: ${add.stderr.trim()}); needs root` : undefined
+  return namedWhy
+}
 
 /** Why the lab cannot be built here (not root, no `ip netns`, no `nft`), or undefined. */
 export function wanLabUnavailable (): string | undefined {
   if (why !== null) return why
+  why = namedNetnsUnavailable()
+  if (why != null) return why
   const name = `${PREFIX}${process.pid}probe`
-  const add = sh(['ip', 'netns', 'add', name])
-  if (add.status !== 0) {
-    why = `cannot create named network namespaces (ip netns add: ${add.stderr.trim()}); needs root`
-    return why
-  }
+  sh(['ip', 'netns', 'add', name])
   const nft = sh(['ip', 'netns', 'exec', name, 'nft', 'list', 'ruleset'])
   sh(['ip', 'netns', 'del', name])
   why = nft.status !== 0 ? `nftables is not usable (${nft.stderr.trim()}); apt-get install -y nftables` : undefined
   return why
 }
 
+/**
+ * A name for a new namespace of this test process: every namespace name starts with
+ * `sdwan<pid>`, so removeLeftovers() finds those of dead test processes.
+ */
+export function namespaceName (suffix: string): string {
+  return `${PREFIX}${process.pid}${suffix}`
+}
+
 /** Kills whatever still runs in a namespace, then deletes it. */
-function deleteNs (name: string): void {
+export function deleteNs (name: string): void {
   for (const pid of sh(['ip', 'netns', 'pids', name]).stdout.split('\n').filter(Boolean)) {
     try { process.kill(Number(pid), 'SIGKILL') } catch {}
   }
@@ -73,7 +90,7 @@ function deleteNs (name: string): void {
 }
 
 /** Deletes namespaces (and their processes) left by test processes that no longer run. */
-function removeLeftovers (): void {
+export function removeLeftovers (): void {
   for (const line of sh(['ip', 'netns', 'list']).stdout.split('\n')) {
     const m = new RegExp(`^(${PREFIX}(\\d+)\\S*)`).exec(line)
     if (m == null) continue
