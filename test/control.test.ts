@@ -77,7 +77,7 @@ test('the CLI formats the handlers\' log events: the --json fields and the human
   const progress = describeControlEvent({ event: 'fetch:progress', cid: 'bafyx', bytes: 600, total: 1000, received: 600, providers: 2, rate: 10 })
   assert.equal(progress.human, 'fetching     bafyx 50% from 2 peer(s)')
   assert.deepEqual(progress.detail, { cid: 'bafyx', bytes: 600, total: 1000, received: 600, providers: 2, rate: 10 })
-  const file = { cid: 'bafyx', name: 'secret plan.txt', size: 2048, path: '/tmp/secret plan.txt', received: 2048, providers: 1, elapsed: 1000, encrypted: true, decrypted: true, local: false, byReference: false }
+  const file = { cid: 'bafyx', name: 'secret plan.txt', nameFrom: 'link' as const, size: 2048, path: '/tmp/secret plan.txt', received: 2048, providers: 1, elapsed: 1000, encrypted: true, decrypted: true, local: false, byReference: false }
   const done = describeControlEvent({ event: 'fetch:done', ...file })
   assert.equal(done.human, 'fetched      secret plan.txt (2.0 KiB) in 1.0 s, 2.0 KiB/s, to /tmp/secret plan.txt')
   assert.equal(JSON.parse(JSON.stringify(done.detail)).name, undefined, 'a decrypted file\'s real name stays out of the JSON log')

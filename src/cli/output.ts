@@ -146,6 +146,12 @@ export class Output {
     this.withBarsCleared(() => { this.stderr.write(this.styleErr('dim', line) + '\n') })
   }
 
+  /** A warning for people on stderr, `warning: ` first (not in --json mode: the document's fields carry it). */
+  warn (line: string): void {
+    if (this.json) return
+    this.withBarsCleared(() => { this.stderr.write(`${this.styleErr('yellow', 'warning:')} ${line}\n`) })
+  }
+
   /** An error: one line on stderr, the stack too when DEBUG is set. */
   error (err: unknown): void {
     const message = err instanceof Error ? err.message : String(err)

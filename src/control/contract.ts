@@ -188,7 +188,20 @@ export interface FetchProgress {
 
 export interface FetchedFile {
   cid: string
+  /** The file's name, chosen as `nameFrom` says (with an output file path: the name it is known by). */
   name: string
+  /**
+   * Where the name came from: `output` the -o file path, `path` the last name of CID/PATH, `link`
+   * sealed in the encrypted file, `local` this node's store, `announced` the first provider's
+   * announcement (a remote peer's word), `cid` nobody named it.
+   */
+  nameFrom: 'output' | 'path' | 'link' | 'local' | 'announced' | 'cid'
+  /** Other names announced for the same content (or given by this node's store); absent when none. */
+  otherNames?: string[]
+  /** Announced sizes that differ from `size` (what the blocks say and what was written); absent when none. */
+  otherSizes?: number[]
+  /** A provider announced the opposite `encrypted` flag of what the content's first bytes show. */
+  encryptedDisputed?: boolean
   size: number
   /** Where the node wrote the file. */
   path: string
@@ -198,7 +211,7 @@ export interface FetchedFile {
   providers: number
   /** ms. */
   elapsed: number
-  /** The file is an encrypted share: decrypted with the link's key, or (bare CID) written as ciphertext. */
+  /** The file is an encrypted share (its first bytes show it): decrypted with the link's key, or (bare CID) written as ciphertext. */
   encrypted: boolean
   /** Fetched by its link and decrypted. */
   decrypted: boolean

@@ -13,6 +13,7 @@ import { request } from '../../control/client.js'
 import { AmbiguousNameError, ExitError, UnknownNameError, UsageError } from '../errors.js'
 import { fetchToFile, type FetchedFile, type FetchProgressInfo, type ListedFile } from '../files.js'
 import { averageRate, formatBytes, formatDuration, formatRate, printable, shortId } from '../format.js'
+import { cut } from '../output.js'
 import { nodeInit } from './start.js'
 
 const DEFAULT_TIMEOUT_S = 30
@@ -191,6 +192,7 @@ async function getOne (ctx: Context<'get'>, text: string, output: string | undef
     if (file.files != null) throw new UsageError(`${printable(file.name)} is a folder: -o - writes one file; give a folder with -o, or CID/PATH of one file in it`, 'get')
     await ctx.out.pipe(createReadStream(file.path))
     ctx.out.note(`wrote ${printable(file.name)} to stdout ${how}`)
+    warnDisputes(ctx, file, true)
     return { ...file, path: '-' }
   }
   const line = `wrote ${file.path}${file.files != null ? '/' : ''} ${how}`
@@ -201,10 +203,36 @@ async function getOne (ctx: Context<'get'>, text: string, output: string | undef
   } else {
     ctx.out.print(line)
   }
+  warnDisputes(ctx, file, false)
   if (file.encrypted && !file.decrypted) {
     ctx.out.note(`this file is encrypted: ${file.path} holds ciphertext. To read it, ask the sharer for its link (swarmdrop:${cid}#<key>) and run \`swarmdrop get LINK\``)
   }
   return file
+}
+
+/** Names listed in a warning; more are counted. */
+const MAX_NAMES_SHOWN = 3
+
+/**
+ * Warnings (stderr) when providers announced the content otherwise than as written: other names
+ * when the name written is not the caller's (a remote one, or the store's), and sizes or an
+ * encrypted flag its blocks contradict. --json carries the same as the file's fields.
+ */
+function warnDisputes (ctx: Context<'get'>, file: FetchedFile, toStdout: boolean): void {
+  const id = shortId(file.cid)
+  const others = file.otherNames ?? []
+  if (!toStdout && others.length > 0 && (file.nameFrom === 'announced' || file.nameFrom === 'local')) {
+    const shown = others.slice(0, MAX_NAMES_SHOWN).map(n => `"${cut(printable(n), 60)}"`).join(', ')
+    const more = others.length > MAX_NAMES_SHOWN ? ` and ${others.length - MAX_NAMES_SHOWN} other name${others.length - MAX_NAMES_SHOWN === 1 ? '' : 's'}` : ''
+    const why = file.nameFrom === 'announced' ? 'the name of its first provider' : 'the name this node\'s store gives it'
+    ctx.out.warn(`${id} was also announced as ${shown}${more}; written as "${cut(printable(file.name), 60)}", ${why}; give -o NAME to choose`)
+  }
+  const said: string[] = []
+  if (file.otherSizes != null) said.push(file.otherSizes.slice(0, MAX_NAMES_SHOWN).map(n => formatBytes(n)).join(', '))
+  if (file.encryptedDisputed === true) said.push(file.encrypted ? 'not encrypted' : 'encrypted')
+  if (said.length > 0) {
+    ctx.out.warn(`${id} was also announced as ${said.join(', ')}; its blocks hold ${formatBytes(file.size)}, ${file.encrypted ? 'encrypted' : 'not encrypted'}, and that is what was written`)
+  }
 }
 
 /**

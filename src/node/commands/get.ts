@@ -5,9 +5,11 @@
  * only that file or subfolder of a folder and the directory nodes on its path. `output` is a file path,
  * or a folder (ending in `/` or existing) for the file's safe name inside it.
  */
-import { stat } from 'node:fs/promises'
+import { open, stat } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
-import { ENCRYPTED_PLACEHOLDER_NAME, openEncrypted, parseTarget } from '../../crypto/index.js'
+import { ENCRYPTED_PLACEHOLDER_NAME, looksEncrypted, MAGIC, openEncrypted, parseTarget } from '../../crypto/index.js'
+import type { CatalogEntry } from '../../pubsub/index.js'
+import type { FileRecord } from '../../storage/index.js'
 import { cidKey, FOLDER_MEDIA_TYPE, nodeKind, RAW_CODEC, resolvePath, splitCidPath, type CID } from '../../content/index.js'
 import { exportPath, parseCid, writeOut } from '../../storage/index.js'
 import { OutputExistsError, PathNotInFolderError, SizeMismatchError } from '../errors.js'
@@ -53,9 +55,26 @@ export interface GetOptions extends NodeFetchOptions {
   onFile?: (p: { path: string, files: number, bytes: number, total?: number }) => void
 }
 
+/**
+ * Where the name a file was written under came from: `output` the caller's file path (`-o FILE`),
+ * `path` the last name of a `CID/sub/path` (inside the folder's own blocks), `link` sealed inside
+ * an encrypted share (authenticated by the link's key), `local` this node's store (its own share,
+ * or an earlier get), `announced` the catalog: the first provider's own announcement, a remote
+ * peer's word; `cid` nobody named it.
+ */
+export type NameSource = 'output' | 'path' | 'link' | 'local' | 'announced' | 'cid'
+
 export interface FetchedFile {
   cid: string
+  /** The file's name: chosen as `nameFrom` says (with `output` a file path, the name it is known by). */
   name: string
+  nameFrom: NameSource
+  /** Other names providers announced for this content (or this node's store gives it), differing from `name`; absent when none. */
+  otherNames?: string[]
+  /** Sizes announced for it that differ from `size` (what its blocks say, and what was written); absent when none. */
+  otherSizes?: number[]
+  /** Some provider announced the opposite `encrypted` flag of what the content's first bytes show (`encrypted` is the content's). */
+  encryptedDisputed?: boolean
   size: number
   path: string
   /** Bytes that came over the network (less than size when the fetch resumed). */
@@ -63,7 +82,10 @@ export interface FetchedFile {
   /** Peers that sent blocks. */
   providers: number
   elapsed: number
-  /** The file is an encrypted share: decrypted with the link's key, or (bare CID) written as ciphertext. */
+  /**
+   * The file is an encrypted share: decrypted with the link's key, or (bare CID) written as ciphertext,
+   * as its first bytes show (an announced flag alone never says so).
+   */
   encrypted: boolean
   /** Fetched by its link and decrypted. */
   decrypted: boolean
@@ -138,11 +160,12 @@ async function getInFolder (c: CommandContext, rootText: string, path: string[],
   if (entry.type !== 'file' && entry.type !== 'directory') throw new PathNotInFolderError(rootKey, sub, `it is a UnixFS ${entry.type}, neither a file nor a folder`)
   const name = path[path.length - 1] ?? rootKey
   const folder = entry.type === 'directory'
-  const { path: out } = await outputPath(name, options)
+  const { path: out, explicit } = await outputPath(name, options)
   await checkDestination(out, { force: options.force === true, folder, ...(folder ? {} : { size: entry.size }) })
   const cid = cidKey(entry.cid)
   const result = await fetch(c, cid, { ...options, name, providersOf: rootKey })
-  const base = { cid, name, path: out, received: result.bytesReceived, providers: Object.keys(result.providers).length, elapsed: result.elapsed, encrypted: false, decrypted: false, local: false }
+  // the name is the folder's own (in its blocks, under the CID the caller gave): no announcement decides it
+  const base = { cid, name, nameFrom: explicit ? 'output' as const : 'path' as const, path: out, received: result.bytesReceived, providers: Object.keys(result.providers).length, elapsed: result.elapsed, encrypted: false, decrypted: false, local: false }
   if (folder) {
     const done = await exportFolder(c, cid, out, options, c.protocol.entry(rootKey)?.size)
     return { ...base, size: done.bytes, files: done.files, byReference: false }
@@ -205,28 +228,31 @@ export async function get (c: CommandContext, target: string, options: GetOption
   const cid = parsed.cid
   const key = options.key ?? parsed.key
   parseCid(cid)
-  const local = (await c.store.get(cid))?.complete === true && (await c.store.missing(cid)).length === 0
+  const record = await c.store.get(cid)
+  const local = record?.complete === true && (await c.store.missing(cid)).length === 0
   if (!local && options.catalogWait != null && options.catalogWait > 0) {
     await waitFor(() => c.protocol.entry(cid) != null, { timeout: options.catalogWait, ...(options.signal != null ? { signal: options.signal } : {}) }).catch((err) => {
       if (err.name !== 'WaitTimeoutError') throw err
     })
   }
-  // the destination is checked before the first block (an encrypted file's name is inside it: its folder only)
-  const known = c.protocol.entry(cid) ?? await c.store.get(cid)
-  const size = known?.size
+  const announced = c.protocol.entry(cid)
+  const sizes = announcedSizes(announced, record)
+  // the destination is checked before the first block (an encrypted file's name is inside it: its folder only),
+  // with the smallest size announced: a larger lie cannot refuse a file before its blocks say how big it is
+  const least = sizes.length > 0 ? Math.min(...sizes) : undefined
+  const check = { ...(least != null ? { size: least } : {}), force: options.force === true }
+  const chosen = chooseName(cid, record, announced)
   if (key != null) {
-    await checkDestination(await folderProbePath(options), { ...(size != null ? { size } : {}), force: options.force === true })
+    await checkDestination(await folderProbePath(options), check)
   } else {
-    const { path } = await outputPath(known?.name ?? cid, options)
-    await checkDestination(path, { ...(size != null ? { size } : {}), force: options.force === true, folder: known?.files != null })
+    const { path } = await outputPath(chosen.name, options)
+    await checkDestination(path, { ...check, folder: (announced ?? record)?.files != null })
   }
   // holding the link, this node knows it is an encrypted share whatever the catalog says (or before it says anything)
   const started = Date.now()
   const result = local
-    ? { size: known?.size ?? 0, bytesReceived: 0, providers: {}, elapsed: 0 }
-    : await fetch(c, cid, key != null ? { name: ENCRYPTED_PLACEHOLDER_NAME, ...options, encrypted: true } : options).catch((err) => { throw namingFile(err, c.protocol.entry(cid)?.name ?? known?.name, cid) })
-  const record = await c.store.get(cid)
-  const entry = c.protocol.entry(cid)
+    ? { size: record?.size ?? 0, bytesReceived: 0, providers: {}, elapsed: 0 }
+    : await fetch(c, cid, key != null ? { name: ENCRYPTED_PLACEHOLDER_NAME, ...options, encrypted: true } : options).catch((err) => { throw namingFile(err, chosen.name, cid) })
   const base = {
     cid,
     size: result.size,
@@ -235,26 +261,89 @@ export async function get (c: CommandContext, target: string, options: GetOption
     elapsed: result.elapsed,
     local
   }
-  // a DAG may declare far more bytes than crossed the network: never more than was announced,
-  // and the disk is checked again with the declared size before anything is written
-  if (size != null && result.size > size) throw new SizeMismatchError(cid, result.size, size, result.bytesReceived)
+  // a DAG may declare far more bytes than crossed the network: never more than any provider announced
+  // (the largest: a smaller lie cannot refuse a file whose provider announced it truly), and the disk
+  // is checked again with the declared size before anything is written
+  const most = sizes.length > 0 ? Math.max(...sizes) : undefined
+  if (most != null && result.size > most) throw new SizeMismatchError(cid, result.size, most, result.bytesReceived)
   if (key != null) {
     const { name, path, size } = await decryptToFile(c, cid, key, options)
-    return { ...base, ...(local ? { elapsed: Date.now() - started } : {}), name, size, path, encrypted: true, decrypted: true, byReference: false }
+    return { ...base, ...(local ? { elapsed: Date.now() - started } : {}), name, nameFrom: 'link', size, path, encrypted: true, decrypted: true, byReference: false }
   }
-  const name = entry?.name ?? record?.name ?? cid
-  const { path } = await outputPath(name, options)
+  // a file the catalog did not name before the fetch may be named now (by the providers it came from)
+  const after = c.protocol.entry(cid)
+  const { name, from } = chosen.from === 'cid' ? chooseName(cid, await c.store.get(cid), after) : chosen
+  const { path, explicit } = await outputPath(name, options)
+  const nameFrom = explicit ? 'output' : from
   // the stored root says what it is (the catalog's file count is only a hint)
   if (await isStoredFolder(c, cid)) {
-    await checkDestination(path, { ...(size != null ? { size } : {}), force: options.force === true, folder: true })
-    const done = await exportFolder(c, cid, path, options, size)
-    return { ...base, size: done.bytes, name, path, encrypted: false, decrypted: false, files: done.files, byReference: false }
+    await checkDestination(path, { ...(most != null ? { size: most } : {}), force: options.force === true, folder: true })
+    const done = await exportFolder(c, cid, path, options, most)
+    const disputes = disputed(cid, name, done.bytes, false, record, announced, after)
+    return { ...base, size: done.bytes, name, nameFrom, ...disputes, path, encrypted: false, decrypted: false, files: done.files, byReference: false }
   }
   await checkDestination(path, { size: result.size, force: options.force === true })
   await c.store.export(cid, path, { ...(options.signal != null ? { signal: options.signal } : {}), overwrite: options.force === true }).catch(existsAsOutputError)
-  const encrypted = record?.encrypted === true || entry?.encrypted === true
+  const encrypted = await startsEncrypted(path)
   const byReference = !encrypted && await keepByReference(c, cid, path, options)
-  return { ...base, ...(local ? { elapsed: Date.now() - started } : {}), name, path, encrypted, decrypted: false, byReference }
+  const disputes = disputed(cid, name, result.size, encrypted, record, announced, after)
+  return { ...base, ...(local ? { elapsed: Date.now() - started } : {}), name, nameFrom, ...disputes, path, encrypted, decrypted: false, byReference }
+}
+
+/** Every size known for `cid` before fetching: the catalog's (the shown one and each differing provider's), else this node's record's. */
+function announcedSizes (entry: CatalogEntry | undefined, record: FileRecord | undefined): number[] {
+  if (entry == null) return record != null ? [record.size] : []
+  return [entry.size, ...(entry.conflicts ?? []).map(x => x.size)]
+}
+
+/**
+ * The name a file is written under when the caller gave none: this node's store's (its own share or
+ * an earlier get), else the catalog's (the first provider's own announcement, then the others'), else
+ * the CID. Never decided silently by a remote peer: the other names go with it (disputed()).
+ */
+function chooseName (cid: string, record: FileRecord | undefined, entry: CatalogEntry | undefined): { name: string, from: 'local' | 'announced' | 'cid' } {
+  if (record != null && record.name !== cid) return { name: record.name, from: 'local' }
+  const name = [entry?.name, ...(entry?.conflicts ?? []).map(x => x.name)].find(n => n != null && n !== cid)
+  return name != null ? { name, from: 'announced' } : { name: cid, from: 'cid' }
+}
+
+/** What providers announced (before and after the fetch) or the store says that differs from the name, size and flag written. */
+function disputed (cid: string, name: string, size: number, encrypted: boolean, record: FileRecord | undefined, ...entries: Array<CatalogEntry | undefined>): Pick<FetchedFile, 'otherNames' | 'otherSizes' | 'encryptedDisputed'> {
+  const names = new Set<string>()
+  const sizes = new Set<number>()
+  let flagDisputed = false
+  const note = (m: { name: string, size: number, encrypted: boolean }): void => {
+    names.add(m.name)
+    sizes.add(m.size)
+    if (m.encrypted !== encrypted) flagDisputed = true
+  }
+  if (record != null) names.add(record.name)
+  for (const e of entries) {
+    if (e == null) continue
+    note(e)
+    for (const x of e.conflicts ?? []) note(x)
+  }
+  names.delete(name)
+  // a CID given as the name is no name
+  names.delete(cid)
+  sizes.delete(size)
+  return {
+    ...(names.size > 0 ? { otherNames: [...names] } : {}),
+    ...(sizes.size > 0 ? { otherSizes: [...sizes] } : {}),
+    ...(flagDisputed ? { encryptedDisputed: true } : {})
+  }
+}
+
+/** Whether the file written at `path` is an encrypted share, as its first bytes show (whatever was announced). */
+async function startsEncrypted (path: string): Promise<boolean> {
+  const fh = await open(path, 'r')
+  try {
+    const head = new Uint8Array(MAGIC.byteLength)
+    const { bytesRead } = await fh.read(head, 0, head.byteLength, 0)
+    return looksEncrypted(head.subarray(0, bytesRead))
+  } finally {
+    await fh.close()
+  }
 }
 
 /** A fetch's failure, its message naming the file when its name is known (the error's name is kept). */
