@@ -28,7 +28,7 @@ export interface NodeProcess {
 }
 
 /** Starts test/fixtures/flood-node.js; stopped (killed if it does not exit) in t.after. */
-export async function startNode (t: TestContext, init: { repo: string, name: string, bootstrap?: string[] }, nodeOptions: string[] = []): Promise<NodeProcess> {
+export async function startNode (t: TestContext, init: { repo: string, name: string, bootstrap?: string[], replicate?: boolean, timeout?: number }, nodeOptions: string[] = []): Promise<NodeProcess> {
   const child = spawn(process.execPath, [...nodeOptions, FLOOD_NODE, JSON.stringify(init)], { stdio: ['pipe', 'pipe', 'pipe'] })
   const stderr: string[] = []
   createInterface({ input: child.stderr }).on('line', (l) => { stderr.push(l) })
