@@ -137,8 +137,13 @@ export const BACKOFF_MAX_MS = 8_000
  */
 export const PROVIDER_LEFT_GRACE_MS = 2_000
 
-/** Missing blocks one download tracks at once; the rest of a wide DAG waits as bare CIDs (issue 18). */
-export const MAX_PENDING_BLOCKS = 65_536
+/**
+ * Missing blocks one download tracks at once; the rest of a wide DAG waits as bare CIDs (issue 18).
+ * A tracked block costs ~1 KB (its want, the peers that have it); the scheduler asks each provider
+ * for at most MAX_WINDOW at a time, so 16,384 keeps hundreds of providers busy. At 65,536 a DAG
+ * that fans out made a replicating node's RSS peak at 2.1x idle (test/security-replication.test.ts).
+ */
+export const MAX_PENDING_BLOCKS = 16_384
 
 /** How long a provider that answered BUSY is left alone (doubles on each BUSY, up to 8×). */
 export const BUSY_BACKOFF_MS = 250

@@ -54,7 +54,7 @@ export interface TransferInit {
   stallTimeout?: number
   /** Received blocks being verified and written at once (default 32). */
   maxPendingWrites?: number
-  /** Missing blocks one fetch tracks at once; the rest of a wide DAG waits as bare CIDs (default 65 536). */
+  /** Missing blocks one fetch tracks at once; the rest of a wide DAG waits as bare CIDs (default 16 384). */
   maxPendingBlocks?: number
   /** Logger (default `swarmdrop:transfer`). */
   logger?: Logger

@@ -31,7 +31,7 @@ export interface NodeProcess {
  * Starts test/fixtures/flood-node.js (inside the named network namespace `netns` when given);
  * stopped (killed if it does not exit) in t.after.
  */
-export async function startNode (t: TestContext, init: { repo: string, name: string, bootstrap?: string[], listen?: string[], maxGonePeers?: number }, nodeOptions: string[] = [], where: { netns?: string } = {}): Promise<NodeProcess> {
+export async function startNode (t: TestContext, init: { repo: string, name: string, bootstrap?: string[], listen?: string[], maxGonePeers?: number, replicate?: boolean, timeout?: number }, nodeOptions: string[] = [], where: { netns?: string } = {}): Promise<NodeProcess> {
   return await startFixture(t, FLOOD_NODE, init, nodeOptions, where)
 }
 

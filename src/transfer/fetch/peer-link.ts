@@ -18,7 +18,7 @@
  * is drained (our side ended, the rest read and dropped) and a later download opens a new one.
  */
 import { CID } from 'multiformats/cid'
-import { BLOCKS_PROTOCOL } from '../constants.js'
+import { BLOCKS_PROTOCOL, MAX_CIDS_PER_FRAME } from '../constants.js'
 import { FrameType, type Frame, type ListFrameType } from '../messages.js'
 import type { TransferNetwork } from '../types.js'
 import { ProviderLink } from './link.js'
@@ -185,14 +185,23 @@ class PeerLink {
   detach (h: Handle): void {
     if (!this.handles.delete(h)) return
     const cancel: CID[] = []
-    const keys = new Set([...h.wantBlocks, ...h.wantHaves])
-    for (const key of keys) if (!this.wanted(key)) cancel.push(CID.parse(key))
-    h.wantBlocks.clear()
-    h.wantHaves.clear()
     if (this.handles.size > 0) {
+      // sent a frame at a time: a download of a DAG that fans out may have asked about thousands of blocks
+      for (const key of new Set([...h.wantBlocks, ...h.wantHaves])) {
+        if (this.wanted(key)) continue
+        cancel.push(CID.parse(key))
+        if (cancel.length === MAX_CIDS_PER_FRAME) this.stream?.send(FrameType.CANCEL, cancel.splice(0))
+      }
+      h.wantBlocks.clear()
+      h.wantHaves.clear()
       if (cancel.length > 0) this.stream?.send(FrameType.CANCEL, cancel)
       return
     }
+    // the stream ends with this download, and the provider forgets its WANT_HAVEs with it: only
+    // the blocks asked for (at most a window each) are cancelled, so they stop coming
+    for (const key of h.wantBlocks) cancel.push(CID.parse(key))
+    h.wantBlocks.clear()
+    h.wantHaves.clear()
     // the last download left: end our side after cancelling what is outstanding
     const stream = this.stream
     this.stream = undefined

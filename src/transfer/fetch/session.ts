@@ -244,7 +244,7 @@ export class FetchSession implements Walker {
       const other = this.providers.all.get(peer)
       if (other?.asked.delete(w.key) === true) other.link?.send(FrameType.CANCEL, [w.cid])
     }
-    w.requested.clear()
+    this.wants.releaseAll(w)
   }
 
   /** A wanted block is in the store: count it, walk its children. */

@@ -4,10 +4,16 @@
  * decides, the session sends. Keys are the store's CID strings.
  *
  * Missing blocks are tracked up to a bound (`maxTracked`); further ones found while walking
- * the DAG wait in a queue of bare CIDs and are tracked as blocks land (issue 18: a DAG that
- * fans out must not hold a large record per block it has not asked for yet).
+ * the DAG wait in a queue of bare CID strings and are tracked as blocks land (issue 18: a DAG
+ * that fans out must not hold a large record per block it has not asked for yet).
+ *
+ * A tracked block costs ~1 KB of heap, a waiting one ~150 B (measured with 65,536 of each,
+ * test/security-replication.test.ts); they were ~2.5 KB and ~1.3 KB while keys were cons
+ * chains (see flatString), every want had its own three empty collections and waiting blocks
+ * were CID objects.
  */
-import { DAG_PB_CODEC, type CID } from '../../content/index.js'
+import { DAG_PB_CODEC, parseCid, type CID } from '../../content/index.js'
+import { flatString } from '../../util/strings.js'
 import type { PlanWant } from './scheduler.js'
 
 export interface Want extends PlanWant {
@@ -15,16 +21,33 @@ export interface Want extends PlanWant {
   readonly isRoot: boolean
   /** File bytes this block stands for (summed over every place the DAG links it). */
   fileBytes: number
-  haveAt: Set<string>
-  requested: Map<string, number>
-  later: Map<string, number>
+  /** Changed only through the WantList: empty ones are shared until the first peer is added. */
+  readonly haveAt: ReadonlySet<string>
+  readonly requested: ReadonlyMap<string, number>
+  readonly later: ReadonlyMap<string, number>
   landing: boolean
 }
 
+/** Mutable view of a want's peer collections, for the WantList only. */
+interface Peers {
+  haveAt: Set<string>
+  requested: Map<string, number>
+  later: Map<string, number>
+}
+
+/**
+ * The collections of a want no peer has touched: shared (three empty Maps and Sets cost ~600 B
+ * per want, most of a want that waits for a provider that never comes). Never written to: the
+ * WantList replaces one with a new collection before adding to it (deleting from or clearing
+ * an empty one is harmless).
+ */
+const NO_PEERS: ReadonlySet<string> = new Set()
+const NO_TIMES: ReadonlyMap<string, number> = new Map()
+
 export class WantList {
   private readonly wants = new Map<string, Want>()
-  private readonly waiting: Array<{ cid: CID, fileBytes: number }> = []
-  private readonly waitingKeys = new Map<string, { cid: CID, fileBytes: number }>()
+  /** Blocks beyond maxTracked: CID string → file bytes, in the order found (a Map keeps it). */
+  private readonly waiting = new Map<string, number>()
   /** Wants added since the providers were last told (sent as WANT_HAVE). */
   private fresh: CID[] = []
   /** dag-pb nodes still missing: while there are any, the DAG's size is not known. */
@@ -33,7 +56,7 @@ export class WantList {
   constructor (private readonly maxTracked = Infinity) {}
 
   get size (): number {
-    return this.wants.size + this.waiting.length
+    return this.wants.size + this.waiting.size
   }
 
   /** Blocks tracked now (the scheduler's view). */
@@ -51,35 +74,39 @@ export class WantList {
 
   /** True when the block is wanted (tracked or waiting); adds `fileBytes` to what it stands for. */
   addBytes (key: string, fileBytes: number): boolean {
-    const known = this.wants.get(key) ?? this.waitingKeys.get(key)
-    if (known == null) return false
-    known.fileBytes += fileBytes
+    const known = this.wants.get(key)
+    if (known != null) {
+      known.fileBytes += fileBytes
+      return true
+    }
+    const waiting = this.waiting.get(key)
+    if (waiting == null) return false
+    this.waiting.set(key, waiting + fileBytes)
     return true
   }
 
   add (cid: CID, fileBytes: number, isRoot = false): void {
-    const key = cid.toString()
+    // flat: a DAG that fans out has tens of thousands of these keys (~1.6 KB each as cons chains, see flatString)
+    const key = flatString(cid.toString())
     if (this.addBytes(key, fileBytes)) return
     if (!isRoot && this.wants.size >= this.maxTracked) {
-      const w = { cid, fileBytes }
-      this.waiting.push(w)
-      this.waitingKeys.set(key, w)
+      this.waiting.set(key, fileBytes)
       return
     }
-    this.track(cid, fileBytes, isRoot)
+    this.track(cid, key, fileBytes, isRoot)
   }
 
-  private track (cid: CID, fileBytes: number, isRoot: boolean): void {
+  private track (cid: CID, key: string, fileBytes: number, isRoot: boolean): void {
     const want: Want = {
-      key: cid.toString(),
+      key,
       cid,
       internal: cid.code === DAG_PB_CODEC,
       isRoot,
       fileBytes,
       prio: Math.random(),
-      haveAt: new Set(),
-      requested: new Map(),
-      later: new Map(),
+      haveAt: NO_PEERS,
+      requested: NO_TIMES,
+      later: NO_TIMES,
       landing: false
     }
     if (want.internal) this.internal++
@@ -107,11 +134,10 @@ export class WantList {
     if (w == null) return undefined
     this.wants.delete(key)
     if (w.internal) this.internal--
-    while (this.wants.size < this.maxTracked && this.waiting.length > 0) {
-      const next = this.waiting.shift()
-      if (next == null) break
-      this.waitingKeys.delete(next.cid.toString())
-      this.track(next.cid, next.fileBytes, false)
+    for (const [key, fileBytes] of this.waiting) {
+      if (this.wants.size >= this.maxTracked) break
+      this.waiting.delete(key)
+      this.track(parseCid(key), key, fileBytes, false)
     }
     return w
   }
@@ -120,38 +146,52 @@ export class WantList {
   have (peer: string, key: string): boolean {
     const w = this.wants.get(key)
     if (w == null || w.haveAt.has(peer)) return false
-    w.haveAt.add(peer)
+    const p = w as unknown as Peers
+    if (w.haveAt === NO_PEERS) p.haveAt = new Set()
+    p.haveAt.add(peer)
     return true
   }
 
   dontHave (peer: string, key: string): void {
-    const w = this.wants.get(key)
+    const w = this.wants.get(key) as Peers | undefined
     if (w == null) return
     w.requested.delete(peer)
     w.haveAt.delete(peer)
   }
 
   request (peer: string, key: string, now: number): void {
-    this.wants.get(key)?.requested.set(peer, now)
+    const w = this.wants.get(key)
+    if (w == null) return
+    const p = w as unknown as Peers
+    if (w.requested === NO_TIMES) p.requested = new Map()
+    p.requested.set(peer, now)
   }
 
   release (peer: string, key: string): void {
-    this.wants.get(key)?.requested.delete(peer)
+    (this.wants.get(key) as Peers | undefined)?.requested.delete(peer)
+  }
+
+  /** The block is no longer asked of anyone (it landed from one of them). */
+  releaseAll (w: Want): void {
+    (w as unknown as Peers).requested.clear()
   }
 
   later (peer: string, key: string, until: number): void {
     const w = this.wants.get(key)
     if (w == null) return
-    w.requested.delete(peer)
-    w.later.set(peer, until)
+    const p = w as unknown as Peers
+    p.requested.delete(peer)
+    if (w.later === NO_TIMES) p.later = new Map()
+    p.later.set(peer, until)
   }
 
   /** Nothing of `peer` counts any more (it sent a wrong block). */
   forget (peer: string): void {
     for (const w of this.wants.values()) {
-      w.haveAt.delete(peer)
-      w.requested.delete(peer)
-      w.later.delete(peer)
+      const p = w as unknown as Peers
+      p.haveAt.delete(peer)
+      p.requested.delete(peer)
+      p.later.delete(peer)
     }
   }
 }
