@@ -628,3 +628,34 @@ test('every storage error class carries its name', () => {
     assert.ok(err.message.length > 0)
   }
 })
+
+test('verifiedHere: blocks this process wrote or hashed, at their length; not after a reopen, not a changed length, not a block found corrupt', async (t) => {
+  const { store, dir } = await openStore(t)
+  const rec = await store.import(pattern(3 * MiB + 5))
+  const root = await store.getBlock(rec.cid)
+  const leaves = dagPb.decode(root).Links.map(l => l.Hash.toString())
+  assert.equal(leaves.length, 4)
+  const lengths = await Promise.all(leaves.map(async l => (await store.getBlock(l, { verify: false })).byteLength))
+  // the import wrote (and hashed) every block
+  for (const [i, l] of leaves.entries()) assert.equal(store.verifiedHere(l, lengths[i]!), true, `leaf ${i} written by the import`)
+  assert.equal(store.verifiedHere(rec.cid, root.byteLength), true, 'the root too')
+  assert.equal(store.verifiedHere(leaves[0]!, lengths[0]! - 1), false, 'another length is not known')
+  assert.equal(store.verifiedHere('not a cid', 1), false)
+
+  // a new process (a reopened store) knows nothing until it hashes a block itself
+  await store.close()
+  const reopened = await createStore({ path: join(dir, 'store') })
+  t.after(async () => { await reopened.close() })
+  assert.equal(reopened.verifiedHere(leaves[0]!, lengths[0]!), false)
+  await reopened.getBlock(leaves[0]!, { verify: false })
+  assert.equal(reopened.verifiedHere(leaves[0]!, lengths[0]!), false, 'an unverified read proves nothing')
+  await reopened.getBlock(leaves[0]!)
+  assert.equal(reopened.verifiedHere(leaves[0]!, lengths[0]!), true, 'a verified read does')
+
+  // a block found corrupt is forgotten with the quarantine
+  await reopened.getBlock(leaves[1]!)
+  assert.equal(reopened.verifiedHere(leaves[1]!, lengths[1]!), true)
+  await fsp.writeFile(blockPath(reopened, leaves[1]!), new Uint8Array(lengths[1]!))
+  await assert.rejects(reopened.getBlock(leaves[1]!), CorruptBlockError)
+  assert.equal(reopened.verifiedHere(leaves[1]!, lengths[1]!), false)
+})

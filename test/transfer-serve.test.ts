@@ -16,7 +16,7 @@ import { HOLDER_IDLE_MS, MAX_CIDS_PER_FRAME, MAX_CONTROL_FRAMES_PER_STREAM, MAX_
 import { decodeFrame, encodeBlock, encodeList, FrameType } from '../src/transfer/messages.js'
 import { isReading, Ledger } from '../src/transfer/serve/ledger.js'
 import { ServeStream } from '../src/transfer/serve/stream.js'
-import { VerifiedBlocks } from '../src/transfer/serve/verified.js'
+import { VerifiedBlocks } from '../src/util/verified-blocks.js'
 import { BLOCKS_PROTOCOL } from '../src/transfer/index.js'
 import type { ByteStream } from '../src/transfer/types.js'
 import * as lp from 'it-length-prefixed'

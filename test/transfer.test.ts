@@ -8,7 +8,7 @@ import { ByteBudget } from '../src/transfer/budget.js'
 import * as errors from '../src/transfer/errors.js'
 import { decodeFrame, encodeBlock, encodeList, FrameType } from '../src/transfer/messages.js'
 import { bestOf } from '../src/transfer/fetch/scheduler.js'
-import { BLOCKS_PROTOCOL, createMemoryBlockStore, type FetchProgress, type TransferFetchEvents } from '../src/transfer/index.js'
+import { BLOCKS_PROTOCOL, createMemoryBlockStore, type BlockStore, type FetchProgress, type TransferFetchEvents } from '../src/transfer/index.js'
 import { waitFor } from '../src/util/wait.js'
 import { randomContent, readFile, startPeers } from './fixtures/transfer-peers.js'
 
@@ -264,25 +264,35 @@ test('peer link: two downloads from one peer share one block stream; after both,
   assert.deepEqual(await readFile(fetcher.store, thirdCid), third)
 })
 
+/**
+ * `store` as a disk where the first raw leaf read has changed since it was written (its first
+ * byte flipped on every read); `changed()` names that leaf. `verifiedHere` is handed on as given.
+ */
+function changingStore (store: BlockStore, verifiedHere?: () => boolean): { store: BlockStore, changed: () => string | undefined } {
+  let changed: string | undefined
+  return {
+    changed: () => changed,
+    store: {
+      has: store.has,
+      putBlock: store.putBlock,
+      ...(verifiedHere != null ? { verifiedHere } : {}),
+      getBlock: async (cid) => {
+        const bytes = await store.getBlock(cid)
+        if (bytes == null || !cid.startsWith('bafk')) return bytes
+        changed ??= cid
+        if (cid !== changed) return bytes
+        const flipped = new Uint8Array(bytes)
+        flipped[0] = (flipped[0] ?? 0) ^ 1
+        return flipped
+      }
+    }
+  }
+}
+
 test('a provider whose store holds a corrupt block does not serve it: DONT_HAVE, fetched elsewhere, nobody banned', async (t) => {
-  let corrupted: string | undefined
-  const peers = await startPeers(t, 3, {
-    wrapStore: (i, store) => i !== 0
-      ? store
-      : {
-          has: store.has,
-          putBlock: store.putBlock,
-          getBlock: async (cid) => {
-            const bytes = await store.getBlock(cid)
-            if (bytes == null || !cid.startsWith('bafk')) return bytes
-            corrupted ??= cid
-            if (cid !== corrupted) return bytes
-            const flipped = new Uint8Array(bytes)
-            flipped[0] = (flipped[0] ?? 0) ^ 1
-            return flipped
-          }
-        }
-  })
+  let disk: ReturnType<typeof changingStore> | undefined
+  const peers = await startPeers(t, 3, { wrapStore: (i, store) => i !== 0 ? store : (disk = changingStore(store)).store })
+  const corrupted = (): string | undefined => disk?.changed()
   const [bad, good, fetcher] = peers
   assert.ok(bad != null && good != null && fetcher != null)
   const content = randomContent(8 * MiB)
@@ -291,13 +301,37 @@ test('a provider whose store holds a corrupt block does not serve it: DONT_HAVE,
   // ask the bad one alone first: it answers DONT_HAVE for the corrupt block, so this times out
   // (an idle timeout long enough for the other blocks to arrive on a loaded machine)
   await assert.rejects(fetcher.transfer.fetch(cid, { providers: [bad.id], timeout: 5_000 }), { name: 'TransferTimeoutError' })
-  assert.ok(corrupted != null)
-  assert.equal(await fetcher.store.has(corrupted), false)
+  const bad1 = corrupted()
+  assert.ok(bad1 != null)
+  assert.equal(await fetcher.store.has(bad1), false)
   const result = await fetcher.transfer.fetch(cid, { providers: [bad.id, good.id] })
   assert.deepEqual(await readFile(fetcher.store, cid), content)
   assert.deepEqual(result.banned, [])
   assert.equal(result.providers[good.id]?.blocks, 1)
   assert.equal(fetcher.transfer.stats().received.invalid, 0)
+})
+
+test('a block its store verified in this process is sent without hashing it again; bytes changed since are caught by the receiver, whose download bans the sender', async (t) => {
+  let trusted = 0
+  let disk: ReturnType<typeof changingStore> | undefined
+  // as a store that wrote these blocks itself (src/storage's Store.verifiedHere after an import), one of them changed on disk since
+  const peers = await startPeers(t, 3, { wrapStore: (i, store) => i !== 0 ? store : (disk = changingStore(store, () => { trusted++; return true })).store })
+  const [sharer, good, fetcher] = peers
+  assert.ok(sharer != null && good != null && fetcher != null)
+  const content = randomContent(4 * MiB)
+  const cid = await sharer.store.add(content)
+  await good.store.add(content)
+  // from the sharer alone: the changed block is sent (not hashed there), refused here, and the sharer banned
+  const failed = await fetcher.transfer.fetch(cid, { providers: [sharer.id], timeout: 5_000 }).then(() => undefined, (err: Error) => err)
+  assert.ok(failed != null, 'the download cannot complete from the sharer alone')
+  assert.ok(trusted > 0, 'the server asked its store')
+  const changed = disk?.changed()
+  assert.ok(changed != null)
+  assert.equal(fetcher.transfer.stats().received.invalid, 1, 'the changed block was sent, and refused by the receiver')
+  assert.equal(await fetcher.store.has(changed), false)
+  // the rest is kept; the block comes from another provider
+  await fetcher.transfer.fetch(cid, { providers: [good.id] })
+  assert.deepEqual(await readFile(fetcher.store, cid), content)
 })
 
 test('ByteBudget: waiters are served in order, one holder may exceed the cap, abort removes a waiter', async () => {

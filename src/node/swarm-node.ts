@@ -203,7 +203,8 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
     const blocks: BlockStore = {
       has: async (cid) => this.currentStore.has(cid),
       getBlock: async (cid, options) => this.currentStore.getBlock(cid, options),
-      putBlock: async (cid, bytes, options) => { await this.currentStore.putBlock(cid, bytes, options) }
+      putBlock: async (cid, bytes, options) => { await this.currentStore.putBlock(cid, bytes, options) },
+      verifiedHere: (cid, length) => this.currentStore.verifiedHere(cid, length)
     }
     this.transfer = createTransfer({
       ...init.transfer,

@@ -15,12 +15,13 @@
 import { join } from 'node:path'
 import type { Blockstore, InputPair, Pair } from 'interface-blockstore'
 import { cidKey, parseCid, verifyBytes, type BlockBytes as ChunkedBytes, type CID } from '../content/cid.js'
-import { BLOCKS_DIR, CORRUPT_DIR, MAX_UNSYNCED_BLOCKS, SYNC_CONCURRENCY, TMP_DIR } from './constants.js'
+import { BLOCKS_DIR, CORRUPT_DIR, MAX_UNSYNCED_BLOCKS, SYNC_CONCURRENCY, TMP_DIR, VERIFIED_BLOCKS_KEPT } from './constants.js'
 import { BlockNotFoundError, CorruptBlockError, fsError } from './errors.js'
 import { syncDir, syncFile, writeFileAtomic } from '../util/atomic-write.js'
 import type { StoreFs } from './fs.js'
 import { SyncJournal } from './journal.js'
 import type { RefStore } from './refs.js'
+import { VerifiedBlocks } from '../util/verified-blocks.js'
 
 export interface AbortOptions {
   signal?: AbortSignal
@@ -60,6 +61,12 @@ export class FsBlockstore implements Blockstore {
   private readonly onCorrupt: (cid: CID) => void
   /** Leaves kept by reference in the files they came from (refs.ts), read when no block file holds them. */
   private readonly refs: RefStore | undefined
+  /**
+   * Blocks this process wrote (their writer checked them: the importer made the CID from them,
+   * putBlock verified or was told the transfer had) or read and found to match: a server of the
+   * store need not hash them again (Store.verifiedHere).
+   */
+  readonly verified = new VerifiedBlocks(VERIFIED_BLOCKS_KEPT)
 
   constructor (root: string, fs: StoreFs, onCorrupt: (cid: CID) => void = () => {}, refs?: RefStore) {
     this.root = root
@@ -135,6 +142,7 @@ export class FsBlockstore implements Blockstore {
       await writeFileAtomic(dest, bytes, { tmpDir: this.tmpDir, tmpPrefix: 'block-', sync: false, syncDir: false, fs: this.fs })
       this.unsyncedFiles.add(dest)
       this.unsynced.add(shard)
+      this.verified.add(key, bytes.byteLength)
     } catch (err) {
       throw fsError(err, dest, 'write block')
     } finally {
@@ -193,14 +201,21 @@ export class FsBlockstore implements Blockstore {
     } catch (err: any) {
       if (err?.code === 'ENOENT' || err?.code === 'ENOTDIR' || err?.code === 'EISDIR') {
         const referenced = await this.refs?.read(cid, options.signal)
-        if (referenced != null) return referenced
+        if (referenced != null) {
+          // refs.read hashed it against the CID
+          this.verified.add(cidKey(cid), referenced.byteLength)
+          return referenced
+        }
         throw new BlockNotFoundError(cidKey(cid))
       }
       throw fsError(err, path, 'read block')
     }
-    if (options.verify === true && !verifyBytes(cid, bytes)) {
-      await this.quarantine(cid)
-      throw new CorruptBlockError(cidKey(cid))
+    if (options.verify === true) {
+      if (!verifyBytes(cid, bytes)) {
+        await this.quarantine(cid)
+        throw new CorruptBlockError(cidKey(cid))
+      }
+      this.verified.add(cidKey(cid), bytes.byteLength)
     }
     return bytes
   }
@@ -208,6 +223,7 @@ export class FsBlockstore implements Blockstore {
   /** Moves a corrupt block out of `blocks/` into `corrupt/` (kept for inspection until gc). */
   async quarantine (cid: CID): Promise<void> {
     const key = cidKey(cid)
+    this.verified.delete(key)
     try {
       await this.fs.mkdir(this.corruptDir, { recursive: true, mode: 0o700 })
       await this.fs.rename(this.pathOf(cid), join(this.corruptDir, `${key}.${Date.now()}`))

@@ -256,6 +256,13 @@ export interface Store {
   getBlock: (cid: CidInput, options?: GetBlockOptions) => Promise<Uint8Array>
 
   /**
+   * True when this process wrote the block (its writer had checked it) or read it and found it
+   * matches its CID, at this length, recently (the last 4,096 such blocks): a server may send it
+   * without hashing it again. A change on disk since is caught by the receiver's own check.
+   */
+  verifiedHere: (cid: CidInput, length: number) => boolean
+
+  /**
    * Stores a block after checking its bytes hash to `cid`
    * (BlockHashMismatchError, InvalidBlockError: nothing stored; the hash
    * check is skipped with `verified: true`). A block already present is kept.

@@ -134,6 +134,14 @@ export class DiskStore implements Store {
     return this.run(options, async (o) => getBlock(this.ctx, cid, o))
   }
 
+  verifiedHere (cid: string | CID, length: number): boolean {
+    try {
+      return this.ctx.blocks.verified.has(cidKey(parseCid(cid)), length)
+    } catch {
+      return false
+    }
+  }
+
   async putBlock (cid: string | CID, bytes: BlockBytes, options: PutBlockOptions = {}): Promise<void> {
     return this.run(options, async (o) => putBlock(this.ctx, cid, bytes, o))
   }

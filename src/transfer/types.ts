@@ -27,6 +27,12 @@ export interface BlockStore {
   /** Rejects (any error) or resolves undefined when the block is not here. */
   getBlock: (cid: string, options?: AbortOptions & { verify?: boolean }) => Promise<Uint8Array | undefined>
   putBlock: (cid: string, bytes: BlockBytes, options?: PutBlockOptions) => Promise<unknown>
+  /**
+   * True when the store itself wrote or hashed the block at this length in this process (src/storage's
+   * Store.verifiedHere): the server then sends it without hashing it again. Optional: without it,
+   * the server hashes every block on its first read.
+   */
+  verifiedHere?: (cid: string, length: number) => boolean
 }
 
 /**

@@ -18,7 +18,7 @@ import { encodeBlock, encodeList, FrameType } from '../messages.js'
 import type { BlockStore } from '../types.js'
 import type { Ledger } from './ledger.js'
 import type { ServeStream } from './stream.js'
-import type { VerifiedBlocks } from './verified.js'
+import type { VerifiedBlocks } from '../../util/verified-blocks.js'
 
 export interface OutputContext {
   store: BlockStore
@@ -72,7 +72,8 @@ async function load (ctx: OutputContext, s: ServeStream, cid: CID, peerBudget: B
     bytes = ctx.landing.get(key)
     if (bytes == null && s.queued.has(key)) {
       bytes = await ctx.store.getBlock(key, { verify: false }) ?? undefined
-      if (bytes != null && !ctx.verified.has(key, bytes.byteLength)) {
+      // hashed once: by this server before, or by the store that wrote or read it (a file just shared)
+      if (bytes != null && !ctx.verified.has(key, bytes.byteLength) && ctx.store.verifiedHere?.(key, bytes.byteLength) !== true) {
         if (verifyBytes(cid, bytes)) {
           ctx.verified.add(key, bytes.byteLength)
         } else {

@@ -1,10 +1,12 @@
 /**
- * Blocks of the store this server has hashed and found to match their CID, most recent last:
- * a block asked by many peers (a sharer's file going to eight fetchers), or read again after a
- * stall, is hashed once rather than at every read. Bounded (VERIFIED_CACHE_BLOCKS keys, ~60
- * bytes each); the length is kept with the key, so a block that changed size on disk is hashed
- * again. A block corrupted on disk after it was hashed may be served until it leaves the cache:
- * the requester's own check rejects it (docs/SECURITY.md).
+ * Blocks known to match their CID, most recent last, with their lengths: a block is then hashed
+ * once rather than at every read. The transfer's server keeps one of the blocks it hashed (a
+ * block asked by many peers, a sharer's file going to eight fetchers, or read again after a
+ * stall); the store keeps one of the blocks it wrote or verified in this process (a file just
+ * shared was hashed by its import: the server need not hash it again). Bounded (a capacity of
+ * keys, ~60 bytes each); the length is kept with the key, so a block that changed size on disk
+ * is hashed again. A block corrupted on disk after it was hashed may be served until it leaves
+ * the cache: the requester's own check rejects it (docs/SECURITY.md).
  */
 export class VerifiedBlocks {
   private readonly keys = new Map<string, number>()
