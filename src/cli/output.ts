@@ -75,6 +75,11 @@ export function cut (text: string, max: number): string {
   return chars.slice(0, max - 1).join('') + '…'
 }
 
+/** A name a peer announced, as a line shows it: printable, cut to 60 columns, in quotes. */
+export function quotedName (name: string): string {
+  return `"${cut(printable(name), 60)}"`
+}
+
 export class Output {
   readonly json: boolean
   /** stdout is a terminal. */

@@ -13,7 +13,7 @@ import { request } from '../../control/client.js'
 import { AmbiguousNameError, ExitError, UnknownNameError, UsageError } from '../errors.js'
 import { fetchToFile, type FetchedFile, type FetchProgressInfo, type ListedFile } from '../files.js'
 import { averageRate, formatBytes, formatDuration, formatRate, printable, shortId } from '../format.js'
-import { cut } from '../output.js'
+import { quotedName } from '../output.js'
 import { nodeInit } from './start.js'
 
 const DEFAULT_TIMEOUT_S = 30
@@ -222,10 +222,10 @@ function warnDisputes (ctx: Context<'get'>, file: FetchedFile, toStdout: boolean
   const id = shortId(file.cid)
   const others = file.otherNames ?? []
   if (!toStdout && others.length > 0 && (file.nameFrom === 'announced' || file.nameFrom === 'local')) {
-    const shown = others.slice(0, MAX_NAMES_SHOWN).map(n => `"${cut(printable(n), 60)}"`).join(', ')
+    const shown = others.slice(0, MAX_NAMES_SHOWN).map(quotedName).join(', ')
     const more = others.length > MAX_NAMES_SHOWN ? ` and ${others.length - MAX_NAMES_SHOWN} other name${others.length - MAX_NAMES_SHOWN === 1 ? '' : 's'}` : ''
     const why = file.nameFrom === 'announced' ? 'the name of its first provider' : 'the name this node\'s store gives it'
-    ctx.out.warn(`${id} was also announced as ${shown}${more}; written as "${cut(printable(file.name), 60)}", ${why}; give -o NAME to choose`)
+    ctx.out.warn(`${id} was also announced as ${shown}${more}; written as ${quotedName(file.name)}, ${why}; give -o NAME to choose`)
   }
   const said: string[] = []
   if (file.otherSizes != null) said.push(file.otherSizes.slice(0, MAX_NAMES_SHOWN).map(n => formatBytes(n)).join(', '))

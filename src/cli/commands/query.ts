@@ -3,7 +3,7 @@ import type { CommandFn } from '../context.js'
 import { request } from '../../control/client.js'
 import { NotListedError, UsageError } from '../errors.js'
 import { formatBytes, formatDuration, formatTable, printable, shortId, swarmLabel, wrapWords } from '../format.js'
-import { cut, type ProgressBar } from '../output.js'
+import { cut, quotedName, type ProgressBar } from '../output.js'
 import type { ListedFile, ResultOf, StoreStats } from '../../control/contract.js'
 import type { Context } from '../context.js'
 import type { Store } from '../../storage/index.js'
@@ -186,7 +186,7 @@ export const ls: CommandFn<'ls'> = async (ctx) => {
   ctx.out.print(lines[0]!)
   for (const [i, f] of res.files.entries()) {
     ctx.out.print(lines[i + 1]!)
-    if (f.otherNames != null) ctx.out.print(`  also named ${f.otherNames.map(n => `"${cut(printable(n), 60)}"`).join(', ')}`)
+    if (f.otherNames != null) ctx.out.print(`  also named ${f.otherNames.map(quotedName).join(', ')}`)
     for (const p of f.providerList ?? []) {
       const who = p.self ? 'this node' : p.name != null ? `${printable(p.name)} (${shortId(p.peer)})` : p.peer
       ctx.out.print(`  ${p.complete ? 'provider' : 'partial '}  ${who}${p.connected ? '' : '  (not connected)'}`)

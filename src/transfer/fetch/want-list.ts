@@ -12,8 +12,7 @@
  * chains (see flatString), every want had its own three empty collections and waiting blocks
  * were CID objects.
  */
-import { DAG_PB_CODEC, parseCid, type CID } from '../../content/index.js'
-import { flatString } from '../../util/strings.js'
+import { cidKey, DAG_PB_CODEC, parseCid, type CID } from '../../content/index.js'
 import type { PlanWant } from './scheduler.js'
 
 export interface Want extends PlanWant {
@@ -86,8 +85,8 @@ export class WantList {
   }
 
   add (cid: CID, fileBytes: number, isRoot = false): void {
-    // flat: a DAG that fans out has tens of thousands of these keys (~1.6 KB each as cons chains, see flatString)
-    const key = flatString(cid.toString())
+    // the store's key, flat: a DAG that fans out has tens of thousands of these (~1.6 KB each as cons chains)
+    const key = cidKey(cid)
     if (this.addBytes(key, fileBytes)) return
     if (!isRoot && this.wants.size >= this.maxTracked) {
       this.waiting.set(key, fileBytes)
