@@ -176,7 +176,7 @@ async function main (): Promise<void> {
     if (got !== size) throw new Error(`stream: got ${got} bytes`)
     return performance.now() - start
   }
-  /** --profile DIR: a CPU profile of both sides during each fetch and stream (DIR/fetch-N.cpuprofile, DIR/serve-N.cpuprofile, DIR/stream-N…). */
+  /** --profile DIR: a CPU profile of both sides during each fetch, fetch into memory and stream (DIR/fetch-N.cpuprofile, DIR/serve-N.cpuprofile, DIR/fetch-mem-N…, DIR/stream-N…). */
   const profiled = new Map<string, number>()
   const profiling = async <T>(fn: () => Promise<T>, what = 'fetch'): Promise<T> => {
     if (values.profile == null) return await fn()
@@ -208,11 +208,13 @@ async function main (): Promise<void> {
     await memTransfer.stop()
     memTransfer = createTransfer({ network: mem.network, store: createMemoryBlockStore(), ...windows })
     await memTransfer.start()
-    const start = performance.now()
-    const result = await memTransfer.fetch(info.cid, { providers: [info.peerId] })
-    const ms = performance.now() - start
-    if (result.size !== size) throw new Error(`fetch-mem: got ${result.size} bytes`)
-    return ms
+    return await profiling(async () => {
+      const start = performance.now()
+      const result = await memTransfer.fetch(info.cid, { providers: [info.peerId] })
+      const ms = performance.now() - start
+      if (result.size !== size) throw new Error(`fetch-mem: got ${result.size} bytes`)
+      return ms
+    }, 'fetch-mem')
   }
 
   const storePut = async (): Promise<number> => {
