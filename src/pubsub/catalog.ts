@@ -121,6 +121,16 @@ export class Catalog {
     this.budget = new CatalogBudget(self, options.maxPairs ?? MAX_CATALOG_PAIRS, options.maxBytes ?? MAX_CATALOG_BYTES, options.connected)
   }
 
+  /**
+   * True when `signer`'s own claim of `cid` issued at `issued` (its clock) is not newer than its
+   * remembered Withdraw of it: a replay of an older signed message. The validator ignores a message
+   * made only of such claims, so it is not relayed either; `add` refuses each one ('stale').
+   */
+  isReplay (cid: string, signer: string, issued: number | undefined): boolean {
+    const withdrawn = this.tombstones.get(`${cid} ${signer}`)
+    return withdrawn != null && withdrawn.issued > 0 && (issued ?? 0) > 0 && (issued ?? 0) <= withdrawn.issued
+  }
+
   /** Lists `peer` as a provider of `cid` (or refreshes it). */
   add (claim: AddProvider, now = Date.now()): AddResult {
     const key = `${claim.cid} ${claim.peer}`
@@ -128,7 +138,7 @@ export class Catalog {
     if (withdrawn != null) {
       if (!claim.firstHand && claim.lastSeen <= withdrawn.at) return 'refused'
       // a replayed announcement: the signer's own clock says it is not newer than its withdrawal
-      if (claim.firstHand && withdrawn.issued > 0 && (claim.issued ?? 0) > 0 && (claim.issued ?? 0) <= withdrawn.issued) return 'stale'
+      if (claim.firstHand && this.isReplay(claim.cid, claim.peer, claim.issued)) return 'stale'
       this.tombstones.delete(key)
     }
     let entry = this.entries.get(claim.cid)

@@ -93,12 +93,27 @@ export class MessageValidator {
       this.announceBytes.total.take('*', now, msg.data.byteLength)
     }
     const type = result.message.type
+    const replayed = this.replayed(msg.from, result.message)
+    if (replayed > 0) {
+      // a valid signed message, so not rejected or penalised; ignored, so gossipsub neither delivers nor relays it
+      ctx.counters.stale += replayed
+      ctx.log('ignored a replayed %s signed by %s via %s: not newer than its withdrawal', type, msg.from, msg.via)
+      return 'ignore'
+    }
     if (type === 'catalog-request' || type === 'want') {
       const over = this.limits[type].take(msg)
       if (over != null) return this.ignore(msg, type, over)
     }
     this.decoded.set(msg.data, result.message)
     return 'accept'
+  }
+
+  /** How many files of an Announce or Have are replays (catalog.isReplay), when every one is; else 0. */
+  private replayed (signer: string, m: WireMessage): number {
+    const { catalog } = this.ctx
+    if (m.type === 'have') return catalog.isReplay(m.cid, signer, m.issued) ? 1 : 0
+    if (m.type !== 'announce' || m.files.length === 0) return 0
+    return m.files.every(f => catalog.isReplay(f.meta.cid, signer, m.issued)) ? m.files.length : 0
   }
 
   /**
