@@ -5,7 +5,8 @@
  * says which other names were announced (FetchedFile.nameFrom, otherNames, otherSizes,
  * encryptedDisputed; the CLI warns on stderr); the size and the encrypted flag are what the
  * blocks say, so a lied size neither refuses the file nor shrinks it, and a lied flag never
- * makes plaintext "ciphertext".
+ * makes plaintext "ciphertext". The fetching node records (and so re-announces) none of the
+ * disputed metadata: its record names the file by its CID, so it never spreads the squat.
  */
 import '../src/polyfill.js'
 import { test } from 'node:test'
@@ -58,14 +59,17 @@ test('metadata squatting at the node: the first provider\'s name is written with
   assert.equal(got.size, report.byteLength)
   assert.deepEqual(await readdir(out1), ['quarterly-report.pdf'])
   assert.ok(Buffer.from(await readFile(join(out1, 'quarterly-report.pdf'))).equals(report), 'the content is the real one')
+  // what bob re-announces as its own word takes neither side of the dispute: its record names the file by its CID
+  assert.equal((await bob.store.get(shared.cid))?.name, shared.cid, 'bob\'s record does not take up a disputed name')
   // named by the caller, or again from this node's store: said so, the other names still beside it
   const mine = await bob.get(shared.cid, { cwd: out1, output: 'mine.pdf' })
   assert.equal(mine.nameFrom, 'output')
   assert.equal(mine.path, join(out1, 'mine.pdf'))
   assert.deepEqual(mine.otherNames, ['run-me.sh'])
   const again = await bob.get(shared.cid, { cwd: await folder(dir, 'out1b') })
-  assert.equal(again.nameFrom, 'local')
+  assert.equal(again.nameFrom, 'announced', 'the store names it by its CID only: the first provider\'s name again')
   assert.equal(again.name, 'quarterly-report.pdf')
+  assert.deepEqual(again.otherNames, ['run-me.sh'])
   assert.equal(again.local, true)
 
   // 2. the squatter first with a 1-byte size: the file is neither refused nor cut to 1 byte
@@ -88,6 +92,13 @@ test('metadata squatting at the node: the first provider\'s name is written with
   const written = join(out2, 'run-me.sh')
   assert.ok(Buffer.from(await readFile(written)).equals(annual), 'the whole real content')
   assert.equal((await stat(written)).mode & 0o111, 0, 'never executable')
+  // bob, now a provider, does not spread the squatter's metadata under its own signature
+  assert.equal((await bob.store.get(imported.cid))?.name, imported.cid, 'bob\'s record does not take up the squatter\'s name')
+  await waitFor(() => alice.protocol.entry(imported.cid)?.conflicts?.some(x => x.peer === bob.peerId) === true, { timeout: 20_000, message: 'bob\'s announcement heard by alice' })
+  const fromBob = alice.protocol.entry(imported.cid)?.conflicts?.find(x => x.peer === bob.peerId)
+  assert.equal(fromBob?.name, imported.cid, 'bob announces the file by its CID, not as run-me.sh')
+  assert.equal(fromBob?.size, annual.byteLength, 'with the size its blocks say')
+  assert.equal(fromBob?.encrypted, false, 'and not as encrypted')
 
   // 3. the squatter first with a size no disk holds: the early disk check does not refuse it
   const budget = randomBytes(30_000)
@@ -146,7 +157,7 @@ test('metadata squatting through the CLI: get warns on stderr with the other nam
   assert.equal(json.code, 0, json.stderr)
   const file = json.json()
   assert.equal(file.name, 'quarterly-report.pdf')
-  assert.equal(file.nameFrom, 'local', 'bob\'s store names it now')
+  assert.equal(file.nameFrom, 'announced', 'bob\'s store names it by its CID only (the name is disputed): the first provider\'s again')
   assert.deepEqual(file.otherNames, ['run-me.sh'])
   assert.deepEqual(file.otherSizes, [1])
   assert.equal(file.encryptedDisputed, true)

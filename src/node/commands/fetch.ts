@@ -68,18 +68,24 @@ export function providersOf (c: CommandContext, cid: string, wantTimeout: number
  * is known to have the file (the catalog has it, or names a provider): the fetchers of a file
  * learn of each other before their first block, and each is asked for blocks as it gets them
  * (issue 12, swarm distribution); otherwise once its first block is here. Announced as complete
- * at the end. A fetch that found nothing leaves no record.
+ * at the end. A fetch that found nothing leaves no record. The record takes the catalog's
+ * metadata only when no provider disputes it (else the CID names it: the node re-announces its
+ * record, and must not spread a squatter's name, size or flag).
  */
 export async function fetch (c: CommandContext, cid: string, options: NodeFetchOptions = {}): Promise<FetchResult> {
   options.signal?.throwIfAborted()
   const entry: CatalogEntry | undefined = c.protocol.entry(cid)
+  // what this node records is what it re-announces as its own word: metadata that providers
+  // dispute (a squatter's name, size or flag beside the real one) is not taken up, so an honest
+  // fetcher never lends its signature to either side; the file is then known by its CID here
+  const meta = entry != null && (entry.conflicts ?? []).length === 0 ? entry : undefined
   const existed = await c.store.get(cid) != null
   const record = await c.store.track(cid, {
-    name: options.name ?? entry?.name ?? cid,
-    ...(entry?.size != null ? { size: entry.size } : {}),
-    ...(entry?.mediaType != null ? { mediaType: entry.mediaType } : {}),
-    ...(options.encrypted === true || entry?.encrypted === true ? { encrypted: true } : {}),
-    ...(entry?.files != null ? { files: entry.files } : {})
+    name: options.name ?? meta?.name ?? cid,
+    ...(meta?.size != null ? { size: meta.size } : {}),
+    ...(meta?.mediaType != null ? { mediaType: meta.mediaType } : {}),
+    ...(options.encrypted === true || meta?.encrypted === true ? { encrypted: true } : {}),
+    ...(meta?.files != null ? { files: meta.files } : {})
   })
   let announcedPartial = false
   const announcePartial = (): void => {
