@@ -100,9 +100,12 @@ export const REVEAL_IDLE_MS = 100
  * (HOLDER_IDLE_MS, SEND_STALL_MS) is answered LATER the first time a peer asks for it (that
  * peer should get it from the other one);
  * the requester does not ask this provider again while another holder is known, and not
- * before LATER_MS in any case.
+ * before LATER_MS in any case. Measured with `npm run bench -- p2` (64 MiB to 8 fetchers, runs
+ * alternated, docs/BENCHMARKS.md): at 2 s the sharer uploaded 1.34–1.63× the file in 6.8–7.2 s,
+ * at 4 s 1.11–1.22× in 6.3–6.7 s (at 8 s no better than 4): asked again too soon, the sharer
+ * sent a block its first taker was about to offer.
  */
-export const LATER_MS = 2000
+export const LATER_MS = 4000
 
 // ---- fetching side ----
 
