@@ -5,18 +5,23 @@
  *   tcp     raw Node TCP socket (the machine's ceiling)
  *   stream  one js-libp2p stream on swarmdrop's stack (tcp + noise + yamux): the transfer's ceiling
  *   fetch   swarmdrop's transfer: fetch of an imported file, verified and written to an on-disk store
+ *   framed  one js-libp2p stream carrying the file's blocks as the transfer does, with none of its
+ *           protocol: the sender reads each block from its store and sends it length-prefixed, the
+ *           receiver decodes the frames (it-length-prefixed) and hashes each (sha2-256). Between
+ *           stream and framed: reading, framing and hashing; between framed and fetch-mem: the
+ *           transfer's own work (requests, scheduling, landing) and the in-memory store's copy
  *   fetch-mem  the same fetch into a block store in memory: the transfer without the disk's cost
  *   store-put  the on-disk store alone: putBlock of the same blocks, 32 at a time (as the fetch
  *              writes them), into an empty store: the ceiling of a fetch to disk
  *
  * Usage: npm run bench -- throughput [--size 256] [--rounds 3] [--only fetch,stream]
  *        [--mux-message BYTES] [--mux-window BYTES] [--max-window BLOCKS] [--window-seconds S] [--profile DIR]
- * Each round runs the four one after the other; a ratio is taken within each round (the machine's
+ * Each round runs them one after the other; a ratio is taken within each round (the machine's
  * load changes between rounds) and the median over rounds is reported, with the best of each.
  */
 import '../src/polyfill.js'
 import { spawn } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { connect, createServer, type AddressInfo } from 'node:net'
 import { loadavg, tmpdir } from 'node:os'
@@ -28,10 +33,12 @@ import { parseArgs } from 'node:util'
 import { loadOrCreateIdentity } from '../src/net/identity.js'
 import { createNetwork } from '../src/net/network.js'
 import * as dagPb from '@ipld/dag-pb'
+import * as lp from 'it-length-prefixed'
 import { createStore } from '../src/storage/index.js'
 import { createMemoryBlockStore, createTransfer } from '../src/transfer/index.js'
 
 const RAW_PROTOCOL = '/swarmdrop-bench/raw/1.0.0'
+const FRAMED_PROTOCOL = '/swarmdrop-bench/framed/1.0.0'
 const MiB = 1024 * 1024
 
 const { values } = parseArgs({
@@ -80,6 +87,21 @@ async function serve (): Promise<void> {
   const record = await store.import((async function * () { yield * chunks(size, true) })(), { name: 'bench.bin' })
   await network.handle(RAW_PROTOCOL, (stream) => {
     stream.sink(chunks(size, false)).catch(() => {})
+  })
+  // the file's leaves in order, read from the store per stream as the transfer's server reads them
+  const leaves: string[] = []
+  const collect = async (cid: string): Promise<void> => {
+    if (!cid.startsWith('bafy')) {
+      leaves.push(cid)
+      return
+    }
+    for (const link of dagPb.decode(await store.getBlock(cid)).Links) await collect(link.Hash.toString())
+  }
+  await collect(record.cid)
+  await network.handle(FRAMED_PROTOCOL, (stream) => {
+    stream.sink(lp.encode((async function * () {
+      for (const cid of leaves) yield await store.getBlock(cid, { verify: false })
+    })())).catch(() => {})
   })
   const tcp = createServer((socket) => {
     const it = chunks(size, false)
@@ -176,6 +198,21 @@ async function main (): Promise<void> {
     if (got !== size) throw new Error(`stream: got ${got} bytes`)
     return performance.now() - start
   }
+  const framed = async (): Promise<number> => await profiling(framedOnce, 'framed')
+  const framedOnce = async (): Promise<number> => {
+    const start = performance.now()
+    const s = await network.openStream(info.peerId, FRAMED_PROTOCOL)
+    let got = 0
+    for await (const frame of lp.decode(s.source, { maxDataLength: 2 * MiB })) {
+      const hash = createHash('sha256')
+      for (const chunk of frame) hash.update(chunk)
+      hash.digest()
+      got += frame.byteLength
+    }
+    await s.close()
+    if (got !== size) throw new Error(`framed: got ${got} bytes`)
+    return performance.now() - start
+  }
   /** --profile DIR: a CPU profile of both sides during each fetch, fetch into memory and stream (DIR/fetch-N.cpuprofile, DIR/serve-N.cpuprofile, DIR/fetch-mem-N…, DIR/stream-N…). */
   const profiled = new Map<string, number>()
   const profiling = async <T>(fn: () => Promise<T>, what = 'fetch'): Promise<T> => {
@@ -242,11 +279,11 @@ async function main (): Promise<void> {
     return ms
   }
 
-  const best: Record<string, number> = { tcp: Infinity, stream: Infinity, fetch: Infinity, 'fetch-mem': Infinity, 'store-put': Infinity }
-  const runs: Record<string, number[]> = { tcp: [], stream: [], fetch: [], 'fetch-mem': [], 'store-put': [] }
+  const best: Record<string, number> = { tcp: Infinity, stream: Infinity, framed: Infinity, fetch: Infinity, 'fetch-mem': Infinity, 'store-put': Infinity }
+  const runs: Record<string, number[]> = { tcp: [], stream: [], framed: [], fetch: [], 'fetch-mem': [], 'store-put': [] }
   // CPU time of each side (ms per MiB moved): far steadier than wall time on a loaded machine
-  const cpuRecv: Record<string, number[]> = { tcp: [], stream: [], fetch: [], 'fetch-mem': [], 'store-put': [] }
-  const cpuSend: Record<string, number[]> = { tcp: [], stream: [], fetch: [], 'fetch-mem': [], 'store-put': [] }
+  const cpuRecv: Record<string, number[]> = { tcp: [], stream: [], framed: [], fetch: [], 'fetch-mem': [], 'store-put': [] }
+  const cpuSend: Record<string, number[]> = { tcp: [], stream: [], framed: [], fetch: [], 'fetch-mem': [], 'store-put': [] }
   const childCpu = async (): Promise<number> => {
     const answer = new Promise<string>(resolve => lines.once('line', resolve))
     child.stdin.write('cpu\n')
@@ -254,7 +291,7 @@ async function main (): Promise<void> {
   }
   const ownCpu = (): number => { const { user, system } = process.cpuUsage(); return (user + system) / 1000 }
   for (let r = 0; r < rounds; r++) {
-    for (const [name, fn] of Object.entries({ tcp, stream, fetch, 'fetch-mem': fetchMem, 'store-put': storePut })) {
+    for (const [name, fn] of Object.entries({ tcp, stream, framed, fetch, 'fetch-mem': fetchMem, 'store-put': storePut })) {
       if (values.only != null && !values.only.split(',').includes(name)) continue
       const [recv0, send0] = [ownCpu(), await childCpu()]
       const ms = await fn()
@@ -268,7 +305,7 @@ async function main (): Promise<void> {
   const mbs = (ms: number): number => size / MiB / (ms / 1000)
   const fmt = (name: string): string => `${name.padEnd(9)} ${mbs(best[name] ?? 0).toFixed(0).padStart(5)} MiB/s  (${(best[name] ?? 0).toFixed(0)} ms; runs ${runs[name]?.map(ms => ms.toFixed(0)).join(', ')} ms)`
   process.stdout.write(`throughput: ${size / MiB} MiB between two processes on 127.0.0.1, best of ${rounds}\n`)
-  process.stdout.write(`${fmt('tcp')}\n${fmt('stream')}\n${fmt('fetch')}\n${fmt('fetch-mem')}\n${fmt('store-put')}\n`)
+  process.stdout.write(`${fmt('tcp')}\n${fmt('stream')}\n${fmt('framed')}\n${fmt('fetch')}\n${fmt('fetch-mem')}\n${fmt('store-put')}\n`)
   for (const name of Object.keys(runs)) {
     if ((runs[name] ?? []).length === 0) continue
     process.stdout.write(`cpu ${name.padEnd(9)} receiver ${median(cpuRecv[name] ?? []).toFixed(2)} ms/MiB, sender ${median(cpuSend[name] ?? []).toFixed(2)} ms/MiB (median of ${rounds})\n`)
@@ -278,10 +315,11 @@ async function main (): Promise<void> {
   const fetchVsStream = median(ratios('stream', 'fetch'))
   const memVsStream = median(ratios('stream', 'fetch-mem'))
   const streamVsTcp = median(ratios('tcp', 'stream'))
+  const framedVsStream = median(ratios('stream', 'framed'))
   const fetchVsPut = median(ratios('store-put', 'fetch'))
   process.stdout.write(`per round fetch / stream: ${ratios('stream', 'fetch').map(r => r.toFixed(2)).join(', ')}; fetch-mem / stream: ${ratios('stream', 'fetch-mem').map(r => r.toFixed(2)).join(', ')}\n`)
-  process.stdout.write(`median of ${rounds}: fetch / libp2p stream = ${fetchVsStream.toFixed(2)} (goal >= 0.8); fetch-mem / libp2p stream = ${memVsStream.toFixed(2)}; fetch / store-put = ${fetchVsPut.toFixed(2)}; libp2p stream / tcp = ${streamVsTcp.toFixed(2)}; load average ${loadavg().map(l => l.toFixed(1)).join(' ')}\n`)
-  process.stdout.write(JSON.stringify({ sizeMiB: size / MiB, tcpMiBs: +mbs(best.tcp ?? 0).toFixed(1), streamMiBs: +mbs(best.stream ?? 0).toFixed(1), fetchMiBs: +mbs(best.fetch ?? 0).toFixed(1), fetchMemMiBs: +mbs(best['fetch-mem'] ?? 0).toFixed(1), fetchVsStream: +fetchVsStream.toFixed(3), fetchMemVsStream: +memVsStream.toFixed(3), storePutMiBs: +mbs(best['store-put'] ?? 0).toFixed(1), fetchVsStorePut: +fetchVsPut.toFixed(3), streamVsTcp: +streamVsTcp.toFixed(3), load: loadavg()[0] }) + '\n')
+  process.stdout.write(`median of ${rounds}: fetch / libp2p stream = ${fetchVsStream.toFixed(2)} (goal >= 0.8); fetch-mem / libp2p stream = ${memVsStream.toFixed(2)}; framed / libp2p stream = ${framedVsStream.toFixed(2)}; fetch / store-put = ${fetchVsPut.toFixed(2)}; libp2p stream / tcp = ${streamVsTcp.toFixed(2)}; load average ${loadavg().map(l => l.toFixed(1)).join(' ')}\n`)
+  process.stdout.write(JSON.stringify({ sizeMiB: size / MiB, tcpMiBs: +mbs(best.tcp ?? 0).toFixed(1), streamMiBs: +mbs(best.stream ?? 0).toFixed(1), fetchMiBs: +mbs(best.fetch ?? 0).toFixed(1), fetchMemMiBs: +mbs(best['fetch-mem'] ?? 0).toFixed(1), fetchVsStream: +fetchVsStream.toFixed(3), fetchMemVsStream: +memVsStream.toFixed(3), framedMiBs: +mbs(best.framed ?? 0).toFixed(1), framedVsStream: +framedVsStream.toFixed(3), storePutMiBs: +mbs(best['store-put'] ?? 0).toFixed(1), fetchVsStorePut: +fetchVsPut.toFixed(3), streamVsTcp: +streamVsTcp.toFixed(3), load: loadavg()[0] }) + '\n')
 
   await transfer.stop()
   await network.stop()
