@@ -80,6 +80,16 @@ async function startPeer (dir: string, memory = false): Promise<{ network: Await
   return { network, store, transfer }
 }
 
+/** A dag-pb node's CID (base32 `bafy…`); the file's leaves are raw (`bafk…`). */
+const isNode = (cid: string): boolean => cid.startsWith('bafy')
+
+/** Every CID of the file's DAG in order, each node before its children; only the nodes are read. */
+async function dagOrder (store: Awaited<ReturnType<typeof createStore>>, root: string): Promise<string[]> {
+  const out: string[] = [root]
+  if (isNode(root)) for (const link of dagPb.decode(await store.getBlock(root)).Links) out.push(...await dagOrder(store, link.Hash.toString()))
+  return out
+}
+
 /** The sending process: a store holding the file, the raw protocol, a raw TCP server. */
 async function serve (): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'swarmdrop-bench-serve-'))
@@ -89,15 +99,7 @@ async function serve (): Promise<void> {
     stream.sink(chunks(size, false)).catch(() => {})
   })
   // the file's leaves in order, read from the store per stream as the transfer's server reads them
-  const leaves: string[] = []
-  const collect = async (cid: string): Promise<void> => {
-    if (!cid.startsWith('bafy')) {
-      leaves.push(cid)
-      return
-    }
-    for (const link of dagPb.decode(await store.getBlock(cid)).Links) await collect(link.Hash.toString())
-  }
-  await collect(record.cid)
+  const leaves = (await dagOrder(store, record.cid)).filter(cid => !isNode(cid))
   await network.handle(FRAMED_PROTOCOL, (stream) => {
     stream.sink(lp.encode((async function * () {
       for (const cid of leaves) yield await store.getBlock(cid, { verify: false })
@@ -261,12 +263,7 @@ async function main (): Promise<void> {
   const storePut = async (): Promise<number> => {
     // the blocks of the file, read back from the store the fetch filled
     const blocks: Array<[string, Uint8Array]> = []
-    const walk = async (cid: string): Promise<void> => {
-      const bytes = await store.getBlock(cid)
-      blocks.push([cid, bytes])
-      if (cid.startsWith('bafy')) for (const link of dagPb.decode(bytes).Links) await walk(link.Hash.toString())
-    }
-    await walk(info.cid)
+    for (const cid of await dagOrder(store, info.cid)) blocks.push([cid, await store.getBlock(cid)])
     const putDir = await mkdtemp(join(tmpdir(), 'swarmdrop-bench-put-'))
     const target = await createStore({ path: join(putDir, 'store') })
     const start = performance.now()

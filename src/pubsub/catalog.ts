@@ -106,6 +106,11 @@ function sameMeta (a: FileMeta, b: FileMeta): boolean {
   return a.name === b.name && a.size === b.size && a.mediaType === b.mediaType && a.encrypted === b.encrypted && a.files === b.files
 }
 
+/** A claim issued at `issued` (the signer's clock) is not newer than the signer's remembered Withdraw: a replay. */
+function replays (withdrawn: { issued: number } | undefined, issued: number | undefined): boolean {
+  return withdrawn != null && withdrawn.issued > 0 && (issued ?? 0) > 0 && (issued ?? 0) <= withdrawn.issued
+}
+
 export class Catalog {
   private readonly self: string
   private readonly emit: CatalogEmit
@@ -127,8 +132,7 @@ export class Catalog {
    * made only of such claims, so it is not relayed either; `add` refuses each one ('stale').
    */
   isReplay (cid: string, signer: string, issued: number | undefined): boolean {
-    const withdrawn = this.tombstones.get(`${cid} ${signer}`)
-    return withdrawn != null && withdrawn.issued > 0 && (issued ?? 0) > 0 && (issued ?? 0) <= withdrawn.issued
+    return replays(this.tombstones.get(`${cid} ${signer}`), issued)
   }
 
   /** Lists `peer` as a provider of `cid` (or refreshes it). */
@@ -138,7 +142,7 @@ export class Catalog {
     if (withdrawn != null) {
       if (!claim.firstHand && claim.lastSeen <= withdrawn.at) return 'refused'
       // a replayed announcement: the signer's own clock says it is not newer than its withdrawal
-      if (claim.firstHand && this.isReplay(claim.cid, claim.peer, claim.issued)) return 'stale'
+      if (claim.firstHand && replays(withdrawn, claim.issued)) return 'stale'
       this.tombstones.delete(key)
     }
     let entry = this.entries.get(claim.cid)

@@ -18,16 +18,21 @@ export function liveBytes (): number {
   return m.heapUsed + m.external
 }
 
-/** Samples RSS every `ms` until stopped; `stop()` gives the highest seen. */
-export function peakRss (ms = 10): { stop: () => number } {
-  let peak = process.memoryUsage.rss()
-  const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage.rss()) }, ms)
+/** Samples `read()` every `ms` until stopped; `stop()` gives the highest seen, a last reading included. */
+function peakOf (read: () => number, ms: number): { stop: () => number } {
+  let peak = read()
+  const timer = setInterval(() => { peak = Math.max(peak, read()) }, ms)
   return {
     stop: () => {
       clearInterval(timer)
-      return Math.max(peak, process.memoryUsage.rss())
+      return Math.max(peak, read())
     }
   }
+}
+
+/** Samples RSS every `ms` until stopped; `stop()` gives the highest seen. */
+export function peakRss (ms = 10): { stop: () => number } {
+  return peakOf(() => process.memoryUsage.rss(), ms)
 }
 
 /**
@@ -37,12 +42,5 @@ export function peakRss (ms = 10): { stop: () => number } {
  * peaked at a fraction of it).
  */
 export function peakLive (ms = 200): { stop: () => number } {
-  let peak = liveBytes()
-  const timer = setInterval(() => { peak = Math.max(peak, liveBytes()) }, ms)
-  return {
-    stop: () => {
-      clearInterval(timer)
-      return Math.max(peak, liveBytes())
-    }
-  }
+  return peakOf(liveBytes, ms)
 }
