@@ -10,14 +10,16 @@
  * Figures: bytes the sharer uploaded / file size (goal <= 2), wall time until all N have the
  * file, and that time as a ratio to the solo fetch.
  *
- * Usage: npm run bench -- distribution [--fetchers 8] [--size 64]
+ * Usage: npm run bench -- distribution [--fetchers 8] [--size 64] [--profile DIR]
+ * --profile DIR: a CPU profile of every process during the swarm fetch (DIR/sharer.cpuprofile,
+ * DIR/fetcher-N.cpuprofile; `node dist/bench/lib/cpuprofile.js FILE --mib M` sorts one).
  */
 import '../src/polyfill.js'
 import { spawn, type ChildProcessByStdio } from 'node:child_process'
 import type { Readable, Writable } from 'node:stream'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { loadavg, tmpdir } from 'node:os'
+import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
@@ -26,13 +28,16 @@ import { loadOrCreateIdentity } from '../src/net/identity.js'
 import { createNetwork } from '../src/net/network.js'
 import { createStore } from '../src/storage/index.js'
 import { createTransfer } from '../src/transfer/index.js'
+import { Profiler } from './lib/cpuprofile.js'
+import { diffCpu, threadCpu, type ThreadCpu } from './lib/thread-cpu.js'
 
 const MiB = 1024 * 1024
 const { values } = parseArgs({
   options: {
     fetchers: { type: 'string', default: '8' },
     size: { type: 'string', default: '64' },
-    fetcher: { type: 'boolean', default: false }
+    fetcher: { type: 'boolean', default: false },
+    profile: { type: 'string' }
   }
 })
 const fetchers = Number(values.fetchers)
@@ -63,11 +68,18 @@ async function startPeer (dir: string): Promise<{ network: Awaited<ReturnType<ty
   }
 }
 
+/** CPU time of this process so far (every thread), ms. */
+function cpuMs (): number {
+  const { user, system } = process.cpuUsage()
+  return (user + system) / 1000
+}
+
 /** A fetcher process, driven by JSON lines on stdin. */
 async function fetcher (): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'swarmdrop-bench-dist-'))
   const peer = await startPeer(dir)
   send({ type: 'ready', peerId: peer.network.peerId, addr: peer.network.getMultiaddrs()[0] })
+  let profiler: Profiler | undefined
   for await (const line of createInterface({ input: process.stdin })) {
     const msg = JSON.parse(line) as Msg
     if (msg.type === 'dial') {
@@ -83,7 +95,15 @@ async function fetcher (): Promise<void> {
       await peer.store.gc()
       send({ type: 'forgotten', served: peer.transfer.stats().served.bytes })
     } else if (msg.type === 'stats') {
-      send({ type: 'stats', served: peer.transfer.stats().served.bytes })
+      send({ type: 'stats', served: peer.transfer.stats().served.bytes, yx: (globalThis as any).__yx })
+    } else if (msg.type === 'cpu') {
+      send({ type: 'cpu', ms: cpuMs(), threads: threadCpu() })
+    } else if (msg.type === 'profile') {
+      profiler = await Profiler.start()
+      send({ type: 'profiling' })
+    } else if (msg.type === 'saveProfile') {
+      await profiler?.stop(msg.file as string)
+      send({ type: 'profileSaved' })
     }
   }
   await peer.stop()
@@ -124,7 +144,7 @@ async function main (): Promise<void> {
     for (let n = 0; n < size; n += MiB) yield new Uint8Array(randomBytes(Math.min(MiB, size - n)))
   })(), { name: 'bench.bin' })
   const script = fileURLToPath(import.meta.url)
-  const children = Array.from({ length: fetchers }, () => new Child(spawn(process.execPath, [script, '--fetcher'], { stdio: ['pipe', 'pipe', 'inherit'] })))
+  const children = Array.from({ length: fetchers }, () => new Child(spawn(process.execPath, [...process.execArgv, script, '--fetcher'], { stdio: ['pipe', 'pipe', 'inherit'] })))
   const ready = await Promise.all(children.map(async c => c.next('ready')))
   const sharerAddr = sharer.network.getMultiaddrs()[0] ?? ''
   // each fetcher dials the sharer and the fetchers before it: a full mesh
@@ -142,6 +162,22 @@ async function main (): Promise<void> {
   await solo.next('forgotten')
   const servedBefore = sharer.transfer.stats().served.bytes
 
+  // CPU of every process during the swarm fetch: on 2 cores shared by 9 processes, the bound
+  const allCpu = async (): Promise<{ ms: number, threads: ThreadCpu[] }> => {
+    const kids = await Promise.all(children.map(async c => {
+      c.send({ type: 'cpu' })
+      return await c.next('cpu')
+    }))
+    return { ms: cpuMs() + kids.reduce((a, k) => a + (k.ms as number), 0), threads: [threadCpu(), ...kids.map(k => k.threads as ThreadCpu)] }
+  }
+  const cpu0 = await allCpu()
+  const profiling = values.profile != null
+    ? await Promise.all([Profiler.start(), ...children.map(async c => {
+      c.send({ type: 'profile' })
+      await c.next('profiling')
+    })])
+    : undefined
+
   // the swarm: everyone at once
   const ids = ready.map(r => r.peerId as string)
   const start = performance.now()
@@ -151,11 +187,26 @@ async function main (): Promise<void> {
     return { ms: r.ms as number, duplicates: r.duplicates as number, from: r.from as Record<string, { blocks: number }>, at: performance.now() - start }
   }))
   const wall = Math.max(...results.map(r => r.at))
+  const cpu1 = await allCpu()
+  const cpu = cpu1.ms - cpu0.ms
+  // the same CPU by thread, summed over the processes: the main JavaScript threads, libuv's pools, V8's helpers
+  const byThread = cpu1.threads.map((t, i) => diffCpu(cpu0.threads[i] ?? t, t)).reduce((a, b) => {
+    for (const k of Object.keys(a) as Array<keyof ThreadCpu>) a[k] += b[k]
+    return a
+  })
+  if (profiling != null && values.profile != null) {
+    const dir = values.profile
+    await (profiling[0] as Profiler).stop(join(dir, 'sharer.cpuprofile'))
+    await Promise.all(children.map(async (c, i) => {
+      c.send({ type: 'saveProfile', file: join(dir, `fetcher-${i}.cpuprofile`) })
+      await c.next('profileSaved')
+    }))
+  }
   const sharerStats = sharer.transfer.stats().served
   const sharerUpload = sharerStats.bytes - servedBefore
   const served = await Promise.all(children.map(async c => {
     c.send({ type: 'stats' })
-    return (await c.next('stats')).served as number
+    const st = await c.next('stats'); process.stderr.write(`yamux ${JSON.stringify(st.yx)}\n`); return st.served as number
   }))
   for (const c of children) c.proc.stdin.end()
   await Promise.all(children.map(async c => new Promise(resolve => c.proc.once('exit', resolve))))
@@ -171,8 +222,9 @@ async function main (): Promise<void> {
   process.stdout.write(`blocks each fetcher got from the sharer + from other fetchers: ${perFetcher.join(', ')}\n`)
   process.stdout.write(`fetchers uploaded ${served.map(b => (b / MiB).toFixed(0)).join(', ')} MiB; ${duplicates} duplicate blocks in total\n`)
   process.stdout.write(`wall time until all ${fetchers} have it: ${wall.toFixed(0)} ms = ${(wall / soloResult.ms).toFixed(2)} x one fetcher alone (${(soloResult.ms as number).toFixed(0)} ms); per fetcher ${results.map(r => r.at.toFixed(0)).join(', ')} ms\n`)
+  process.stdout.write(`CPU of all ${fetchers + 1} processes during the swarm fetch: ${(cpu / 1000).toFixed(1)} s = ${(cpu / (fetchers * size / MiB)).toFixed(2)} ms per MiB delivered; ${(cpu / wall).toFixed(2)} cores busy on average (of ${availableParallelism()}); by thread, ms per MiB delivered: ${(Object.keys(byThread) as Array<keyof ThreadCpu>).filter(k => !k.endsWith('Gcs') && k !== 'gcPauseMs').map(k => `${k} ${(byThread[k] / (fetchers * size / MiB)).toFixed(2)}`).join(', ')}\n`)
   process.stdout.write(`sharer: ${sharerStats.again} blocks sent again to a second connected peer, ${sharerStats.later} requests answered LATER; load average ${loadavg().map(l => l.toFixed(1)).join(' ')}\n`)
-  process.stdout.write(JSON.stringify({ sizeMiB: size / MiB, fetchers, sharerUploadRatio: +ratio.toFixed(3), wallMs: Math.round(wall), soloMs: Math.round(soloResult.ms), wallVsSolo: +(wall / soloResult.ms).toFixed(2), duplicates, load: loadavg()[0] }) + '\n')
+  process.stdout.write(JSON.stringify({ sizeMiB: size / MiB, fetchers, sharerUploadRatio: +ratio.toFixed(3), wallMs: Math.round(wall), soloMs: Math.round(soloResult.ms), wallVsSolo: +(wall / soloResult.ms).toFixed(2), cpuMsPerMiB: +(cpu / (fetchers * size / MiB)).toFixed(2), duplicates, load: loadavg()[0] }) + '\n')
 }
 
 if (values.fetcher) await fetcher()

@@ -15,7 +15,7 @@
  *              writes them), into an empty store: the ceiling of a fetch to disk
  *
  * Usage: npm run bench -- throughput [--size 256] [--rounds 3] [--only fetch,stream]
- *        [--mux-message BYTES] [--mux-window BYTES] [--max-window BLOCKS] [--window-seconds S] [--profile DIR]
+ *        [--mux-message BYTES] [--mux-window BYTES] [--max-window BLOCKS] [--window-seconds S] [--profile DIR] [--threads]
  * Each round runs them one after the other; a ratio is taken within each round (the machine's
  * load changes between rounds) and the median over rounds is reported, with the best of each.
  */
@@ -28,6 +28,7 @@ import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { Profiler } from './lib/cpuprofile.js'
+import { diffCpu, threadCpu, type ThreadCpu } from './lib/thread-cpu.js'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { loadOrCreateIdentity } from '../src/net/identity.js'
@@ -51,7 +52,8 @@ const { values } = parseArgs({
     'mux-message': { type: 'string' },
     'mux-window': { type: 'string' },
     'max-window': { type: 'string' },
-    'window-seconds': { type: 'string' }
+    'window-seconds': { type: 'string' },
+    threads: { type: 'boolean', default: false }
   }
 })
 const size = Number(values.size) * MiB
@@ -133,7 +135,8 @@ async function serve (): Promise<void> {
       if (line === 'cpu') {
         const { user, system } = process.cpuUsage()
         process.stdout.write(`${(user + system) / 1000}\n`)
-      } else if (line === 'start') profiler = await Profiler.start()
+      } else if (line === 'threads') process.stdout.write(JSON.stringify(threadCpu()) + '\n')
+      else if (line === 'start') profiler = await Profiler.start()
       else if (line.startsWith('stop ')) {
         await profiler?.stop(line.slice(5))
         process.stdout.write('saved\n')
@@ -291,14 +294,28 @@ async function main (): Promise<void> {
     return Number(await answer)
   }
   const ownCpu = (): number => { const { user, system } = process.cpuUsage(); return (user + system) / 1000 }
+  // --threads: the same CPU split by thread (main user / system, libuv pool, V8 helpers) and GCs, per MiB
+  const childThreads = async (): Promise<ThreadCpu> => {
+    const answer = new Promise<string>(resolve => lines.once('line', resolve))
+    child.stdin.write('threads\n')
+    return JSON.parse(await answer)
+  }
+  const split: Record<string, { recv: ThreadCpu[], send: ThreadCpu[] }> = {}
   for (let r = 0; r < rounds; r++) {
     for (const [name, fn] of Object.entries({ tcp, stream, framed, fetch, 'fetch-mem': fetchMem, 'store-put': storePut })) {
       if (values.only != null && !values.only.split(',').includes(name)) continue
       if (name === 'fetch') await emptyStore()
       if (name === 'fetch-mem') await emptyMemory()
+      const [t0, u0] = values.threads ? [threadCpu(), await childThreads()] : []
       const [recv0, send0] = [ownCpu(), await childCpu()]
       const ms = await fn()
       const [recv1, send1] = [ownCpu(), await childCpu()]
+      if (t0 != null && u0 != null) {
+        const [t1, u1] = [threadCpu(), await childThreads()]
+        const s = split[name] ??= { recv: [], send: [] }
+        s.recv.push(diffCpu(t0, t1))
+        s.send.push(diffCpu(u0, u1))
+      }
       cpuRecv[name]?.push((recv1 - recv0) / (size / MiB))
       cpuSend[name]?.push((send1 - send0) / (size / MiB))
       runs[name]?.push(ms)
@@ -312,6 +329,13 @@ async function main (): Promise<void> {
   for (const name of Object.keys(runs)) {
     if ((runs[name] ?? []).length === 0) continue
     process.stdout.write(`cpu ${name.padEnd(9)} receiver ${median(cpuRecv[name] ?? []).toFixed(2)} ms/MiB, sender ${median(cpuSend[name] ?? []).toFixed(2)} ms/MiB (median of ${rounds})\n`)
+  }
+  const perMiB = (xs: ThreadCpu[]): string => {
+    const mib = size / MiB
+    return (Object.keys(xs[0] ?? {}) as Array<keyof ThreadCpu>).map(k => `${k} ${median(xs.map(x => x[k] / mib)).toFixed(2)}`).join(', ')
+  }
+  for (const [name, s] of Object.entries(split)) {
+    process.stdout.write(`threads ${name.padEnd(9)} receiver: ${perMiB(s.recv)}\n${' '.repeat(18)}sender:   ${perMiB(s.send)} (per MiB, median)\n`)
   }
   // per-round ratios (time of the stream / time of the fetch), median over rounds
   const ratios = (num: string, den: string): number[] => (runs[num] ?? []).map((ms, i) => ms / (runs[den]?.[i] ?? Infinity))

@@ -2,6 +2,7 @@
  * Limits and timings of the block exchange. docs/PROTOCOL.md (`## Block exchange`)
  * quotes the same values; change both together.
  */
+import { MAX_STREAM_WINDOW_BYTES } from '../net/index.js'
 
 /** Protocol id negotiated on every block exchange stream. */
 export const BLOCKS_PROTOCOL = '/swarmdrop/blocks/1.0.0'
@@ -109,12 +110,23 @@ export const LATER_MS = 4000
 
 // ---- fetching side ----
 
-/** Blocks requested from a provider before its rate is known. */
-export const INITIAL_WINDOW = 8
+/**
+ * Largest number of outstanding blocks per provider: what one block stream's flow-control window
+ * (MAX_STREAM_WINDOW_BYTES, 4 MiB) holds with a block to spare, 3 blocks of CHUNK_SIZE. More
+ * cannot move faster (yamux lets no more than its window be unread on a stream) and made the
+ * stream slower: a provider asked for more than the window holds sends each frame as soon as
+ * the reader returns a little credit, so a stream that should carry 256 KiB frames carried
+ * 15,000 frames for 256 MiB instead of 1,500, each its own Noise message, window update and
+ * socket write. Measured (`throughput --size 256 --max-window 3` against 32, docs/BENCHMARKS.md):
+ * the provider's CPU per MiB 4.5–5.1 ms → 2.6 ms, the requester's 7.0–7.3 → 6.3 ms.
+ */
+export const MAX_WINDOW = Math.max(1, Math.floor(MAX_STREAM_WINDOW_BYTES / CHUNK_SIZE) - 1)
 
-/** Smallest and largest number of outstanding blocks per provider. */
-export const MIN_WINDOW = 4
-export const MAX_WINDOW = 32
+/** Blocks requested from a provider before its rate is known. */
+export const INITIAL_WINDOW = MAX_WINDOW
+
+/** Smallest number of outstanding blocks per provider (a slow one still has the next block asked). */
+export const MIN_WINDOW = Math.min(2, MAX_WINDOW)
 
 /** A provider's window holds what it delivers in this many seconds at its measured rate. */
 export const WINDOW_SECONDS = 0.25
