@@ -15,6 +15,9 @@
  * DIR/fetcher-N.cpuprofile; `node dist/bench/lib/cpuprofile.js FILE --mib M` sorts one).
  */
 import '../src/polyfill.js'
+import { tuneHeapForTransfers } from '../src/util/heap.js'
+// every peer process of the bench runs as the `swarmdrop` command does (SWARMDROP_HEAP_TUNING=0: V8's defaults)
+tuneHeapForTransfers()
 import { spawn, type ChildProcessByStdio } from 'node:child_process'
 import type { Readable, Writable } from 'node:stream'
 import { randomBytes } from 'node:crypto'
@@ -95,7 +98,7 @@ async function fetcher (): Promise<void> {
       await peer.store.gc()
       send({ type: 'forgotten', served: peer.transfer.stats().served.bytes })
     } else if (msg.type === 'stats') {
-      send({ type: 'stats', served: peer.transfer.stats().served.bytes, yx: (globalThis as any).__yx })
+      send({ type: 'stats', served: peer.transfer.stats().served.bytes, maxRssMiB: process.resourceUsage().maxRSS / 1024 })
     } else if (msg.type === 'cpu') {
       send({ type: 'cpu', ms: cpuMs(), threads: threadCpu() })
     } else if (msg.type === 'profile') {
@@ -204,10 +207,12 @@ async function main (): Promise<void> {
   }
   const sharerStats = sharer.transfer.stats().served
   const sharerUpload = sharerStats.bytes - servedBefore
-  const served = await Promise.all(children.map(async c => {
+  const stats = await Promise.all(children.map(async c => {
     c.send({ type: 'stats' })
-    const st = await c.next('stats'); process.stderr.write(`yamux ${JSON.stringify(st.yx)}\n`); return st.served as number
+    return await c.next('stats')
   }))
+  const served = stats.map(s => s.served as number)
+  const maxRss = stats.map(s => s.maxRssMiB as number)
   for (const c of children) c.proc.stdin.end()
   await Promise.all(children.map(async c => new Promise(resolve => c.proc.once('exit', resolve))))
   await sharer.stop()
@@ -220,11 +225,11 @@ async function main (): Promise<void> {
   process.stdout.write(`distribution: ${size / MiB} MiB from 1 sharer to ${fetchers} fetchers, each its own process on 127.0.0.1\n`)
   process.stdout.write(`sharer uploaded ${(sharerUpload / MiB).toFixed(1)} MiB = ${ratio.toFixed(2)} x the file (goal <= 2)\n`)
   process.stdout.write(`blocks each fetcher got from the sharer + from other fetchers: ${perFetcher.join(', ')}\n`)
-  process.stdout.write(`fetchers uploaded ${served.map(b => (b / MiB).toFixed(0)).join(', ')} MiB; ${duplicates} duplicate blocks in total\n`)
+  process.stdout.write(`fetchers uploaded ${served.map(b => (b / MiB).toFixed(0)).join(', ')} MiB; ${duplicates} duplicate blocks in total; peak RSS of each fetcher ${maxRss.map(r => r.toFixed(0)).join(', ')} MiB (the sharer ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB)\n`)
   process.stdout.write(`wall time until all ${fetchers} have it: ${wall.toFixed(0)} ms = ${(wall / soloResult.ms).toFixed(2)} x one fetcher alone (${(soloResult.ms as number).toFixed(0)} ms); per fetcher ${results.map(r => r.at.toFixed(0)).join(', ')} ms\n`)
   process.stdout.write(`CPU of all ${fetchers + 1} processes during the swarm fetch: ${(cpu / 1000).toFixed(1)} s = ${(cpu / (fetchers * size / MiB)).toFixed(2)} ms per MiB delivered; ${(cpu / wall).toFixed(2)} cores busy on average (of ${availableParallelism()}); by thread, ms per MiB delivered: ${(Object.keys(byThread) as Array<keyof ThreadCpu>).filter(k => !k.endsWith('Gcs') && k !== 'gcPauseMs').map(k => `${k} ${(byThread[k] / (fetchers * size / MiB)).toFixed(2)}`).join(', ')}\n`)
   process.stdout.write(`sharer: ${sharerStats.again} blocks sent again to a second connected peer, ${sharerStats.later} requests answered LATER; load average ${loadavg().map(l => l.toFixed(1)).join(' ')}\n`)
-  process.stdout.write(JSON.stringify({ sizeMiB: size / MiB, fetchers, sharerUploadRatio: +ratio.toFixed(3), wallMs: Math.round(wall), soloMs: Math.round(soloResult.ms), wallVsSolo: +(wall / soloResult.ms).toFixed(2), cpuMsPerMiB: +(cpu / (fetchers * size / MiB)).toFixed(2), duplicates, load: loadavg()[0] }) + '\n')
+  process.stdout.write(JSON.stringify({ sizeMiB: size / MiB, fetchers, sharerUploadRatio: +ratio.toFixed(3), wallMs: Math.round(wall), soloMs: Math.round(soloResult.ms), wallVsSolo: +(wall / soloResult.ms).toFixed(2), cpuMsPerMiB: +(cpu / (fetchers * size / MiB)).toFixed(2), maxFetcherRssMiB: Math.round(Math.max(...maxRss)), duplicates, load: loadavg()[0] }) + '\n')
 }
 
 if (values.fetcher) await fetcher()

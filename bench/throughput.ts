@@ -20,6 +20,9 @@
  * load changes between rounds) and the median over rounds is reported, with the best of each.
  */
 import '../src/polyfill.js'
+import { tuneHeapForTransfers } from '../src/util/heap.js'
+// every peer process of the bench runs as the `swarmdrop` command does (SWARMDROP_HEAP_TUNING=0: V8's defaults)
+tuneHeapForTransfers()
 import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -167,7 +170,7 @@ function median (xs: number[]): number {
 }
 
 async function main (): Promise<void> {
-  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--serve', '--size', String(values.size), ...muxArgs], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [...process.execArgv.filter(a => !a.startsWith('--trace')), fileURLToPath(import.meta.url), '--serve', '--size', String(values.size), ...muxArgs], { stdio: ['pipe', 'pipe', 'inherit'] })
   const lines = createInterface({ input: child.stdout })
   const info = await new Promise<{ peerId: string, addr: string, cid: string, port: number }>((resolve, reject) => {
     lines.once('line', (line) => { resolve(JSON.parse(line)) })

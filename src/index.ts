@@ -50,4 +50,7 @@ export type { ControlClient, ClientCallOptions, ClientGetOptions, GetProgressEve
 // loggers a caller can hand to createSwarmNode(init, { logger })
 export { createComponentLogger, type ComponentLogger } from './util/logger.js'
 
+// V8's heap growth for a process that moves bulk data, as the `swarmdrop` command sets it (opt-in for scripts)
+export { tuneHeapForTransfers, HEAP_GROWING_PERCENT } from './util/heap.js'
+
 export { VERSION } from './version.js'
