@@ -15,9 +15,9 @@
  * DIR/fetcher-N.cpuprofile; `node dist/bench/lib/cpuprofile.js FILE --mib M` sorts one).
  */
 import '../src/polyfill.js'
-import { tuneHeapForTransfers } from '../src/util/heap.js'
-// every peer process of the bench runs as the `swarmdrop` command does (SWARMDROP_HEAP_TUNING=0: V8's defaults)
-tuneHeapForTransfers()
+import { tuneV8ForTransfers } from '../src/util/v8-tuning.js'
+// every peer process of the bench runs as the `swarmdrop` command does (SWARMDROP_V8_TUNING=0: V8's defaults)
+tuneV8ForTransfers()
 import { spawn, type ChildProcessByStdio } from 'node:child_process'
 import type { Readable, Writable } from 'node:stream'
 import { randomBytes } from 'node:crypto'

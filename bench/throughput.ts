@@ -15,14 +15,16 @@
  *              writes them), into an empty store: the ceiling of a fetch to disk
  *
  * Usage: npm run bench -- throughput [--size 256] [--rounds 3] [--only fetch,stream]
- *        [--mux-message BYTES] [--mux-window BYTES] [--max-window BLOCKS] [--window-seconds S] [--profile DIR] [--threads]
+ *        [--mux-message BYTES] [--mux-window BYTES] [--max-window BLOCKS] [--window-seconds S] [--profile DIR] [--threads] [--jit-tuning]
  * Each round runs them one after the other; a ratio is taken within each round (the machine's
  * load changes between rounds) and the median over rounds is reported, with the best of each.
  */
 import '../src/polyfill.js'
-import { tuneHeapForTransfers } from '../src/util/heap.js'
-// every peer process of the bench runs as the `swarmdrop` command does (SWARMDROP_HEAP_TUNING=0: V8's defaults)
-tuneHeapForTransfers()
+import { tuneV8ForTransfers } from '../src/util/v8-tuning.js'
+// both processes run with the `swarmdrop` command's heap growth (SWARMDROP_V8_TUNING=0: V8's
+// defaults), but not its optimization budget unless --jit-tuning: that budget slows one long raw
+// stream, the baseline here, more than it slows a fetch (docs/BENCHMARKS.md, "V8 settings")
+tuneV8ForTransfers({ jit: process.argv.includes('--jit-tuning') })
 import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -56,7 +58,8 @@ const { values } = parseArgs({
     'mux-window': { type: 'string' },
     'max-window': { type: 'string' },
     'window-seconds': { type: 'string' },
-    threads: { type: 'boolean', default: false }
+    threads: { type: 'boolean', default: false },
+    'jit-tuning': { type: 'boolean', default: false }
   }
 })
 const size = Number(values.size) * MiB
@@ -170,7 +173,7 @@ function median (xs: number[]): number {
 }
 
 async function main (): Promise<void> {
-  const child = spawn(process.execPath, [...process.execArgv.filter(a => !a.startsWith('--trace')), fileURLToPath(import.meta.url), '--serve', '--size', String(values.size), ...muxArgs], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [...process.execArgv.filter(a => !a.startsWith('--trace')), fileURLToPath(import.meta.url), '--serve', '--size', String(values.size), ...muxArgs, ...(values['jit-tuning'] ? ['--jit-tuning'] : [])], { stdio: ['pipe', 'pipe', 'inherit'] })
   const lines = createInterface({ input: child.stdout })
   const info = await new Promise<{ peerId: string, addr: string, cid: string, port: number }>((resolve, reject) => {
     lines.once('line', (line) => { resolve(JSON.parse(line)) })

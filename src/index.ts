@@ -50,7 +50,7 @@ export type { ControlClient, ClientCallOptions, ClientGetOptions, GetProgressEve
 // loggers a caller can hand to createSwarmNode(init, { logger })
 export { createComponentLogger, type ComponentLogger } from './util/logger.js'
 
-// V8's heap growth for a process that moves bulk data, as the `swarmdrop` command sets it (opt-in for scripts)
-export { tuneHeapForTransfers, HEAP_GROWING_PERCENT } from './util/heap.js'
+// V8 settings for a process that moves bulk data, as the `swarmdrop` command sets them (opt-in for scripts)
+export { tuneV8ForTransfers, HEAP_GROWING_PERCENT, OPTIMIZE_LATER, type V8Tuning } from './util/v8-tuning.js'
 
 export { VERSION } from './version.js'

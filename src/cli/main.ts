@@ -16,7 +16,7 @@ import { humaneDurations } from './format.js'
 import { Output } from './output.js'
 import { COMMANDS, isCommand, type CommandName } from './spec.js'
 import { VERSION } from '../version.js'
-import { tuneHeapForTransfers } from '../util/heap.js'
+import { tuneV8ForTransfers } from '../util/v8-tuning.js'
 
 const LOADERS: { [K in CommandName]: () => Promise<CommandFn<K>> } = {
   start: async () => (await import('./commands/start.js')).start,
@@ -171,8 +171,8 @@ function exitCodeOf (err: any, out: Output, name: CommandName | undefined, signa
 
 /** The process entry: wires signals, runs, exits with the code. */
 export async function main (): Promise<void> {
-  // this process moves bulk data: fewer full collections of V8's heap (src/util/heap.ts)
-  tuneHeapForTransfers()
+  // this process moves bulk data: fewer full garbage collections, less optimizing (src/util/v8-tuning.ts)
+  tuneV8ForTransfers()
   const argv = process.argv.slice(2)
   const out = new Output({ json: argv.includes('--json') })
   const exit = (code: number): void => {
