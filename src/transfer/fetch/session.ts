@@ -44,6 +44,8 @@ export class FetchSession implements Walker {
   private healthTimer?: ReturnType<typeof setInterval>
   private wakeTimer?: ReturnType<typeof setTimeout>
   private wakeAt = Infinity
+  /** A plan is due in the next turn of the event loop (schedule()). */
+  private planQueued = false
   private readonly onPeerEvent = (evt: CustomEvent<{ peer: string }>): void => { this.providers.peerEvent(evt.type, evt.detail.peer) }
 
   constructor (readonly root: CID, readonly host: SessionHost, private readonly options: SessionOptions) {
@@ -274,7 +276,22 @@ export class FetchSession implements Walker {
 
   // ---- scheduling ----
 
+  /**
+   * Re-plans once what happened in this turn of the event loop: a frame, a landing, a provider's
+   * change each call it, and a socket read can bring dozens of frames (HAVEs from 8 peers in a
+   * swarm), where one plan over the want list serves them all. Profiled in a 64 MiB swarm fetch
+   * (8 fetchers), planning on every event was the transfer's largest cost.
+   */
   private schedule (): void {
+    if (this.planQueued || this.finished) return
+    this.planQueued = true
+    setImmediate(() => {
+      this.planQueued = false
+      this.planNow()
+    })
+  }
+
+  private planNow (): void {
     if (this.finished) return
     if (!this.host.isStarted()) {
       this.fail(new TransferNotStartedError())
