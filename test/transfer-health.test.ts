@@ -115,8 +115,8 @@ test('the hang: 4 peers, a 32 MiB file shared by one, three fetch at once, 20 ti
   for (let round = 0; round < 20; round++) {
     const after: Array<() => Promise<void>> = []
     try {
-      // a short serving queue: WANT_BLOCKs beyond it get BUSY, so BUSY and LATER deferrals mix
-      const peers = await startMemoryPeers({ after: (fn) => { after.push(fn) } }, 4, { maxQueuedPerStream: 2, timeout: 20_000 })
+      // a short serving queue: WANT_BLOCKs beyond it get BUSY (a fetcher asks for 3 at once), so BUSY and LATER deferrals mix
+      const peers = await startMemoryPeers({ after: (fn) => { after.push(fn) } }, 4, { maxQueuedPerStream: 1, timeout: 20_000 })
       const [sharer, ...fetchers] = peers
       if (sharer == null) throw new Error('4 peers')
       for (const key of template.keys()) {
@@ -139,6 +139,7 @@ test('the hang: 4 peers, a 32 MiB file shared by one, three fetch at once, 20 ti
   t.diagnostic(`LATER answers: ${laters}, BUSY answers: ${busy}`)
   // the rounds went through the LATER path (issue 18's race), not around it
   assert.ok(laters > 0, 'the sharer answered LATER at least once over the rounds')
+  assert.ok(busy > 0, 'the sharer answered BUSY at least once over the rounds')
   // the content itself, once
   const store = createMemoryBlockStore()
   for (const key of template.keys()) await store.putBlock(key, (await template.getBlock(key)) ?? new Uint8Array())

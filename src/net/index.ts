@@ -13,5 +13,5 @@ export { createNetwork, parseMultiaddr, type Network, type NetworkInit, type Net
 export { loadOrCreateIdentity } from './identity.js'
 export { parseSwarmKey, generateSwarmKey, readSwarmKeyFile } from './swarm-key.js'
 export { stableListen, rememberListenPort, readListenPort, type StableListen } from './stable-port.js'
-export { LISTEN_PORT_FILE, MAX_STREAM_WINDOW_BYTES } from './constants.js'
+export { LISTEN_PORT_FILE } from './constants.js'
 export { IdentityNotPrivateError, InvalidIdentityError, InvalidMultiaddrError, ListenError, InvalidSwarmKeyError } from './errors.js'

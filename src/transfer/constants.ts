@@ -2,7 +2,8 @@
  * Limits and timings of the block exchange. docs/PROTOCOL.md (`## Block exchange`)
  * quotes the same values; change both together.
  */
-import { MAX_STREAM_WINDOW_BYTES } from '../net/index.js'
+// the constant alone (net/index.js would load libp2p with it)
+import { MAX_STREAM_WINDOW_BYTES } from '../net/constants.js'
 
 /** Protocol id negotiated on every block exchange stream. */
 export const BLOCKS_PROTOCOL = '/swarmdrop/blocks/1.0.0'
@@ -112,10 +113,11 @@ export const LATER_MS = 4000
 
 /**
  * Largest number of outstanding blocks per provider: what one block stream's flow-control window
- * (MAX_STREAM_WINDOW_BYTES, 4 MiB) holds with a block to spare, 3 blocks of CHUNK_SIZE. More
- * cannot move faster (yamux lets no more than its window be unread on a stream) and made the
- * stream slower: a provider asked for more than the window holds sends each frame as soon as
- * the reader returns a little credit, so a stream that should carry 256 KiB frames carried
+ * (MAX_STREAM_WINDOW_BYTES, 4 MiB) holds with a block to spare, 3 blocks of CHUNK_SIZE (per
+ * download: downloads of one peer share its stream). More does not move faster (the provider
+ * sends only as far as the credit the reader returns) and made the stream slower: a provider
+ * asked for more than the window holds sends each frame as soon as the reader returns a little
+ * credit, so a stream that should carry 256 KiB frames carried
  * 15,000 frames for 256 MiB instead of 1,500, each its own Noise message, window update and
  * socket write. Measured (`throughput --size 256 --max-window 3` against 32, docs/BENCHMARKS.md):
  * the provider's CPU per MiB 4.5–5.1 ms → 2.6 ms, the requester's 7.0–7.3 → 6.3 ms.

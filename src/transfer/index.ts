@@ -40,9 +40,13 @@ export interface TransferInit {
   maxQueuedPerStream?: number
   /** Default idle timeout of fetch() in ms (default 30 000). */
   timeout?: number
-  /** Outstanding blocks per provider before its rate is known (default 8). */
+  /** Outstanding blocks per provider before its rate is known (default 3; kept within the bounds). */
   initialWindow?: number
-  /** Bounds of a provider's window (default 4 and 32). */
+  /**
+   * Bounds of a provider's window (default 2 and 3: what one block stream's 4 MiB yamux window
+   * holds with a block to spare). A minWindow over 3 raises the default maximum to it; an
+   * explicit maxWindow under minWindow is a RangeError.
+   */
   minWindow?: number
   maxWindow?: number
   /** A window holds what the provider delivers in this many seconds (default 0.25). */

@@ -34,10 +34,14 @@ export class BlockTransfer implements Transfer {
     this.store = init.store
     this.log = init.logger ?? createLogger('transfer')
     this.defaultTimeout = init.timeout ?? FETCH_TIMEOUT_MS
+    // a minWindow over the default maximum raises the maximum with it; an explicit one under it is an error
+    const minWindow = init.minWindow ?? MIN_WINDOW
+    const maxWindow = init.maxWindow ?? Math.max(MAX_WINDOW, minWindow)
+    if (!(minWindow >= 1 && maxWindow >= minWindow)) throw new RangeError(`window bounds: minWindow ${minWindow} and maxWindow ${maxWindow} need 1 <= minWindow <= maxWindow`)
     this.limits = {
-      initialWindow: init.initialWindow ?? INITIAL_WINDOW,
-      minWindow: init.minWindow ?? MIN_WINDOW,
-      maxWindow: init.maxWindow ?? MAX_WINDOW,
+      initialWindow: Math.min(maxWindow, Math.max(minWindow, init.initialWindow ?? INITIAL_WINDOW)),
+      minWindow,
+      maxWindow,
       windowSeconds: init.windowSeconds ?? WINDOW_SECONDS,
       stallTimeout: init.stallTimeout ?? STALL_TIMEOUT_MS,
       maxPendingWrites: init.maxPendingWrites ?? MAX_PENDING_WRITES,

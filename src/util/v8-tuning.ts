@@ -32,13 +32,17 @@ export const HEAP_GROWING_PERCENT = 200
 export const OPTIMIZE_LATER = 16
 
 /**
- * The flag that says it, by V8 version: V8 11 (Node 20) counts bytecode run between two checks
- * (`--interrupt-budget`, default 66 KiB); V8 12 and later (Node 22, 24) count calls
- * (`--invocation-count-for-turbofan`, default 3,000) and reject the older flag.
+ * The flag that says it, by V8 version, or undefined where neither is known to exist: V8 11.3
+ * (Node 20) counts bytecode run between two checks (`--interrupt-budget`, default 66 KiB); V8 12
+ * and later (Node 22, 24) count calls (`--invocation-count-for-turbofan`, default 3,000) and
+ * refuse the older flag. An unknown flag is not an error for setFlagsFromString but prints one on
+ * stderr, hence no guess for the V8 11 releases in between (Node 21).
  */
-export function optimizeLaterFlag (v8Version = process.versions.v8): string {
-  const major = Number(v8Version.split('.')[0])
-  return major <= 11 ? `--interrupt-budget=${66 * 1024 * OPTIMIZE_LATER}` : `--invocation-count-for-turbofan=${3000 * OPTIMIZE_LATER}`
+export function optimizeLaterFlag (v8Version = process.versions.v8): string | undefined {
+  const [major = 0, minor = 0] = v8Version.split('.').map(Number)
+  if (major < 11 || (major === 11 && minor <= 3)) return `--interrupt-budget=${66 * 1024 * OPTIMIZE_LATER}`
+  if (major >= 12) return `--invocation-count-for-turbofan=${3000 * OPTIMIZE_LATER}`
+  return undefined
 }
 
 export interface V8Tuning {
@@ -50,8 +54,11 @@ export interface V8Tuning {
 
 const applied = { heap: false, jit: false }
 
-const givenToNode = (flag: string): boolean =>
-  process.execArgv.some(a => a.startsWith(`--${flag}`) || a.startsWith(`--${flag.replaceAll('-', '_')}`))
+/** `flag` (a name such as `heap-growing-percent`) is on node's own command line, in either spelling. */
+const givenToNode = (flag: string): boolean => {
+  const names = [`--${flag}`, `--${flag.replaceAll('-', '_')}`]
+  return process.execArgv.some(a => names.some(n => a === n || a.startsWith(`${n}=`)))
+}
 
 /** Sets what `options` asks for (each once per process); returns what is set now. */
 export function tuneV8ForTransfers (options: V8Tuning = {}, env: NodeJS.ProcessEnv = process.env): { heap: boolean, jit: boolean } {
@@ -61,7 +68,7 @@ export function tuneV8ForTransfers (options: V8Tuning = {}, env: NodeJS.ProcessE
     applied.heap = true
   }
   const jitFlag = optimizeLaterFlag()
-  if (options.jit !== false && !applied.jit && !givenToNode(jitFlag.slice(2, jitFlag.indexOf('=')))) {
+  if (jitFlag != null && options.jit !== false && !applied.jit && !givenToNode(jitFlag.slice(2, jitFlag.indexOf('=')))) {
     setFlagsFromString(jitFlag)
     applied.jit = true
   }

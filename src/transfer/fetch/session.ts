@@ -3,7 +3,8 @@
  * it), the providers and their health, the pure scheduler, the landing pipeline. The session
  * owns the timers and turns frames into want-list updates, plans into WANT_BLOCKs.
  *
- * Every change re-plans; every plan's `wakeAt` is armed (a deferred block is always asked again).
+ * Every change re-plans, once per turn of the event loop; every plan's `wakeAt` is armed (a
+ * deferred block is always asked again).
  */
 import { setMaxListeners } from 'node:events'
 import { CustomProgressEvent } from 'progress-events'
@@ -86,6 +87,10 @@ export class FetchSession implements Walker {
     const onAbort = (): void => { this.fail(signal?.reason ?? new Error('aborted')) }
     signal?.addEventListener('abort', onAbort, { once: true })
     const done = new Promise<FetchResult>((resolve, reject) => { this.settle = { resolve, reject } })
+    // awaited below, after the walk of what is stored: a fetch aborted (or failed) during that
+    // walk rejects it before anyone awaits it, which must not count as an unhandled rejection
+    // (a `swarmdrop start` whose client went away at that moment exited with it)
+    done.catch(() => {})
     const net = this.host.network
     try {
       await walkLocal(this, this.root, true)
@@ -287,7 +292,12 @@ export class FetchSession implements Walker {
     this.planQueued = true
     setImmediate(() => {
       this.planQueued = false
-      this.planNow()
+      try {
+        this.planNow()
+      } catch (err) {
+        // no caller is left to catch it (a frame's or a landing's used to): the download fails, not the process
+        this.fail(err)
+      }
     })
   }
 
