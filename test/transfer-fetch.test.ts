@@ -19,7 +19,8 @@ import { BLOCKS_PROTOCOL, type TransferNetwork } from '../src/transfer/index.js'
 import type { ByteStream } from '../src/transfer/types.js'
 import { waitFor } from '../src/util/wait.js'
 import { pushable } from 'it-pushable'
-import { startMemoryPeers } from './fixtures/transfer-memnet.js'
+import { MemoryNet, startMemoryPeers } from './fixtures/transfer-memnet.js'
+import { createMemoryBlockStore, createTransfer } from '../src/transfer/index.js'
 import { randomContent, readFile } from './fixtures/transfer-peers.js'
 
 const cidOf = (i: number): ReturnType<typeof parseCid> =>
@@ -155,3 +156,28 @@ function lpHeader (frame: Uint8Array): number {
   while (((frame[i] ?? 0) & 0x80) !== 0) i++
   return i + 1
 }
+
+test('a fetch aborted while it walks what is stored rejects with the reason, and nothing is left unhandled', async (t) => {
+  // a store whose lookups take a turn of the event loop, as a disk store's do
+  const net = new MemoryNet()
+  const network = net.create()
+  const inner = createMemoryBlockStore()
+  const store = Object.assign(Object.create(inner) as typeof inner, {
+    has: async (key: string) => { await new Promise(resolve => setImmediate(resolve)); return await inner.has(key) }
+  })
+  const transfer = createTransfer({ network, store })
+  await transfer.start()
+  t.after(async () => { await transfer.stop() })
+  const unhandled: unknown[] = []
+  const onUnhandled = (err: unknown): void => { unhandled.push(err) }
+  process.on('unhandledRejection', onUnhandled)
+  t.after(() => { process.off('unhandledRejection', onUnhandled) })
+  const controller = new AbortController()
+  const cid = CID.createV1(0x55, Digest.create(0x12, createHash('sha256').update('nobody has this').digest())).toString()
+  const fetching = transfer.fetch(cid, { providers: [], signal: controller.signal, timeout: 60_000 })
+  controller.abort(new Error('the client went away'))
+  await assert.rejects(fetching, /the client went away/)
+  // the rejection detector runs once the microtasks of a turn are done: give it two turns
+  for (let i = 0; i < 2; i++) await new Promise(resolve => setImmediate(resolve))
+  assert.deepEqual(unhandled, [])
+})
