@@ -4,6 +4,8 @@
  *
  *   fetch      swarmdrop's fetch between two processes (bench/throughput.ts, one round)
  *   stream     one raw js-libp2p stream on the same stack (tcp + noise + yamux), same bench
+ *   stream-disk  the same stream written to one file as it arrives (same bench): the stream's rate
+ *              for a receiver that keeps the bytes, as the fetch and Syncthing do
  *   syncthing  two Syncthing instances, folder send-only → receive-only: from the file's
  *              appearance in A's folder until B has it whole (sha256 checked); also split into
  *              A's hashing (scan until indexed) and the pull that follows
@@ -60,16 +62,16 @@ async function main (): Promise<void> {
   say(`tools: ${Object.values(tools).join('; ')}`)
   const procs = new Procs()
   const dir = await mkdtemp(join(tmpdir(), 'swarmdrop-p1-'))
-  const perRound: Array<{ fetchMiBs: number, streamMiBs: number, fetchVsStream: number, syncthing: SyncResult }> = []
+  const perRound: Array<{ fetchMiBs: number, streamMiBs: number, fetchVsStream: number, streamDiskMiBs: number, fetchVsStreamDisk: number, syncthing: SyncResult }> = []
   try {
     const pair = await startSyncthingPair(procs, dir)
     for (let r = 0; r < rounds; r++) {
-      const tp = await runSwarmdropBench(procs, 'throughput', ['--size', String(sizeMiB), '--rounds', '1'], 900_000, ['fetchMiBs', 'streamMiBs', 'fetchVsStream'])
+      const tp = await runSwarmdropBench(procs, 'throughput', ['--size', String(sizeMiB), '--rounds', '1'], 900_000, ['fetchMiBs', 'streamMiBs', 'fetchVsStream', 'streamDiskMiBs', 'fetchVsStreamDisk'])
       const source = join(dir, `p1-${r}.bin`)
       await randomFile(source, sizeMiB * MiB)
       const syncthing = await pair.sync(source, `p1-${r}.bin`, 600_000)
-      perRound.push({ fetchMiBs: tp.fetchMiBs, streamMiBs: tp.streamMiBs, fetchVsStream: tp.fetchVsStream, syncthing })
-      say(`round ${r + 1}: fetch ${tp.fetchMiBs} MiB/s, raw libp2p stream ${tp.streamMiBs} MiB/s, syncthing ${rate(syncthing.totalMs).toFixed(1)} MiB/s ` +
+      perRound.push({ fetchMiBs: tp.fetchMiBs, streamMiBs: tp.streamMiBs, fetchVsStream: tp.fetchVsStream, streamDiskMiBs: tp.streamDiskMiBs, fetchVsStreamDisk: tp.fetchVsStreamDisk, syncthing })
+      say(`round ${r + 1}: fetch ${tp.fetchMiBs} MiB/s, raw libp2p stream ${tp.streamMiBs} MiB/s, the stream to disk ${tp.streamDiskMiBs} MiB/s, syncthing ${rate(syncthing.totalMs).toFixed(1)} MiB/s ` +
         `(${syncthing.totalMs.toFixed(0)} ms = ${syncthing.indexedMs.toFixed(0)} ms hashing on A + ${syncthing.pullMs.toFixed(0)} ms pull by B)`)
     }
     await pair.stop()
@@ -84,16 +86,18 @@ async function main (): Promise<void> {
     rounds,
     fetchMiBs: round(median(perRound.map(r => r.fetchMiBs))),
     streamMiBs: round(median(perRound.map(r => r.streamMiBs))),
+    streamDiskMiBs: round(median(perRound.map(r => r.streamDiskMiBs))),
     syncthingMiBs: round(median(perRound.map(r => rate(r.syncthing.totalMs)))),
     syncthingPullMiBs: round(median(perRound.map(r => rate(r.syncthing.pullMs)))),
     fetchVsStream: round(median(perRound.map(r => r.fetchVsStream)), 3),
+    fetchVsStreamDisk: round(median(perRound.map(r => r.fetchVsStreamDisk)), 3),
     fetchVsSyncthing: round(median(perRound.map(r => r.fetchMiBs / rate(r.syncthing.totalMs))), 3),
     fetchVsSyncthingPull: round(median(perRound.map(r => r.fetchMiBs / rate(r.syncthing.pullMs))), 3),
     versions: tools,
     loadStart,
     loadEnd
   }
-  say(`fetch / raw libp2p stream = ${result.fetchVsStream} (goal >= 0.8)`)
+  say(`fetch / raw libp2p stream = ${result.fetchVsStream} (goal >= 0.8); fetch / the stream written to disk = ${result.fetchVsStreamDisk}`)
   say(`fetch / syncthing = ${result.fetchVsSyncthing} (goal >= 1.0; syncthing from appearance to complete); fetch / syncthing's pull alone = ${result.fetchVsSyncthingPull}`)
   say(`load average at end ${loadEnd}`)
   process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `p1 ${sizeMiB} MiB: fetch/raw ${result.fetchVsStream}, fetch/syncthing ${result.fetchVsSyncthing}\n`)

@@ -11,6 +11,9 @@
  *           stream and framed: reading, framing and hashing; between framed and fetch-mem: the
  *           transfer's own work (requests, scheduling, landing) and the in-memory store's copy
  *   fetch-mem  the same fetch into a block store in memory: the transfer without the disk's cost
+ *   stream-disk  the raw stream written to one file as it arrives (1 MiB writes, 4 in flight, one fsync at
+ *           the end): what writing the bytes to this machine's disk costs a receiver that does nothing
+ *           else, the ceiling of any fetch that keeps what it receives (the stream discards it)
  *   store-put  the on-disk store alone: putBlock of the same blocks, 32 at a time (as the fetch
  *              writes them), into an empty store: the ceiling of a fetch to disk
  *
@@ -27,7 +30,7 @@ import { tuneV8ForTransfers } from '../src/util/v8-tuning.js'
 tuneV8ForTransfers({ jit: process.argv.includes('--jit-tuning') })
 import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, open, rm } from 'node:fs/promises'
 import { connect, createServer, type AddressInfo } from 'node:net'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -209,6 +212,45 @@ async function main (): Promise<void> {
     if (got !== size) throw new Error(`stream: got ${got} bytes`)
     return performance.now() - start
   }
+  const streamDisk = async (): Promise<number> => await profiling(streamDiskOnce, 'stream-disk')
+  const streamDiskOnce = async (): Promise<number> => {
+    const path = join(dir, 'stream-disk.bin')
+    const start = performance.now()
+    const fh = await open(path, 'w', 0o600)
+    try {
+      const s = await network.openStream(info.peerId, RAW_PROTOCOL)
+      let got = 0
+      let at = 0
+      let parts: Uint8Array[] = []
+      const pending = new Set<Promise<void>>()
+      const write = (): void => {
+        const bufs = parts
+        const n = bufs.reduce((sum, b) => sum + b.byteLength, 0)
+        const p = fh.writev(bufs, at).then(({ bytesWritten }) => {
+          if (bytesWritten !== n) throw new Error(`stream-disk: short write (${bytesWritten} of ${n})`)
+        })
+        at += n
+        parts = []
+        pending.add(p)
+        void p.finally(() => pending.delete(p)).catch(() => {})
+      }
+      for await (const chunk of s.source) {
+        got += chunk.byteLength
+        parts.push(chunk.subarray())
+        if (got - at >= MiB) write()
+        if (pending.size >= 4) await Promise.race(pending)
+      }
+      if (parts.length > 0) write()
+      await Promise.all(pending)
+      await fh.sync()
+      await s.close()
+      if (got !== size) throw new Error(`stream-disk: got ${got} bytes`)
+    } finally {
+      await fh.close()
+      await rm(path, { force: true })
+    }
+    return performance.now() - start
+  }
   const framed = async (): Promise<number> => await profiling(framedOnce, 'framed')
   const framedOnce = async (): Promise<number> => {
     const start = performance.now()
@@ -289,11 +331,11 @@ async function main (): Promise<void> {
     return ms
   }
 
-  const best: Record<string, number> = { tcp: Infinity, stream: Infinity, framed: Infinity, fetch: Infinity, 'fetch-mem': Infinity, 'store-put': Infinity }
-  const runs: Record<string, number[]> = { tcp: [], stream: [], framed: [], fetch: [], 'fetch-mem': [], 'store-put': [] }
+  const best: Record<string, number> = { tcp: Infinity, stream: Infinity, 'stream-disk': Infinity, framed: Infinity, fetch: Infinity, 'fetch-mem': Infinity, 'store-put': Infinity }
+  const runs: Record<string, number[]> = { tcp: [], stream: [], 'stream-disk': [], framed: [], fetch: [], 'fetch-mem': [], 'store-put': [] }
   // CPU time of each side (ms per MiB moved): far steadier than wall time on a loaded machine
-  const cpuRecv: Record<string, number[]> = { tcp: [], stream: [], framed: [], fetch: [], 'fetch-mem': [], 'store-put': [] }
-  const cpuSend: Record<string, number[]> = { tcp: [], stream: [], framed: [], fetch: [], 'fetch-mem': [], 'store-put': [] }
+  const cpuRecv: Record<string, number[]> = { tcp: [], stream: [], 'stream-disk': [], framed: [], fetch: [], 'fetch-mem': [], 'store-put': [] }
+  const cpuSend: Record<string, number[]> = { tcp: [], stream: [], 'stream-disk': [], framed: [], fetch: [], 'fetch-mem': [], 'store-put': [] }
   const childCpu = async (): Promise<number> => {
     const answer = new Promise<string>(resolve => lines.once('line', resolve))
     child.stdin.write('cpu\n')
@@ -308,7 +350,7 @@ async function main (): Promise<void> {
   }
   const split: Record<string, { recv: ThreadCpu[], send: ThreadCpu[] }> = {}
   for (let r = 0; r < rounds; r++) {
-    for (const [name, fn] of Object.entries({ tcp, stream, framed, fetch, 'fetch-mem': fetchMem, 'store-put': storePut })) {
+    for (const [name, fn] of Object.entries({ tcp, stream, 'stream-disk': streamDisk, framed, fetch, 'fetch-mem': fetchMem, 'store-put': storePut })) {
       if (values.only != null && !values.only.split(',').includes(name)) continue
       if (name === 'fetch') await emptyStore()
       if (name === 'fetch-mem') await emptyMemory()
@@ -329,19 +371,19 @@ async function main (): Promise<void> {
     }
   }
   const mbs = (ms: number): number => size / MiB / (ms / 1000)
-  const fmt = (name: string): string => `${name.padEnd(9)} ${mbs(best[name] ?? 0).toFixed(0).padStart(5)} MiB/s  (${(best[name] ?? 0).toFixed(0)} ms; runs ${runs[name]?.map(ms => ms.toFixed(0)).join(', ')} ms)`
+  const fmt = (name: string): string => `${name.padEnd(11)} ${mbs(best[name] ?? 0).toFixed(0).padStart(5)} MiB/s  (${(best[name] ?? 0).toFixed(0)} ms; runs ${runs[name]?.map(ms => ms.toFixed(0)).join(', ')} ms)`
   process.stdout.write(`throughput: ${size / MiB} MiB between two processes on 127.0.0.1, best of ${rounds}\n`)
-  process.stdout.write(`${fmt('tcp')}\n${fmt('stream')}\n${fmt('framed')}\n${fmt('fetch')}\n${fmt('fetch-mem')}\n${fmt('store-put')}\n`)
+  process.stdout.write(`${fmt('tcp')}\n${fmt('stream')}\n${fmt('stream-disk')}\n${fmt('framed')}\n${fmt('fetch')}\n${fmt('fetch-mem')}\n${fmt('store-put')}\n`)
   for (const name of Object.keys(runs)) {
     if ((runs[name] ?? []).length === 0) continue
-    process.stdout.write(`cpu ${name.padEnd(9)} receiver ${median(cpuRecv[name] ?? []).toFixed(2)} ms/MiB, sender ${median(cpuSend[name] ?? []).toFixed(2)} ms/MiB (median of ${rounds})\n`)
+    process.stdout.write(`cpu ${name.padEnd(11)} receiver ${median(cpuRecv[name] ?? []).toFixed(2)} ms/MiB, sender ${median(cpuSend[name] ?? []).toFixed(2)} ms/MiB (median of ${rounds})\n`)
   }
   const perMiB = (xs: ThreadCpu[]): string => {
     const mib = size / MiB
     return (Object.keys(xs[0] ?? {}) as Array<keyof ThreadCpu>).map(k => `${k} ${median(xs.map(x => x[k] / mib)).toFixed(2)}`).join(', ')
   }
   for (const [name, s] of Object.entries(split)) {
-    process.stdout.write(`threads ${name.padEnd(9)} receiver: ${perMiB(s.recv)}\n${' '.repeat(18)}sender:   ${perMiB(s.send)} (per MiB, median)\n`)
+    process.stdout.write(`threads ${name.padEnd(11)} receiver: ${perMiB(s.recv)}\n${' '.repeat(20)}sender:   ${perMiB(s.send)} (per MiB, median)\n`)
   }
   // per-round ratios (time of the stream / time of the fetch), median over rounds
   const ratios = (num: string, den: string): number[] => (runs[num] ?? []).map((ms, i) => ms / (runs[den]?.[i] ?? Infinity))
@@ -350,9 +392,11 @@ async function main (): Promise<void> {
   const streamVsTcp = median(ratios('tcp', 'stream'))
   const framedVsStream = median(ratios('stream', 'framed'))
   const fetchVsPut = median(ratios('store-put', 'fetch'))
+  const fetchVsStreamDisk = median(ratios('stream-disk', 'fetch'))
+  const streamDiskVsStream = median(ratios('stream', 'stream-disk'))
   process.stdout.write(`per round fetch / stream: ${ratios('stream', 'fetch').map(r => r.toFixed(2)).join(', ')}; fetch-mem / stream: ${ratios('stream', 'fetch-mem').map(r => r.toFixed(2)).join(', ')}\n`)
-  process.stdout.write(`median of ${rounds}: fetch / libp2p stream = ${fetchVsStream.toFixed(2)} (goal >= 0.8); fetch-mem / libp2p stream = ${memVsStream.toFixed(2)}; framed / libp2p stream = ${framedVsStream.toFixed(2)}; fetch / store-put = ${fetchVsPut.toFixed(2)}; libp2p stream / tcp = ${streamVsTcp.toFixed(2)}; load average ${loadavg().map(l => l.toFixed(1)).join(' ')}\n`)
-  process.stdout.write(JSON.stringify({ sizeMiB: size / MiB, tcpMiBs: +mbs(best.tcp ?? 0).toFixed(1), streamMiBs: +mbs(best.stream ?? 0).toFixed(1), fetchMiBs: +mbs(best.fetch ?? 0).toFixed(1), fetchMemMiBs: +mbs(best['fetch-mem'] ?? 0).toFixed(1), fetchVsStream: +fetchVsStream.toFixed(3), fetchMemVsStream: +memVsStream.toFixed(3), framedMiBs: +mbs(best.framed ?? 0).toFixed(1), framedVsStream: +framedVsStream.toFixed(3), storePutMiBs: +mbs(best['store-put'] ?? 0).toFixed(1), fetchVsStorePut: +fetchVsPut.toFixed(3), streamVsTcp: +streamVsTcp.toFixed(3), load: loadavg()[0] }) + '\n')
+  process.stdout.write(`median of ${rounds}: fetch / libp2p stream = ${fetchVsStream.toFixed(2)} (goal >= 0.8); fetch-mem / libp2p stream = ${memVsStream.toFixed(2)}; framed / libp2p stream = ${framedVsStream.toFixed(2)}; fetch / store-put = ${fetchVsPut.toFixed(2)}; fetch / stream-disk = ${fetchVsStreamDisk.toFixed(2)}; stream-disk / stream = ${streamDiskVsStream.toFixed(2)}; libp2p stream / tcp = ${streamVsTcp.toFixed(2)}; load average ${loadavg().map(l => l.toFixed(1)).join(' ')}\n`)
+  process.stdout.write(JSON.stringify({ sizeMiB: size / MiB, tcpMiBs: +mbs(best.tcp ?? 0).toFixed(1), streamMiBs: +mbs(best.stream ?? 0).toFixed(1), fetchMiBs: +mbs(best.fetch ?? 0).toFixed(1), fetchMemMiBs: +mbs(best['fetch-mem'] ?? 0).toFixed(1), fetchVsStream: +fetchVsStream.toFixed(3), fetchMemVsStream: +memVsStream.toFixed(3), framedMiBs: +mbs(best.framed ?? 0).toFixed(1), framedVsStream: +framedVsStream.toFixed(3), storePutMiBs: +mbs(best['store-put'] ?? 0).toFixed(1), fetchVsStorePut: +fetchVsPut.toFixed(3), streamDiskMiBs: +mbs(best['stream-disk'] ?? 0).toFixed(1), fetchVsStreamDisk: +fetchVsStreamDisk.toFixed(3), streamDiskVsStream: +streamDiskVsStream.toFixed(3), streamVsTcp: +streamVsTcp.toFixed(3), load: loadavg()[0] }) + '\n')
 
   await transfer.stop()
   await network.stop()
