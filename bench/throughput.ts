@@ -331,11 +331,15 @@ async function main (): Promise<void> {
     return ms
   }
 
-  const best: Record<string, number> = { tcp: Infinity, stream: Infinity, 'stream-disk': Infinity, framed: Infinity, fetch: Infinity, 'fetch-mem': Infinity, 'store-put': Infinity }
-  const runs: Record<string, number[]> = { tcp: [], stream: [], 'stream-disk': [], framed: [], fetch: [], 'fetch-mem': [], 'store-put': [] }
+  // every variant, in the order each round runs them and the report lists them: the one list to extend
+  const variants: Record<string, () => Promise<number>> = { tcp, stream, 'stream-disk': streamDisk, framed, fetch, 'fetch-mem': fetchMem, 'store-put': storePut }
+  const names = Object.keys(variants)
+  const perVariant = <T>(init: () => T): Record<string, T> => Object.fromEntries(names.map(n => [n, init()]))
+  const best = perVariant(() => Infinity)
+  const runs = perVariant((): number[] => [])
   // CPU time of each side (ms per MiB moved): far steadier than wall time on a loaded machine
-  const cpuRecv: Record<string, number[]> = { tcp: [], stream: [], 'stream-disk': [], framed: [], fetch: [], 'fetch-mem': [], 'store-put': [] }
-  const cpuSend: Record<string, number[]> = { tcp: [], stream: [], 'stream-disk': [], framed: [], fetch: [], 'fetch-mem': [], 'store-put': [] }
+  const cpuRecv = perVariant((): number[] => [])
+  const cpuSend = perVariant((): number[] => [])
   const childCpu = async (): Promise<number> => {
     const answer = new Promise<string>(resolve => lines.once('line', resolve))
     child.stdin.write('cpu\n')
@@ -350,7 +354,7 @@ async function main (): Promise<void> {
   }
   const split: Record<string, { recv: ThreadCpu[], send: ThreadCpu[] }> = {}
   for (let r = 0; r < rounds; r++) {
-    for (const [name, fn] of Object.entries({ tcp, stream, 'stream-disk': streamDisk, framed, fetch, 'fetch-mem': fetchMem, 'store-put': storePut })) {
+    for (const [name, fn] of Object.entries(variants)) {
       if (values.only != null && !values.only.split(',').includes(name)) continue
       if (name === 'fetch') await emptyStore()
       if (name === 'fetch-mem') await emptyMemory()
@@ -373,8 +377,8 @@ async function main (): Promise<void> {
   const mbs = (ms: number): number => size / MiB / (ms / 1000)
   const fmt = (name: string): string => `${name.padEnd(11)} ${mbs(best[name] ?? 0).toFixed(0).padStart(5)} MiB/s  (${(best[name] ?? 0).toFixed(0)} ms; runs ${runs[name]?.map(ms => ms.toFixed(0)).join(', ')} ms)`
   process.stdout.write(`throughput: ${size / MiB} MiB between two processes on 127.0.0.1, best of ${rounds}\n`)
-  process.stdout.write(`${fmt('tcp')}\n${fmt('stream')}\n${fmt('stream-disk')}\n${fmt('framed')}\n${fmt('fetch')}\n${fmt('fetch-mem')}\n${fmt('store-put')}\n`)
-  for (const name of Object.keys(runs)) {
+  process.stdout.write(names.map(n => `${fmt(n)}\n`).join(''))
+  for (const name of names) {
     if ((runs[name] ?? []).length === 0) continue
     process.stdout.write(`cpu ${name.padEnd(11)} receiver ${median(cpuRecv[name] ?? []).toFixed(2)} ms/MiB, sender ${median(cpuSend[name] ?? []).toFixed(2)} ms/MiB (median of ${rounds})\n`)
   }
