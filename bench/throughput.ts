@@ -11,8 +11,8 @@
  *           stream and framed: reading, framing and hashing; between framed and fetch-mem: the
  *           transfer's own work (requests, scheduling, landing) and the in-memory store's copy
  *   fetch-mem  the same fetch into a block store in memory: the transfer without the disk's cost
- *   stream-disk  the raw stream written to one file as it arrives (1 MiB writes, 4 in flight, one fsync at
- *           the end): what writing the bytes to this machine's disk costs a receiver that does nothing
+ *   stream-disk  the raw stream written to one file as it arrives (each MiB with one synchronous writev, one
+ *           fsync at the end): what writing the bytes to this machine's disk costs a receiver that does nothing
  *           else, the ceiling of any fetch that keeps what it receives (the stream discards it)
  *   store-put  the on-disk store alone: putBlock of the same blocks, 32 at a time (as the fetch
  *              writes them), into an empty store: the ceiling of a fetch to disk
@@ -30,7 +30,8 @@ import { tuneV8ForTransfers } from '../src/util/v8-tuning.js'
 tuneV8ForTransfers({ jit: process.argv.includes('--jit-tuning') })
 import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtemp, open, rm } from 'node:fs/promises'
+import { closeSync, fsync, openSync, writevSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { connect, createServer, type AddressInfo } from 'node:net'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -216,37 +217,33 @@ async function main (): Promise<void> {
   const streamDiskOnce = async (): Promise<number> => {
     const path = join(dir, 'stream-disk.bin')
     const start = performance.now()
-    const fh = await open(path, 'w', 0o600)
+    // each MiB written as it completes with one synchronous writev, as the store writes a block
+    // (src/storage/blockstore.ts): on this machine the cheapest writer found, cheaper than
+    // writes in flight through libuv's pool (docs/BENCHMARKS.md, "Blocks written inline")
+    const fd = openSync(path, 'w', 0o600)
     try {
       const s = await network.openStream(info.peerId, RAW_PROTOCOL)
       let got = 0
       let at = 0
       let parts: Uint8Array[] = []
-      const pending = new Set<Promise<void>>()
       const write = (): void => {
-        const bufs = parts
-        const n = bufs.reduce((sum, b) => sum + b.byteLength, 0)
-        const p = fh.writev(bufs, at).then(({ bytesWritten }) => {
-          if (bytesWritten !== n) throw new Error(`stream-disk: short write (${bytesWritten} of ${n})`)
-        })
+        const n = parts.reduce((sum, b) => sum + b.byteLength, 0)
+        const written = writevSync(fd, parts, at)
+        if (written !== n) throw new Error(`stream-disk: short write (${written} of ${n})`)
         at += n
         parts = []
-        pending.add(p)
-        void p.finally(() => pending.delete(p)).catch(() => {})
       }
       for await (const chunk of s.source) {
         got += chunk.byteLength
         parts.push(chunk.subarray())
         if (got - at >= MiB) write()
-        if (pending.size >= 4) await Promise.race(pending)
       }
       if (parts.length > 0) write()
-      await Promise.all(pending)
-      await fh.sync()
+      await new Promise<void>((resolve, reject) => { fsync(fd, (err) => { if (err != null) reject(err); else resolve() }) })
       await s.close()
       if (got !== size) throw new Error(`stream-disk: got ${got} bytes`)
     } finally {
-      await fh.close()
+      closeSync(fd)
       await rm(path, { force: true })
     }
     return performance.now() - start

@@ -8,6 +8,7 @@ import '../src/polyfill.js'
 import { test } from 'node:test'
 import * as assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
+import * as fss from 'node:fs'
 import * as fsp from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -15,7 +16,7 @@ import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { verifyBytes } from '../src/content/index.js'
-import { createStore, type StoreFs } from '../src/storage/index.js'
+import { createStore, type InlineFs, type StoreFs } from '../src/storage/index.js'
 import { MiB, pattern } from './fixtures/storage-pattern.js'
 
 async function tempDir (t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
@@ -64,6 +65,135 @@ test('an import fsyncs each new block file (in batches) before the record that c
   }
   assert.equal(events.filter(e => e.startsWith('sync ') && e.includes(`${join('tmp', 'block-')}`)).length, 0, 'no temp block file is fsynced on its own')
   assert.deepEqual(await fsp.readdir(join(path, 'dirty')), [], 'nothing unsynced is left, so no marker')
+})
+
+/** node's synchronous calls, each one counted by name, and a clock the test moves. */
+function countedInline (): { inline: InlineFs, calls: Map<string, number>, clock: { ms: number } } {
+  const calls = new Map<string, number>()
+  const clock = { ms: 0 }
+  const counted = <F extends (...args: any[]) => any>(name: string, fn: F): F => ((...args: any[]) => {
+    calls.set(name, (calls.get(name) ?? 0) + 1)
+    return fn(...args)
+  }) as F
+  const inline: InlineFs = {
+    openSync: counted('openSync', fss.openSync),
+    writevSync: counted('writevSync', fss.writevSync),
+    writeSync: counted('writeSync', fss.writeSync),
+    closeSync: counted('closeSync', fss.closeSync),
+    renameSync: counted('renameSync', fss.renameSync),
+    unlinkSync: counted('unlinkSync', fss.unlinkSync),
+    statSync: counted('statSync', fss.statSync),
+    mkdirSync: counted('mkdirSync', fss.mkdirSync),
+    now: () => clock.ms
+  }
+  return { inline, calls, clock }
+}
+
+test('blocks written inline (synchronous calls) are fsynced in batches before the record that counts on them, as through the pool', async (t) => {
+  const dir = await tempDir(t)
+  const path = join(dir, 'store')
+  const events: string[] = []
+  const { inline, calls } = countedInline()
+  const renameSync = inline.renameSync
+  inline.renameSync = ((from: any, to: any) => { events.push(`rename ${String(from)} ${String(to)}`); renameSync(from, to) }) as InlineFs['renameSync']
+  const fs: Partial<StoreFs> = {
+    open: (async (p: any, flags?: any, mode?: any) => {
+      const fh = await fsp.open(p, flags, mode)
+      const sync = fh.sync.bind(fh)
+      ;(fh as any).sync = async () => { events.push(`sync ${String(p)}`); await sync() }
+      return fh
+    }) as StoreFs['open'],
+    rename: (async (from: any, to: any) => { events.push(`rename ${String(from)} ${String(to)}`); await fsp.rename(from, to) }) as StoreFs['rename'],
+    inline
+  }
+  const store = await createStore({ path, fs })
+  t.after(async () => { await store.close() })
+  const rec = await store.import(pattern(5 * MiB + 3, 11), { name: 'five.bin' })
+  assert.equal(calls.get('writevSync'), 7, 'every block went through the inline writer')
+  const recordAt = events.findIndex(e => e.startsWith('rename ') && e.endsWith(join('records', `${rec.cid}.json`)))
+  assert.ok(recordAt > 0, 'the record was renamed into place')
+  const blockFiles = events.filter(e => e.startsWith('rename ') && e.includes(join('tmp', 'block-'))).map(e => e.split(' ')[2]!)
+  assert.equal(blockFiles.length, 7, '6 leaves and the root, each renamed into place')
+  for (const f of blockFiles) {
+    const at = events.indexOf(`sync ${f}`)
+    assert.ok(at >= 0 && at < recordAt, `${f} fsynced before the record`)
+  }
+  assert.deepEqual(await fsp.readdir(join(path, 'tmp')), [], 'no temp file left')
+  assert.deepEqual(await fsp.readdir(join(path, 'dirty')), [], 'nothing unsynced is left, so no marker')
+})
+
+test('a slow inline write sends the next block writes through the thread pool for 10 s, then inline again', async (t) => {
+  const dir = await tempDir(t)
+  const { inline, calls, clock } = countedInline()
+  let slow = false
+  const writevSync = inline.writevSync
+  inline.writevSync = ((...args: Parameters<InlineFs['writevSync']>) => {
+    if (slow) clock.ms += 25 // the kernel held this write: a disk slower than the page cache
+    return writevSync(...args)
+  }) as InlineFs['writevSync']
+  let poolWrites = 0
+  const fs: Partial<StoreFs> = {
+    open: (async (p: any, flags?: any, mode?: any) => {
+      if (String(p).includes(join('tmp', 'block-'))) poolWrites++
+      return await fsp.open(p, flags, mode)
+    }) as StoreFs['open'],
+    inline
+  }
+  const store = await createStore({ path: join(dir, 'store'), fs })
+  t.after(async () => { await store.close() })
+  const put = async (i: number): Promise<void> => { await store.putBlock(rawCid(pattern(100, i)), pattern(100, i)) }
+  await put(1)
+  assert.deepEqual([calls.get('writevSync'), poolWrites], [1, 0], 'a fast disk: inline')
+  slow = true
+  await put(2)
+  assert.deepEqual([calls.get('writevSync'), poolWrites], [2, 0], 'the slow write itself was inline')
+  await put(3)
+  await put(4)
+  assert.deepEqual([calls.get('writevSync'), poolWrites], [2, 2], 'the next writes went through the pool')
+  clock.ms += 10_001
+  slow = false
+  await put(5)
+  assert.deepEqual([calls.get('writevSync'), poolWrites], [3, 2], 'inline again once the 10 s are over')
+  for (let i = 1; i <= 5; i++) assert.deepEqual(await store.getBlock(rawCid(pattern(100, i)), { verify: true }), Buffer.from(pattern(100, i)))
+})
+
+test('a full disk during an inline block write: NoSpaceError, no temp file, no block; the store writes again once there is room', async (t) => {
+  const dir = await tempDir(t)
+  const path = join(dir, 'store')
+  const { inline } = countedInline()
+  let room = Infinity
+  const writevSync = inline.writevSync
+  const writeSync = inline.writeSync
+  const enospc = (): Error => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
+  // a disk with `room` bytes free: a write past it is cut short, the next one fails
+  inline.writevSync = ((fd: number, bufs: Uint8Array[]) => {
+    if (room <= 0) throw enospc()
+    const total = bufs.reduce((n, b) => n + b.byteLength, 0)
+    if (total <= room) {
+      room -= total
+      return writevSync(fd, bufs)
+    }
+    const n = writeSync(fd, bufs[0]!, 0, Math.min(room, bufs[0]!.byteLength))
+    room -= n
+    return n
+  }) as InlineFs['writevSync']
+  inline.writeSync = ((fd: number, buf: Uint8Array, off?: number, len?: number) => {
+    if (room <= 0) throw enospc()
+    const n = writeSync(fd, buf, off, Math.min(len ?? buf.byteLength, room))
+    room -= n
+    return n
+  }) as InlineFs['writeSync']
+  const store = await createStore({ path, fs: { inline } })
+  t.after(async () => { await store.close() })
+  const block = pattern(MiB, 21)
+  const chunks = new Uint8ArrayList(block.subarray(0, 300_000), block.subarray(300_000, 700_000), block.subarray(700_000))
+  room = 500_000
+  await assert.rejects(store.putBlock(rawCid(block), chunks), { name: 'NoSpaceError' })
+  assert.deepEqual(await fsp.readdir(join(path, 'tmp')), [], 'the partial temp file was removed')
+  assert.equal(await store.has(rawCid(block)), false)
+  room = Infinity
+  await store.putBlock(rawCid(block), chunks)
+  assert.deepEqual(await store.getBlock(rawCid(block), { verify: true }), Buffer.from(block))
 })
 
 test('a marker exists while blocks are unsynced; at most 64 blocks wait for their fsync', async (t) => {

@@ -11,14 +11,25 @@
  * blocks, and at least every MAX_UNSYNCED_BLOCKS blocks; journal.ts says how
  * the next open finds a block that a power cut left partial. A block found corrupt is
  * moved to `corrupt/` at once, so it is never served again.
+ *
+ * A block is written with synchronous calls (stat, open, writev, close, rename: ~1 ms for 1 MiB
+ * here), not through libuv's thread pool. Through the pool each call is a round trip to a busy
+ * event loop: a received block waited 5–40 ms for its six, while 2–11 more piled up behind it,
+ * and bytes held that long outlive two scavenges, so V8 promotes them and frees them only in a
+ * full collection, which their growing external memory then starts every ~0.4 s (docs/BENCHMARKS.md,
+ * "Blocks written inline"). The fsyncs stay in the pool (flush()). A write that takes longer
+ * than INLINE_WRITE_SLOW_MS (the kernel throttling a slow disk, not page-cache speed) sends the
+ * writes of the next INLINE_WRITE_BACKOFF_MS through the pool, so the event loop is not held
+ * for a disk that cannot keep up.
  */
 import { join } from 'node:path'
 import type { Blockstore, InputPair, Pair } from 'interface-blockstore'
 import { cidKey, parseCid, verifyBytes, type BlockBytes as ChunkedBytes, type CID } from '../content/cid.js'
-import { BLOCKS_DIR, CORRUPT_DIR, MAX_UNSYNCED_BLOCKS, SYNC_CONCURRENCY, TMP_DIR, VERIFIED_BLOCKS_KEPT } from './constants.js'
+import { BLOCKS_DIR, CORRUPT_DIR, INLINE_WRITE_BACKOFF_MS, INLINE_WRITE_SLOW_MS, MAX_UNSYNCED_BLOCKS, SYNC_CONCURRENCY, TMP_DIR, VERIFIED_BLOCKS_KEPT } from './constants.js'
 import { BlockNotFoundError, CorruptBlockError, fsError } from './errors.js'
-import { syncDir, syncFile, writeFileAtomic } from '../util/atomic-write.js'
-import type { StoreFs } from './fs.js'
+import { syncDir, syncFile, writeFileAtomic, writeFileAtomicSync } from '../util/atomic-write.js'
+import type { Logger } from '../util/logger.js'
+import type { InlineFs, StoreFs } from './fs.js'
 import { SyncJournal } from './journal.js'
 import type { RefStore } from './refs.js'
 import { VerifiedBlocks } from '../util/verified-blocks.js'
@@ -67,11 +78,15 @@ export class FsBlockstore implements Blockstore {
    * store need not hash them again (Store.verifiedHere).
    */
   readonly verified = new VerifiedBlocks(VERIFIED_BLOCKS_KEPT)
+  /** Blocks go through the thread pool until then (`fs.inline.now()` time), after a slow inline write. */
+  private inlineOffUntil = -Infinity
+  private readonly log?: Logger
 
-  constructor (root: string, fs: StoreFs, onCorrupt: (cid: CID) => void = () => {}, refs?: RefStore) {
+  constructor (root: string, fs: StoreFs, onCorrupt: (cid: CID) => void = () => {}, refs?: RefStore, log?: Logger) {
     this.root = root
     this.fs = fs
     this.refs = refs
+    this.log = log
     this.blocksDir = join(root, BLOCKS_DIR)
     this.tmpDir = join(root, TMP_DIR)
     this.corruptDir = join(root, CORRUPT_DIR)
@@ -127,19 +142,24 @@ export class FsBlockstore implements Blockstore {
     const key = cidKey(cid)
     const shard = this.shardOf(key)
     const dest = join(shard, key)
-    if (await this.hasFile(cid)) {
+    const inline = this.fs.inline != null && this.fs.inline.now() >= this.inlineOffUntil ? this.fs.inline : undefined
+    if (inline != null ? this.hasFileInline(dest, inline) : await this.hasFile(cid)) {
       options.onStored?.(cid, bytes.byteLength, false)
       return false
     }
     this.writing++
     try {
       await this.journal.begin()
-      if (!this.shards.has(shard)) {
-        await this.fs.mkdir(shard, { recursive: true, mode: 0o700 })
-        this.shards.add(shard)
-      }
       // no fsync here: the file and its shard folder are fsynced by flush(), many at once (journal.ts)
-      await writeFileAtomic(dest, bytes, { tmpDir: this.tmpDir, tmpPrefix: 'block-', sync: false, syncDir: false, fs: this.fs })
+      if (inline != null) {
+        this.writeInline(shard, dest, bytes, inline)
+      } else {
+        if (!this.shards.has(shard)) {
+          await this.fs.mkdir(shard, { recursive: true, mode: 0o700 })
+          this.shards.add(shard)
+        }
+        await writeFileAtomic(dest, bytes, { tmpDir: this.tmpDir, tmpPrefix: 'block-', sync: false, syncDir: false, fs: this.fs })
+      }
       this.unsyncedFiles.add(dest)
       this.unsynced.add(shard)
       this.verified.add(key, bytes.byteLength)
@@ -151,6 +171,31 @@ export class FsBlockstore implements Blockstore {
     options.onStored?.(cid, bytes.byteLength, true)
     if (this.unsyncedFiles.size >= MAX_UNSYNCED_BLOCKS) await this.flush()
     return true
+  }
+
+  /** hasFile with a synchronous stat. */
+  private hasFileInline (path: string, fs: InlineFs): boolean {
+    try {
+      return fs.statSync(path, { throwIfNoEntry: false })?.isFile() === true
+    } catch (err: any) {
+      if (err?.code === 'ENOENT' || err?.code === 'ENOTDIR') return false
+      throw fsError(err, path, 'read')
+    }
+  }
+
+  /** Writes a block file with synchronous calls (see the file header), timed. */
+  private writeInline (shard: string, dest: string, bytes: ChunkedBytes, fs: InlineFs): void {
+    const start = fs.now()
+    if (!this.shards.has(shard)) {
+      fs.mkdirSync(shard, { recursive: true, mode: 0o700 })
+      this.shards.add(shard)
+    }
+    writeFileAtomicSync(dest, bytes instanceof Uint8Array ? [bytes] : [...bytes], { tmpDir: this.tmpDir, tmpPrefix: 'block-', fs })
+    const took = fs.now() - start
+    if (took > INLINE_WRITE_SLOW_MS) {
+      this.inlineOffUntil = fs.now() + INLINE_WRITE_BACKOFF_MS
+      this.log?.('a block write took %d ms: blocks go through the thread pool for the next %d s', Math.round(took), INLINE_WRITE_BACKOFF_MS / 1000)
+    }
   }
 
   /**

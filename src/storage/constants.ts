@@ -53,6 +53,14 @@ export const VERSION_FILE = 'VERSION'
  */
 export const MAX_UNSYNCED_BLOCKS = 64
 
+/**
+ * An inline block write (blockstore.ts) that takes longer than this was held by the disk, not
+ * copied into the page cache (~1 ms for 1 MiB): the next INLINE_WRITE_BACKOFF_MS of block
+ * writes go through the thread pool, so a slow disk does not hold the event loop.
+ */
+export const INLINE_WRITE_SLOW_MS = 20
+export const INLINE_WRITE_BACKOFF_MS = 10_000
+
 /** Block files fsynced at once by a flush. */
 export const SYNC_CONCURRENCY = 16
 

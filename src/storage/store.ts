@@ -63,7 +63,7 @@ export class DiskStore implements Store {
     const log = (components.logger ?? createComponentLogger()).forComponent('storage')
     const sharedInProcess = await openFolder(path, fs)
     const refs = new RefStore(path, fs, log)
-    const blocks = new FsBlockstore(path, fs, undefined, refs)
+    const blocks = new FsBlockstore(path, fs, undefined, refs, log)
     const records = new RecordStore(path, fs)
     let badRecords: string[]
     try {

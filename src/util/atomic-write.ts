@@ -14,6 +14,7 @@
  * offers a link()-if-absent mode nor a replaceable fs (the store's tests inject
  * ENOSPC and EACCES through it), nor a folder fsync.
  */
+import type * as fss from 'node:fs'
 import * as fsp from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import { basename, dirname, join } from 'node:path'
@@ -24,6 +25,16 @@ export interface AtomicFs {
   rename: typeof fsp.rename
   link: typeof fsp.link
   unlink: typeof fsp.unlink
+}
+
+/** The calls writeFileAtomicSync makes. */
+export interface AtomicFsSync {
+  openSync: typeof fss.openSync
+  writevSync: typeof fss.writevSync
+  writeSync: typeof fss.writeSync
+  closeSync: typeof fss.closeSync
+  renameSync: typeof fss.renameSync
+  unlinkSync: typeof fss.unlinkSync
 }
 
 type Handle = Awaited<ReturnType<typeof fsp.open>>
@@ -74,11 +85,7 @@ export async function writeAll (fh: Handle, bytes: Uint8Array): Promise<void> {
 
 /** Writes every chunk with one writev (the rest, after a short write, chunk by chunk); resolves with the bytes written. */
 export async function writevAll (fh: Handle, bufs: Uint8Array[]): Promise<number> {
-  let total = 0
-  for (const b of bufs) {
-    if (!(b instanceof Uint8Array)) throw new TypeError('writeFileAtomic: data must be Uint8Array chunks')
-    total += b.byteLength
-  }
+  const total = totalOf(bufs)
   let { bytesWritten } = await fh.writev(bufs)
   if (bytesWritten >= total) return total
   for (const b of bufs) {
@@ -88,6 +95,35 @@ export async function writevAll (fh: Handle, bufs: Uint8Array[]): Promise<number
     }
     await writeAll(fh, b.subarray(bytesWritten))
     bytesWritten = 0
+  }
+  return total
+}
+
+/** writevAll with synchronous calls. */
+function writevAllSync (fs: AtomicFsSync, fd: number, bufs: Uint8Array[]): number {
+  const total = totalOf(bufs)
+  let bytesWritten = fs.writevSync(fd, bufs)
+  if (bytesWritten >= total) return total
+  for (const b of bufs) {
+    if (bytesWritten >= b.byteLength) {
+      bytesWritten -= b.byteLength
+      continue
+    }
+    for (let off = bytesWritten; off < b.byteLength;) {
+      const n = fs.writeSync(fd, b, off, b.byteLength - off)
+      if (n <= 0) throw Object.assign(new Error('short write'), { code: 'EIO' })
+      off += n
+    }
+    bytesWritten = 0
+  }
+  return total
+}
+
+function totalOf (bufs: Uint8Array[]): number {
+  let total = 0
+  for (const b of bufs) {
+    if (!(b instanceof Uint8Array)) throw new TypeError('writeFileAtomic: data must be Uint8Array chunks')
+    total += b.byteLength
   }
   return total
 }
@@ -157,6 +193,33 @@ export async function writeFileAtomic (path: string, data: AtomicData, options: 
   } catch (err) {
     await fh?.close().catch(() => {})
     if (created) await fs.unlink(tmp).catch(() => {})
+    throw err
+  }
+}
+
+/**
+ * writeFileAtomic in synchronous calls, for a caller that fsyncs the file and its folder
+ * itself, in batches, before anything counts on it (the store's blocks: blockstore.ts says why
+ * it writes them with synchronous calls). temp file → write → close → rename over the target;
+ * on any failure the temp file is removed and the error rethrown as it came. Returns the bytes written.
+ */
+export function writeFileAtomicSync (path: string, chunks: Uint8Array[], options: { tmpDir: string, tmpPrefix: string, mode?: number, fs: AtomicFsSync }): number {
+  const fs = options.fs
+  const tmp = tempName(options.tmpDir, options.tmpPrefix)
+  let fd: number | undefined
+  let created = false
+  try {
+    fd = fs.openSync(tmp, 'wx', options.mode ?? 0o600)
+    created = true
+    const written = writevAllSync(fs, fd, chunks)
+    const f = fd
+    fd = undefined
+    fs.closeSync(f)
+    fs.renameSync(tmp, path)
+    return written
+  } catch (err) {
+    if (fd != null) try { fs.closeSync(fd) } catch {}
+    if (created) try { fs.unlinkSync(tmp) } catch {}
     throw err
   }
 }
