@@ -84,6 +84,7 @@ function countedInline (): { inline: InlineFs, calls: Map<string, number>, clock
     unlinkSync: counted('unlinkSync', fss.unlinkSync),
     statSync: counted('statSync', fss.statSync),
     mkdirSync: counted('mkdirSync', fss.mkdirSync),
+    readFileSync: counted('readFileSync', fss.readFileSync),
     now: () => clock.ms
   }
   return { inline, calls, clock }
@@ -155,6 +156,49 @@ test('a slow inline write sends the next block writes through the thread pool fo
   await put(5)
   assert.deepEqual([calls.get('writevSync'), poolWrites], [3, 2], 'inline again once the 10 s are over')
   for (let i = 1; i <= 5; i++) assert.deepEqual(await store.getBlock(rawCid(pattern(100, i)), { verify: true }), Buffer.from(pattern(100, i)))
+})
+
+test('a block read that went to the disk sends the next reads through the thread pool for 10 s; a store given its own readFile reads through it', async (t) => {
+  const dir = await tempDir(t)
+  const { inline, calls, clock } = countedInline()
+  let slow = false
+  const readFileSync = inline.readFileSync
+  inline.readFileSync = ((...args: Parameters<InlineFs['readFileSync']>) => {
+    if (slow) clock.ms += 6 // not in the page cache: the disk answered
+    return readFileSync(...args)
+  }) as InlineFs['readFileSync']
+  let poolReads = 0
+  const readFile = (async (...args: Parameters<StoreFs['readFile']>) => {
+    if (String(args[0]).includes(join('store', 'blocks'))) poolReads++
+    return await fsp.readFile(...args)
+  }) as StoreFs['readFile']
+  const store = await createStore({ path: join(dir, 'store'), fs: { readFile, inline } })
+  t.after(async () => { await store.close() })
+  const cids = [1, 2, 3, 4].map(i => rawCid(pattern(100, i)))
+  for (let i = 1; i <= 4; i++) await store.putBlock(cids[i - 1]!, pattern(100, i))
+  const get = async (i: number): Promise<void> => { assert.deepEqual(await store.getBlock(cids[i - 1]!, { verify: true }), Buffer.from(pattern(100, i))) }
+  await get(1)
+  assert.deepEqual([calls.get('readFileSync'), poolReads], [1, 0], 'from the page cache: inline')
+  slow = true
+  await get(2)
+  await get(3)
+  assert.deepEqual([calls.get('readFileSync'), poolReads], [2, 1], 'after a read that went to the disk: the pool')
+  clock.ms += 10_001
+  slow = false
+  await get(4)
+  assert.deepEqual([calls.get('readFileSync'), poolReads], [3, 1], 'inline again once the 10 s are over')
+
+  // its own asynchronous readFile and no inline calls: every read goes through it
+  let ownReads = 0
+  const ownReadFile = (async (...args: Parameters<StoreFs['readFile']>) => {
+    if (String(args[0]).includes(join('own', 'blocks'))) ownReads++
+    return await fsp.readFile(...args)
+  }) as StoreFs['readFile']
+  const own = await createStore({ path: join(dir, 'own'), fs: { readFile: ownReadFile } })
+  t.after(async () => { await own.close() })
+  await own.putBlock(cids[0]!, pattern(100, 1))
+  assert.deepEqual(await own.getBlock(cids[0]!), Buffer.from(pattern(100, 1)))
+  assert.equal(ownReads, 1)
 })
 
 test('a full disk during an inline block write: NoSpaceError, no temp file, no block; the store writes again once there is room', async (t) => {

@@ -13,19 +13,21 @@
  * moved to `corrupt/` at once, so it is never served again.
  *
  * A block is written with synchronous calls (stat, open, writev, close, rename: ~1 ms for 1 MiB
- * here), not through libuv's thread pool. Through the pool each call is a round trip to a busy
- * event loop: a received block waited 5–40 ms for its six, while 2–11 more piled up behind it,
- * and bytes held that long outlive two scavenges, so V8 promotes them and frees them only in a
- * full collection, which their growing external memory then starts every ~0.4 s (docs/BENCHMARKS.md,
- * "Blocks written inline"). The fsyncs stay in the pool (flush()). A write that takes longer
- * than INLINE_WRITE_SLOW_MS (the kernel throttling a slow disk, not page-cache speed) sends the
- * writes of the next INLINE_WRITE_BACKOFF_MS through the pool, so the event loop is not held
- * for a disk that cannot keep up.
+ * here) and read with them (open, fstat, read, close: ~0.2 ms from the page cache), not through
+ * libuv's thread pool. Through the pool each call is a round trip to a busy event loop: a
+ * received block waited 5–40 ms for its six, while 2–11 more piled up behind it, and bytes held
+ * that long outlive two scavenges, so V8 promotes them and frees them only in a full collection,
+ * which their growing external memory then starts every ~0.4 s (docs/BENCHMARKS.md, "Blocks
+ * written inline"). The fsyncs stay in the pool (flush()). A write slower than
+ * INLINE_WRITE_SLOW_MS (the kernel throttling a slow disk) or a read slower than
+ * INLINE_READ_SLOW_MS (it went to the disk: the page cache did not have it) sends the writes,
+ * or the reads, of the next INLINE_BACKOFF_MS through the pool, so that the event loop does not
+ * wait for a disk.
  */
 import { join } from 'node:path'
 import type { Blockstore, InputPair, Pair } from 'interface-blockstore'
 import { cidKey, parseCid, verifyBytes, type BlockBytes as ChunkedBytes, type CID } from '../content/cid.js'
-import { BLOCKS_DIR, CORRUPT_DIR, INLINE_WRITE_BACKOFF_MS, INLINE_WRITE_SLOW_MS, MAX_UNSYNCED_BLOCKS, SYNC_CONCURRENCY, TMP_DIR, VERIFIED_BLOCKS_KEPT } from './constants.js'
+import { BLOCKS_DIR, CORRUPT_DIR, INLINE_BACKOFF_MS, INLINE_READ_SLOW_MS, INLINE_WRITE_SLOW_MS, MAX_UNSYNCED_BLOCKS, SYNC_CONCURRENCY, TMP_DIR, VERIFIED_BLOCKS_KEPT } from './constants.js'
 import { BlockNotFoundError, CorruptBlockError, fsError } from './errors.js'
 import { syncDir, syncFile, writeFileAtomic, writeFileAtomicSync } from '../util/atomic-write.js'
 import type { Logger } from '../util/logger.js'
@@ -78,8 +80,10 @@ export class FsBlockstore implements Blockstore {
    * store need not hash them again (Store.verifiedHere).
    */
   readonly verified = new VerifiedBlocks(VERIFIED_BLOCKS_KEPT)
-  /** Blocks go through the thread pool until then (`fs.inline.now()` time), after a slow inline write. */
-  private inlineOffUntil = -Infinity
+  /** Block writes go through the thread pool until then (`fs.inline.now()` time), after a slow inline write. */
+  private inlineWritesOffUntil = -Infinity
+  /** The same for reads, after an inline read that went to the disk. */
+  private inlineReadsOffUntil = -Infinity
   private readonly log?: Logger
 
   constructor (root: string, fs: StoreFs, onCorrupt: (cid: CID) => void = () => {}, refs?: RefStore, log?: Logger) {
@@ -142,7 +146,7 @@ export class FsBlockstore implements Blockstore {
     const key = cidKey(cid)
     const shard = this.shardOf(key)
     const dest = join(shard, key)
-    const inline = this.fs.inline != null && this.fs.inline.now() >= this.inlineOffUntil ? this.fs.inline : undefined
+    const inline = this.fs.inline != null && this.fs.inline.now() >= this.inlineWritesOffUntil ? this.fs.inline : undefined
     if (inline != null ? this.hasFileInline(dest, inline) : await this.hasFile(cid)) {
       options.onStored?.(cid, bytes.byteLength, false)
       return false
@@ -193,9 +197,21 @@ export class FsBlockstore implements Blockstore {
     writeFileAtomicSync(dest, bytes instanceof Uint8Array ? [bytes] : [...bytes], { tmpDir: this.tmpDir, tmpPrefix: 'block-', fs })
     const took = fs.now() - start
     if (took > INLINE_WRITE_SLOW_MS) {
-      this.inlineOffUntil = fs.now() + INLINE_WRITE_BACKOFF_MS
-      this.log?.('a block write took %d ms: blocks go through the thread pool for the next %d s', Math.round(took), INLINE_WRITE_BACKOFF_MS / 1000)
+      this.inlineWritesOffUntil = fs.now() + INLINE_BACKOFF_MS
+      this.log?.('a block write took %d ms: block writes go through the thread pool for the next %d s', Math.round(took), INLINE_BACKOFF_MS / 1000)
     }
+  }
+
+  /** Reads a block file with synchronous calls (see the file header), timed. */
+  private readInline (path: string, fs: InlineFs): Uint8Array {
+    const start = fs.now()
+    const bytes = fs.readFileSync(path)
+    const took = fs.now() - start
+    if (took > INLINE_READ_SLOW_MS) {
+      this.inlineReadsOffUntil = fs.now() + INLINE_BACKOFF_MS
+      this.log?.('a block read took %d ms: block reads go through the thread pool for the next %d s', Math.round(took), INLINE_BACKOFF_MS / 1000)
+    }
+    return bytes
   }
 
   /**
@@ -242,7 +258,8 @@ export class FsBlockstore implements Blockstore {
     const path = this.pathOf(cid)
     let bytes: Uint8Array
     try {
-      bytes = await this.fs.readFile(path)
+      const inline = this.fs.inline != null && this.fs.inline.now() >= this.inlineReadsOffUntil ? this.fs.inline : undefined
+      bytes = inline != null ? this.readInline(path, inline) : await this.fs.readFile(path)
     } catch (err: any) {
       if (err?.code === 'ENOENT' || err?.code === 'ENOTDIR' || err?.code === 'EISDIR') {
         const referenced = await this.refs?.read(cid, options.signal)

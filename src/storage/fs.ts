@@ -4,10 +4,10 @@
  * inject failures such as ENOSPC. Every durable write goes through the one
  * durable writer, src/util/atomic-write.ts, given this fs.
  *
- * Blocks are written with synchronous calls (`inline`, blockstore.ts says why). A store
- * given its own asynchronous calls for what a block write does (open, rename, unlink, stat,
- * mkdir) and no `inline` of its own writes its blocks through those calls, so that a test
- * that injects a failure there reaches every write.
+ * Blocks are written and read with synchronous calls (`inline`, blockstore.ts says why). A
+ * store given its own asynchronous calls for what a block write or read does (open, rename,
+ * unlink, stat, mkdir, readFile) and no `inline` of its own goes through those calls, so that a
+ * test that injects a failure there reaches every write and read.
  */
 import * as fss from 'node:fs'
 import * as fsp from 'node:fs/promises'
@@ -17,6 +17,7 @@ import type { AtomicFs, AtomicFsSync } from '../util/atomic-write.js'
 export interface InlineFs extends AtomicFsSync {
   statSync: typeof fss.statSync
   mkdirSync: typeof fss.mkdirSync
+  readFileSync: typeof fss.readFileSync
   /** Milliseconds, monotonic (default `performance.now`); tests give a fake one. */
   now: () => number
 }
@@ -40,6 +41,7 @@ export const nodeInlineFs: InlineFs = {
   unlinkSync: fss.unlinkSync,
   statSync: fss.statSync,
   mkdirSync: fss.mkdirSync,
+  readFileSync: fss.readFileSync,
   now: () => performance.now()
 }
 
@@ -56,11 +58,11 @@ export const nodeFs: StoreFs = {
   inline: nodeInlineFs
 }
 
-/** The asynchronous calls a block write makes when it does not write inline. */
-const BLOCK_WRITE_CALLS = ['open', 'rename', 'unlink', 'stat', 'mkdir'] as const
+/** The asynchronous calls a block write or read makes when it does not go inline. */
+const BLOCK_CALLS = ['open', 'rename', 'unlink', 'stat', 'mkdir', 'readFile'] as const
 
 export function resolveFs (overrides: Partial<StoreFs> = {}): StoreFs {
   const fs: StoreFs = { ...nodeFs, ...overrides }
-  if (overrides.inline == null && BLOCK_WRITE_CALLS.some(k => overrides[k] != null)) delete fs.inline
+  if (overrides.inline == null && BLOCK_CALLS.some(k => overrides[k] != null)) delete fs.inline
   return fs
 }
