@@ -11,7 +11,8 @@
  *              A's hashing (scan until indexed) and the pull that follows
  *
  * Goals: fetch / stream >= 0.8, fetch / syncthing >= 1.0. Each round runs both; a ratio is taken
- * within a round and the median over rounds reported.
+ * within a round and the median over rounds reported. Each starts after `sync` (bench/lib/procs.ts,
+ * settle()): no one runs while what the one before wrote is written back.
  *
  * Usage: npm run bench -- p1 [--size 256] [--rounds 1] [--json]
  * Needs root (unshare, apt-get); installs syncthing when missing.
@@ -26,7 +27,7 @@ import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { assertPrivateNetns, enterPrivateNetns, insidePrivateNetns, load } from './lib/netns.js'
-import { median, Procs, runSwarmdropBench } from './lib/procs.js'
+import { median, Procs, runSwarmdropBench, settle } from './lib/procs.js'
 import { startSyncthingPair, type SyncResult } from './lib/syncthing.js'
 import { ensureTools, versions } from './lib/tools.js'
 
@@ -66,9 +67,11 @@ async function main (): Promise<void> {
   try {
     const pair = await startSyncthingPair(procs, dir)
     for (let r = 0; r < rounds; r++) {
+      settle()
       const tp = await runSwarmdropBench(procs, 'throughput', ['--size', String(sizeMiB), '--rounds', '1'], 900_000, ['fetchMiBs', 'streamMiBs', 'fetchVsStream', 'streamDiskMiBs', 'fetchVsStreamDisk'])
       const source = join(dir, `p1-${r}.bin`)
       await randomFile(source, sizeMiB * MiB)
+      settle()
       const syncthing = await pair.sync(source, `p1-${r}.bin`, 600_000)
       perRound.push({ fetchMiBs: tp.fetchMiBs, streamMiBs: tp.streamMiBs, fetchVsStream: tp.fetchVsStream, streamDiskMiBs: tp.streamDiskMiBs, fetchVsStreamDisk: tp.fetchVsStreamDisk, syncthing })
       say(`round ${r + 1}: fetch ${tp.fetchMiBs} MiB/s, raw libp2p stream ${tp.streamMiBs} MiB/s, the stream to disk ${tp.streamDiskMiBs} MiB/s, syncthing ${rate(syncthing.totalMs).toFixed(1)} MiB/s ` +

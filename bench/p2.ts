@@ -12,6 +12,9 @@
  *                 last has every piece; the seeder's upload counted by nftables; sha256 of every copy
  *   aria2-crypto  the same with --bt-require-crypto=true --bt-min-crypto-level=arc4
  *
+ * Each starts after `sync` (bench/lib/procs.ts, settle()): no one runs while the copies of the one
+ * before are written back.
+ *
  * Goals: swarmdrop wall <= 1.0 x aria2-crypto (stretch: <= aria2-plain), sharer upload <= 1.5 x
  * the file; at 16 fetchers, every fetcher finishes and the sharer uploads <= 2 x.
  *
@@ -27,7 +30,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { makeTorrent, runBitTorrent, type BitTorrentResult } from './lib/aria2.js'
 import { assertPrivateNetns, enterPrivateNetns, insidePrivateNetns, load } from './lib/netns.js'
-import { Procs, runSwarmdropBench } from './lib/procs.js'
+import { Procs, runSwarmdropBench, settle } from './lib/procs.js'
 import { ensureTools, versions } from './lib/tools.js'
 
 const MiB = 1024 * 1024
@@ -64,10 +67,13 @@ async function main (): Promise<void> {
     const file = join(dir, 'seed', 'bench.bin')
     await writeFile(file, randomBytes(size))
     const torrent = makeTorrent(dir, file)
+    settle()
     plain = await runBitTorrent(procs, dir, torrent, { leechers: fetchers, crypto: false, timeout })
     say(describe('aria2 plain', plain, size))
+    settle()
     crypto = await runBitTorrent(procs, dir, torrent, { leechers: fetchers, crypto: true, timeout })
     say(describe('aria2 crypto', crypto, size))
+    settle()
     try {
       const r = await runSwarmdropBench(procs, 'distribution', ['--size', String(sizeMiB), '--fetchers', String(fetchers)], timeout, ['wallMs', 'sharerUploadRatio'])
       swarm = { wallMs: r.wallMs, sharerUploadRatio: r.sharerUploadRatio }

@@ -6,7 +6,7 @@
  *
  * Output goes to a log file (the anchors are chatty); `tail()` shows its end on failure.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { openSync, closeSync, readFileSync } from 'node:fs'
 import { waitFor } from '../../src/util/wait.js'
 
@@ -171,6 +171,17 @@ export async function runSwarmdropBench (procs: Procs, name: string, args: strin
 }
 
 /** The median of a non-empty list. */
+/**
+ * Writes every dirty page of the machine back (`sync`) before a contender's timed run, so that it
+ * does not pay for the one before: aria2 never fsyncs, and its copies (~1 GiB in a p2 run) were
+ * still being written back while swarmdrop ran after it (its fsyncs waited, the kernel's
+ * writeback took CPU on the same 2 cores).
+ */
+export function settle (): void {
+  const r = spawnSync('sync')
+  if (r.status !== 0) throw new Error(`sync failed: ${r.stderr?.toString() ?? r.error?.message ?? `status ${String(r.status)}`}`)
+}
+
 export function median (xs: number[]): number {
   const sorted = [...xs].sort((a, b) => a - b)
   const mid = Math.floor(sorted.length / 2)
