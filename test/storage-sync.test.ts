@@ -36,20 +36,24 @@ function blockPath (storePath: string, cid: string): string {
 /** A pid no process has (above Linux's pid_max): a writer that is gone. */
 const DEAD_PID = 2147483646
 
-test('an import fsyncs each new block file (in batches) before the record that counts on it is renamed into place', async (t) => {
-  const dir = await tempDir(t)
-  const path = join(dir, 'store')
-  const events: string[] = []
-  const fs: Partial<StoreFs> = {
+/** The store's asynchronous open and rename, each fsync and rename noted in `events` (`sync PATH`, `rename FROM TO`). */
+function recordingFs (events: string[]): Partial<StoreFs> {
+  return {
     open: (async (p: any, flags?: any, mode?: any) => {
       const fh = await fsp.open(p, flags, mode)
       const sync = fh.sync.bind(fh)
-      ;(fh as any).sync = async () => { events.push(`sync ${String(p)}`); await sync() }
+        ;(fh as any).sync = async () => { events.push(`sync ${String(p)}`); await sync() }
       return fh
     }) as StoreFs['open'],
     rename: (async (from: any, to: any) => { events.push(`rename ${String(from)} ${String(to)}`); await fsp.rename(from, to) }) as StoreFs['rename']
   }
-  const store = await createStore({ path, fs })
+}
+
+test('an import fsyncs each new block file (in batches) before the record that counts on it is renamed into place', async (t) => {
+  const dir = await tempDir(t)
+  const path = join(dir, 'store')
+  const events: string[] = []
+  const store = await createStore({ path, fs: recordingFs(events) })
   t.after(async () => { await store.close() })
   const rec = await store.import(pattern(5 * MiB + 3, 11), { name: 'five.bin' })
   const recordAt = events.findIndex(e => e.startsWith('rename ') && e.endsWith(join('records', `${rec.cid}.json`)))
@@ -90,6 +94,17 @@ function countedInline (): { inline: InlineFs, calls: Map<string, number>, clock
   return { inline, calls, clock }
 }
 
+/** Makes `inline[name]` advance the fake clock by `ms` on each call while `on`. */
+function slowDown (inline: InlineFs, name: 'writevSync' | 'readFileSync', clock: { ms: number }, ms: number): { on: boolean } {
+  const state = { on: false }
+  const fn = inline[name] as (...args: any[]) => any
+  ;(inline as any)[name] = (...args: any[]) => {
+    if (state.on) clock.ms += ms
+    return fn(...args)
+  }
+  return state
+}
+
 test('blocks written inline (synchronous calls) are fsynced in batches before the record that counts on them, as through the pool', async (t) => {
   const dir = await tempDir(t)
   const path = join(dir, 'store')
@@ -97,17 +112,7 @@ test('blocks written inline (synchronous calls) are fsynced in batches before th
   const { inline, calls } = countedInline()
   const renameSync = inline.renameSync
   inline.renameSync = ((from: any, to: any) => { events.push(`rename ${String(from)} ${String(to)}`); renameSync(from, to) }) as InlineFs['renameSync']
-  const fs: Partial<StoreFs> = {
-    open: (async (p: any, flags?: any, mode?: any) => {
-      const fh = await fsp.open(p, flags, mode)
-      const sync = fh.sync.bind(fh)
-      ;(fh as any).sync = async () => { events.push(`sync ${String(p)}`); await sync() }
-      return fh
-    }) as StoreFs['open'],
-    rename: (async (from: any, to: any) => { events.push(`rename ${String(from)} ${String(to)}`); await fsp.rename(from, to) }) as StoreFs['rename'],
-    inline
-  }
-  const store = await createStore({ path, fs })
+  const store = await createStore({ path, fs: { ...recordingFs(events), inline } })
   t.after(async () => { await store.close() })
   const rec = await store.import(pattern(5 * MiB + 3, 11), { name: 'five.bin' })
   assert.equal(calls.get('writevSync'), 7, 'every block went through the inline writer')
@@ -126,12 +131,8 @@ test('blocks written inline (synchronous calls) are fsynced in batches before th
 test('a slow inline write sends the next block writes through the thread pool for 10 s, then inline again', async (t) => {
   const dir = await tempDir(t)
   const { inline, calls, clock } = countedInline()
-  let slow = false
-  const writevSync = inline.writevSync
-  inline.writevSync = ((...args: Parameters<InlineFs['writevSync']>) => {
-    if (slow) clock.ms += 25 // the kernel held this write: a disk slower than the page cache
-    return writevSync(...args)
-  }) as InlineFs['writevSync']
+  // when on, the kernel holds each write 25 ms: a disk slower than the page cache
+  const slow = slowDown(inline, 'writevSync', clock, 25)
   let poolWrites = 0
   const fs: Partial<StoreFs> = {
     open: (async (p: any, flags?: any, mode?: any) => {
@@ -145,60 +146,60 @@ test('a slow inline write sends the next block writes through the thread pool fo
   const put = async (i: number): Promise<void> => { await store.putBlock(rawCid(pattern(100, i)), pattern(100, i)) }
   await put(1)
   assert.deepEqual([calls.get('writevSync'), poolWrites], [1, 0], 'a fast disk: inline')
-  slow = true
+  slow.on = true
   await put(2)
   assert.deepEqual([calls.get('writevSync'), poolWrites], [2, 0], 'the slow write itself was inline')
   await put(3)
   await put(4)
   assert.deepEqual([calls.get('writevSync'), poolWrites], [2, 2], 'the next writes went through the pool')
   clock.ms += 10_001
-  slow = false
+  slow.on = false
   await put(5)
   assert.deepEqual([calls.get('writevSync'), poolWrites], [3, 2], 'inline again once the 10 s are over')
   for (let i = 1; i <= 5; i++) assert.deepEqual(await store.getBlock(rawCid(pattern(100, i)), { verify: true }), Buffer.from(pattern(100, i)))
 })
 
+/** node's readFile, counting the reads of files under a folder whose path contains `under`. */
+function countingReadFile (under: string): { readFile: StoreFs['readFile'], reads: number } {
+  const counter = {
+    reads: 0,
+    readFile: (async (...args: Parameters<StoreFs['readFile']>) => {
+      if (String(args[0]).includes(under)) counter.reads++
+      return await fsp.readFile(...args)
+    }) as StoreFs['readFile']
+  }
+  return counter
+}
+
 test('a block read that went to the disk sends the next reads through the thread pool for 10 s; a store given its own readFile reads through it', async (t) => {
   const dir = await tempDir(t)
   const { inline, calls, clock } = countedInline()
-  let slow = false
-  const readFileSync = inline.readFileSync
-  inline.readFileSync = ((...args: Parameters<InlineFs['readFileSync']>) => {
-    if (slow) clock.ms += 6 // not in the page cache: the disk answered
-    return readFileSync(...args)
-  }) as InlineFs['readFileSync']
-  let poolReads = 0
-  const readFile = (async (...args: Parameters<StoreFs['readFile']>) => {
-    if (String(args[0]).includes(join('store', 'blocks'))) poolReads++
-    return await fsp.readFile(...args)
-  }) as StoreFs['readFile']
-  const store = await createStore({ path: join(dir, 'store'), fs: { readFile, inline } })
+  // when on, each read takes 6 ms: not in the page cache, the disk answered
+  const slow = slowDown(inline, 'readFileSync', clock, 6)
+  const pool = countingReadFile(join('store', 'blocks'))
+  const store = await createStore({ path: join(dir, 'store'), fs: { readFile: pool.readFile, inline } })
   t.after(async () => { await store.close() })
   const cids = [1, 2, 3, 4].map(i => rawCid(pattern(100, i)))
   for (let i = 1; i <= 4; i++) await store.putBlock(cids[i - 1]!, pattern(100, i))
   const get = async (i: number): Promise<void> => { assert.deepEqual(await store.getBlock(cids[i - 1]!, { verify: true }), Buffer.from(pattern(100, i))) }
   await get(1)
-  assert.deepEqual([calls.get('readFileSync'), poolReads], [1, 0], 'from the page cache: inline')
-  slow = true
+  assert.deepEqual([calls.get('readFileSync'), pool.reads], [1, 0], 'from the page cache: inline')
+  slow.on = true
   await get(2)
   await get(3)
-  assert.deepEqual([calls.get('readFileSync'), poolReads], [2, 1], 'after a read that went to the disk: the pool')
+  assert.deepEqual([calls.get('readFileSync'), pool.reads], [2, 1], 'after a read that went to the disk: the pool')
   clock.ms += 10_001
-  slow = false
+  slow.on = false
   await get(4)
-  assert.deepEqual([calls.get('readFileSync'), poolReads], [3, 1], 'inline again once the 10 s are over')
+  assert.deepEqual([calls.get('readFileSync'), pool.reads], [3, 1], 'inline again once the 10 s are over')
 
   // its own asynchronous readFile and no inline calls: every read goes through it
-  let ownReads = 0
-  const ownReadFile = (async (...args: Parameters<StoreFs['readFile']>) => {
-    if (String(args[0]).includes(join('own', 'blocks'))) ownReads++
-    return await fsp.readFile(...args)
-  }) as StoreFs['readFile']
-  const own = await createStore({ path: join(dir, 'own'), fs: { readFile: ownReadFile } })
+  const ownCalls = countingReadFile(join('own', 'blocks'))
+  const own = await createStore({ path: join(dir, 'own'), fs: { readFile: ownCalls.readFile } })
   t.after(async () => { await own.close() })
   await own.putBlock(cids[0]!, pattern(100, 1))
   assert.deepEqual(await own.getBlock(cids[0]!), Buffer.from(pattern(100, 1)))
-  assert.equal(ownReads, 1)
+  assert.equal(ownCalls.reads, 1)
 })
 
 test('a full disk during an inline block write: NoSpaceError, no temp file, no block; the store writes again once there is room', async (t) => {
