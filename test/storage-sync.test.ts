@@ -202,6 +202,19 @@ test('a block read that went to the disk sends the next reads through the thread
   assert.equal(ownCalls.reads, 1)
 })
 
+test('a block that came in thousands of pieces is written inline with one writev, not one write per piece', async (t) => {
+  const dir = await tempDir(t)
+  const { inline, calls } = countedInline()
+  const store = await createStore({ path: join(dir, 'store'), fs: { inline } })
+  t.after(async () => { await store.close() })
+  const block = pattern(5000 * 20, 31)
+  const pieces = new Uint8ArrayList()
+  for (let off = 0; off < block.byteLength; off += 20) pieces.append(block.subarray(off, off + 20))
+  await store.putBlock(rawCid(block), pieces)
+  assert.deepEqual([calls.get('writevSync'), calls.get('writeSync') ?? 0], [1, 0])
+  assert.deepEqual(await store.getBlock(rawCid(block), { verify: true }), Buffer.from(block))
+})
+
 test('a full disk during an inline block write: NoSpaceError, no temp file, no block; the store writes again once there is room', async (t) => {
   const dir = await tempDir(t)
   const path = join(dir, 'store')

@@ -36,6 +36,9 @@ import { SyncJournal } from './journal.js'
 import type { RefStore } from './refs.js'
 import { VerifiedBlocks } from '../util/verified-blocks.js'
 
+/** Buffers one writev takes on Linux (IOV_MAX). */
+const MAX_WRITEV_CHUNKS = 1024
+
 export interface AbortOptions {
   signal?: AbortSignal
 }
@@ -194,7 +197,11 @@ export class FsBlockstore implements Blockstore {
       fs.mkdirSync(shard, { recursive: true, mode: 0o700 })
       this.shards.add(shard)
     }
-    writeFileAtomicSync(dest, bytes instanceof Uint8Array ? [bytes] : [...bytes], { tmpDir: this.tmpDir, tmpPrefix: 'block-', fs })
+    let chunks = bytes instanceof Uint8Array ? [bytes] : [...bytes]
+    // one writev takes at most IOV_MAX (1024) buffers: a block that came in more pieces (a peer
+    // that sends tiny frames) is joined first, so that it costs one write, not one per piece
+    if (chunks.length > MAX_WRITEV_CHUNKS) chunks = [Buffer.concat(chunks)]
+    writeFileAtomicSync(dest, chunks, { tmpDir: this.tmpDir, tmpPrefix: 'block-', fs })
     const took = fs.now() - start
     if (took > INLINE_WRITE_SLOW_MS) {
       this.inlineWritesOffUntil = fs.now() + INLINE_BACKOFF_MS
