@@ -13,7 +13,7 @@ import * as fss from 'node:fs'
 import * as fsp from 'node:fs/promises'
 import type { AtomicFs, AtomicFsSync } from '../util/atomic-write.js'
 
-/** The synchronous calls of the store's inline block writer, and the clock that times each write. */
+/** The synchronous calls with which the store writes and reads blocks, and the clock that times each. */
 export interface InlineFs extends AtomicFsSync {
   statSync: typeof fss.statSync
   mkdirSync: typeof fss.mkdirSync
@@ -28,7 +28,7 @@ export interface StoreFs extends AtomicFs {
   stat: typeof fsp.stat
   readFile: typeof fsp.readFile
   rm: typeof fsp.rm
-  /** Absent: blocks are written through the asynchronous calls above. */
+  /** Absent: blocks are written and read through the asynchronous calls above. */
   inline?: InlineFs
 }
 
