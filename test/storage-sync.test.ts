@@ -128,7 +128,7 @@ test('blocks written inline (synchronous calls) are fsynced in batches before th
   assert.deepEqual(await fsp.readdir(join(path, 'dirty')), [], 'nothing unsynced is left, so no marker')
 })
 
-test('a slow inline write sends the next block writes through the thread pool for 10 s, then inline again', async (t) => {
+test('block writes slow on average (not one slow write) go through the thread pool for 10 s, then inline again', async (t) => {
   const dir = await tempDir(t)
   const { inline, calls, clock } = countedInline()
   // when on, the kernel holds each write 25 ms: a disk slower than the page cache
@@ -143,20 +143,30 @@ test('a slow inline write sends the next block writes through the thread pool fo
   }
   const store = await createStore({ path: join(dir, 'store'), fs })
   t.after(async () => { await store.close() })
-  const put = async (i: number): Promise<void> => { await store.putBlock(rawCid(pattern(100, i)), pattern(100, i)) }
-  await put(1)
-  assert.deepEqual([calls.get('writevSync'), poolWrites], [1, 0], 'a fast disk: inline')
+  let n = 0
+  const put = async (): Promise<void> => {
+    n++
+    await store.putBlock(rawCid(pattern(100, n)), pattern(100, n))
+  }
+  await put()
+  // one write that waited (for the CPU, say) among fast ones
   slow.on = true
-  await put(2)
-  assert.deepEqual([calls.get('writevSync'), poolWrites], [2, 0], 'the slow write itself was inline')
-  await put(3)
-  await put(4)
-  assert.deepEqual([calls.get('writevSync'), poolWrites], [2, 2], 'the next writes went through the pool')
+  await put()
+  slow.on = false
+  for (let i = 0; i < 5; i++) await put()
+  assert.deepEqual([calls.get('writevSync'), poolWrites], [7, 0], 'one slow write changes nothing')
+  // a disk that is slow write after write: the moving average passes 20 ms at the sixth (25 × (1 − 0.75⁶) = 20.5)
+  slow.on = true
+  for (let i = 0; i < 6; i++) await put()
+  assert.deepEqual([calls.get('writevSync'), poolWrites], [13, 0], 'the six slow writes were inline')
+  await put()
+  await put()
+  assert.deepEqual([calls.get('writevSync'), poolWrites], [13, 2], 'the next writes went through the pool')
   clock.ms += 10_001
   slow.on = false
-  await put(5)
-  assert.deepEqual([calls.get('writevSync'), poolWrites], [3, 2], 'inline again once the 10 s are over')
-  for (let i = 1; i <= 5; i++) assert.deepEqual(await store.getBlock(rawCid(pattern(100, i)), { verify: true }), Buffer.from(pattern(100, i)))
+  await put()
+  assert.deepEqual([calls.get('writevSync'), poolWrites], [14, 2], 'inline again once the 10 s are over')
+  for (let i = 1; i <= n; i++) assert.deepEqual(await store.getBlock(rawCid(pattern(100, i)), { verify: true }), Buffer.from(pattern(100, i)))
 })
 
 /** node's readFile, counting the reads of files under a folder whose path contains `under`. */
@@ -171,27 +181,33 @@ function countingReadFile (under: string): { readFile: StoreFs['readFile'], read
   return counter
 }
 
-test('a block read that went to the disk sends the next reads through the thread pool for 10 s; a store given its own readFile reads through it', async (t) => {
+test('block reads slow on average go through the thread pool for 10 s; `has` stats inline; a store given its own readFile reads through it', async (t) => {
   const dir = await tempDir(t)
   const { inline, calls, clock } = countedInline()
-  // when on, each read takes 6 ms: not in the page cache, the disk answered
-  const slow = slowDown(inline, 'readFileSync', clock, 6)
+  // when on, each read takes 30 ms: not in the page cache, a slow disk answered
+  const slow = slowDown(inline, 'readFileSync', clock, 30)
   const pool = countingReadFile(join('store', 'blocks'))
   const store = await createStore({ path: join(dir, 'store'), fs: { readFile: pool.readFile, inline } })
   t.after(async () => { await store.close() })
   const cids = [1, 2, 3, 4].map(i => rawCid(pattern(100, i)))
   for (let i = 1; i <= 4; i++) await store.putBlock(cids[i - 1]!, pattern(100, i))
+  const stats = calls.get('statSync') ?? 0
+  assert.equal(await store.has(cids[0]!), true)
+  assert.equal(await store.has(rawCid(pattern(100, 99))), false)
+  assert.equal(calls.get('statSync'), stats + 2, 'has() stats inline')
   const get = async (i: number): Promise<void> => { assert.deepEqual(await store.getBlock(cids[i - 1]!, { verify: true }), Buffer.from(pattern(100, i))) }
   await get(1)
   assert.deepEqual([calls.get('readFileSync'), pool.reads], [1, 0], 'from the page cache: inline')
+  // the moving average passes 10 ms at the second 30 ms read (30 × (1 − 0.75²) = 13.1), not at the first (7.5)
   slow.on = true
   await get(2)
   await get(3)
-  assert.deepEqual([calls.get('readFileSync'), pool.reads], [2, 1], 'after a read that went to the disk: the pool')
+  await get(4)
+  assert.deepEqual([calls.get('readFileSync'), pool.reads], [3, 1], 'after two reads that went to the disk: the pool')
   clock.ms += 10_001
   slow.on = false
   await get(4)
-  assert.deepEqual([calls.get('readFileSync'), pool.reads], [3, 1], 'inline again once the 10 s are over')
+  assert.deepEqual([calls.get('readFileSync'), pool.reads], [4, 1], 'inline again once the 10 s are over')
 
   // its own asynchronous readFile and no inline calls: every read goes through it
   const ownCalls = countingReadFile(join('own', 'blocks'))

@@ -18,16 +18,16 @@
  * received block waited 5–40 ms for its six, while 2–11 more piled up behind it, and bytes held
  * that long outlive two scavenges, so V8 promotes them and frees them only in a full collection,
  * which their growing external memory then starts every ~0.4 s (docs/BENCHMARKS.md, "Blocks
- * written inline"). The fsyncs stay in the pool (flush()). A write slower than
- * INLINE_WRITE_SLOW_MS (the kernel throttling a slow disk) or a read slower than
- * INLINE_READ_SLOW_MS (it went to the disk: the page cache did not have it) sends the writes,
- * or the reads, of the next INLINE_BACKOFF_MS through the pool, so that the event loop does not
- * wait for a disk.
+ * written inline"). The fsyncs stay in the pool (flush()). When writes take longer than
+ * INLINE_WRITE_SLOW_MS on average (the kernel throttling a slow disk), or reads longer than
+ * INLINE_READ_SLOW_MS (they go to the disk: the page cache does not have them), the writes, or
+ * the reads, of the next INLINE_BACKOFF_MS go through the pool (InlineTiming), so that the event
+ * loop does not wait for a disk. `has` stats inline too.
  */
 import { join } from 'node:path'
 import type { Blockstore, InputPair, Pair } from 'interface-blockstore'
 import { cidKey, parseCid, verifyBytes, type BlockBytes as ChunkedBytes, type CID } from '../content/cid.js'
-import { BLOCKS_DIR, CORRUPT_DIR, INLINE_BACKOFF_MS, INLINE_READ_SLOW_MS, INLINE_WRITE_SLOW_MS, MAX_UNSYNCED_BLOCKS, SYNC_CONCURRENCY, TMP_DIR, VERIFIED_BLOCKS_KEPT } from './constants.js'
+import { BLOCKS_DIR, CORRUPT_DIR, INLINE_AVERAGE_WEIGHT, INLINE_BACKOFF_MS, INLINE_READ_SLOW_MS, INLINE_WRITE_SLOW_MS, MAX_UNSYNCED_BLOCKS, SYNC_CONCURRENCY, TMP_DIR, VERIFIED_BLOCKS_KEPT } from './constants.js'
 import { BlockNotFoundError, CorruptBlockError, fsError } from './errors.js'
 import { syncDir, syncFile, writeFileAtomic, writeFileAtomicSync } from '../util/atomic-write.js'
 import type { Logger } from '../util/logger.js'
@@ -38,6 +38,33 @@ import { VerifiedBlocks } from '../util/verified-blocks.js'
 
 /** Buffers one writev takes on Linux (IOV_MAX). */
 const MAX_WRITEV_CHUNKS = 1024
+
+/**
+ * How long inline calls of one kind (block writes, block reads) take: a moving average, so that
+ * one call that waited for the CPU (many processes on few cores) does not count as a slow disk,
+ * while a disk that is slow call after call does. Over `limit` ms, the calls go through the
+ * thread pool for INLINE_BACKOFF_MS, then inline again, the average started afresh.
+ */
+class InlineTiming {
+  private average = 0
+  private offUntil = -Infinity
+
+  constructor (private readonly limit: number, readonly kind: string) {}
+
+  on (now: number): boolean {
+    return now >= this.offUntil
+  }
+
+  /** Counts one call; returns the average when it sends the next calls to the pool. */
+  record (ms: number, now: number): number | undefined {
+    this.average += (ms - this.average) * INLINE_AVERAGE_WEIGHT
+    if (this.average <= this.limit) return undefined
+    const average = this.average
+    this.offUntil = now + INLINE_BACKOFF_MS
+    this.average = 0
+    return average
+  }
+}
 
 export interface AbortOptions {
   signal?: AbortSignal
@@ -83,10 +110,9 @@ export class FsBlockstore implements Blockstore {
    * store need not hash them again (Store.verifiedHere).
    */
   readonly verified = new VerifiedBlocks(VERIFIED_BLOCKS_KEPT)
-  /** Block writes go through the thread pool until then (`fs.inline.now()` time), after a slow inline write. */
-  private inlineWritesOffUntil = -Infinity
-  /** The same for reads, after an inline read that went to the disk. */
-  private inlineReadsOffUntil = -Infinity
+  /** When inline writes, and inline reads, are slow on average: they go through the pool for a while. */
+  private readonly inlineWrites = new InlineTiming(INLINE_WRITE_SLOW_MS, 'write')
+  private readonly inlineReads = new InlineTiming(INLINE_READ_SLOW_MS, 'read')
   private readonly log?: Logger
 
   constructor (root: string, fs: StoreFs, onCorrupt: (cid: CID) => void = () => {}, refs?: RefStore, log?: Logger) {
@@ -119,6 +145,9 @@ export class FsBlockstore implements Blockstore {
   /** True when a block file holds the block (references not counted). */
   async hasFile (cid: CID, options: AbortOptions = {}): Promise<boolean> {
     options.signal?.throwIfAborted()
+    const inline = this.inlineFor(this.inlineReads)
+    // a missing block is a result, not an error: no rejected promise and stack trace per CID asked
+    if (inline != null) return this.hasFileInline(this.pathOf(cid), inline)
     try {
       return (await this.fs.stat(this.pathOf(cid))).isFile()
     } catch (err: any) {
@@ -149,7 +178,7 @@ export class FsBlockstore implements Blockstore {
     const key = cidKey(cid)
     const shard = this.shardOf(key)
     const dest = join(shard, key)
-    const inline = this.fs.inline != null && this.fs.inline.now() >= this.inlineWritesOffUntil ? this.fs.inline : undefined
+    const inline = this.inlineFor(this.inlineWrites)
     if (inline != null ? this.hasFileInline(dest, inline) : await this.hasFile(cid)) {
       options.onStored?.(cid, bytes.byteLength, false)
       return false
@@ -202,22 +231,26 @@ export class FsBlockstore implements Blockstore {
     // that sends tiny frames) is joined first, so that it costs one write, not one per piece
     if (chunks.length > MAX_WRITEV_CHUNKS) chunks = [Buffer.concat(chunks)]
     writeFileAtomicSync(dest, chunks, { tmpDir: this.tmpDir, tmpPrefix: 'block-', fs })
-    const took = fs.now() - start
-    if (took > INLINE_WRITE_SLOW_MS) {
-      this.inlineWritesOffUntil = fs.now() + INLINE_BACKOFF_MS
-      this.log?.('a block write took %d ms: block writes go through the thread pool for the next %d s', Math.round(took), INLINE_BACKOFF_MS / 1000)
-    }
+    this.timed(this.inlineWrites, start, fs)
+  }
+
+  /** The inline calls, unless `timing` has sent this kind of call to the pool for now. */
+  private inlineFor (timing: InlineTiming): InlineFs | undefined {
+    const fs = this.fs.inline
+    return fs != null && timing.on(fs.now()) ? fs : undefined
+  }
+
+  private timed (timing: InlineTiming, start: number, fs: InlineFs): void {
+    const now = fs.now()
+    const average = timing.record(now - start, now)
+    if (average != null) this.log?.('block %ss took %d ms on average: they go through the thread pool for the next %d s', timing.kind, Math.round(average), INLINE_BACKOFF_MS / 1000)
   }
 
   /** Reads a block file with synchronous calls (see the file header), timed. */
   private readInline (path: string, fs: InlineFs): Uint8Array {
     const start = fs.now()
     const bytes = fs.readFileSync(path)
-    const took = fs.now() - start
-    if (took > INLINE_READ_SLOW_MS) {
-      this.inlineReadsOffUntil = fs.now() + INLINE_BACKOFF_MS
-      this.log?.('a block read took %d ms: block reads go through the thread pool for the next %d s', Math.round(took), INLINE_BACKOFF_MS / 1000)
-    }
+    this.timed(this.inlineReads, start, fs)
     return bytes
   }
 
@@ -265,7 +298,7 @@ export class FsBlockstore implements Blockstore {
     const path = this.pathOf(cid)
     let bytes: Uint8Array
     try {
-      const inline = this.fs.inline != null && this.fs.inline.now() >= this.inlineReadsOffUntil ? this.fs.inline : undefined
+      const inline = this.inlineFor(this.inlineReads)
       bytes = inline != null ? this.readInline(path, inline) : await this.fs.readFile(path)
     } catch (err: any) {
       if (err?.code === 'ENOENT' || err?.code === 'ENOTDIR' || err?.code === 'EISDIR') {
