@@ -170,7 +170,6 @@ export async function runSwarmdropBench (procs: Procs, name: string, args: strin
   return parsed
 }
 
-/** The median of a non-empty list. */
 /**
  * Writes every dirty page of the machine back (`sync`) before a contender's timed run, so that it
  * does not pay for the one before: aria2 never fsyncs, and its copies (~1 GiB in a p2 run) were
@@ -182,6 +181,7 @@ export function settle (): void {
   if (r.status !== 0) throw new Error(`sync failed: ${r.stderr?.toString() ?? r.error?.message ?? `status ${String(r.status)}`}`)
 }
 
+/** The median of a non-empty list. */
 export function median (xs: number[]): number {
   const sorted = [...xs].sort((a, b) => a - b)
   const mid = Math.floor(sorted.length / 2)
