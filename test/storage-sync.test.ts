@@ -42,8 +42,7 @@ function recordingFs (events: string[]): Partial<StoreFs> {
     open: (async (p: any, flags?: any, mode?: any) => {
       const fh = await fsp.open(p, flags, mode)
       const sync = fh.sync.bind(fh)
-        ;(fh as any).sync = async () => { events.push(`sync ${String(p)}`); await sync() }
-      return fh
+      return Object.assign(fh, { sync: async () => { events.push(`sync ${String(p)}`); await sync() } })
     }) as StoreFs['open'],
     rename: (async (from: any, to: any) => { events.push(`rename ${String(from)} ${String(to)}`); await fsp.rename(from, to) }) as StoreFs['rename']
   }
