@@ -2,7 +2,8 @@
  * P1 against its anchors (issue 12): SIZE MiB (default 256) from one process to another, in one
  * private loopback-only network namespace, measured in the same run:
  *
- *   fetch      swarmdrop's fetch between two processes (bench/throughput.ts, one round)
+ *   fetch      swarmdrop's fetch between two processes (bench/throughput.ts --stepped: one pair of
+ *              processes for every round, a 4 MiB warm-up fetch first, as Syncthing's pair has)
  *   stream     one raw js-libp2p stream on the same stack (tcp + noise + yamux), same bench
  *   stream-disk  the same stream written to one file as it arrives (same bench): the stream's rate
  *              for a receiver that keeps the bytes, as the fetch and Syncthing do
@@ -11,8 +12,9 @@
  *              A's hashing (scan until indexed) and the pull that follows
  *
  * Goals: fetch / stream >= 0.8, fetch / syncthing >= 1.0. Each round runs both; a ratio is taken
- * within a round and the median over rounds reported. Each starts after `sync` (bench/lib/procs.ts,
- * settle()): no one runs while what the one before wrote is written back.
+ * within a round and the median over rounds reported. Each starts after `sync` and a drop of the page
+ * cache, Syncthing's source read back in (bench/lib/procs.ts, settle()): no one runs while what the one
+ * before wrote is written back, nor writes into the memory that the one before left cold.
  *
  * Usage: npm run bench -- p1 [--size 256] [--rounds 1] [--json]
  * Needs root (unshare, apt-get); installs syncthing when missing.
@@ -27,7 +29,8 @@ import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { assertPrivateNetns, enterPrivateNetns, insidePrivateNetns, load } from './lib/netns.js'
-import { median, Procs, runSwarmdropBench, settle } from './lib/procs.js'
+import { median, Procs, settle } from './lib/procs.js'
+import { waitFor } from '../src/util/wait.js'
 import { startSyncthingPair, type SyncResult } from './lib/syncthing.js'
 import { ensureTools, versions } from './lib/tools.js'
 
@@ -63,20 +66,24 @@ async function main (): Promise<void> {
   say(`tools: ${Object.values(tools).join('; ')}`)
   const procs = new Procs()
   const dir = await mkdtemp(join(tmpdir(), 'swarmdrop-p1-'))
-  const perRound: Array<{ fetchMiBs: number, streamMiBs: number, fetchVsStream: number, streamDiskMiBs: number, fetchVsStreamDisk: number, syncthing: SyncResult }> = []
+  const perRound: Array<{ fetchMiBs: number, streamMiBs: number, streamDiskMiBs: number, syncthing: SyncResult }> = []
   try {
+    // both pairs live through every round and each moved a warm-up file first, as a user's nodes
+    // would: Syncthing's pair syncs a 4 MiB file (bench/lib/syncthing.ts), swarmdrop's fetches one
     const pair = await startSyncthingPair(procs, dir)
+    const swarmdrop = await startSwarmdropPair(procs)
     for (let r = 0; r < rounds; r++) {
       settle()
-      const tp = await runSwarmdropBench(procs, 'throughput', ['--size', String(sizeMiB), '--rounds', '1'], 900_000, ['fetchMiBs', 'streamMiBs', 'fetchVsStream', 'streamDiskMiBs', 'fetchVsStreamDisk'])
+      const tp = await swarmdrop.round(900_000)
       const source = join(dir, `p1-${r}.bin`)
       await randomFile(source, sizeMiB * MiB)
-      settle()
+      settle([source])
       const syncthing = await pair.sync(source, `p1-${r}.bin`, 600_000)
-      perRound.push({ fetchMiBs: tp.fetchMiBs, streamMiBs: tp.streamMiBs, fetchVsStream: tp.fetchVsStream, streamDiskMiBs: tp.streamDiskMiBs, fetchVsStreamDisk: tp.fetchVsStreamDisk, syncthing })
-      say(`round ${r + 1}: fetch ${tp.fetchMiBs} MiB/s, raw libp2p stream ${tp.streamMiBs} MiB/s, the stream to disk ${tp.streamDiskMiBs} MiB/s, syncthing ${rate(syncthing.totalMs).toFixed(1)} MiB/s ` +
+      perRound.push({ fetchMiBs: tp.fetch, streamMiBs: tp.stream, streamDiskMiBs: tp['stream-disk'], syncthing })
+      say(`round ${r + 1}: fetch ${tp.fetch} MiB/s, raw libp2p stream ${tp.stream} MiB/s, the stream to disk ${tp['stream-disk']} MiB/s, syncthing ${rate(syncthing.totalMs).toFixed(1)} MiB/s ` +
         `(${syncthing.totalMs.toFixed(0)} ms = ${syncthing.indexedMs.toFixed(0)} ms hashing on A + ${syncthing.pullMs.toFixed(0)} ms pull by B)`)
     }
+    await swarmdrop.stop()
     await pair.stop()
   } finally {
     await procs.stopAll()
@@ -92,8 +99,9 @@ async function main (): Promise<void> {
     streamDiskMiBs: round(median(perRound.map(r => r.streamDiskMiBs))),
     syncthingMiBs: round(median(perRound.map(r => rate(r.syncthing.totalMs)))),
     syncthingPullMiBs: round(median(perRound.map(r => rate(r.syncthing.pullMs)))),
-    fetchVsStream: round(median(perRound.map(r => r.fetchVsStream)), 3),
-    fetchVsStreamDisk: round(median(perRound.map(r => r.fetchVsStreamDisk)), 3),
+    fetchVsStream: round(median(perRound.map(r => r.fetchMiBs / r.streamMiBs)), 3),
+    fetchVsStreamDisk: round(median(perRound.map(r => r.fetchMiBs / r.streamDiskMiBs)), 3),
+    perRound: perRound.map(r => ({ fetchMiBs: r.fetchMiBs, streamMiBs: r.streamMiBs, streamDiskMiBs: r.streamDiskMiBs, syncthingMiBs: round(rate(r.syncthing.totalMs)) })),
     fetchVsSyncthing: round(median(perRound.map(r => r.fetchMiBs / rate(r.syncthing.totalMs))), 3),
     fetchVsSyncthingPull: round(median(perRound.map(r => r.fetchMiBs / rate(r.syncthing.pullMs))), 3),
     versions: tools,
@@ -104,6 +112,35 @@ async function main (): Promise<void> {
   say(`fetch / syncthing = ${result.fetchVsSyncthing} (goal >= 1.0; syncthing from appearance to complete); fetch / syncthing's pull alone = ${result.fetchVsSyncthingPull}`)
   say(`load average at end ${loadEnd}`)
   process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `p1 ${sizeMiB} MiB: fetch/raw ${result.fetchVsStream}, fetch/syncthing ${result.fetchVsSyncthing}\n`)
+}
+
+/**
+ * swarmdrop's pair: bench/throughput.ts in its stepped mode (two processes, one connection, a
+ * 4 MiB warm-up fetch first), one round of stream, stream-disk and fetch per `round()`.
+ */
+async function startSwarmdropPair (procs: Procs): Promise<{ round: (timeout: number) => Promise<{ fetch: number, stream: number, 'stream-disk': number }>, stop: () => Promise<void> }> {
+  const script = new URL('./throughput.js', import.meta.url).pathname
+  const proc = procs.spawn('throughput', process.execPath, [script, '--size', String(sizeMiB), '--rounds', String(rounds), '--only', 'stream,stream-disk,fetch', '--warmup', '4', '--stepped'], { capture: true })
+  let seen = 0
+  const results = (): Array<{ round: number, MiBs: Record<string, number> }> =>
+    proc.stdout().split('\n').filter(l => l.startsWith('{"round"')).map(l => JSON.parse(l))
+  return {
+    round: async (timeout) => {
+      proc.child.stdin?.write('go\n')
+      await waitFor(() => proc.exit != null || results().length > seen, { timeout, interval: 50, message: 'swarmdrop\'s round to finish' })
+      const got = results()[seen++]
+      if (got == null) throw new Error(`swarmdrop's throughput bench exited (${JSON.stringify(proc.exit)}): ${proc.stderr().slice(-2000)}`)
+      const [fetch = 0, stream = 0, streamDisk = 0] = [got.MiBs.fetch, got.MiBs.stream, got.MiBs['stream-disk']]
+      if (!(fetch > 0 && stream > 0 && streamDisk > 0)) throw new Error(`swarmdrop's round lacks a rate: ${JSON.stringify(got)}`)
+      return { fetch, stream, 'stream-disk': streamDisk }
+    },
+    stop: async () => {
+      proc.child.stdin?.end()
+      await waitFor(() => proc.exit != null, { timeout: 60_000, interval: 50, message: 'swarmdrop\'s throughput bench to exit' })
+      for (const line of proc.stdout().trim().split('\n')) process.stderr.write(`  | ${line}\n`)
+      if (proc.exit?.code !== 0) throw new Error(`swarmdrop's throughput bench exited with ${JSON.stringify(proc.exit)}`)
+    }
+  }
 }
 
 function rate (ms: number): number {

@@ -12,8 +12,9 @@
  *                 last has every piece; the seeder's upload counted by nftables; sha256 of every copy
  *   aria2-crypto  the same with --bt-require-crypto=true --bt-min-crypto-level=arc4
  *
- * Each starts after `sync` (bench/lib/procs.ts, settle()): no one runs while the copies of the one
- * before are written back.
+ * Each starts after `sync` and a drop of the page cache, the seed file read back in (bench/lib/procs.ts,
+ * settle()): no one runs while the copies of the one before are written back, nor writes its own
+ * into the memory that the one before left cold.
  *
  * Goals: swarmdrop wall <= 1.0 x aria2-crypto (stretch: <= aria2-plain), sharer upload <= 1.5 x
  * the file; at 16 fetchers, every fetcher finishes and the sharer uploads <= 2 x.
@@ -67,13 +68,13 @@ async function main (): Promise<void> {
     const file = join(dir, 'seed', 'bench.bin')
     await writeFile(file, randomBytes(size))
     const torrent = makeTorrent(dir, file)
-    settle()
+    settle([file])
     plain = await runBitTorrent(procs, dir, torrent, { leechers: fetchers, crypto: false, timeout })
     say(describe('aria2 plain', plain, size))
-    settle()
+    settle([file])
     crypto = await runBitTorrent(procs, dir, torrent, { leechers: fetchers, crypto: true, timeout })
     say(describe('aria2 crypto', crypto, size))
-    settle()
+    settle([file])
     try {
       const r = await runSwarmdropBench(procs, 'distribution', ['--size', String(sizeMiB), '--fetchers', String(fetchers)], timeout, ['wallMs', 'sharerUploadRatio'])
       swarm = { wallMs: r.wallMs, sharerUploadRatio: r.sharerUploadRatio }

@@ -19,6 +19,10 @@
  *
  * Usage: npm run bench -- throughput [--size 256] [--rounds 3] [--only fetch,stream]
  *        [--mux-message BYTES] [--mux-window BYTES] [--max-window BLOCKS] [--window-seconds S] [--profile DIR] [--threads] [--jit-tuning]
+ *        [--warmup MiB] [--stepped]
+ * --warmup MiB: one untimed fetch of a file of that size before the first round (as the Syncthing
+ * pair of bench/p1.ts syncs a warm-up file first). --stepped: each round starts when a line arrives
+ * on stdin and ends with a JSON line `{"round": N, "MiBs": {variant: rate}}` (bench/p1.ts).
  * Each round runs them one after the other; a ratio is taken within each round (the machine's
  * load changes between rounds) and the median over rounds is reported, with the best of each.
  */
@@ -63,11 +67,15 @@ const { values } = parseArgs({
     'max-window': { type: 'string' },
     'window-seconds': { type: 'string' },
     threads: { type: 'boolean', default: false },
-    'jit-tuning': { type: 'boolean', default: false }
+    'jit-tuning': { type: 'boolean', default: false },
+    warmup: { type: 'string', default: '0' },
+    stepped: { type: 'boolean', default: false }
   }
 })
 const size = Number(values.size) * MiB
 const rounds = Number(values.rounds)
+const warmup = Number(values.warmup) * MiB
+if (!(warmup >= 0)) throw new Error('--warmup must be a size in MiB >= 0')
 
 /** 1 MiB chunks of random bytes (one buffer reused: the stream and TCP tests do not care about content). */
 function * chunks (total: number, fresh: boolean): Generator<Uint8Array> {
@@ -107,6 +115,7 @@ async function serve (): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'swarmdrop-bench-serve-'))
   const { network, store, transfer } = await startPeer(dir)
   const record = await store.import((async function * () { yield * chunks(size, true) })(), { name: 'bench.bin' })
+  const warm = warmup > 0 ? await store.import((async function * () { yield * chunks(warmup, true) })(), { name: 'warmup.bin' }) : undefined
   await network.handle(RAW_PROTOCOL, (stream) => {
     stream.sink(chunks(size, false)).catch(() => {})
   })
@@ -136,7 +145,7 @@ async function serve (): Promise<void> {
     socket.on('error', () => {})
   })
   await new Promise<void>(resolve => tcp.listen(0, '127.0.0.1', resolve))
-  process.stdout.write(JSON.stringify({ peerId: network.peerId, addr: network.getMultiaddrs()[0], cid: record.cid, port: (tcp.address() as AddressInfo).port }) + '\n')
+  process.stdout.write(JSON.stringify({ peerId: network.peerId, addr: network.getMultiaddrs()[0], cid: record.cid, warmupCid: warm?.cid, port: (tcp.address() as AddressInfo).port }) + '\n')
   // `start` / `stop NAME` lines profile the serving side (--profile); stop when the parent closes stdin
   const commands = createInterface({ input: process.stdin })
   let profiler: Profiler | undefined
@@ -146,7 +155,12 @@ async function serve (): Promise<void> {
         const { user, system } = process.cpuUsage()
         process.stdout.write(`${(user + system) / 1000}\n`)
       } else if (line === 'threads') process.stdout.write(JSON.stringify(threadCpu()) + '\n')
-      else if (line === 'start') profiler = await Profiler.start()
+      else if (line === 'warm') {
+        // every block read once, untimed: a round's sender reads from memory even after the
+        // page cache was dropped between contenders (bench/p1.ts, settle())
+        for (const cid of await dagOrder(store, record.cid)) await store.getBlock(cid, { verify: false })
+        process.stdout.write('warmed\n')
+      } else if (line === 'start') profiler = await Profiler.start()
       else if (line.startsWith('stop ')) {
         await profiler?.stop(line.slice(5))
         process.stdout.write('saved\n')
@@ -179,7 +193,7 @@ function median (xs: number[]): number {
 async function main (): Promise<void> {
   const child = spawn(process.execPath, [...process.execArgv.filter(a => !a.startsWith('--trace')), fileURLToPath(import.meta.url), '--serve', '--size', String(values.size), ...muxArgs, ...(values['jit-tuning'] ? ['--jit-tuning'] : [])], { stdio: ['pipe', 'pipe', 'inherit'] })
   const lines = createInterface({ input: child.stdout })
-  const info = await new Promise<{ peerId: string, addr: string, cid: string, port: number }>((resolve, reject) => {
+  const info = await new Promise<{ peerId: string, addr: string, cid: string, warmupCid?: string, port: number }>((resolve, reject) => {
     lines.once('line', (line) => { resolve(JSON.parse(line)) })
     child.once('exit', (code) => { reject(new Error(`server exited with ${code}`)) })
   })
@@ -328,6 +342,7 @@ async function main (): Promise<void> {
     return ms
   }
 
+  const mbs = (ms: number): number => size / MiB / (ms / 1000)
   // every variant, in the order each round runs them and the report lists them: the one list to extend
   const variants: Record<string, () => Promise<number>> = { tcp, stream, 'stream-disk': streamDisk, framed, fetch, 'fetch-mem': fetchMem, 'store-put': storePut }
   const names = Object.keys(variants)
@@ -350,7 +365,21 @@ async function main (): Promise<void> {
     return JSON.parse(await answer)
   }
   const split: Record<string, { recv: ThreadCpu[], send: ThreadCpu[] }> = {}
+  if (info.warmupCid != null) {
+    // --warmup: one fetch of a small file first, as Syncthing's pair syncs a warm-up file
+    // before it is timed (bench/lib/syncthing.ts): the connection is up and the code has run
+    const result = await transfer.fetch(info.warmupCid, { providers: [info.peerId] })
+    if (result.size !== warmup) throw new Error(`warm-up fetch: got ${result.size} bytes`)
+  }
+  // --stepped: each round waits for a line on stdin and ends with a JSON line of its rates
+  // (bench/p1.ts alternates these rounds with Syncthing's, in one pair of processes each)
+  const steps = values.stepped ? createInterface({ input: process.stdin })[Symbol.asyncIterator]() : undefined
   for (let r = 0; r < rounds; r++) {
+    if (steps != null && (await steps.next()).done === true) break
+    const warmed = new Promise(resolve => lines.once('line', resolve))
+    child.stdin.write('warm\n')
+    await warmed
+    const roundMiBs: Record<string, number> = {}
     for (const [name, fn] of Object.entries(variants)) {
       if (values.only != null && !values.only.split(',').includes(name)) continue
       if (name === 'fetch') await emptyStore()
@@ -369,9 +398,10 @@ async function main (): Promise<void> {
       cpuSend[name]?.push((send1 - send0) / (size / MiB))
       runs[name]?.push(ms)
       best[name] = Math.min(best[name] ?? Infinity, ms)
+      roundMiBs[name] = +mbs(ms).toFixed(1)
     }
+    if (steps != null) process.stdout.write(JSON.stringify({ round: r + 1, MiBs: roundMiBs }) + '\n')
   }
-  const mbs = (ms: number): number => size / MiB / (ms / 1000)
   const fmt = (name: string): string => `${name.padEnd(11)} ${mbs(best[name] ?? 0).toFixed(0).padStart(5)} MiB/s  (${(best[name] ?? 0).toFixed(0)} ms; runs ${runs[name]?.map(ms => ms.toFixed(0)).join(', ')} ms)`
   process.stdout.write(`throughput: ${size / MiB} MiB between two processes on 127.0.0.1, best of ${rounds}\n`)
   process.stdout.write(names.map(n => `${fmt(n)}\n`).join(''))

@@ -7,7 +7,7 @@
  * Output goes to a log file (the anchors are chatty); `tail()` shows its end on failure.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { openSync, closeSync, readFileSync } from 'node:fs'
+import { openSync, closeSync, readFileSync, readSync, writeFileSync } from 'node:fs'
 import { waitFor } from '../../src/util/wait.js'
 
 export interface Proc {
@@ -171,15 +171,41 @@ export async function runSwarmdropBench (procs: Procs, name: string, args: strin
 }
 
 /**
- * Writes every dirty page of the machine back (`sync`) before a contender's timed run, so that it
- * does not pay for the one before: aria2 never fsyncs, and its copies (~1 GiB in a p2 run) were
- * still being written back while swarmdrop ran after it (its fsyncs waited, the kernel's
- * writeback took CPU on the same 2 cores).
+ * Puts the machine's memory in the same state before each contender's timed run:
+ *
+ * 1. `sync`: every dirty page is written back, so that no one pays for the one before: aria2
+ *    never fsyncs, and its copies (~1 GiB in a p2 run) were still being written back while
+ *    swarmdrop ran after it (its fsyncs waited, the kernel's writeback took CPU on the same 2 cores).
+ * 2. The page cache is dropped (`/proc/sys/vm/drop_caches`, as root; skipped, and said once,
+ *    where it cannot be written). On this machine (a virtual machine) copying into page-cache
+ *    pages that were not used lately cost up to ten times a copy into pages just freed
+ *    (`perf`: `copy_folio_from_iter_atomic`; 256 new files of 1 MiB took 70–90 ms after a drop,
+ *    320–850 ms with 256 MiB more of earlier files kept in the cache): a contender that ran after
+ *    another's copies stayed cached wrote its own copies several times slower (docs/BENCHMARKS.md,
+ *    "The page cache between contenders").
+ * 3. `warm`: files a contender reads from (a seeder's file) are read once, so that its timed run
+ *    reads them from memory, as it did before the drop.
  */
-export function settle (): void {
+export function settle (warm: string[] = []): void {
   const r = spawnSync('sync')
   if (r.status !== 0) throw new Error(`sync failed: ${r.stderr?.toString() ?? r.error?.message ?? `status ${String(r.status)}`}`)
+  try {
+    writeFileSync('/proc/sys/vm/drop_caches', '1\n')
+  } catch (err) {
+    if (!saidNoDrop) process.stderr.write(`settle: the page cache is not dropped between contenders (${(err as Error).message})\n`)
+    saidNoDrop = true
+  }
+  for (const file of warm) {
+    const fd = openSync(file, 'r')
+    try {
+      const buf = Buffer.allocUnsafe(1024 * 1024)
+      while (readSync(fd, buf) > 0);
+    } finally {
+      closeSync(fd)
+    }
+  }
 }
+let saidNoDrop = false
 
 /** The median of a non-empty list. */
 export function median (xs: number[]): number {
