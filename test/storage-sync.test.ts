@@ -18,6 +18,7 @@ import { Uint8ArrayList } from 'uint8arraylist'
 import { verifyBytes } from '../src/content/index.js'
 import { createStore, type InlineFs, type StoreFs } from '../src/storage/index.js'
 import { MiB, pattern } from './fixtures/storage-pattern.js'
+import { waitFor } from '../src/util/wait.js'
 
 async function tempDir (t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
   const dir = await fsp.mkdtemp(join(tmpdir(), 'swarmdrop-storage-sync-'))
@@ -269,24 +270,65 @@ test('a full disk during an inline block write: NoSpaceError, no temp file, no b
   assert.deepEqual(await store.getBlock(rawCid(block), { verify: true }), Buffer.from(block))
 })
 
-test('a marker exists while blocks are unsynced; at most 64 blocks wait for their fsync', async (t) => {
+/** The store's asynchronous open, whose fsyncs of block files are counted and wait while `state.closed` (the marker's and folders' do not). */
+function gatedSyncFs (): { fs: Partial<StoreFs>, state: { syncs: number, closed?: Promise<void>, open: () => void } } {
+  const state: { syncs: number, closed?: Promise<void>, open: () => void } = { syncs: 0, open: () => {} }
+  const open = (async (p: any, flags?: any, mode?: any) => {
+    const fh = await fsp.open(p, flags, mode)
+    const sync = fh.sync.bind(fh)
+    // a block file: blocks/<shard>/<CID> (not the marker, records or the shard folders)
+    const isBlock = /[/\\]blocks[/\\][^/\\]+[/\\]baf[^/\\]+$/.test(String(p))
+    return Object.assign(fh, { sync: async () => { if (isBlock) { await state.closed; state.syncs++ } await sync() } })
+  }) as StoreFs['open']
+  return { fs: { open }, state }
+}
+
+/** Lets every callback and promise that is ready run (several turns of the event loop). */
+async function settleLoop (): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise(resolve => setImmediate(resolve))
+}
+
+test('blocks are fsynced in the background from 16 unsynced on; a marker exists while any is unsynced; a writer waits only at 64', async (t) => {
   const dir = await tempDir(t)
   const path = join(dir, 'store')
-  const store = await createStore({ path })
-  t.after(async () => { await store.close() })
-  assert.deepEqual(await fsp.readdir(join(path, 'dirty')), [])
-  for (let i = 0; i < 63; i++) await store.putBlock(rawCid(pattern(10, i + 1)), pattern(10, i + 1))
-  const markers = await fsp.readdir(join(path, 'dirty'))
-  assert.equal(markers.length, 1)
-  assert.match(markers[0]!, new RegExp(`^dirty-${process.pid}-`))
-  await store.putBlock(rawCid(pattern(10, 64)), pattern(10, 64))
-  assert.deepEqual(await fsp.readdir(join(path, 'dirty')), [], 'the 64th block flushed the batch')
-  await store.putBlock(rawCid(pattern(10, 65)), pattern(10, 65))
-  assert.equal((await fsp.readdir(join(path, 'dirty'))).length, 1)
-  await store.missing(rawCid(pattern(10, 65)))
-  assert.equal((await fsp.readdir(join(path, 'dirty'))).length, 1, 'missing() of a file with no record writes no record, so it need not flush')
+  const { fs, state } = gatedSyncFs()
+  const { inline, calls } = countedInline()
+  const store = await createStore({ path, fs: { ...fs, inline } })
+  t.after(async () => { state.open(); await store.close() })
+  const put = async (i: number): Promise<unknown> => await store.putBlock(rawCid(pattern(10, i)), pattern(10, i))
+  const markers = async (): Promise<string[]> => await fsp.readdir(join(path, 'dirty'))
+  assert.deepEqual(await markers(), [])
+  for (let i = 1; i <= 15; i++) await put(i)
+  await settleLoop()
+  assert.equal(state.syncs, 0, 'fewer than 16 unsynced blocks: no fsync yet')
+  assert.equal((await markers()).length, 1)
+  assert.match((await markers())[0]!, new RegExp(`^dirty-${process.pid}-`))
+  await put(16)
+  // no flush() was called: the 16th write started one that it did not wait for
+  await waitFor(async () => (await markers()).length === 0, { timeout: 20_000, message: 'the background fsync of 16 blocks' })
+  assert.equal(state.syncs, 16, 'the 16 block files were fsynced')
+  assert.equal(calls.get('writevSync'), 16, 'the blocks themselves were written inline')
+
+  // a disk that does not answer: the next batch's fsyncs hang; writes go on until 64 are unsynced
+  state.closed = new Promise(resolve => { state.open = resolve })
+  for (let i = 17; i <= 32; i++) await put(i)
+  for (let i = 33; i <= 95; i++) await put(i)
+  let done = false
+  const capped = put(96).then(() => { done = true })
+  await settleLoop()
+  assert.equal(done, false, 'the write that makes 64 unsynced blocks waits for their fsync')
+  assert.equal((await markers()).length, 1)
+  state.open()
+  await capped
+  await waitFor(async () => (await markers()).length === 0, { timeout: 20_000, message: 'every block fsynced' })
+  assert.equal(state.syncs, 96, 'every block file was fsynced, once')
+
+  await put(97)
+  assert.equal((await markers()).length, 1)
+  await store.missing(rawCid(pattern(10, 97)))
+  assert.equal((await markers()).length, 1, 'missing() of a file with no record writes no record, so it need not flush')
   await store.close()
-  assert.deepEqual(await fsp.readdir(join(path, 'dirty')), [], 'close flushes')
+  assert.deepEqual(await markers(), [], 'close flushes')
 })
 
 test('after an unclean stop, the next open verifies the blocks written since the marker and moves a partial one aside', async (t) => {

@@ -8,7 +8,9 @@
  * A write goes to a temp file in `tmp/` and is renamed into place whole.
  * The block files and shard folders are fsynced in batches by flush(),
  * which the store calls before it writes a record that counts on those
- * blocks, and at least every MAX_UNSYNCED_BLOCKS blocks; journal.ts says how
+ * blocks, and at least every MAX_UNSYNCED_BLOCKS blocks; from
+ * BACKGROUND_SYNC_BLOCKS on, a batch is started without the write waiting
+ * for it (a failure there is logged and the next flush tries again); journal.ts says how
  * the next open finds a block that a power cut left partial. A block found corrupt is
  * moved to `corrupt/` at once, so it is never served again.
  *
@@ -27,7 +29,7 @@
 import { join } from 'node:path'
 import type { Blockstore, InputPair, Pair } from 'interface-blockstore'
 import { cidKey, parseCid, verifyBytes, type BlockBytes as ChunkedBytes, type CID } from '../content/cid.js'
-import { BLOCKS_DIR, CORRUPT_DIR, INLINE_AVERAGE_WEIGHT, INLINE_BACKOFF_MS, INLINE_READ_SLOW_MS, INLINE_WRITE_SLOW_MS, MAX_UNSYNCED_BLOCKS, SYNC_CONCURRENCY, TMP_DIR, VERIFIED_BLOCKS_KEPT } from './constants.js'
+import { BACKGROUND_SYNC_BLOCKS, BLOCKS_DIR, CORRUPT_DIR, INLINE_AVERAGE_WEIGHT, INLINE_BACKOFF_MS, INLINE_READ_SLOW_MS, INLINE_WRITE_SLOW_MS, MAX_UNSYNCED_BLOCKS, SYNC_CONCURRENCY, TMP_DIR, VERIFIED_BLOCKS_KEPT } from './constants.js'
 import { BlockNotFoundError, CorruptBlockError, fsError } from './errors.js'
 import { syncDir, syncFile, writeFileAtomic, writeFileAtomicSync } from '../util/atomic-write.js'
 import type { Logger } from '../util/logger.js'
@@ -101,6 +103,7 @@ export class FsBlockstore implements Blockstore {
   /** Writes between their journal check and their entry in unsyncedFiles. */
   private writing = 0
   private flushing: Promise<void> = Promise.resolve()
+  private syncingInBackground = false
   private readonly onCorrupt: (cid: CID) => void
   /** Leaves kept by reference in the files they came from (refs.ts), read when no block file holds them. */
   private readonly refs: RefStore | undefined
@@ -206,7 +209,20 @@ export class FsBlockstore implements Blockstore {
     }
     options.onStored?.(cid, bytes.byteLength, true)
     if (this.unsyncedFiles.size >= MAX_UNSYNCED_BLOCKS) await this.flush()
+    else if (this.unsyncedFiles.size >= BACKGROUND_SYNC_BLOCKS && !this.syncingInBackground) this.syncInBackground()
     return true
+  }
+
+  /**
+   * Starts a flush that no write waits for. It takes the unsynced blocks as a batch; a failure
+   * puts them back (syncBatch), and the next flush, awaited by a record or at MAX_UNSYNCED_BLOCKS
+   * or close, tries again and says why.
+   */
+  private syncInBackground (): void {
+    this.syncingInBackground = true
+    this.flush()
+      .catch((err: Error) => { this.log?.('background sync failed, the next flush tries again: %s', err.message) })
+      .finally(() => { this.syncingInBackground = false })
   }
 
   /** hasFile with a synchronous stat. */

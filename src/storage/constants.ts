@@ -54,6 +54,16 @@ export const VERSION_FILE = 'VERSION'
 export const MAX_UNSYNCED_BLOCKS = 64
 
 /**
+ * Blocks written and not yet fsynced at which the store starts fsyncing them in the background
+ * (flush(), not awaited by the write): the writer goes on while the batch is synced, and a
+ * download waits at its end only for what came after the last batch. Without it, each 64th write
+ * waited for 64 fsyncs, and a 256 MiB fetch spent its last ~50 ms waiting for the final batch
+ * (~5% of it here; docs/BENCHMARKS.md, "The fsync tail"). MAX_UNSYNCED_BLOCKS stays the bound:
+ * a disk slower than the network makes the writer wait there, as before.
+ */
+export const BACKGROUND_SYNC_BLOCKS = 16
+
+/**
  * The store reads and writes blocks with synchronous calls (blockstore.ts). When writes take
  * longer than INLINE_WRITE_SLOW_MS on average, they are held by the disk, not copied into the
  * page cache (~1 ms for 1 MiB); reads longer than INLINE_READ_SLOW_MS on average go to the disk
