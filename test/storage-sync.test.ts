@@ -309,23 +309,23 @@ test('blocks are fsynced in the background from 16 unsynced on; a marker exists 
   assert.equal(state.syncs, 16, 'the 16 block files were fsynced')
   assert.equal(calls.get('writevSync'), 16, 'the blocks themselves were written inline')
 
-  // a disk that does not answer: the next batch's fsyncs hang; writes go on until 64 are unsynced
+  // a disk that does not answer: the batch the 32nd write starts hangs; writes go on until 64
+  // blocks are not yet durable, those of the hanging batch included
   state.closed = new Promise(resolve => { state.open = resolve })
-  for (let i = 17; i <= 32; i++) await put(i)
-  for (let i = 33; i <= 95; i++) await put(i)
+  for (let i = 17; i <= 79; i++) await put(i)
   let done = false
-  const capped = put(96).then(() => { done = true })
+  const capped = put(80).then(() => { done = true })
   await settleLoop()
-  assert.equal(done, false, 'the write that makes 64 unsynced blocks waits for their fsync')
+  assert.equal(done, false, 'the write that makes 64 blocks not yet durable waits for their fsync')
   assert.equal((await markers()).length, 1)
   state.open()
   await capped
   await waitFor(async () => (await markers()).length === 0, { timeout: 20_000, message: 'every block fsynced' })
-  assert.equal(state.syncs, 96, 'every block file was fsynced, once')
+  assert.equal(state.syncs, 80, 'every block file was fsynced, once')
 
-  await put(97)
+  await put(81)
   assert.equal((await markers()).length, 1)
-  await store.missing(rawCid(pattern(10, 97)))
+  await store.missing(rawCid(pattern(10, 81)))
   assert.equal((await markers()).length, 1, 'missing() of a file with no record writes no record, so it need not flush')
   await store.close()
   assert.deepEqual(await markers(), [], 'close flushes')

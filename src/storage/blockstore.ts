@@ -104,6 +104,8 @@ export class FsBlockstore implements Blockstore {
   private writing = 0
   private flushing: Promise<void> = Promise.resolve()
   private syncingInBackground = false
+  /** Block files in the batch being fsynced now (syncBatch). */
+  private syncingFiles = 0
   private readonly onCorrupt: (cid: CID) => void
   /** Leaves kept by reference in the files they came from (refs.ts), read when no block file holds them. */
   private readonly refs: RefStore | undefined
@@ -208,7 +210,8 @@ export class FsBlockstore implements Blockstore {
       this.writing--
     }
     options.onStored?.(cid, bytes.byteLength, true)
-    if (this.unsyncedFiles.size >= MAX_UNSYNCED_BLOCKS) await this.flush()
+    // the bound counts the batch being fsynced now too: at most MAX_UNSYNCED_BLOCKS are not yet durable
+    if (this.unsyncedFiles.size + this.syncingFiles >= MAX_UNSYNCED_BLOCKS) await this.flush()
     else if (this.unsyncedFiles.size >= BACKGROUND_SYNC_BLOCKS && !this.syncingInBackground) this.syncInBackground()
     return true
   }
@@ -288,6 +291,7 @@ export class FsBlockstore implements Blockstore {
     const dirs = [...this.unsynced]
     this.unsyncedFiles.clear()
     this.unsynced.clear()
+    this.syncingFiles = files.length
     try {
       for (let i = 0; i < files.length; i += SYNC_CONCURRENCY) {
         await Promise.all(files.slice(i, i + SYNC_CONCURRENCY).map(async f => {
@@ -300,6 +304,8 @@ export class FsBlockstore implements Blockstore {
       for (const f of files) this.unsyncedFiles.add(f)
       for (const d of dirs) this.unsynced.add(d)
       throw fsError(err, this.blocksDir, 'sync')
+    } finally {
+      this.syncingFiles = 0
     }
     if (this.unsyncedFiles.size === 0 && this.writing === 0) await this.journal.end()
   }
