@@ -197,6 +197,12 @@ async function main (): Promise<void> {
     lines.once('line', (line) => { resolve(JSON.parse(line)) })
     child.once('exit', (code) => { reject(new Error(`server exited with ${code}`)) })
   })
+  /** Sends the serving process one command line and returns the line it answers. */
+  const ask = async (command: string): Promise<string> => {
+    const answer = new Promise<string>(resolve => lines.once('line', resolve))
+    child.stdin.write(`${command}\n`)
+    return await answer
+  }
   const dir = await mkdtemp(join(tmpdir(), 'swarmdrop-bench-fetch-'))
   const { network, store, transfer } = await startPeer(dir)
   await network.dial(info.addr)
@@ -283,13 +289,12 @@ async function main (): Promise<void> {
     if (values.profile == null) return await fn()
     const n = profiled.get(what) ?? 0
     profiled.set(what, n + 1)
-    const saved = new Promise(resolve => lines.once('line', resolve))
+    // `start` has no answer; `stop` answers `saved`
     child.stdin.write('start\n')
     const own = await Profiler.start()
     const result = await fn()
     await own.stop(join(values.profile, `${what}-${n}.cpuprofile`))
-    child.stdin.write(`stop ${join(values.profile, `${what === 'fetch' ? 'serve' : `${what}-serve`}-${n}.cpuprofile`)}\n`)
-    await saved
+    await ask(`stop ${join(values.profile, `${what === 'fetch' ? 'serve' : `${what}-serve`}-${n}.cpuprofile`)}`)
     return result
   }
   const fetch = async (): Promise<number> => await profiling(fetchOnce)
@@ -352,18 +357,10 @@ async function main (): Promise<void> {
   // CPU time of each side (ms per MiB moved): far steadier than wall time on a loaded machine
   const cpuRecv = perVariant((): number[] => [])
   const cpuSend = perVariant((): number[] => [])
-  const childCpu = async (): Promise<number> => {
-    const answer = new Promise<string>(resolve => lines.once('line', resolve))
-    child.stdin.write('cpu\n')
-    return Number(await answer)
-  }
+  const childCpu = async (): Promise<number> => Number(await ask('cpu'))
   const ownCpu = (): number => { const { user, system } = process.cpuUsage(); return (user + system) / 1000 }
   // --threads: the same CPU split by thread (main user / system, libuv pool, V8 helpers) and GCs, per MiB
-  const childThreads = async (): Promise<ThreadCpu> => {
-    const answer = new Promise<string>(resolve => lines.once('line', resolve))
-    child.stdin.write('threads\n')
-    return JSON.parse(await answer)
-  }
+  const childThreads = async (): Promise<ThreadCpu> => JSON.parse(await ask('threads'))
   const split: Record<string, { recv: ThreadCpu[], send: ThreadCpu[] }> = {}
   if (info.warmupCid != null) {
     // --warmup: one fetch of a small file first, as Syncthing's pair syncs a warm-up file
@@ -376,9 +373,7 @@ async function main (): Promise<void> {
   const steps = values.stepped ? createInterface({ input: process.stdin })[Symbol.asyncIterator]() : undefined
   for (let r = 0; r < rounds; r++) {
     if (steps != null && (await steps.next()).done === true) break
-    const warmed = new Promise(resolve => lines.once('line', resolve))
-    child.stdin.write('warm\n')
-    await warmed
+    await ask('warm')
     const roundMiBs: Record<string, number> = {}
     for (const [name, fn] of Object.entries(variants)) {
       if (values.only != null && !values.only.split(',').includes(name)) continue

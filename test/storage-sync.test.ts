@@ -37,14 +37,19 @@ function blockPath (storePath: string, cid: string): string {
 /** A pid no process has (above Linux's pid_max): a writer that is gone. */
 const DEAD_PID = 2147483646
 
+/** The store's asynchronous open, `beforeSync(path)` awaited before each fsync of a file it opened. */
+function openWatchingSync (beforeSync: (path: string) => void | Promise<void>): StoreFs['open'] {
+  return (async (p: any, flags?: any, mode?: any) => {
+    const fh = await fsp.open(p, flags, mode)
+    const sync = fh.sync.bind(fh)
+    return Object.assign(fh, { sync: async () => { await beforeSync(String(p)); await sync() } })
+  }) as StoreFs['open']
+}
+
 /** The store's asynchronous open and rename, each fsync and rename noted in `events` (`sync PATH`, `rename FROM TO`). */
 function recordingFs (events: string[]): Partial<StoreFs> {
   return {
-    open: (async (p: any, flags?: any, mode?: any) => {
-      const fh = await fsp.open(p, flags, mode)
-      const sync = fh.sync.bind(fh)
-      return Object.assign(fh, { sync: async () => { events.push(`sync ${String(p)}`); await sync() } })
-    }) as StoreFs['open'],
+    open: openWatchingSync(p => { events.push(`sync ${p}`) }),
     rename: (async (from: any, to: any) => { events.push(`rename ${String(from)} ${String(to)}`); await fsp.rename(from, to) }) as StoreFs['rename']
   }
 }
@@ -273,13 +278,12 @@ test('a full disk during an inline block write: NoSpaceError, no temp file, no b
 /** The store's asynchronous open, whose fsyncs of block files are counted and wait while `state.closed` (the marker's and folders' do not). */
 function gatedSyncFs (): { fs: Partial<StoreFs>, state: { syncs: number, closed?: Promise<void>, open: () => void } } {
   const state: { syncs: number, closed?: Promise<void>, open: () => void } = { syncs: 0, open: () => {} }
-  const open = (async (p: any, flags?: any, mode?: any) => {
-    const fh = await fsp.open(p, flags, mode)
-    const sync = fh.sync.bind(fh)
+  const open = openWatchingSync(async (p) => {
     // a block file: blocks/<shard>/<CID> (not the marker, records or the shard folders)
-    const isBlock = /[/\\]blocks[/\\][^/\\]+[/\\]baf[^/\\]+$/.test(String(p))
-    return Object.assign(fh, { sync: async () => { if (isBlock) { await state.closed; state.syncs++ } await sync() } })
-  }) as StoreFs['open']
+    if (!/[/\\]blocks[/\\][^/\\]+[/\\]baf[^/\\]+$/.test(p)) return
+    await state.closed
+    state.syncs++
+  })
   return { fs: { open }, state }
 }
 
