@@ -29,7 +29,7 @@ export type {
 } from './storage/index.js'
 export {
   InvalidCidError, BlockNotFoundError, CorruptBlockError, BlockHashMismatchError, InvalidBlockError, RecordNotFoundError,
-  NotAFileError, InvalidRangeError, ImportSourceError, ExportError, DestinationExistsError, NoSpaceError, StoreIOError,
+  NotAFileError, InvalidRangeError, ImportSourceError, ExportError, DestinationExistsError, NoSpaceError, StoreIOError, SyncFailedError,
   StoreClosedError, StoreVersionError, ReferenceChangedError, ReferenceMissingError, NotByReferenceError
 } from './storage/index.js'
 

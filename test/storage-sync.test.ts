@@ -335,6 +335,95 @@ test('blocks are fsynced in the background from 16 unsynced on; a marker exists 
   assert.deepEqual(await markers(), [], 'close flushes')
 })
 
+/**
+ * The store's asynchronous open, its fsyncs of block files counted by path; the first of them,
+ * or the first open of one for its fsync, fails with `code` (`at`: 'sync' or 'open').
+ */
+function failingSyncFs (code: string, at: 'sync' | 'open'): { fs: Partial<StoreFs>, attempts: Map<string, number> } {
+  const attempts = new Map<string, number>()
+  let failed = false
+  const isBlock = (p: string): boolean => /[/\\]blocks[/\\][^/\\]+[/\\]baf[^/\\]+$/.test(p)
+  const fail = (syscall: string): Error => Object.assign(new Error(`${code}: ${syscall}`), { code, syscall })
+  const watched = openWatchingSync(p => {
+    if (!isBlock(p)) return
+    attempts.set(p, (attempts.get(p) ?? 0) + 1)
+    if (at === 'sync' && !failed) { failed = true; throw fail('fsync') }
+  })
+  const open = (async (p: any, flags?: any, mode?: any) => {
+    if (at === 'open' && !failed && flags === 'r' && isBlock(String(p))) { failed = true; throw fail('open') }
+    return await watched(p, flags, mode)
+  }) as StoreFs['open']
+  return { fs: { open }, attempts }
+}
+
+test('a block fsync that failed is never tried again: records and new blocks fail with SyncFailedError, the marker stays for the next open to check', async (t) => {
+  const dir = await tempDir(t)
+  const path = join(dir, 'store')
+  const { fs, attempts } = failingSyncFs('EIO', 'sync')
+  const store = await createStore({ path, fs: { ...fs, inline: countedInline().inline } })
+  t.after(async () => { await store.close() })
+  const blocks = Array.from({ length: 16 }, (_, i) => pattern(10, 300 + i))
+  // the 16th write starts a batch in the background, whose first block fsync fails
+  for (const b of blocks) await store.putBlock(rawCid(b), b)
+  // a record that counts on those blocks: Linux would let a second fsync of them succeed with
+  // their bytes maybe not on the disk, so none is tried and the record is not written
+  const err = await store.track(rawCid(blocks[0]!), { name: 'x' }).then(() => undefined, (e: Error) => e)
+  assert.equal(err?.name, 'SyncFailedError', `track: ${String(err)}`)
+  assert.match(err.message, /EIO.*no more blocks until it is opened again/)
+  assert.equal(await store.get(rawCid(blocks[0]!)), undefined, 'no record')
+  assert.ok([...attempts.values()].every(n => n === 1), `each block file was fsynced at most once: ${[...attempts.values()].join(',')}`)
+  const fresh = pattern(10, 399)
+  await assert.rejects(store.putBlock(rawCid(fresh), fresh), { name: 'SyncFailedError' })
+  assert.equal(await store.has(rawCid(fresh)), false, 'no block is written after the failure')
+  await store.putBlock(rawCid(blocks[1]!), blocks[1]!)
+  assert.ok([...attempts.values()].every(n => n === 1), 'nor fsynced again by close')
+  await store.close()
+  assert.equal((await fsp.readdir(join(path, 'dirty'))).length, 1, 'the marker stays: the next open checks the blocks written since')
+
+  // opened again (as after a restart): the marker's blocks are checked, the store writes again
+  const again = await createStore({ path })
+  t.after(async () => { await again.close() })
+  assert.deepEqual(await fsp.readdir(join(path, 'dirty')), [])
+  for (const b of blocks) assert.equal(await again.has(rawCid(b)), true)
+  await again.putBlock(rawCid(fresh), fresh)
+  assert.equal((await again.track(rawCid(fresh), { name: 'fresh' })).complete, true)
+})
+
+test('a batch that could not open a block file for its fsync (EMFILE) is tried again by the next flush', async (t) => {
+  const dir = await tempDir(t)
+  const path = join(dir, 'store')
+  const { fs, attempts } = failingSyncFs('EMFILE', 'open')
+  const store = await createStore({ path, fs: { ...fs, inline: countedInline().inline } })
+  t.after(async () => { await store.close() })
+  const b = pattern(10, 7)
+  await store.putBlock(rawCid(b), b)
+  await assert.rejects(store.track(rawCid(b), { name: 'x' }), { name: 'StoreIOError', code: 'EMFILE' })
+  assert.equal((await store.track(rawCid(b), { name: 'x' })).complete, true, 'the next flush fsynced it')
+  assert.deepEqual([...attempts.values()], [1])
+  const other = pattern(10, 8)
+  await store.putBlock(rawCid(other), other)
+})
+
+test('a new shard folder is made durable in blocks/ by the batch after it, once', async (t) => {
+  const dir = await tempDir(t)
+  const path = join(dir, 'store')
+  const events: string[] = []
+  const store = await createStore({ path, fs: recordingFs(events) })
+  t.after(async () => { await store.close() })
+  const first = pattern(10, 1)
+  const shard = rawCid(first).slice(-3, -1)
+  let i = 2
+  while (rawCid(pattern(10, i)).slice(-3, -1) !== shard) i++
+  const sameShard = pattern(10, i)
+  const blocksSynced = (): number => events.filter(e => e === `sync ${join(path, 'blocks')}`).length
+  await store.putBlock(rawCid(first), first)
+  await store.track(rawCid(first), { name: 'first' })
+  assert.equal(blocksSynced(), 1, 'blocks/ fsynced after its new shard folder')
+  await store.putBlock(rawCid(sameShard), sameShard)
+  await store.track(rawCid(sameShard), { name: 'same shard' })
+  assert.equal(blocksSynced(), 1, 'no new shard folder: blocks/ not fsynced again')
+})
+
 test('after an unclean stop, the next open verifies the blocks written since the marker and moves a partial one aside', async (t) => {
   const dir = await tempDir(t)
   const path = join(dir, 'store')

@@ -10,7 +10,8 @@
  * which the store calls before it writes a record that counts on those
  * blocks, and at least every MAX_UNSYNCED_BLOCKS blocks; from
  * BACKGROUND_SYNC_BLOCKS on, a batch is started without the write waiting
- * for it (a failure there is logged and the next flush tries again); journal.ts says how
+ * for it. A failed fsync is never tried again (SyncFailedError says why): the store takes no
+ * more blocks, and keeps its marker so that the next open checks them. journal.ts says how
  * the next open finds a block that a power cut left partial. A block found corrupt is
  * moved to `corrupt/` at once, so it is never served again.
  *
@@ -30,7 +31,7 @@ import { join } from 'node:path'
 import type { Blockstore, InputPair, Pair } from 'interface-blockstore'
 import { cidKey, parseCid, verifyBytes, type BlockBytes as ChunkedBytes, type CID } from '../content/cid.js'
 import { BACKGROUND_SYNC_BLOCKS, BLOCKS_DIR, CORRUPT_DIR, INLINE_AVERAGE_WEIGHT, INLINE_BACKOFF_MS, INLINE_READ_SLOW_MS, INLINE_WRITE_SLOW_MS, MAX_UNSYNCED_BLOCKS, SYNC_CONCURRENCY, TMP_DIR, VERIFIED_BLOCKS_KEPT } from './constants.js'
-import { BlockNotFoundError, CorruptBlockError, fsError } from './errors.js'
+import { BlockNotFoundError, CorruptBlockError, SyncFailedError, fsError } from './errors.js'
 import { syncDir, syncFile, writeFileAtomic, writeFileAtomicSync } from '../util/atomic-write.js'
 import type { Logger } from '../util/logger.js'
 import type { InlineFs, StoreFs } from './fs.js'
@@ -40,6 +41,16 @@ import { VerifiedBlocks } from '../util/verified-blocks.js'
 
 /** Buffers one writev takes on Linux (IOV_MAX). */
 const MAX_WRITEV_CHUNKS = 1024
+
+/**
+ * Failures of a batch that fsynced nothing yet (no descriptor, no memory): its files go back
+ * and the next flush tries again. Any other failure is the fsync's own (SyncFailedError).
+ */
+const RETRIED_SYNC_ERRORS = new Set(['EMFILE', 'ENFILE', 'ENOMEM', 'EAGAIN', 'EINTR'])
+const retriedSync = (err: unknown): boolean => {
+  const { code, syscall } = (err ?? {}) as { code?: string, syscall?: string }
+  return (code != null && RETRIED_SYNC_ERRORS.has(code)) || syscall === 'open'
+}
 
 /**
  * How long inline calls of one kind (block writes, block reads) take: a moving average, so that
@@ -97,6 +108,8 @@ export class FsBlockstore implements Blockstore {
   private readonly tmpDir: string
   private readonly corruptDir: string
   private readonly shards = new Set<string>()
+  /** Shard folders made since the last batch: their entries in blocks/ need its fsync. */
+  private newShards = false
   private readonly unsynced = new Set<string>()
   private readonly unsyncedFiles = new Set<string>()
   private readonly journal: SyncJournal
@@ -106,6 +119,8 @@ export class FsBlockstore implements Blockstore {
   private syncingInBackground = false
   /** Block files in the batch being fsynced now (syncBatch). */
   private syncingFiles = 0
+  /** The fsync that failed: from then on no block is written and no flush succeeds (syncBatch). */
+  private syncFailure?: SyncFailedError
   private readonly onCorrupt: (cid: CID) => void
   /** Leaves kept by reference in the files they came from (refs.ts), read when no block file holds them. */
   private readonly refs: RefStore | undefined
@@ -188,6 +203,7 @@ export class FsBlockstore implements Blockstore {
       options.onStored?.(cid, bytes.byteLength, false)
       return false
     }
+    if (this.syncFailure != null) throw this.syncFailure
     this.writing++
     try {
       await this.journal.begin()
@@ -198,6 +214,7 @@ export class FsBlockstore implements Blockstore {
         if (!this.shards.has(shard)) {
           await this.fs.mkdir(shard, { recursive: true, mode: 0o700 })
           this.shards.add(shard)
+          this.newShards = true
         }
         await writeFileAtomic(dest, bytes, { tmpDir: this.tmpDir, tmpPrefix: 'block-', sync: false, syncDir: false, fs: this.fs })
       }
@@ -217,14 +234,13 @@ export class FsBlockstore implements Blockstore {
   }
 
   /**
-   * Starts a flush that no write waits for. It takes the unsynced blocks as a batch; a failure
-   * puts them back (syncBatch), and the next flush, awaited by a record or at MAX_UNSYNCED_BLOCKS
-   * or close, tries again and says why.
+   * Starts a flush that no write waits for. It takes the unsynced blocks as a batch; its failure
+   * is kept (syncBatch), so the next write, flush or record says it.
    */
   private syncInBackground (): void {
     this.syncingInBackground = true
     this.flush()
-      .catch((err: Error) => { this.log?.('background sync failed, the next flush tries again: %s', err.message) })
+      .catch((err: Error) => { this.log?.('background sync failed: %s', err.message) })
       .finally(() => { this.syncingInBackground = false })
   }
 
@@ -244,6 +260,7 @@ export class FsBlockstore implements Blockstore {
     if (!this.shards.has(shard)) {
       fs.mkdirSync(shard, { recursive: true, mode: 0o700 })
       this.shards.add(shard)
+      this.newShards = true
     }
     let chunks = bytes instanceof Uint8Array ? [bytes] : [...bytes]
     // one writev takes at most IOV_MAX (1024) buffers: a block that came in more pieces (a peer
@@ -287,10 +304,13 @@ export class FsBlockstore implements Blockstore {
   }
 
   private async syncBatch (): Promise<void> {
+    if (this.syncFailure != null) throw this.syncFailure
     const files = [...this.unsyncedFiles]
     const dirs = [...this.unsynced]
+    const newShards = this.newShards
     this.unsyncedFiles.clear()
     this.unsynced.clear()
+    this.newShards = false
     this.syncingFiles = files.length
     try {
       for (let i = 0; i < files.length; i += SYNC_CONCURRENCY) {
@@ -300,10 +320,21 @@ export class FsBlockstore implements Blockstore {
         }))
       }
       await Promise.all(dirs.map(async d => { await syncDir(d, this.fs) }))
+      // a shard folder made since the last batch is an entry of blocks/, durable with its fsync
+      if (newShards) await syncDir(this.blocksDir, this.fs)
     } catch (err) {
-      for (const f of files) this.unsyncedFiles.add(f)
-      for (const d of dirs) this.unsynced.add(d)
-      throw fsError(err, this.blocksDir, 'sync')
+      if (retriedSync(err)) {
+        for (const f of files) this.unsyncedFiles.add(f)
+        for (const d of dirs) this.unsynced.add(d)
+        this.newShards ||= newShards
+        throw fsError(err, this.blocksDir, 'sync')
+      }
+      // never fsynced again: after a failed writeback Linux marks the pages clean and reports the
+      // error once, so a second fsync would succeed with the bytes maybe not on the disk. The
+      // marker stays (journal.end() is not reached again), so the next open checks these blocks.
+      this.syncFailure = new SyncFailedError(this.blocksDir, err)
+      this.log?.error('%s', this.syncFailure.message)
+      throw this.syncFailure
     } finally {
       this.syncingFiles = 0
     }

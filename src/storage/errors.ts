@@ -125,6 +125,27 @@ export class StoreIOError extends Error {
   }
 }
 
+/**
+ * An fsync of block files failed. What they hold may not be on the disk, and a second fsync would
+ * not say so: Linux reports a failed writeback once and marks the pages clean ("fsyncgate"). So the
+ * store takes no more blocks until it is opened again, and that open checks every block written
+ * since (journal.ts).
+ */
+export class SyncFailedError extends Error {
+  readonly path: string
+  readonly code?: string
+
+  constructor (path: string, cause: unknown) {
+    const code = (cause as { code?: string } | undefined)?.code
+    const why = code ?? (cause as Error | undefined)?.message ?? String(cause)
+    const full = isNoSpace(cause) ? ' (the disk is full)' : ''
+    super(`the disk did not make the blocks written to ${path} durable (${why})${full}; this store takes no more blocks until it is opened again (restart the node), and then it checks every block written since. Check the disk first`, { cause })
+    this.name = 'SyncFailedError'
+    this.path = path
+    if (code != null) this.code = code
+  }
+}
+
 export class StoreClosedError extends Error {
   static override name = 'StoreClosedError'
 
@@ -196,6 +217,6 @@ export function fsError (err: unknown, path: string, op: string): Error {
 const NAMED = new Set([
   'InvalidCidError', 'BlockNotFoundError', 'CorruptBlockError', 'BlockHashMismatchError', 'InvalidBlockError',
   'RecordNotFoundError', 'NotAFileError', 'InvalidRangeError', 'ImportSourceError', 'ExportError', 'DestinationExistsError',
-  'NoSpaceError', 'StoreIOError', 'StoreClosedError', 'StoreVersionError',
+  'NoSpaceError', 'StoreIOError', 'SyncFailedError', 'StoreClosedError', 'StoreVersionError',
   'UnsafePathError', 'TreeLimitError', 'ReferenceChangedError', 'ReferenceMissingError', 'NotByReferenceError'
 ])

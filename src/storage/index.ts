@@ -44,7 +44,7 @@ export { parseCid } from '../content/cid.js'
 export { CHUNK_SIZE, MAX_CHILDREN_PER_NODE, MAX_BLOCK_SIZE, MAX_FILE_NAME_BYTES } from '../content/constants.js'
 export {
   InvalidCidError, BlockNotFoundError, CorruptBlockError, BlockHashMismatchError, InvalidBlockError, RecordNotFoundError,
-  NotAFileError, InvalidRangeError, ImportSourceError, ExportError, DestinationExistsError, NoSpaceError, StoreIOError,
+  NotAFileError, InvalidRangeError, ImportSourceError, ExportError, DestinationExistsError, NoSpaceError, StoreIOError, SyncFailedError,
   StoreClosedError, StoreVersionError, UnsafePathError, TreeLimitError, ReferenceChangedError, ReferenceMissingError, NotByReferenceError
 } from './errors.js'
 
