@@ -239,6 +239,53 @@ test('budget exhaustion: 20 streams of 3 peers that never read do not starve an 
   })
 })
 
+test('active places: streams that ask and never read give back their place among maxActiveStreams when stalled; an honest request is served, not BUSY', async (t) => {
+  const [sharer, honest] = await startPeers(t, 2, { transfer: { maxActiveStreams: 2 } })
+  assert.ok(sharer != null && honest != null)
+  const content = randomContent(16 * MiB)
+  const cid = await sharer.store.add(content)
+  const leaves = leavesOf(content)
+  const attacker = await rawPeer(t, sharer)
+  const held: ByteStream[] = []
+  t.after(() => { for (const s of held) s.abort(new Error('the test is over')) })
+  let askAgain = (): void => {}
+  const again = new Promise<void>(resolve => { askAgain = resolve })
+  const absent = rawCid(randomContent(16))
+  for (let i = 0; i < 2; i++) {
+    const stream = await attacker.openStream(sharer.id, BLOCKS_PROTOCOL)
+    held.push(stream)
+    // ask for every block, never read: both places are taken until the streams stall; then ask
+    // again, and WANT_HAVE a block the sharer lacks (its subscription shows the frames were read)
+    void stream.sink((async function * () {
+      yield * inPieces(frame(FrameType.WANT_BLOCK, leaves))
+      await again
+      yield frame(FrameType.WANT_BLOCK, leaves)
+      yield frame(FrameType.WANT_HAVE, [absent])
+    })()).catch(() => {})
+  }
+  await waitFor(() => sharer.transfer.stats().served.stalledStreams >= 2, {
+    timeout: 20_000, message: () => `the attacker's streams to stall (${JSON.stringify(sharer.transfer.stats().served)})`
+  })
+  assert.equal(sharer.transfer.stats().served.activeStreams, 0, 'stalled streams hold no active place')
+  askAgain()
+  await waitFor(() => sharer.transfer.stats().served.subscriptions >= 2, {
+    timeout: 20_000, message: () => `the attacker's second frames to be read (${JSON.stringify(sharer.transfer.stats().served)})`
+  })
+  assert.equal(sharer.transfer.stats().served.activeStreams, 0, 'asking again while stalled takes no place either')
+
+  // a raw peer that reads asks for one block: it is sent, not answered BUSY
+  const reader = await rawPeer(t, sharer)
+  const stream = await reader.openStream(sharer.id, BLOCKS_PROTOCOL)
+  await stream.sink([frame(FrameType.WANT_BLOCK, [leaves[0]!])])
+  const first = await lp.decode(stream.source, { maxDataLength: 3 * MiB })[Symbol.asyncIterator]().next()
+  assert.ok(first.done !== true, 'an answer')
+  const f = decodeFrame(first.value)
+  assert.equal(f.type === 'unknown' ? f.code : f.type, FrameType.BLOCK)
+  stream.abort(new Error('done'))
+  await honestFetch(honest, sharer, cid, content)
+  assert.equal(sharer.transfer.stats().served.busy, 0, 'nobody was answered BUSY')
+})
+
 test('LATER race: a peer holding blocks that it does not read makes nobody get LATER; honest requests are served', async (t) => {
   const [sharer, honest] = await startPeers(t, 2)
   assert.ok(sharer != null && honest != null)

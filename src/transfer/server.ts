@@ -105,6 +105,7 @@ export class BlockServer {
       log,
       verified: new VerifiedBlocks(VERIFIED_CACHE_BLOCKS),
       setIdle: (s) => { this.admission.setActive(s, false) },
+      setResumed: (s) => { this.admission.setActive(s, true) },
       onServed: (s) => { this.seeder.onServed(s) },
       onIdle: (s) => { this.seeder.arm(s) }
     }
@@ -170,13 +171,18 @@ export class BlockServer {
     }
   }
 
-  /** Stalls the streams whose peer took no frame for SEND_STALL_MS. */
+  /**
+   * Stalls the streams whose peer took no frame for SEND_STALL_MS: they give back their block
+   * reservations and their place among the `maxActiveStreams` (else peers that ask and never
+   * read would have every other peer answered BUSY for as long as they keep their streams open).
+   */
   private sweep (): void {
     const now = Date.now()
     for (const s of this.streams) {
       if (s.stalled || s.waitingSince == null || now - s.waitingSince < SEND_STALL_MS) continue
       s.stalled = true
-      this.log('%p took nothing for %d ms: its block reservations are given back', s.peer, now - s.waitingSince)
+      this.admission.setActive(s, false)
+      this.log('%p took nothing for %d ms: its block reservations and its active place are given back', s.peer, now - s.waitingSince)
       s.onStall?.()
     }
   }

@@ -49,7 +49,8 @@ export class Admission {
     // cancelled entries stay in the queue until the output passes them: drop them before the
     // queue outgrows what a stream may hold, so WANT_BLOCK/CANCEL pairs cannot grow it
     if (s.queue.length > 2 * this.limits.maxQueuedPerStream) s.queue = s.queue.filter(c => s.queued.has(c.toString()))
-    if (s.queue.length > 0) this.setActive(s, true)
+    // a stalled stream's wants wait without a place until its peer reads again (server.ts, sweep)
+    if (s.queue.length > 0 && !s.stalled) this.setActive(s, true)
     return busy
   }
 

@@ -4,8 +4,9 @@
  * the peer's and the server's byte budgets.
  *
  * A peer that stops taking frames (no flow-control window) for SEND_STALL_MS has its stream
- * stalled: the reservations of its read-ahead and of the block being sent are given back, so
- * that unread streams cannot hold the budgets others need; its queue waits until it reads.
+ * stalled: the reservations of its read-ahead and of the block being sent are given back, and
+ * its place among the active streams, so that unread streams cannot hold the budgets or the
+ * places others need; its queue waits until it reads.
  */
 import * as lp from 'it-length-prefixed'
 import type { CID } from 'multiformats/cid'
@@ -31,6 +32,8 @@ export interface OutputContext {
   verified: VerifiedBlocks
   /** The stream has nothing queued or being sent (admission counts it out). */
   setIdle: (s: ServeStream) => void
+  /** A stalled stream's peer took a frame again (admission counts it in, even over its cap for a while). */
+  setResumed: (s: ServeStream) => void
   /** The stream sent a block (super-seeding reveals one more). */
   onServed: (s: ServeStream) => void
   /** The stream has nothing to send for now (super-seeding arms its timer). */
@@ -152,7 +155,10 @@ export class StreamOutput {
     yield frame
     s.waitingSince = undefined
     s.lastTaken = Date.now()
-    s.stalled = false
+    if (s.stalled) {
+      s.stalled = false
+      this.ctx.setResumed(s)
+    }
   }
 
   async * run (): AsyncGenerator<Uint8ArrayList> {
