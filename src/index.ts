@@ -35,7 +35,7 @@ export {
 
 // the block exchange (node.transfer)
 export type { Transfer, TransferStats, FetchResult, FetchProgress, FetchBlockProgress, FetchProviderProgress, TransferFetchEvents, PeerReceived, ServerStats, PeerCounters } from './transfer/index.js'
-export { BLOCKS_PROTOCOL, NotFoundInSwarmError, TransferTimeoutError, UnsupportedCidError, BlockProtocolError, TransferNotStartedError } from './transfer/index.js'
+export { BLOCKS_PROTOCOL, NotFoundInSwarmError, TransferTimeoutError, UnsupportedCidError, BlockProtocolError, TransferNotStartedError, ProviderLeftError, ProviderStalledError, ProviderBannedError } from './transfer/index.js'
 
 // encrypted shares
 export { encrypt, openEncrypted, type OpenedEncrypted, generateContentKey, formatLink, parseLink, parseTarget, isLink, DecryptionError, NotEncryptedError, InvalidLinkError, type EncryptedMeta } from './crypto/index.js'

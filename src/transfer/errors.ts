@@ -110,3 +110,21 @@ export class ProviderStalledError extends Error {
     this.missing = missing
   }
 }
+
+/** Every provider that had blocks of the download sent a wrong one and was dropped from it; what was received (checked) is kept. */
+export class ProviderBannedError extends Error {
+  static override name = 'ProviderBannedError'
+  readonly cid: string
+  readonly peers: string[]
+  readonly missing: number
+
+  constructor (cid: string, peers: string[], missing: number) {
+    const who = peers.length === 1 ? `${peers[0] ?? ''} (the only provider)` : `all ${peers.length} providers (${peers.join(', ')})`
+    const was = peers.length === 1 ? 'was' : 'were'
+    super(`${who} sent blocks that do not match their CIDs and ${was} dropped from fetching ${cid}; ${missing} block(s) are still missing; the blocks received so far were checked and are kept, run the fetch again to resume from another provider`)
+    this.name = 'ProviderBannedError'
+    this.cid = cid
+    this.peers = peers
+    this.missing = missing
+  }
+}

@@ -79,7 +79,8 @@ export interface FetchOptions extends AbortOptions {
   findProviders?: (cid: string, options: { signal: AbortSignal }) => AsyncIterable<string> | Iterable<string>
   /**
    * Idle timeout in ms: fail if no block arrives for this long (default: the transfer's,
-   * 30 s). NotFoundInSwarmError when no provider ever had the root, ProviderStalledError when
+   * 30 s). ProviderBannedError when every provider that had blocks sent a wrong one,
+   * NotFoundInSwarmError when no provider ever had the root, ProviderStalledError when
    * every provider stopped answering, else TransferTimeoutError. Sooner, ProviderLeftError
    * when every provider that had blocks left the swarm (PROVIDER_LEFT_GRACE_MS after).
    */
@@ -118,7 +119,7 @@ export function createTransfer (init: TransferInit): Transfer {
 }
 
 export { BLOCKS_PROTOCOL } from './constants.js'
-export { NotFoundInSwarmError, TransferTimeoutError, UnsupportedCidError, BlockProtocolError, TransferNotStartedError, ProviderLeftError, ProviderStalledError } from './errors.js'
+export { NotFoundInSwarmError, TransferTimeoutError, UnsupportedCidError, BlockProtocolError, TransferNotStartedError, ProviderLeftError, ProviderStalledError, ProviderBannedError } from './errors.js'
 export { createMemoryBlockStore, type MemoryBlockStore } from './memory-store.js'
 export type { BlockStore, TransferNetwork } from './types.js'
 export type { FetchResult, FetchProgress, FetchBlockProgress, FetchProviderProgress, TransferFetchEvents, PeerReceived } from './fetch/types.js'

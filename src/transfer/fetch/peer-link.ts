@@ -7,11 +7,14 @@
  * handle's wants on it, and hands what comes back to the downloads it concerns:
  *
  *   BLOCK      to every download that asked for it on this link (the first copy asked settles
- *              the want); a block nobody asked for (cancelled in flight) to one download, which
- *              counts it as a duplicate
+ *              the want; the others get it marked `shared`: one copy came over the network); a
+ *              block nobody asked for (cancelled in flight) to one download, which counts it as a
+ *              duplicate
  *   HAVE, DONT_HAVE, LATER, BUSY   to every download (each keeps only the CIDs it wants or asked)
  *
- * A CANCEL goes out only for a CID no other download still wants from the peer: the provider
+ * A WANT_BLOCK goes out only for a CID no other download has asked of the peer and not had yet
+ * (the block, when it comes, goes to both). A CANCEL goes out only for a CID no other download
+ * still wants from the peer: the provider
  * keeps one want per CID per stream, so one download's cancel must not take another's want
  * away. When the stream ends (broken, reset after a stall, provider gone) every download hears
  * it and re-attaches, which opens one new stream. When the last download detaches the stream
@@ -25,7 +28,8 @@ import { ProviderLink } from './link.js'
 
 /** A download's side of a peer link. */
 export interface LinkClient {
-  onFrame: (frame: Frame) => void
+  /** `shared`: a BLOCK another download on this link was handed too (counted there as received). */
+  onFrame: (frame: Frame, shared: boolean) => void
   /** The shared stream ended (`err` undefined: the provider closed it). Not called after detach(). */
   onEnd: (err?: Error) => void
 }
@@ -46,8 +50,20 @@ export interface PeerLinkStats {
   opened: number
 }
 
+/** attach(): the stream ended between its open and this download's turn (the provider reset it at once). */
+export class LinkEndedError extends Error {
+  static override name = 'LinkEndedError'
+
+  constructor (cause?: Error) {
+    super(`the block stream ended as it opened${cause != null ? `: ${cause.message}` : ''}`, { cause })
+    this.name = 'LinkEndedError'
+  }
+}
+
 class Handle implements LinkHandle {
   detached = false
+  /** Why the stream ended, when it ended under this handle (ended()). */
+  endedWith?: Error
   /** Blocks this download asked for on this link and has not had or cancelled. */
   readonly wantBlocks = new Set<string>()
   /** CIDs this download asked about (WANT_HAVE) and has not cancelled. */
@@ -153,9 +169,21 @@ class PeerLink {
       if (out.length > 0) stream.send(type, out)
       return
     }
-    const mine = type === FrameType.WANT_BLOCK ? h.wantBlocks : h.wantHaves
-    for (const cid of cids) mine.add(cid.toString())
+    if (type === FrameType.WANT_BLOCK) {
+      // asked already by another download: the block will be handed to both (dispatch)
+      const out = cids.filter(cid => !this.wantedBlock(cid.toString()))
+      for (const cid of cids) h.wantBlocks.add(cid.toString())
+      if (out.length > 0) stream.send(type, out)
+      return
+    }
+    for (const cid of cids) h.wantHaves.add(cid.toString())
     stream.send(type, cids)
+  }
+
+  /** Some download has asked the peer for block `key` and not had it yet. */
+  private wantedBlock (key: string): boolean {
+    for (const h of this.handles) if (h.wantBlocks.has(key)) return true
+    return false
   }
 
   /** Some download still wants `key` from this peer. */
@@ -166,20 +194,24 @@ class PeerLink {
 
   private dispatch (frame: Frame): void {
     if (frame.type !== FrameType.BLOCK) {
-      for (const h of [...this.handles]) if (!h.detached) h.client.onFrame(frame)
+      if (frame.type === FrameType.DONT_HAVE || frame.type === FrameType.LATER || frame.type === FrameType.BUSY) {
+        // the provider dropped (or never queued) these wants: whoever asks again must send them
+        for (const cid of frame.cids) for (const h of this.handles) h.wantBlocks.delete(cid.toString())
+      }
+      for (const h of [...this.handles]) if (!h.detached) h.client.onFrame(frame, false)
       return
     }
     const key = frame.cid.toString()
     let delivered = false
     for (const h of [...this.handles]) {
       if (h.detached || !h.wantBlocks.delete(key)) continue
+      h.client.onFrame(frame, delivered)
       delivered = true
-      h.client.onFrame(frame)
     }
     if (delivered) return
     // unasked (cancelled while on its way): one download sees it, as a duplicate or a block it still wants
     const first = [...this.handles].find(h => !h.detached)
-    first?.client.onFrame(frame)
+    first?.client.onFrame(frame, false)
   }
 
   detach (h: Handle): void {
@@ -231,6 +263,7 @@ class PeerLink {
       h.wantBlocks.clear()
       h.wantHaves.clear()
       h.detached = true
+      h.endedWith = err ?? new Error('the provider closed the stream')
     }
     for (const h of handles) h.client.onEnd(err)
   }
@@ -245,7 +278,9 @@ export class PeerLinks {
 
   /**
    * Attaches a download to `peer`'s block stream, opening it if needed. Rejects like
-   * openStream (the peer refused, or `signal` aborted the open): nothing stays attached then.
+   * openStream (the peer refused, or `signal` aborted the open), or with LinkEndedError when the
+   * stream ended before the handle was returned: nothing stays attached then. The client's
+   * callbacks may run before this resolves (frames of other downloads, the stream's end).
    */
   async attach (peer: string, client: LinkClient, signal: AbortSignal): Promise<LinkHandle> {
     let link = this.links.get(peer)
@@ -263,6 +298,8 @@ export class PeerLinks {
       if (link.handles.size === 0) this.forget(link)
       throw err
     }
+    // ended() already told the client (before it held the handle) and forgot the link
+    if (h.detached) throw new LinkEndedError(h.endedWith)
     return h
   }
 

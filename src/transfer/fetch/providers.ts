@@ -7,7 +7,7 @@ import type { CID } from '../../content/index.js'
 import { INVALID_BLOCK_PENALTY, PROTOCOL_VIOLATION_PENALTY } from '../constants.js'
 import { BlockProtocolError } from '../errors.js'
 import { FrameType, type Frame } from '../messages.js'
-import type { LinkHandle } from './peer-link.js'
+import { LinkEndedError, type LinkHandle } from './peer-link.js'
 import { FetchProvider } from './provider.js'
 import type { FetchProviderProgress, SessionHost } from './types.js'
 
@@ -23,7 +23,8 @@ export interface ProvidersOwner {
   release: (peer: string, key: string) => void
   /** A provider sent a wrong block: forget what it announced. */
   forget: (peer: string) => void
-  onFrame: (p: FetchProvider, frame: Frame) => void
+  /** `shared`: a BLOCK another download on the same peer link was handed too (peer-link.ts). */
+  onFrame: (p: FetchProvider, frame: Frame, shared: boolean) => void
   /** Something changed that may let more blocks be asked for. */
   changed: () => void
   emit: (p: FetchProvider, status: FetchProviderProgress['status'], reason?: string) => void
@@ -70,12 +71,15 @@ export class ProviderSet {
   private async connect (p: FetchProvider): Promise<void> {
     p.state = 'connecting'
     const signal = AbortSignal.any([this.owner.signal, AbortSignal.timeout(this.host.limits.stallTimeout)])
+    // the handle, once attach() returned it: what the shared stream carries before that (answers
+    // to other downloads, or its end, which makes attach() reject) is not this download's yet
+    let link: LinkHandle | undefined
     try {
       // the peer's one block stream, shared with every other download asking it (peer-link.ts)
-      const link: LinkHandle = await this.host.links.attach(p.peer, {
-        onFrame: (frame) => { if (p.link === link) this.owner.onFrame(p, frame) },
+      link = await this.host.links.attach(p.peer, {
+        onFrame: (frame, shared) => { if (link != null && p.link === link) this.owner.onFrame(p, frame, shared) },
         onEnd: (err) => {
-          if (p.link !== link) return
+          if (link == null || p.link !== link) return
           if (err instanceof BlockProtocolError) this.host.network.penalize(p.peer, PROTOCOL_VIOLATION_PENALTY)
           this.linkDown(p, 'down', err?.message ?? 'the provider closed the stream')
         }
@@ -99,8 +103,10 @@ export class ProviderSet {
       const reason = timedOut ? `no stream within ${this.host.limits.stallTimeout} ms` : String(err?.message ?? err)
       this.host.log('cannot open a block stream to %p: %s', p.peer, reason)
       p.failed(Date.now(), reason)
-      // a refused dial means it is gone; a dial that hangs may be a network blip
-      if (timedOut) {
+      if (err instanceof LinkEndedError && err.cause instanceof BlockProtocolError) this.host.network.penalize(p.peer, PROTOCOL_VIOLATION_PENALTY)
+      // a refused dial means it is gone; a dial that hangs, or a stream that ended as it opened,
+      // may be a network blip: retried after the backoff
+      if (timedOut || err instanceof LinkEndedError) {
         p.state = 'down'
         this.owner.emit(p, 'failed', reason)
       } else {

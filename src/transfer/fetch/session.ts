@@ -63,7 +63,7 @@ export class FetchSession implements Walker {
       unlanded: () => this.wants.unlanded(),
       release: (peer, key) => { this.wants.release(peer, key) },
       forget: (peer) => { this.wants.forget(peer) },
-      onFrame: (p, frame) => { this.onFrame(p, frame) },
+      onFrame: (p, frame, shared) => { this.onFrame(p, frame, shared) },
       changed: () => { this.schedule() },
       emit: (p, status, reason) => { this.emitProvider(p, status, reason) }
     })
@@ -94,6 +94,8 @@ export class FetchSession implements Walker {
     const net = this.host.network
     try {
       await walkLocal(this, this.root, true)
+      // aborted or failed during the walk: no timer, listener or provider is started
+      if (this.finished) return await done
       if (this.wants.size === 0) {
         this.complete()
         return await done
@@ -161,14 +163,14 @@ export class FetchSession implements Walker {
 
   // ---- frames ----
 
-  private onFrame (p: FetchProvider, frame: Frame): void {
+  private onFrame (p: FetchProvider, frame: Frame, shared = false): void {
     if (this.finished) return
     const now = Date.now()
     const since = p.owingSince
     if (p.heard(now)) this.emitProvider(p, 'added', 'answering again')
     switch (frame.type) {
       case FrameType.BLOCK:
-        void this.onBlock(p, since, frame.cid.toString(), frame.data)
+        void this.onBlock(p, since, frame.cid.toString(), frame.data, shared)
         return
       case FrameType.HAVE:
         for (const cid of frame.cids) {
@@ -206,8 +208,10 @@ export class FetchSession implements Walker {
     this.schedule()
   }
 
-  private async onBlock (p: FetchProvider, since: number, key: string, data: BlockBytes): Promise<void> {
+  /** `shared`: another download was handed the same copy and reports it to the transfer's totals. */
+  private async onBlock (p: FetchProvider, since: number, key: string, data: BlockBytes, shared: boolean): Promise<void> {
     const now = Date.now()
+    const received: SessionHost['onReceived'] = (...args) => { if (!shared) this.host.onReceived(...args) }
     const asked = p.asked.delete(key)
     this.received += data.byteLength
     this.meter.record(now, data.byteLength)
@@ -216,7 +220,7 @@ export class FetchSession implements Walker {
     if (w == null || w.landing) {
       this.duplicates++
       if (w != null) this.wants.release(p.peer, key)
-      this.host.onReceived(p.peer, data.byteLength, true, false)
+      received(p.peer, data.byteLength, true, false)
       this.schedule()
       return
     }
@@ -227,12 +231,12 @@ export class FetchSession implements Walker {
       if (this.finished) return
       if (!landed.ok) {
         this.invalid++
-        this.host.onReceived(p.peer, data.byteLength, false, true)
+        received(p.peer, data.byteLength, false, true)
         w.landing = false
         this.providers.ban(p, key)
         return
       }
-      this.host.onReceived(p.peer, data.byteLength, false, false)
+      received(p.peer, data.byteLength, false, false)
       p.bytes += data.byteLength
       p.blocks++
       this.blocksReceived++
@@ -390,6 +394,10 @@ export class FetchSession implements Walker {
 
   private complete (): void {
     if (this.finished) return
+    // every byte is here. The count can fall short of it: the bytes under a dag-pb node that the
+    // DAG links more than once (a file with a repeated, aligned run of 1 GiB or more) are counted
+    // when its children are walked, once
+    if (this.total != null && !this.shallow) this.bytesPresent = this.total
     this.progress('transfer:fetch:complete')
     this.finished = true
     const providers: Record<string, PeerReceived> = {}

@@ -2,7 +2,7 @@
  * Why a download gives up, in words: the provider left, it stopped answering, nobody had the
  * CID, or blocks simply stopped coming. Pure functions over the providers' health.
  */
-import { NotFoundInSwarmError, ProviderLeftError, ProviderStalledError, TransferTimeoutError } from '../errors.js'
+import { NotFoundInSwarmError, ProviderBannedError, ProviderLeftError, ProviderStalledError, TransferTimeoutError } from '../errors.js'
 import type { FetchProvider } from './provider.js'
 
 /**
@@ -38,6 +38,11 @@ export interface TimeoutContext {
 
 /** The error of a download in which no block arrived for the whole idle timeout. */
 export function explainTimeout (c: TimeoutContext): Error {
+  // every provider that was ever useful (or, before any was, every provider) sent a wrong block
+  const banned = c.providers.filter(p => p.state === 'banned')
+  if (banned.length > 0 && !c.providers.some(p => p.state !== 'banned' && (p.everHad || !c.found))) {
+    return new ProviderBannedError(c.cid, banned.map(p => p.peer), c.missing)
+  }
   if (!c.found) {
     // never reached: refused or lost before a stream carried an answer
     const unreachable = c.providers.filter(p => !p.everHad && p.state !== 'open' && p.state !== 'banned').length
