@@ -239,15 +239,23 @@ test('budget exhaustion: 20 streams of 3 peers that never read do not starve an 
   })
 })
 
-test('active places: streams that ask and never read give back their place among maxActiveStreams when stalled; an honest request is served, not BUSY', async (t) => {
-  const [sharer, honest] = await startPeers(t, 2, { transfer: { maxActiveStreams: 2 } })
+/**
+ * A sharer of a 16 MiB file, an honest peer, and a raw attacker connected to the sharer; the
+ * streams the attacker opens go into `held`, aborted when the test ends.
+ */
+async function attackScene (t: TestContext, options: Parameters<typeof startPeers>[2] = {}): Promise<{ sharer: Peer, honest: Peer, content: Uint8Array, cid: string, leaves: CID[], attacker: RawNetwork, held: ByteStream[] }> {
+  const [sharer, honest] = await startPeers(t, 2, options)
   assert.ok(sharer != null && honest != null)
   const content = randomContent(16 * MiB)
   const cid = await sharer.store.add(content)
-  const leaves = leavesOf(content)
   const attacker = await rawPeer(t, sharer)
   const held: ByteStream[] = []
   t.after(() => { for (const s of held) s.abort(new Error('the test is over')) })
+  return { sharer, honest, content, cid, leaves: leavesOf(content), attacker, held }
+}
+
+test('active places: streams that ask and never read give back their place among maxActiveStreams when stalled; an honest request is served, not BUSY', async (t) => {
+  const { sharer, honest, content, cid, leaves, attacker, held } = await attackScene(t, { transfer: { maxActiveStreams: 2 } })
   let askAgain = (): void => {}
   const again = new Promise<void>(resolve => { askAgain = resolve })
   const absent = rawCid(randomContent(16))
@@ -287,14 +295,7 @@ test('active places: streams that ask and never read give back their place among
 })
 
 test('LATER race: a peer holding blocks that it does not read makes nobody get LATER; honest requests are served', async (t) => {
-  const [sharer, honest] = await startPeers(t, 2)
-  assert.ok(sharer != null && honest != null)
-  const content = randomContent(16 * MiB)
-  const cid = await sharer.store.add(content)
-  const leaves = leavesOf(content)
-  const attacker = await rawPeer(t, sharer)
-  const held: ByteStream[] = []
-  t.after(() => { for (const s of held) s.abort(new Error('the test is over')) })
+  const { sharer, honest, content, cid, leaves, attacker, held } = await attackScene(t)
   const memory = watchMemory()
   for (let i = 0; i < 2; i++) {
     const stream = await attacker.openStream(sharer.id, BLOCKS_PROTOCOL)

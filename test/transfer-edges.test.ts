@@ -27,7 +27,7 @@ import type { ByteStream } from '../src/transfer/types.js'
 import { TypedEventEmitter } from '../src/util/events.js'
 import { waitFor } from '../src/util/wait.js'
 import { MemoryNet, startMemoryPeers } from './fixtures/transfer-memnet.js'
-import { randomContent, seededContent, startPeers } from './fixtures/transfer-peers.js'
+import { randomContent, seededContent, startPeers, type TestContext } from './fixtures/transfer-peers.js'
 
 const MiB = 1024 * 1024
 
@@ -36,58 +36,14 @@ async function drain (source: AsyncIterable<unknown>): Promise<void> {
   for await (const chunk of source) if (chunk == null) break
 }
 
-test('a provider that speaks first (HAVE buffered with the stream open) does not break the download or the process', async (t) => {
+/** Unhandled rejections while the test runs (each would end the process). */
+function watchUnhandled (t: TestContext): unknown[] {
   const unhandled: unknown[] = []
   const onUnhandled = (err: unknown): void => { unhandled.push(err) }
   process.on('unhandledRejection', onUnhandled)
   t.after(() => { process.off('unhandledRejection', onUnhandled) })
-
-  const source = createMemoryBlockStore()
-  const cid = await source.add(new Uint8Array(1000).fill(1))
-  const root = parseCid(cid)
-  let opens = 0
-  const aborted: string[] = []
-  const network = Object.assign(new TypedEventEmitter<any>(), {
-    peerId: 'me',
-    handle: async () => {},
-    unhandle: async () => {},
-    penalize: () => {},
-    openStream: async (peer: string): Promise<ByteStream> => {
-      opens++
-      const incoming = pushable<Uint8Array>()
-      // already buffered when the open resolves: the provider's HAVE for the root
-      incoming.push(lp.encode.single(encodeList(FrameType.HAVE, [root])).subarray())
-      return {
-        remotePeer: peer,
-        protocol: BLOCKS_PROTOCOL,
-        source: incoming,
-        sink: drain,
-        close: async () => { incoming.end() },
-        abort: (err: Error) => { aborted.push(err.message); incoming.end() }
-      } as unknown as ByteStream
-    }
-  }) as unknown as TransferNetwork
-  const transfer = createTransfer({ network, store: createMemoryBlockStore(), stallTimeout: 60_000 })
-  await transfer.start()
-  t.after(async () => { await transfer.stop() })
-  const controller = new AbortController()
-  const statuses: string[] = []
-  const fetching = transfer.fetch(cid, {
-    providers: ['mallory'],
-    signal: controller.signal,
-    timeout: 60_000,
-    onProgress: (evt) => { if (evt.type === 'transfer:fetch:provider') statuses.push(`${evt.detail.status}${evt.detail.reason != null ? ': ' + evt.detail.reason : ''}`) }
-  })
-  fetching.catch(() => {})
-  // the stream opened; the frame was read
-  await waitFor(() => opens >= 1 && (statuses.length > 0 || unhandled.length > 0 || aborted.length > 0), { timeout: 10_000, message: 'the stream opened' })
-  // a few turns for the rejection detector
-  for (let i = 0; i < 3; i++) await new Promise(resolve => setImmediate(resolve))
-  controller.abort(new Error('test over'))
-  await fetching.catch(() => {})
-  assert.deepEqual(unhandled.map(e => String(e)), [], 'unhandled rejections (the process would exit)')
-  assert.deepEqual(aborted, [], 'the stream was torn down')
-})
+  return unhandled
+}
 
 /** A network whose every block stream is as `make` builds it (one provider, 'mallory'). */
 function fakeNetwork (make: (peer: string, n: number) => ByteStream): TransferNetwork & { opens: number } {
@@ -102,48 +58,21 @@ function fakeNetwork (make: (peer: string, n: number) => ByteStream): TransferNe
   return net as unknown as TransferNetwork & { opens: number }
 }
 
-test('a provider that resets the stream as soon as it opens: no unhandled rejection, the provider is retried', async (t) => {
-  const unhandled: unknown[] = []
-  const onUnhandled = (err: unknown): void => { unhandled.push(err) }
-  process.on('unhandledRejection', onUnhandled)
-  t.after(() => { process.off('unhandledRejection', onUnhandled) })
-  const source = createMemoryBlockStore()
-  const cid = await source.add(new Uint8Array(1000).fill(2))
-  const network = fakeNetwork((peer) => ({
+/** A stream of `source` that drops what is written to it; `aborted` collects the reasons it was aborted with. */
+function fakeStream (peer: string, source: AsyncIterable<Uint8Array>, aborted: string[] = []): ByteStream {
+  return {
     remotePeer: peer,
     protocol: BLOCKS_PROTOCOL,
-    // the reset is already there when the open resolves (it came in the same read as the protocol ack)
-    source: (async function * () { throw Object.assign(new Error('stream reset'), { name: 'StreamResetError' }) })(),
+    source,
     sink: drain,
     close: async () => {},
-    abort: () => {}
-  } as unknown as ByteStream))
-  const transfer = createTransfer({ network, store: createMemoryBlockStore(), stallTimeout: 60_000 })
-  await transfer.start()
-  t.after(async () => { await transfer.stop() })
-  const controller = new AbortController()
-  const fetching = transfer.fetch(cid, { providers: ['mallory'], signal: controller.signal, timeout: 60_000 })
-  fetching.catch(() => {})
-  // the first retry is immediate (backoffMs(1) = 0): a second open, or an unhandled rejection, comes first
-  await waitFor(() => network.opens >= 2 || unhandled.length > 0, { timeout: 20_000, message: () => `a second open (opens ${network.opens})` }).catch(() => {})
-  for (let i = 0; i < 3; i++) await new Promise(resolve => setImmediate(resolve))
-  controller.abort(new Error('test over'))
-  await fetching.catch(() => {})
-  assert.deepEqual(unhandled.map(e => String(e)), [], 'unhandled rejections (the process would exit)')
-  assert.ok(network.opens >= 2, `the provider was retried after its stream ended (opens ${network.opens})`)
-})
+    abort: (err: Error) => { aborted.push(err.message) }
+  } as unknown as ByteStream
+}
 
-test('a provider that ends the stream as soon as it opens is retried, not kept as an open provider that is never asked', async (t) => {
-  const source = createMemoryBlockStore()
-  const cid = await source.add(new Uint8Array(1000).fill(3))
-  const network = fakeNetwork((peer) => ({
-    remotePeer: peer,
-    protocol: BLOCKS_PROTOCOL,
-    source: (async function * () {})(),
-    sink: drain,
-    close: async () => {},
-    abort: () => {}
-  } as unknown as ByteStream))
+/** A small file of a store no peer serves, and a started transfer on `network` fetching it from 'mallory'. */
+async function fetchFromMallory (t: TestContext, network: TransferNetwork, fill: number): Promise<{ cid: string, statuses: string[], end: () => Promise<void> }> {
+  const cid = await createMemoryBlockStore().add(new Uint8Array(1000).fill(fill))
   const transfer = createTransfer({ network, store: createMemoryBlockStore(), stallTimeout: 60_000 })
   await transfer.start()
   t.after(async () => { await transfer.stop() })
@@ -156,10 +85,54 @@ test('a provider that ends the stream as soon as it opens is retried, not kept a
     onProgress: (evt) => { if (evt.type === 'transfer:fetch:provider') statuses.push(evt.detail.status) }
   })
   fetching.catch(() => {})
-  await waitFor(() => network.opens >= 2, { timeout: 20_000, message: () => `a second open (opens ${network.opens}, statuses ${statuses.join(',')})` }).catch(() => {})
-  controller.abort(new Error('test over'))
-  await fetching.catch(() => {})
-  assert.ok(network.opens >= 2, `the provider was retried after its stream ended (opens ${network.opens}, statuses ${statuses.join(',')})`)
+  return {
+    cid,
+    statuses,
+    end: async () => {
+      // a few turns for the rejection detector, then the fetch is stopped
+      for (let i = 0; i < 3; i++) await new Promise(resolve => setImmediate(resolve))
+      controller.abort(new Error('test over'))
+      await fetching.catch(() => {})
+    }
+  }
+}
+
+test('a provider that speaks first (HAVE buffered with the stream open) does not break the download or the process', async (t) => {
+  const unhandled = watchUnhandled(t)
+  const aborted: string[] = []
+  const root = parseCid(await createMemoryBlockStore().add(new Uint8Array(1000).fill(1)))
+  const network = fakeNetwork((peer) => {
+    const incoming = pushable<Uint8Array>()
+    // already buffered when the open resolves: the provider's HAVE for the root
+    incoming.push(lp.encode.single(encodeList(FrameType.HAVE, [root])).subarray())
+    return fakeStream(peer, incoming, aborted)
+  })
+  const fetch = await fetchFromMallory(t, network, 1)
+  // the stream opened; the frame was read
+  await waitFor(() => network.opens >= 1 && (fetch.statuses.length > 0 || unhandled.length > 0 || aborted.length > 0), { timeout: 20_000, message: 'the stream opened' })
+  await fetch.end()
+  assert.deepEqual(unhandled.map(e => String(e)), [], 'unhandled rejections (the process would exit)')
+  assert.deepEqual(aborted, [], 'the stream was torn down')
+})
+
+test('a provider that resets the stream as soon as it opens: no unhandled rejection, the provider is retried', async (t) => {
+  const unhandled = watchUnhandled(t)
+  // the reset is already there when the open resolves (it came in the same read as the protocol ack)
+  const network = fakeNetwork((peer) => fakeStream(peer, (async function * () { throw Object.assign(new Error('stream reset'), { name: 'StreamResetError' }) })()))
+  const fetch = await fetchFromMallory(t, network, 2)
+  // the first retry is immediate (backoffMs(1) = 0): a second open, or an unhandled rejection, comes first
+  await waitFor(() => network.opens >= 2 || unhandled.length > 0, { timeout: 20_000, message: () => `a second open (opens ${network.opens})` }).catch(() => {})
+  await fetch.end()
+  assert.deepEqual(unhandled.map(e => String(e)), [], 'unhandled rejections (the process would exit)')
+  assert.ok(network.opens >= 2, `the provider was retried after its stream ended (opens ${network.opens})`)
+})
+
+test('a provider that ends the stream as soon as it opens is retried, not kept as an open provider that is never asked', async (t) => {
+  const network = fakeNetwork((peer) => fakeStream(peer, (async function * () {})()))
+  const fetch = await fetchFromMallory(t, network, 3)
+  await waitFor(() => network.opens >= 2, { timeout: 20_000, message: () => `a second open (opens ${network.opens}, statuses ${fetch.statuses.join(',')})` }).catch(() => {})
+  await fetch.end()
+  assert.ok(network.opens >= 2, `the provider was retried after its stream ended (opens ${network.opens}, statuses ${fetch.statuses.join(',')})`)
 })
 
 test('over TCP: a provider that aborts every block stream at once: no unhandled rejection', async (t) => {

@@ -77,6 +77,11 @@ export class TransferNotStartedError extends Error {
   }
 }
 
+/** "P (the only provider)" or "all N providers (P, Q, …)". */
+function whoOf (peers: string[]): string {
+  return peers.length === 1 ? `${peers[0] ?? ''} (the only provider)` : `all ${peers.length} providers (${peers.join(', ')})`
+}
+
 /** Every provider that had blocks of the download left the swarm; what was received is kept. */
 export class ProviderLeftError extends Error {
   static override name = 'ProviderLeftError'
@@ -85,8 +90,7 @@ export class ProviderLeftError extends Error {
   readonly missing: number
 
   constructor (cid: string, peers: string[], missing: number) {
-    const who = peers.length === 1 ? `${peers[0] ?? ''} (the only provider)` : `all ${peers.length} providers (${peers.join(', ')})`
-    super(`${who} left the swarm while fetching ${cid}; ${missing} block(s) are still missing; the blocks received so far are kept, run the fetch again to resume when a provider is back`)
+    super(`${whoOf(peers)} left the swarm while fetching ${cid}; ${missing} block(s) are still missing; the blocks received so far are kept, run the fetch again to resume when a provider is back`)
     this.name = 'ProviderLeftError'
     this.cid = cid
     this.peers = peers
@@ -119,9 +123,8 @@ export class ProviderBannedError extends Error {
   readonly missing: number
 
   constructor (cid: string, peers: string[], missing: number) {
-    const who = peers.length === 1 ? `${peers[0] ?? ''} (the only provider)` : `all ${peers.length} providers (${peers.join(', ')})`
     const was = peers.length === 1 ? 'was' : 'were'
-    super(`${who} sent blocks that do not match their CIDs and ${was} dropped from fetching ${cid}; ${missing} block(s) are still missing; the blocks received so far were checked and are kept, run the fetch again to resume from another provider`)
+    super(`${whoOf(peers)} sent blocks that do not match their CIDs and ${was} dropped from fetching ${cid}; ${missing} block(s) are still missing; the blocks received so far were checked and are kept, run the fetch again to resume from another provider`)
     this.name = 'ProviderBannedError'
     this.cid = cid
     this.peers = peers
