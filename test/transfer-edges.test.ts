@@ -22,7 +22,7 @@ import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import { parseCid } from '../src/content/index.js'
 import { BLOCKS_PROTOCOL, createMemoryBlockStore, createTransfer, type FetchProgress, type TransferNetwork } from '../src/transfer/index.js'
-import { encodeList, FrameType } from '../src/transfer/messages.js'
+import { encodeBlock, encodeList, FrameType } from '../src/transfer/messages.js'
 import type { ByteStream } from '../src/transfer/types.js'
 import { TypedEventEmitter } from '../src/util/events.js'
 import { waitFor } from '../src/util/wait.js'
@@ -133,6 +133,17 @@ test('a provider that ends the stream as soon as it opens is retried, not kept a
   await waitFor(() => network.opens >= 2, { timeout: 20_000, message: () => `a second open (opens ${network.opens}, statuses ${fetch.statuses.join(',')})` }).catch(() => {})
   await fetch.end()
   assert.ok(network.opens >= 2, `the provider was retried after its stream ended (opens ${network.opens}, statuses ${fetch.statuses.join(',')})`)
+})
+
+test('a provider that sends a block nobody asked for, whose bytes do not match its CID, is banned', async (t) => {
+  const other = parseCid(await createMemoryBlockStore().add(new Uint8Array(1000).fill(9)))
+  const incoming = pushable<Uint8Array>()
+  const network = fakeNetwork((peer) => fakeStream(peer, incoming))
+  const fetch = await fetchFromMallory(t, network, 4)
+  await waitFor(() => fetch.statuses.includes('added'), { timeout: 20_000, message: 'the stream open' })
+  incoming.push(lp.encode.single(encodeBlock(other, new Uint8Array(1000).fill(8))).subarray())
+  await waitFor(() => fetch.statuses.includes('banned'), { timeout: 20_000, message: () => `the provider banned (statuses ${fetch.statuses.join(',')})` })
+  await fetch.end()
 })
 
 test('over TCP: a provider that aborts every block stream at once: no unhandled rejection', async (t) => {

@@ -8,7 +8,7 @@
  */
 import { setMaxListeners } from 'node:events'
 import { CustomProgressEvent } from 'progress-events'
-import type { BlockBytes, CID, DagNode } from '../../content/index.js'
+import { verifyBytes, type BlockBytes, type CID, type DagNode } from '../../content/index.js'
 import { BUSY_BACKOFF_MS, LATER_MS, MAX_DUPLICATE_REQUESTS, PROVIDER_LEFT_GRACE_MS } from '../constants.js'
 import { TransferNotStartedError } from '../errors.js'
 import { FrameType, type Frame } from '../messages.js'
@@ -170,7 +170,7 @@ export class FetchSession implements Walker {
     if (p.heard(now)) this.emitProvider(p, 'added', 'answering again')
     switch (frame.type) {
       case FrameType.BLOCK:
-        void this.onBlock(p, since, frame.cid.toString(), frame.data, shared)
+        void this.onBlock(p, since, frame.cid, frame.data, shared)
         return
       case FrameType.HAVE:
         for (const cid of frame.cids) {
@@ -209,7 +209,8 @@ export class FetchSession implements Walker {
   }
 
   /** `shared`: another download was handed the same copy and reports it to the transfer's totals. */
-  private async onBlock (p: FetchProvider, since: number, key: string, data: BlockBytes, shared: boolean): Promise<void> {
+  private async onBlock (p: FetchProvider, since: number, cid: Extract<Frame, { type: typeof FrameType.BLOCK }>['cid'], data: BlockBytes, shared: boolean): Promise<void> {
+    const key = cid.toString()
     const now = Date.now()
     const received: SessionHost['onReceived'] = (...args) => { if (!shared) this.host.onReceived(...args) }
     const asked = p.asked.delete(key)
@@ -218,8 +219,17 @@ export class FetchSession implements Walker {
     if (asked) p.delivered(now, since, data.byteLength, this.host.limits)
     const w = this.wants.get(key)
     if (w == null || w.landing) {
-      this.duplicates++
       if (w != null) this.wants.release(p.peer, key)
+      // a copy nobody waits for (cancelled on its way, or never asked) is checked all the same:
+      // a peer that sends blocks that do not match their CIDs is a liar, asked or not
+      if (!verifyBytes(cid, data)) {
+        this.invalid++
+        received(p.peer, data.byteLength, false, true)
+        this.providers.ban(p, key)
+        this.schedule()
+        return
+      }
+      this.duplicates++
       received(p.peer, data.byteLength, true, false)
       this.schedule()
       return
