@@ -46,6 +46,25 @@ test('Hello names a peer: an independent peer that sends only Hello (no swarmdro
   assert.deepEqual(hellos[0], { type: 'hello', name: target.name })
 })
 
+test('Hello: a stranger\'s first Hello is answered even right after our own Hello (gossipsub may not have delivered ours to it)', async (t) => {
+  const swarm = await localSwarm(t, { size: 2 })
+  const [target] = swarm.nodes as [SwarmNode, SwarmNode]
+  const { announce, request } = target.topics
+  await waitFor(() => target.peerName(swarm.nodes[1]!.peerId) != null, { message: 'the swarm\'s own names' })
+  const hellos: WireMessage[] = []
+  const onMessage = (msg: TopicMessage): void => {
+    const r = decodeWire('announce', msg.data)
+    if (msg.from === target.peerId && r.ok && r.message.type === 'hello') hellos.push(r.message)
+  }
+  const raw = await rawPeer(t, swarm.dir, target, [announce, request], { subscribe: true, onMessage })
+  // the newcomer's subscription makes the target say Hello; the newcomer's own Hello follows at once
+  await waitFor(() => hellos.length >= 1, { message: 'the target\'s Hello at the new subscriber' })
+  await raw.publish(announce, encodeWire({ type: 'hello', name: 'newcomer' }))
+  // a stranger's first Hello: the target cannot know that its own reached it, so it says Hello again
+  await waitFor(() => hellos.length >= 2, { message: 'the target\'s Hello answering the stranger' })
+  assert.equal(target.peerName(raw.peerId), 'newcomer')
+})
+
 test('Hello: a late joiner and the swarm learn each other\'s names without identify', async (t) => {
   const swarm = await localSwarm(t, { size: 3 })
   await waitFor(() => swarm.nodes.every(a => swarm.nodes.every(b => a === b || a.peerName(b.peerId) === b.name)), { message: 'names within the swarm' })

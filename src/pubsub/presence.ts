@@ -3,8 +3,10 @@
  * nicknames (docs/PROTOCOL.md §5, "Names"). A node publishes its Hello
  * - when it joins (protocol.ts join()), and with every re-announce of its files;
  * - soon after a peer subscribes to the announce topic (a new neighbour), and
- * - soon after it hears the first Hello of a signer it did not know, unless its
- *   own last Hello is younger than HELLO_MIN_INTERVAL_MS (that peer then just heard it).
+ * - soon after it hears the first Hello of a signer it did not know, even when its own
+ *   last Hello is younger than HELLO_MIN_INTERVAL_MS: that peer may not have heard it (gossipsub
+ *   drops a message for a subscriber it has no outbound stream to yet, as when two nodes meet
+ *   and publish at once), and it says Hello only once.
  * Triggers are coalesced: at most one Hello per HELLO_MIN_INTERVAL_MS, whatever
  * their number, so a flood of subscriptions or Hellos costs one message a second.
  */
@@ -48,7 +50,8 @@ export class Presence {
       if (oldest != null) this.heard.delete(oldest)
     }
     if (known !== name) this.ctx.dispatch('peer:hello', { peer: from, name })
-    if (known == null && Date.now() - this.lastHelloAt >= HELLO_MIN_INTERVAL_MS) this.schedule()
+    // schedule() keeps to one Hello per HELLO_MIN_INTERVAL_MS
+    if (known == null) this.schedule()
   }
 
   stop (): void {
