@@ -21,19 +21,27 @@ async function localSwarm (t: { after: (fn: () => Promise<void>) => void }, init
   return swarm
 }
 
-test('Hello names a peer: an independent peer that sends only Hello (no swarmdrop agent string) gets its name, and a new subscriber gets ours', async (t) => {
+/**
+ * A swarm of two that has met (its join-time Hellos long gone), and an independent raw peer
+ * subscribed to its topics; `hellos`: the Hellos of the target (the first node) the raw peer got.
+ */
+async function helloScene (t: { after: (fn: () => Promise<void>) => void }): Promise<{ target: SwarmNode, raw: Awaited<ReturnType<typeof rawPeer>>, hellos: WireMessage[] }> {
   const swarm = await localSwarm(t, { size: 2 })
   const [target] = swarm.nodes as [SwarmNode, SwarmNode]
   const { announce, request } = target.topics
-  // the target has met its swarm already: its join-time Hello is long gone
   await waitFor(() => target.peerName(swarm.nodes[1]!.peerId) != null, { message: 'the swarm\'s own names' })
-
   const hellos: WireMessage[] = []
   const onMessage = (msg: TopicMessage): void => {
     const r = decodeWire('announce', msg.data)
     if (msg.from === target.peerId && r.ok && r.message.type === 'hello') hellos.push(r.message)
   }
   const raw = await rawPeer(t, swarm.dir, target, [announce, request], { subscribe: true, onMessage })
+  return { target, raw, hellos }
+}
+
+test('Hello names a peer: an independent peer that sends only Hello (no swarmdrop agent string) gets its name, and a new subscriber gets ours', async (t) => {
+  const { target, raw, hellos } = await helloScene(t)
+  const { announce } = target.topics
 
   const named = once(target, 'peer:name', { filter: d => d.id === raw.peerId, signal: AbortSignal.timeout(10_000) })
   await raw.publish(announce, encodeWire({ type: 'hello', name: 'indie ☕' }))
@@ -47,16 +55,8 @@ test('Hello names a peer: an independent peer that sends only Hello (no swarmdro
 })
 
 test('Hello: a stranger\'s first Hello is answered even right after our own Hello (gossipsub may not have delivered ours to it)', async (t) => {
-  const swarm = await localSwarm(t, { size: 2 })
-  const [target] = swarm.nodes as [SwarmNode, SwarmNode]
-  const { announce, request } = target.topics
-  await waitFor(() => target.peerName(swarm.nodes[1]!.peerId) != null, { message: 'the swarm\'s own names' })
-  const hellos: WireMessage[] = []
-  const onMessage = (msg: TopicMessage): void => {
-    const r = decodeWire('announce', msg.data)
-    if (msg.from === target.peerId && r.ok && r.message.type === 'hello') hellos.push(r.message)
-  }
-  const raw = await rawPeer(t, swarm.dir, target, [announce, request], { subscribe: true, onMessage })
+  const { target, raw, hellos } = await helloScene(t)
+  const { announce } = target.topics
   // the newcomer's subscription makes the target say Hello; the newcomer's own Hello follows at once
   await waitFor(() => hellos.length >= 1, { message: 'the target\'s Hello at the new subscriber' })
   await raw.publish(announce, encodeWire({ type: 'hello', name: 'newcomer' }))
