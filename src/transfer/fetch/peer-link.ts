@@ -171,7 +171,7 @@ class PeerLink {
     }
     if (type === FrameType.WANT_BLOCK) {
       // asked already by another download: the block will be handed to both (dispatch)
-      const out = cids.filter(cid => !this.wantedBlock(cid.toString()))
+      const out = cids.filter(cid => !this.wanted(cid.toString(), true))
       for (const cid of cids) h.wantBlocks.add(cid.toString())
       if (out.length > 0) stream.send(type, out)
       return
@@ -180,15 +180,12 @@ class PeerLink {
     stream.send(type, cids)
   }
 
-  /** Some download has asked the peer for block `key` and not had it yet. */
-  private wantedBlock (key: string): boolean {
-    for (const h of this.handles) if (h.wantBlocks.has(key)) return true
-    return false
-  }
-
-  /** Some download still wants `key` from this peer. */
-  private wanted (key: string): boolean {
-    for (const h of this.handles) if (h.wantBlocks.has(key) || h.wantHaves.has(key)) return true
+  /**
+   * Some download still wants `key` from this peer; `blockOnly`: has asked for the block itself
+   * (WANT_BLOCK) and not had it yet.
+   */
+  private wanted (key: string, blockOnly = false): boolean {
+    for (const h of this.handles) if (h.wantBlocks.has(key) || (!blockOnly && h.wantHaves.has(key))) return true
     return false
   }
 

@@ -80,7 +80,7 @@ export class ProviderSet {
         onFrame: (frame, shared) => { if (link != null && p.link === link) this.owner.onFrame(p, frame, shared) },
         onEnd: (err) => {
           if (link == null || p.link !== link) return
-          if (err instanceof BlockProtocolError) this.host.network.penalize(p.peer, PROTOCOL_VIOLATION_PENALTY)
+          this.penalizeViolation(p.peer, err)
           this.linkDown(p, 'down', err?.message ?? 'the provider closed the stream')
         }
       }, signal)
@@ -103,7 +103,7 @@ export class ProviderSet {
       const reason = timedOut ? `no stream within ${this.host.limits.stallTimeout} ms` : String(err?.message ?? err)
       this.host.log('cannot open a block stream to %p: %s', p.peer, reason)
       p.failed(Date.now(), reason)
-      if (err instanceof LinkEndedError && err.cause instanceof BlockProtocolError) this.host.network.penalize(p.peer, PROTOCOL_VIOLATION_PENALTY)
+      if (err instanceof LinkEndedError) this.penalizeViolation(p.peer, err.cause)
       // a refused dial means it is gone; a dial that hangs, or a stream that ended as it opened,
       // may be a network blip: retried after the backoff
       if (timedOut || err instanceof LinkEndedError) {
@@ -117,6 +117,11 @@ export class ProviderSet {
         }
       }
     }
+  }
+
+  /** The shared stream ended because `peer` broke the block protocol: its score is lowered. */
+  private penalizeViolation (peer: string, err: unknown): void {
+    if (err instanceof BlockProtocolError) this.host.network.penalize(peer, PROTOCOL_VIOLATION_PENALTY)
   }
 
   /** Its stream broke or it disconnected: requests go to the others, it is retried after a backoff. */

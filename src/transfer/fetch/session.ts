@@ -223,9 +223,7 @@ export class FetchSession implements Walker {
       // a copy nobody waits for (cancelled on its way, or never asked) is checked all the same:
       // a peer that sends blocks that do not match their CIDs is a liar, asked or not
       if (!verifyBytes(cid, data)) {
-        this.invalid++
-        received(p.peer, data.byteLength, false, true)
-        this.providers.ban(p, key)
+        this.wrongBlock(p, key, data.byteLength, received)
         this.schedule()
         return
       }
@@ -240,10 +238,8 @@ export class FetchSession implements Walker {
       const landed = await this.landing.land(w.cid, data, w.isRoot)
       if (this.finished) return
       if (!landed.ok) {
-        this.invalid++
-        received(p.peer, data.byteLength, false, true)
         w.landing = false
-        this.providers.ban(p, key)
+        this.wrongBlock(p, key, data.byteLength, received)
         return
       }
       received(p.peer, data.byteLength, false, false)
@@ -257,6 +253,13 @@ export class FetchSession implements Walker {
     } finally {
       this.afterLanding()
     }
+  }
+
+  /** `p` sent bytes that do not hash to `key`: counted as invalid, and `p` banned from this download. */
+  private wrongBlock (p: FetchProvider, key: string, bytes: number, received: SessionHost['onReceived']): void {
+    this.invalid++
+    received(p.peer, bytes, false, true)
+    this.providers.ban(p, key)
   }
 
   /** The first copy wins: the block is cancelled wherever else it is asked. */
