@@ -172,6 +172,24 @@ test('LATER rule: only a holder of another peer that reads makes a block LATER',
   assert.equal(ledger.defer(other, key, now), false, 'a closed holder holds nothing')
 })
 
+test('ledger: counters are kept for the most recently served peers only; the totals keep everything', () => {
+  const now = 1_000_000
+  const ledger = new Ledger(3)
+  const streams = ['a', 'b', 'c', 'd'].map(p => new ServeStream(fakeStream(p), 100, now))
+  const [a, b, c, d] = streams as [ServeStream, ServeStream, ServeStream, ServeStream]
+  ledger.sent(a, cidOf(1).toString(), 10)
+  ledger.sent(b, cidOf(2).toString(), 20)
+  ledger.sent(c, cidOf(3).toString(), 30)
+  ledger.sent(a, cidOf(4).toString(), 40) // a is now the most recently served
+  ledger.sent(d, cidOf(5).toString(), 50)
+  const byPeer = ledger.byPeer()
+  assert.deepEqual(Object.keys(byPeer).sort(), ['a', 'c', 'd'], 'b, served least recently, was dropped')
+  assert.deepEqual(byPeer.a, { bytes: 50, blocks: 2 })
+  assert.deepEqual(ledger.totals, { bytes: 150, blocks: 5, busy: 0, later: 0, again: 0 })
+  byPeer.a!.bytes = 0
+  assert.equal(ledger.byPeer().a?.bytes, 50, 'byPeer() is a copy')
+})
+
 test('VerifiedBlocks: remembers key and length, forgets the least recently used beyond its capacity', () => {
   const v = new VerifiedBlocks(2)
   v.add('a', 10)

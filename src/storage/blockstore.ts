@@ -213,8 +213,7 @@ export class FsBlockstore implements Blockstore {
       } else {
         if (!this.shards.has(shard)) {
           await this.fs.mkdir(shard, { recursive: true, mode: 0o700 })
-          this.shards.add(shard)
-          this.newShards = true
+          this.shardMade(shard)
         }
         await writeFileAtomic(dest, bytes, { tmpDir: this.tmpDir, tmpPrefix: 'block-', sync: false, syncDir: false, fs: this.fs })
       }
@@ -240,7 +239,8 @@ export class FsBlockstore implements Blockstore {
   private syncInBackground (): void {
     this.syncingInBackground = true
     this.flush()
-      .catch((err: Error) => { this.log?.('background sync failed: %s', err.message) })
+      // a SyncFailedError was logged as an error where it was raised; a retried failure only here
+      .catch((err: Error) => { if (err !== this.syncFailure) this.log?.('background sync failed: %s', err.message) })
       .finally(() => { this.syncingInBackground = false })
   }
 
@@ -255,12 +255,17 @@ export class FsBlockstore implements Blockstore {
   }
 
   /** Writes a block file with synchronous calls (see the file header), timed. */
+  /** A shard folder is there (made now, or found): the next batch fsyncs blocks/, which holds its entry. */
+  private shardMade (shard: string): void {
+    this.shards.add(shard)
+    this.newShards = true
+  }
+
   private writeInline (shard: string, dest: string, bytes: ChunkedBytes, fs: InlineFs): void {
     const start = fs.now()
     if (!this.shards.has(shard)) {
       fs.mkdirSync(shard, { recursive: true, mode: 0o700 })
-      this.shards.add(shard)
-      this.newShards = true
+      this.shardMade(shard)
     }
     let chunks = bytes instanceof Uint8Array ? [bytes] : [...bytes]
     // one writev takes at most IOV_MAX (1024) buffers: a block that came in more pieces (a peer

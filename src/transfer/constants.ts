@@ -35,6 +35,12 @@ export const MAX_LIST_FRAME_SIZE = 1 + MAX_CIDS_PER_FRAME * (1 + MAX_CID_BYTES)
 /** Expected size of a leaf (the storage profile's chunk size), used to turn rates into windows. */
 export const CHUNK_SIZE = 1024 * 1024
 
+/**
+ * Peers whose bytes and blocks `stats()` keeps (`served.byPeer`, `received.byPeer`): the most
+ * recently counted ones. One entry per peer ever met would grow for the life of the node.
+ */
+export const MAX_TALLIED_PEERS = 1024
+
 // ---- serving side ----
 
 /** Inbound block streams one peer may hold open at once (libp2p resets the excess). */

@@ -96,7 +96,7 @@ export interface FetchOptions extends AbortOptions {
 export interface TransferStats {
   /** What this node served to others. */
   served: ServerStats
-  /** What this node received (all fetches since start): verified blocks, duplicates, rejected ones. */
+  /** What this node received (all fetches since start): verified blocks, duplicates, rejected ones; per peer for the 1,024 peers heard from most recently. */
   received: { bytes: number, blocks: number, duplicates: number, invalid: number, byPeer: Record<string, PeerCounters> }
   /** Fetches running now. */
   fetches: number

@@ -48,7 +48,7 @@ export interface ServedStream {
 }
 
 export interface ServerStats {
-  /** Block bytes and blocks sent, in total and per peer. */
+  /** Block bytes and blocks sent, in total and per peer (the 1,024 peers served most recently: MAX_TALLIED_PEERS). */
   bytes: number
   blocks: number
   byPeer: Record<string, PeerCounters>

@@ -6,7 +6,8 @@ import {
 } from './constants.js'
 import { parseCid, type BlockBytes } from '../content/index.js'
 import { TransferNotStartedError } from './errors.js'
-import { BlockServer, type PeerCounters } from './server.js'
+import { BlockServer } from './server.js'
+import { PeerTally } from './peer-tally.js'
 import { FetchSession } from './fetch/session.js'
 import { PeerLinks } from './fetch/peer-link.js'
 import type { FetchResult, SessionLimits } from './fetch/types.js'
@@ -24,7 +25,7 @@ export class BlockTransfer implements Transfer {
   /** One block stream per peer, shared by every download (fetch/peer-link.ts). */
   private readonly links: PeerLinks
   private readonly received = { bytes: 0, blocks: 0, duplicates: 0, invalid: 0 }
-  private readonly receivedBy = new Map<string, PeerCounters>()
+  private readonly receivedBy = new PeerTally()
   /** Verified blocks being written to the store: served from memory until they are on disk. */
   private readonly landing = new Map<string, BlockBytes>()
   private started = false
@@ -101,10 +102,7 @@ export class BlockTransfer implements Transfer {
         if (duplicate) this.received.duplicates++
         else if (invalid) this.received.invalid++
         else this.received.blocks++
-        const c = this.receivedBy.get(peer) ?? { bytes: 0, blocks: 0 }
-        c.bytes += bytes
-        c.blocks++
-        this.receivedBy.set(peer, c)
+        this.receivedBy.add(peer, bytes)
       }
     }, {
       ...options,
@@ -127,11 +125,9 @@ export class BlockTransfer implements Transfer {
   }
 
   stats (): TransferStats {
-    const byPeer: Record<string, PeerCounters> = {}
-    for (const [peer, c] of this.receivedBy) byPeer[peer] = { ...c }
     return {
       served: this.server.stats(),
-      received: { ...this.received, byPeer },
+      received: { ...this.received, byPeer: this.receivedBy.toRecord() },
       fetches: this.sessions.size
     }
   }

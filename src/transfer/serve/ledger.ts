@@ -8,12 +8,10 @@
  * peer that holds blocks but does not read cannot make us send everyone else away.
  */
 import { HOLDER_IDLE_MS, SEND_STALL_MS } from '../constants.js'
+import { PeerTally, type PeerCounters } from '../peer-tally.js'
 import type { ServeStream } from './stream.js'
 
-export interface PeerCounters {
-  bytes: number
-  blocks: number
-}
+export type { PeerCounters }
 
 export interface ServedTotals {
   bytes: number
@@ -33,8 +31,13 @@ export function isReading (s: ServeStream, now: number): boolean {
 export class Ledger {
   /** Open streams each block was sent on. */
   private readonly holders = new Map<string, Set<ServeStream>>()
-  private readonly counters = new Map<string, PeerCounters>()
+  private readonly counters: PeerTally
   readonly totals: ServedTotals = { bytes: 0, blocks: 0, busy: 0, later: 0, again: 0 }
+
+  /** `maxPeers`: peers whose counters are kept (the most recently served; MAX_TALLIED_PEERS). */
+  constructor (maxPeers?: number) {
+    this.counters = new PeerTally(maxPeers)
+  }
 
   /** True when `key` asked on `s` is to be answered LATER now (and notes that it was). */
   defer (s: ServeStream, key: string, now: number): boolean {
@@ -53,10 +56,7 @@ export class Ledger {
 
   /** A block is being sent on `s`. */
   sent (s: ServeStream, key: string, bytes: number): void {
-    const c = this.counters.get(s.peer) ?? { bytes: 0, blocks: 0 }
-    c.bytes += bytes
-    c.blocks++
-    this.counters.set(s.peer, c)
+    this.counters.add(s.peer, bytes)
     this.totals.bytes += bytes
     this.totals.blocks++
     s.bytesSent += bytes
@@ -82,9 +82,8 @@ export class Ledger {
     s.deferredHere.clear()
   }
 
+  /** What the most recently served peers (MAX_TALLIED_PEERS) were sent. */
   byPeer (): Record<string, PeerCounters> {
-    const out: Record<string, PeerCounters> = {}
-    for (const [peer, c] of this.counters) out[peer] = { ...c }
-    return out
+    return this.counters.toRecord()
   }
 }
