@@ -16,7 +16,13 @@
  * cache, Syncthing's source read back in (bench/lib/procs.ts, settle()): no one runs while what the one
  * before wrote is written back, nor writes into the memory that the one before left cold.
  *
- * Usage: npm run bench -- p1 [--size 256] [--rounds 1] [--json]
+ * --cold-ms MS: each contender starts MS after the memory it will write into was freed (after
+ * settle(), and in bench/throughput.ts after the files of the variant before are removed). This
+ * machine hands memory freed more than about a second ago back to its host, and writing a file
+ * into it costs the writer ~10 times the kernel CPU (docs/BENCHMARKS.md, "Memory freed a second
+ * ago"); without it each contender writes partly into memory just freed, as on bare metal.
+ *
+ * Usage: npm run bench -- p1 [--size 256] [--rounds 1] [--json] [--cold-ms 2500]
  * Needs root (unshare, apt-get); installs syncthing when missing.
  */
 import '../src/polyfill.js'
@@ -40,9 +46,12 @@ const { values } = parseArgs({
   options: {
     size: { type: 'string', default: '256' },
     rounds: { type: 'string', default: '1' },
-    json: { type: 'boolean', default: false }
+    json: { type: 'boolean', default: false },
+    'cold-ms': { type: 'string', default: '0' }
   }
 })
+const coldMs = Number(values['cold-ms'])
+if (!(coldMs >= 0)) throw new Error('--cold-ms must be a time in ms >= 0')
 const sizeMiB = Number(values.size)
 const rounds = Number(values.rounds)
 if (!(sizeMiB > 0) || !Number.isInteger(rounds) || rounds < 1) throw new Error('--size must be > 0 and --rounds a whole number >= 1')
@@ -78,6 +87,7 @@ async function main (): Promise<void> {
       const source = join(dir, `p1-${r}.bin`)
       await randomFile(source, sizeMiB * MiB)
       settle([source])
+      if (coldMs > 0) await new Promise(resolve => setTimeout(resolve, coldMs))
       const syncthing = await pair.sync(source, `p1-${r}.bin`, 600_000)
       perRound.push({ fetchMiBs: tp.fetch, streamMiBs: tp.stream, streamDiskMiBs: tp['stream-disk'], syncthing })
       say(`round ${r + 1}: fetch ${tp.fetch} MiB/s, raw libp2p stream ${tp.stream} MiB/s, the stream to disk ${tp['stream-disk']} MiB/s, syncthing ${rate(syncthing.totalMs).toFixed(1)} MiB/s ` +
@@ -105,6 +115,7 @@ async function main (): Promise<void> {
     fetchVsSyncthing: round(median(perRound.map(r => r.fetchMiBs / rate(r.syncthing.totalMs))), 3),
     fetchVsSyncthingPull: round(median(perRound.map(r => r.fetchMiBs / rate(r.syncthing.pullMs))), 3),
     versions: tools,
+    coldMs,
     loadStart,
     loadEnd
   }
@@ -120,7 +131,7 @@ async function main (): Promise<void> {
  */
 async function startSwarmdropPair (procs: Procs): Promise<{ round: (timeout: number) => Promise<{ fetch: number, stream: number, 'stream-disk': number }>, stop: () => Promise<void> }> {
   const script = new URL('./throughput.js', import.meta.url).pathname
-  const proc = procs.spawn('throughput', process.execPath, [script, '--size', String(sizeMiB), '--rounds', String(rounds), '--only', 'stream,stream-disk,fetch', '--warmup', '4', '--stepped'], { capture: true })
+  const proc = procs.spawn('throughput', process.execPath, [script, '--size', String(sizeMiB), '--rounds', String(rounds), '--only', 'stream,stream-disk,fetch', '--warmup', '4', '--stepped', '--cold-ms', String(coldMs)], { capture: true })
   let seen = 0
   const results = (): Array<{ round: number, MiBs: Record<string, number> }> =>
     proc.stdout().split('\n').filter(l => l.startsWith('{"round"')).map(l => JSON.parse(l))

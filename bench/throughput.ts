@@ -19,10 +19,13 @@
  *
  * Usage: npm run bench -- throughput [--size 256] [--rounds 3] [--only fetch,stream]
  *        [--mux-message BYTES] [--mux-window BYTES] [--max-window BLOCKS] [--window-seconds S] [--profile DIR] [--threads] [--jit-tuning]
- *        [--warmup MiB] [--stepped]
+ *        [--warmup MiB] [--stepped] [--cold-ms MS]
  * --warmup MiB: one untimed fetch of a file of that size before the first round (as the Syncthing
  * pair of bench/p1.ts syncs a warm-up file first). --stepped: each round starts when a line arrives
  * on stdin and ends with a JSON line `{"round": N, "MiBs": {variant: rate}}` (bench/p1.ts).
+ * --cold-ms MS: wait that long before each variant, after the files of the one before are
+ * removed, so that it writes into memory the machine freed over a second ago (docs/BENCHMARKS.md,
+ * "Memory freed a second ago").
  * Each round runs them one after the other; a ratio is taken within each round (the machine's
  * load changes between rounds) and the median over rounds is reported, with the best of each.
  */
@@ -69,13 +72,16 @@ const { values } = parseArgs({
     threads: { type: 'boolean', default: false },
     'jit-tuning': { type: 'boolean', default: false },
     warmup: { type: 'string', default: '0' },
-    stepped: { type: 'boolean', default: false }
+    stepped: { type: 'boolean', default: false },
+    'cold-ms': { type: 'string', default: '0' }
   }
 })
 const size = Number(values.size) * MiB
 const rounds = Number(values.rounds)
 const warmup = Number(values.warmup) * MiB
 if (!(warmup >= 0)) throw new Error('--warmup must be a size in MiB >= 0')
+const coldMs = Number(values['cold-ms'])
+if (!(coldMs >= 0)) throw new Error('--cold-ms must be a time in ms >= 0')
 
 /** 1 MiB chunks of random bytes (one buffer reused: the stream and TCP tests do not care about content). */
 function * chunks (total: number, fresh: boolean): Generator<Uint8Array> {
@@ -379,6 +385,7 @@ async function main (): Promise<void> {
       if (values.only != null && !values.only.split(',').includes(name)) continue
       if (name === 'fetch') await emptyStore()
       if (name === 'fetch-mem') await emptyMemory()
+      if (coldMs > 0) await new Promise(resolve => setTimeout(resolve, coldMs))
       const [t0, u0] = values.threads ? [threadCpu(), await childThreads()] : []
       const [recv0, send0] = [ownCpu(), await childCpu()]
       const ms = await fn()
