@@ -73,6 +73,17 @@ test('verdicts: left, stalled, timed out and not found are told apart', () => {
   assert.equal(err?.name, 'ProviderLeftError')
   assert.match(err?.message ?? '', /alice \(the only provider\) left the swarm/)
   assert.equal(leftError('bafy', [alice, mk('carol', 'open', false)], 3, 3000, 2000), undefined, 'another provider is open')
+  // another downloader, connected: it holds the verdict while it has a missing block, or spoke lately
+  const carol = mk('carol', 'open', true)
+  carol.lastHeard = 1000
+  const holds = (held: boolean) => (peer: string) => peer === 'carol' && held
+  assert.equal(leftError('bafy', [alice, carol], 3, 5000, 2000, holds(true), 3200), undefined, 'carol has a missing block')
+  assert.equal(leftError('bafy', [alice, carol], 3, 4000, 2000, holds(false), 3200), undefined, 'carol spoke 3 s ago (a copy between two reveals)')
+  const others = leftError('bafy', [alice, carol], 3, 5000, 2000, holds(false), 3200)
+  assert.equal(others?.name, 'ProviderLeftError')
+  assert.match(others?.message ?? '', /alice \(the only provider of the missing blocks\) left the swarm .* the 1 peer\(s\) still connected have none of them/)
+  const down = mk('dan', 'down', true)
+  assert.equal(leftError('bafy', [alice, carol, down], 3, 5000, 2000, holds(false), 3200), undefined, 'a provider that is down may come back with anything')
 
   const ctx = { cid: 'bafy', timeout: 30_000, missing: 2, now: 40_000 }
   assert.equal(explainTimeout({ ...ctx, found: false, providers: [] }).name, 'NotFoundInSwarmError')

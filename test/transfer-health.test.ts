@@ -87,6 +87,38 @@ test('the sharer leaves mid-fetch with no other provider: ProviderLeftError name
   assert.ok(result.blocksReceived <= result.blocks - kept, `received ${result.blocksReceived} of ${result.blocks} with ${kept} kept`)
 })
 
+test('the sharer leaves while three fetch from it and from each other: each gets ProviderLeftError within seconds, not the idle timeout', async (t) => {
+  const net = new MemoryNet()
+  const peers = await startMemoryPeers(t, 4, SMALL_WINDOW, net)
+  const [sharer, ...fetchers] = peers
+  if (sharer == null || fetchers.length !== 3) throw new Error('4 peers')
+  const content = randomContent(24 * MiB)
+  const cid = await sharer.store.add(content)
+  const ids = peers.map(p => p.id)
+  let blocks = 0
+  const fetching = fetchers.map(f => f.transfer.fetch(cid, {
+    providers: ids.filter(id => id !== f.id),
+    timeout: 120_000,
+    onProgress: (evt: TransferFetchEvents) => {
+      if (evt.type === 'transfer:fetch:block' && ++blocks === 8) queueMicrotask(() => { net.leave(sharer.id) })
+    }
+  }).then(() => undefined, (e: unknown) => e))
+  // the idle timeout is 120 s: each rejection well before it is the left-the-swarm path, although
+  // the other fetchers (with some of the blocks, none of the ones still missing) stay connected
+  const errors: any[] = await within(Promise.all(fetching), 30_000, 'the fetches after the sharer left')
+  for (const [i, err] of errors.entries()) {
+    if (err == null) {
+      // a fetcher that had every block before the sharer left completes
+      assert.equal(fetchers[i]?.store.size, sharer.store.size)
+      continue
+    }
+    assert.equal(err?.name, 'ProviderLeftError', String(err))
+    assert.match(err.message, new RegExp(`${sharer.id}`))
+    assert.ok(err.missing > 0)
+  }
+  assert.ok(errors.some(e => e != null), 'the sharer left before every fetcher had the file')
+})
+
 test('the sharer leaves mid-fetch over real TCP: ProviderLeftError, blocks kept', async (t) => {
   const [sharer, fetcher] = await startPeers(t, 2, { transfer: SMALL_WINDOW })
   if (sharer == null || fetcher == null) throw new Error('2 peers')

@@ -161,6 +161,14 @@ export const BACKOFF_MAX_MS = 8_000
 export const PROVIDER_LEFT_GRACE_MS = 2_000
 
 /**
+ * Nor does a connected provider keep it waiting when it said HAVE for none of the missing
+ * blocks and sent nothing for this long: another downloader that got its blocks from those who
+ * left. Twice the longest pause between a complete copy's reveals (REVEAL_IDLE_MS × 16), so a
+ * super-seeding copy that hides the missing blocks is never taken for one.
+ */
+export const SILENT_PEER_MS = 2 * 16 * REVEAL_IDLE_MS
+
+/**
  * Missing blocks one download tracks at once; the rest of a wide DAG waits as bare CIDs (issue 18).
  * A tracked block costs ~1 KB (its want, the peers that have it); the scheduler asks each provider
  * for at most MAX_WINDOW at a time, so 16,384 keeps hundreds of providers busy. At 65,536 a DAG

@@ -82,19 +82,28 @@ function whoOf (peers: string[]): string {
   return peers.length === 1 ? `${peers[0] ?? ''} (the only provider)` : `all ${peers.length} providers (${peers.join(', ')})`
 }
 
-/** Every provider that had blocks of the download left the swarm; what was received is kept. */
+/**
+ * Every provider that had blocks of the download left the swarm; what was received is kept.
+ * `others`: peers still connected that have none of the missing blocks (other downloaders).
+ */
 export class ProviderLeftError extends Error {
   static override name = 'ProviderLeftError'
   readonly cid: string
   readonly peers: string[]
   readonly missing: number
+  readonly others: number
 
-  constructor (cid: string, peers: string[], missing: number) {
-    super(`${whoOf(peers)} left the swarm while fetching ${cid}; ${missing} block(s) are still missing; the blocks received so far are kept, run the fetch again to resume when a provider is back`)
+  constructor (cid: string, peers: string[], missing: number, others = 0) {
+    const who = others === 0
+      ? whoOf(peers)
+      : peers.length === 1 ? `${peers[0] ?? ''} (the only provider of the missing blocks)` : `all ${peers.length} providers of the missing blocks (${peers.join(', ')})`
+    const rest = others === 0 ? '' : ` and the ${others} peer(s) still connected have none of them`
+    super(`${who} left the swarm while fetching ${cid}; ${missing} block(s) are still missing${rest}; the blocks received so far are kept, run the fetch again to resume when a provider is back`)
     this.name = 'ProviderLeftError'
     this.cid = cid
     this.peers = peers
     this.missing = missing
+    this.others = others
   }
 }
 

@@ -9,7 +9,7 @@
 import { setMaxListeners } from 'node:events'
 import { CustomProgressEvent } from 'progress-events'
 import { verifyBytes, type BlockBytes, type CID, type DagNode } from '../../content/index.js'
-import { BUSY_BACKOFF_MS, LATER_MS, MAX_DUPLICATE_REQUESTS, PROVIDER_LEFT_GRACE_MS } from '../constants.js'
+import { BUSY_BACKOFF_MS, LATER_MS, MAX_DUPLICATE_REQUESTS, PROVIDER_LEFT_GRACE_MS, SILENT_PEER_MS } from '../constants.js'
 import { TransferNotStartedError } from '../errors.js'
 import { FrameType, type Frame } from '../messages.js'
 import { Landing } from './landing.js'
@@ -157,7 +157,7 @@ export class FetchSession implements Walker {
     if (this.finished) return
     const now = Date.now()
     this.providers.check(now)
-    const left = leftError(this.rootKey, this.providers.all.values(), this.wants.size, now, PROVIDER_LEFT_GRACE_MS)
+    const left = leftError(this.rootKey, this.providers.all.values(), this.wants.size, now, PROVIDER_LEFT_GRACE_MS, peer => this.wants.mayHold(peer), SILENT_PEER_MS)
     if (left != null) this.fail(left)
   }
 

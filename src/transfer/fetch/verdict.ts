@@ -7,10 +7,15 @@ import type { FetchProvider } from './provider.js'
 
 /**
  * ProviderLeftError when every provider that had blocks of the download has left for `grace`
- * ms and no other provider is open; else undefined.
+ * ms and no other provider can deliver; else undefined. An open provider that said HAVE for
+ * none of the missing blocks (`holds`) and has sent nothing for `silent` ms cannot: it is
+ * another downloader that got its blocks from those who left (a complete copy hiding blocks
+ * reveals some within `silent`). A provider that is connecting or down may come back with
+ * anything, and holds the verdict.
  */
-export function leftError (cid: string, providers: Iterable<FetchProvider>, missing: number, now: number, grace: number): ProviderLeftError | undefined {
+export function leftError (cid: string, providers: Iterable<FetchProvider>, missing: number, now: number, grace: number, holds: (peer: string) => boolean = () => true, silent = Infinity): ProviderLeftError | undefined {
   const left: string[] = []
+  let others = 0
   for (const p of providers) {
     if (p.state === 'banned') continue
     // a provider that left and is being dialled again counts as left until the dial succeeds
@@ -20,10 +25,14 @@ export function leftError (cid: string, providers: Iterable<FetchProvider>, miss
       left.push(p.peer)
       continue
     }
-    // open, connecting or down: it may still deliver
+    if (p.state === 'open' && now - p.lastHeard >= silent && !holds(p.peer)) {
+      others++
+      continue
+    }
+    // open with some of the missing blocks (or lately heard from), connecting or down: it may still deliver
     return undefined
   }
-  return left.length > 0 ? new ProviderLeftError(cid, left, missing) : undefined
+  return left.length > 0 ? new ProviderLeftError(cid, left, missing, others) : undefined
 }
 
 export interface TimeoutContext {

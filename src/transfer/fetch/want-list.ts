@@ -184,6 +184,16 @@ export class WantList {
     p.later.set(peer, until)
   }
 
+  /**
+   * `peer` may have a missing block: it said HAVE for a tracked one, or blocks wait untracked
+   * (never asked about, so nothing is known of who has them).
+   */
+  mayHold (peer: string): boolean {
+    if (this.waiting.size > 0) return true
+    for (const w of this.wants.values()) if (w.haveAt.has(peer)) return true
+    return false
+  }
+
   /** Nothing of `peer` counts any more (it sent a wrong block). */
   forget (peer: string): void {
     for (const w of this.wants.values()) {
