@@ -21,15 +21,26 @@ import { pushable } from 'it-pushable'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import { parseCid } from '../src/content/index.js'
-import { BLOCKS_PROTOCOL, createMemoryBlockStore, createTransfer, type FetchProgress, type TransferNetwork } from '../src/transfer/index.js'
-import { encodeBlock, encodeList, FrameType } from '../src/transfer/messages.js'
+import { BLOCKS_PROTOCOL, createMemoryBlockStore, createTransfer, type FetchProgress, type FetchResult, type TransferNetwork } from '../src/transfer/index.js'
+import { INVALID_BLOCK_PENALTY } from '../src/transfer/constants.js'
+import { decodeFrame, encodeBlock, encodeList, FrameType } from '../src/transfer/messages.js'
 import type { ByteStream } from '../src/transfer/types.js'
 import { TypedEventEmitter } from '../src/util/events.js'
 import { waitFor } from '../src/util/wait.js'
 import { MemoryNet, startMemoryPeers } from './fixtures/transfer-memnet.js'
-import { randomContent, seededContent, startPeers, type TestContext } from './fixtures/transfer-peers.js'
+import { randomContent, readFile, seededContent, startPeers, type TestContext } from './fixtures/transfer-peers.js'
 
 const MiB = 1024 * 1024
+
+/** Rejects if `p` has not settled after `ms` (catches hangs only). */
+async function within<T> (p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([p, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`${what} did not settle within ${ms} ms`)) }, ms) })])
+  } finally {
+    clearTimeout(timer)
+  }
+}
 
 /** A sink that reads and drops what the download writes. */
 async function drain (source: AsyncIterable<unknown>): Promise<void> {
@@ -288,4 +299,263 @@ test('a dag-pb node linked twice: progress bytes reach the file size', async (t)
   assert.equal(result.size, 4 * leaf.byteLength)
   assert.equal(last?.total, 4 * leaf.byteLength)
   assert.equal(last?.bytes, 4 * leaf.byteLength, 'bytes at completion')
+})
+
+/** A file of `leaves` distinct 1000-byte leaves under one dag-pb root; its blocks go into `blocks`. */
+function smallFile (blocks: Map<string, Uint8Array>, fill: number, leaves: number): { root: CID, leaves: CID[] } {
+  const bytes = Array.from({ length: leaves }, (_, i) => new Uint8Array(1000).fill((fill * 37 + i) % 256))
+  const cids = bytes.map(b => cidOf(0x55, b))
+  bytes.forEach((b, i) => blocks.set(cids[i]?.toString() ?? '', b))
+  const root = dagPb.encode(dagPb.prepare({
+    Data: new UnixFS({ type: 'file', blockSizes: bytes.map(() => 1000n) }).marshal(),
+    Links: cids.map(cid => ({ Hash: cid, Tsize: 1000 }))
+  }))
+  const rootCid = cidOf(0x70, root)
+  blocks.set(rootCid.toString(), root)
+  return { root: rootCid, leaves: cids }
+}
+
+test('a stream that ends a few microtasks after it opened: the provider is asked again on a new stream, whatever the moment', async (t) => {
+  const cid = await createMemoryBlockStore().add(new Uint8Array(1000).fill(7))
+  const stuck: number[] = []
+  for (let ticks = 0; ticks < 8; ticks++) {
+    // the first stream ends after `ticks` microtasks (around attach() returning); later ones stay open
+    const network = fakeNetwork((peer, n) => fakeStream(peer, (async function * () {
+      if (n === 1) {
+        for (let i = 0; i < ticks; i++) await Promise.resolve()
+        return
+      }
+      await new Promise(() => {})
+    })()))
+    const transfer = createTransfer({ network, store: createMemoryBlockStore(), stallTimeout: 60_000 })
+    await transfer.start()
+    const controller = new AbortController()
+    const fetching = transfer.fetch(cid, { providers: ['mallory'], signal: controller.signal, timeout: 60_000 })
+    fetching.catch(() => {})
+    // the first retry is at once (backoffMs(1) = 0)
+    await waitFor(() => network.opens >= 2, { timeout: 5_000 }).catch(() => { stuck.push(ticks) })
+    controller.abort(new Error('test over'))
+    await fetching.catch(() => {})
+    await transfer.stop()
+  }
+  assert.deepEqual(stuck, [], 'the stream ended and the provider was kept "open" on a dead handle, never asked again')
+})
+
+test('a provider back on a new connection while a dial made during the outage hangs: the download goes on', async (t) => {
+  const net = new MemoryNet()
+  const [sharer, fetcher] = await startMemoryPeers(t, 2, {}, net)
+  assert.ok(sharer != null && fetcher != null)
+  const content = randomContent(8 * MiB)
+  const cid = await sharer.store.add(content)
+  // while the peer is away, a dial hangs (no RST on a dead Wi-Fi link) until its signal gives up
+  let outage = false
+  let hanging = 0
+  const open = fetcher.network.openStream.bind(fetcher.network)
+  fetcher.network.openStream = async (peer, protocol, options) => {
+    if (!outage) return await open(peer, protocol, options)
+    hanging++
+    return await new Promise((_resolve, reject) => {
+      options?.signal?.addEventListener('abort', () => { reject(options.signal?.reason) }, { once: true })
+    })
+  }
+  let cut = false
+  const statuses: string[] = []
+  const fetching = fetcher.transfer.fetch(cid, {
+    providers: [sharer.id],
+    timeout: 60_000,
+    onProgress: (evt) => {
+      if (evt.type === 'transfer:fetch:provider') statuses.push(evt.detail.status)
+      if (evt.type === 'transfer:fetch:block' && !cut) {
+        // the first block is here: the connection drops
+        cut = true
+        outage = true
+        net.freeze(fetcher.id, sharer.id)
+        fetcher.network.safeDispatchEvent('peer:disconnect', { peer: sharer.id } as any)
+      }
+    }
+  })
+  fetching.catch(() => {})
+  // it left and a new dial is on its way (and hangs): the peer comes back on a new connection
+  await waitFor(() => hanging >= 1, { timeout: 20_000, message: () => `a dial during the outage (statuses ${statuses.join(',')})` })
+  outage = false
+  net.freeze(fetcher.id, sharer.id, false)
+  fetcher.network.safeDispatchEvent('peer:connect', { peer: sharer.id } as any)
+  const result = await fetching.catch((err: Error) => err)
+  assert.ok(!(result instanceof Error), `${String((result as Error).name)}: ${String((result as Error).message)} (statuses ${statuses.join(',')})`)
+  assert.deepEqual(await readFile(fetcher.store, cid), content)
+})
+
+test('two downloads on one slow provider: blocks it sends for one show the other that it is not stalled', async (t) => {
+  const blocks = new Map<string, Uint8Array>()
+  const first = smallFile(blocks, 1, 30)
+  const second = smallFile(blocks, 2, 4)
+  const firstKeys = new Set([first.root, ...first.leaves].map(c => c.toString()))
+  // one block every 50 ms, the first file's before anything else: the second waits ~1.5 s
+  // behind it, longer than the stall timeout, while the stream never pauses for more than 50 ms
+  const network = fakeNetwork((peer) => {
+    const out = pushable<Uint8Array>()
+    const queue: CID[] = []
+    const timer = setInterval(() => {
+      const i = queue.findIndex(c => firstKeys.has(c.toString()))
+      const [cid] = queue.splice(i >= 0 ? i : 0, 1)
+      if (cid != null) out.push(lp.encode.single(encodeBlock(cid, blocks.get(cid.toString()) ?? new Uint8Array())).subarray())
+    }, 50)
+    const stop = (): void => { clearInterval(timer); out.end() }
+    return {
+      remotePeer: peer,
+      protocol: BLOCKS_PROTOCOL,
+      source: out,
+      sink: async (source: AsyncIterable<any>) => {
+        for await (const buf of lp.decode(source)) {
+          const frame = decodeFrame(buf)
+          if (frame.type === FrameType.WANT_HAVE) out.push(lp.encode.single(encodeList(FrameType.HAVE, frame.cids.filter(c => blocks.has(c.toString())))).subarray())
+          if (frame.type === FrameType.WANT_BLOCK) queue.push(...frame.cids)
+          if (frame.type === FrameType.CANCEL) for (const c of frame.cids) { const i = queue.findIndex(q => q.equals(c)); if (i >= 0) queue.splice(i, 1) }
+        }
+        stop()
+      },
+      close: async () => {},
+      abort: stop
+    } as unknown as ByteStream
+  })
+  const transfer = createTransfer({ network, store: createMemoryBlockStore(), stallTimeout: 1_000 })
+  await transfer.start()
+  t.after(async () => { await transfer.stop() })
+  const failed: string[] = []
+  const fetch = async (root: CID): Promise<FetchResult> => await transfer.fetch(root.toString(), {
+    providers: ['slow'],
+    timeout: 30_000,
+    onProgress: (evt) => { if (evt.type === 'transfer:fetch:provider' && evt.detail.status === 'failed') failed.push(String(evt.detail.reason)) }
+  })
+  const [a, b] = await Promise.all([fetch(first.root), fetch(second.root)])
+  assert.equal(a.blocks, 31)
+  assert.equal(b.blocks, 5)
+  assert.deepEqual(failed, [], 'the provider was taken for stalled (and the stream reset under both downloads)')
+  assert.equal(network.opens, 1)
+})
+
+test('one wrong block handed to two downloads sharing the peer link: both ban the peer, it is penalized once', async (t) => {
+  const cid = await createMemoryBlockStore().add(new Uint8Array(1000).fill(5))
+  const root = parseCid(cid)
+  const penalties: number[] = []
+  let wrongSent = 0
+  const network = fakeNetwork((peer) => {
+    const out = pushable<Uint8Array>()
+    let haves = 0
+    let asked = false
+    let sent = false
+    // one wrong copy, once both downloads are on the stream (two WANT_HAVEs) and the block was
+    // asked; a second later, so that the second download has asked too (its WANT_BLOCK is not
+    // sent again on the shared stream: the copy is handed to both)
+    const answer = (): void => {
+      if (sent || !asked || haves < 2) return
+      sent = true
+      setTimeout(() => {
+        wrongSent++
+        out.push(lp.encode.single(encodeBlock(root, new Uint8Array(1000).fill(6))).subarray())
+      }, 1000)
+    }
+    return {
+      remotePeer: peer,
+      protocol: BLOCKS_PROTOCOL,
+      source: out,
+      // the liar: HAVE for everything asked about
+      sink: async (source: AsyncIterable<any>) => {
+        for await (const buf of lp.decode(source)) {
+          const frame = decodeFrame(buf)
+          if (frame.type === FrameType.WANT_HAVE) {
+            haves++
+            out.push(lp.encode.single(encodeList(FrameType.HAVE, frame.cids)).subarray())
+          }
+          if (frame.type === FrameType.WANT_BLOCK) asked = true
+          answer()
+        }
+      },
+      close: async () => {},
+      abort: () => { out.end() }
+    } as unknown as ByteStream
+  })
+  network.penalize = (_peer: string, amount: number) => { penalties.push(amount) }
+  const transfer = createTransfer({ network, store: createMemoryBlockStore(), stallTimeout: 60_000 })
+  await transfer.start()
+  t.after(async () => { await transfer.stop() })
+  const controller = new AbortController()
+  let banned = 0
+  const fetches = [0, 1].map(async () => await transfer.fetch(cid, {
+    providers: ['mallory'],
+    signal: controller.signal,
+    timeout: 60_000,
+    onProgress: (evt) => { if (evt.type === 'transfer:fetch:provider' && evt.detail.status === 'banned') banned++ }
+  }).catch(() => {}))
+  await waitFor(() => banned >= 2, { timeout: 20_000, message: () => `both downloads ban the liar (${banned})` })
+  controller.abort(new Error('test over'))
+  await Promise.all(fetches)
+  assert.equal(wrongSent, 1)
+  assert.deepEqual(penalties, [INVALID_BLOCK_PENALTY], 'one wrong block, one penalty (two would pass the graylist threshold)')
+  assert.equal(transfer.stats().received.invalid, 1)
+})
+
+test('a block waiting beyond maxPendingBlocks that another download stores meanwhile is taken from the store', async (t) => {
+  const net = new MemoryNet()
+  const [p1, p2, me] = await startMemoryPeers(t, 3, { maxPendingBlocks: 1 }, net)
+  assert.ok(p1 != null && p2 != null && me != null)
+  const blocks = new Map<string, Uint8Array>()
+  const file = smallFile(blocks, 3, 6)
+  // the shared leaf: p2 lacks it, p1 has it
+  const x = file.leaves[4]?.toString() ?? ''
+  for (const [key, bytes] of blocks) if (key !== x) await p2.store.putBlock(key, bytes)
+  await p1.store.putBlock(x, blocks.get(x) ?? new Uint8Array())
+  // B: the file from p2; once its root landed (one leaf tracked, the others waiting) p2 is frozen
+  let rootLanded = false
+  const b = me.transfer.fetch(file.root.toString(), {
+    providers: [p2.id],
+    timeout: 60_000,
+    onProgress: (evt) => {
+      if (evt.type === 'transfer:fetch:root' && evt.detail.total != null && !rootLanded) {
+        rootLanded = true
+        net.freeze(me.id, p2.id)
+      }
+    }
+  })
+  b.catch(() => {})
+  await waitFor(() => rootLanded, { timeout: 20_000, message: 'the root landed' })
+  // A: the shared leaf from p1, into the same store
+  await me.transfer.fetch(x, { providers: [p1.id], timeout: 20_000 })
+  net.freeze(me.id, p2.id, false)
+  const result = await within(b.catch((err: Error) => err), 30_000, 'B')
+  assert.ok(!(result instanceof Error), `B failed although the block it lacks is in the local store: ${String(result)}`)
+  assert.equal(result.blocks, 7)
+})
+
+test('a block already here, linked from two nodes whose walks run at once, is counted once', async (t) => {
+  const net = new MemoryNet()
+  const [provider] = await startMemoryPeers(t, 1, {}, net)
+  assert.ok(provider != null)
+  const inner = createMemoryBlockStore()
+  // lookups take a turn of the event loop, as a disk store's do
+  const store = Object.assign(Object.create(inner) as typeof inner, {
+    has: async (key: string) => { await new Promise(resolve => setImmediate(resolve)); return await inner.has(key) }
+  })
+  const me = createTransfer({ network: net.create(), store })
+  await me.start()
+  t.after(async () => { await me.stop() })
+  const node = (children: Array<{ cid: CID, size: number }>): Uint8Array => dagPb.encode(dagPb.prepare({
+    Data: new UnixFS({ type: 'file', blockSizes: children.map(c => BigInt(c.size)) }).marshal(),
+    Links: children.map(c => ({ Hash: c.cid, Tsize: c.size }))
+  }))
+  const [c, l1, l2] = [1, 2, 3].map(n => new Uint8Array(1000).fill(n)) as [Uint8Array, Uint8Array, Uint8Array]
+  const [cC, c1, c2] = [c, l1, l2].map(b => cidOf(0x55, b)) as [CID, CID, CID]
+  const n1 = node([{ cid: cC, size: 1000 }, { cid: c1, size: 1000 }])
+  const n2 = node([{ cid: cC, size: 1000 }, { cid: c2, size: 1000 }])
+  const root = node([{ cid: cidOf(0x70, n1), size: 2000 }, { cid: cidOf(0x70, n2), size: 2000 }])
+  const rootCid = cidOf(0x70, root)
+  for (const [cid, bytes] of [[cC, c], [c1, l1], [c2, l2], [cidOf(0x70, n1), n1], [cidOf(0x70, n2), n2], [rootCid, root]] as Array<[CID, Uint8Array]>) {
+    await provider.store.putBlock(cid.toString(), bytes)
+  }
+  // the shared leaf and the root are here from an earlier run
+  await inner.putBlock(cC.toString(), c)
+  await inner.putBlock(rootCid.toString(), root)
+  const result = await me.fetch(rootCid.toString(), { providers: [provider.id], timeout: 20_000 })
+  assert.equal(result.blocks, 6, 'root, 2 nodes, 3 distinct leaves')
+  assert.equal(result.size, 4000)
 })

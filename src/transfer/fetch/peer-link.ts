@@ -30,6 +30,8 @@ import { ProviderLink } from './link.js'
 export interface LinkClient {
   /** `shared`: a BLOCK another download on this link was handed too (counted there as received). */
   onFrame: (frame: Frame, shared: boolean) => void
+  /** The stream carried a block for another download: the peer is serving (optional). */
+  onActive?: () => void
   /** The shared stream ended (`err` undefined: the provider closed it). Not called after detach(). */
   onEnd: (err?: Error) => void
 }
@@ -200,11 +202,19 @@ class PeerLink {
     }
     const key = frame.cid.toString()
     let delivered = false
+    const others: Handle[] = []
     for (const h of [...this.handles]) {
-      if (h.detached || !h.wantBlocks.delete(key)) continue
+      if (h.detached) continue
+      if (!h.wantBlocks.delete(key)) {
+        others.push(h)
+        continue
+      }
       h.client.onFrame(frame, delivered)
       delivered = true
     }
+    // the peer answers its wants in order: one download waiting behind another's blocks is not
+    // facing a stalled peer (its stall timer would reset the stream under both)
+    for (const h of others) if (!h.detached) h.client.onActive?.()
     if (delivered) return
     // unasked (cancelled while on its way): one download sees it, as a duplicate or a block it still wants
     const first = [...this.handles].find(h => !h.detached)

@@ -50,6 +50,8 @@ export class FetchProvider implements PlanProvider {
   retryAt = 0
   /** When it was seen leaving (peer:disconnect, or a dial refused). */
   leftAt?: number
+  /** Aborts the stream being opened (connect()); replaced by each new attempt. */
+  dial?: AbortController
   lastError?: string
   bytes = 0
   blocks = 0

@@ -30,6 +30,9 @@ export interface ProvidersOwner {
   emit: (p: FetchProvider, status: FetchProviderProgress['status'], reason?: string) => void
 }
 
+/** Why a dial is aborted when the peer connects again meanwhile (peerEvent). */
+const REDIAL = new Error('the peer connected again: dialling anew')
+
 export class ProviderSet {
   readonly all = new Map<string, FetchProvider>()
   readonly banned: string[] = []
@@ -62,6 +65,9 @@ export class ProviderSet {
       if (p.state === 'down' || p.state === 'left') {
         p.retryAt = 0
         this.check(Date.now())
+      } else if (p.state === 'connecting' && p.leftAt != null) {
+        // a dial made while it was away may hang on the old addresses: start again on the new connection
+        p.dial?.abort(REDIAL)
       }
       return
     }
@@ -70,7 +76,9 @@ export class ProviderSet {
 
   private async connect (p: FetchProvider): Promise<void> {
     p.state = 'connecting'
-    const signal = AbortSignal.any([this.owner.signal, AbortSignal.timeout(this.host.limits.stallTimeout)])
+    const dial = new AbortController()
+    p.dial = dial
+    const signal = AbortSignal.any([this.owner.signal, dial.signal, AbortSignal.timeout(this.host.limits.stallTimeout)])
     // the handle, once attach() returned it: what the shared stream carries before that (answers
     // to other downloads, or its end, which makes attach() reject) is not this download's yet
     let link: LinkHandle | undefined
@@ -78,16 +86,23 @@ export class ProviderSet {
       // the peer's one block stream, shared with every other download asking it (peer-link.ts)
       link = await this.host.links.attach(p.peer, {
         onFrame: (frame, shared) => { if (link != null && p.link === link) this.owner.onFrame(p, frame, shared) },
+        // blocks for other downloads on the same stream: it is serving, in its order (not stalled)
+        onActive: () => {
+          if (link == null || p.link !== link) return
+          if (p.heard(Date.now())) this.owner.emit(p, 'added', 'answering again')
+        },
         onEnd: (err) => {
           if (link == null || p.link !== link) return
           this.penalizeViolation(p.peer, err)
           this.linkDown(p, 'down', err?.message ?? 'the provider closed the stream')
         }
       }, signal)
-      if (this.owner.finished || p.state !== 'connecting') {
+      if (this.owner.finished || p.state !== 'connecting' || p.dial !== dial) {
         link.detach()
         return
       }
+      // the stream ended in the moment between attach() and here: its end was not ours to hear yet
+      if (!link.open) throw new LinkEndedError()
       p.link = link
       p.state = 'open'
       p.leftAt = undefined
@@ -98,7 +113,11 @@ export class ProviderSet {
       link.send(FrameType.WANT_HAVE, this.owner.unlanded())
       this.owner.changed()
     } catch (err: any) {
-      if (this.owner.finished || p.state !== 'connecting') return
+      if (this.owner.finished || p.state !== 'connecting' || p.dial !== dial) return
+      if (dial.signal.reason === REDIAL) {
+        void this.connect(p)
+        return
+      }
       const timedOut = signal.aborted && !this.owner.signal.aborted
       const reason = timedOut ? `no stream within ${this.host.limits.stallTimeout} ms` : String(err?.message ?? err)
       this.host.log('cannot open a block stream to %p: %s', p.peer, reason)
@@ -174,13 +193,16 @@ export class ProviderSet {
     if (changed) this.owner.changed()
   }
 
-  /** Drops a provider that sent a wrong block: no more requests to it in this download. */
-  ban (p: FetchProvider, key: string): void {
+  /**
+   * Drops a provider that sent a wrong block: no more requests to it in this download.
+   * `penalize`: false for a copy handed to another download too, which penalizes it (once).
+   */
+  ban (p: FetchProvider, key: string, penalize = true): void {
     if (p.state === 'banned') return
     p.state = 'banned'
     this.banned.push(p.peer)
     this.host.log('%p sent a block that does not hash to %s: dropped from this download', p.peer, key)
-    this.host.network.penalize(p.peer, INVALID_BLOCK_PENALTY)
+    if (penalize) this.host.network.penalize(p.peer, INVALID_BLOCK_PENALTY)
     this.owner.emit(p, 'banned', `sent a wrong block for ${key}`)
     p.asked.clear()
     this.owner.forget(p.peer)

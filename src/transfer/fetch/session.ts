@@ -223,7 +223,7 @@ export class FetchSession implements Walker {
       // a copy nobody waits for (cancelled on its way, or never asked) is checked all the same:
       // a peer that sends blocks that do not match their CIDs is a liar, asked or not
       if (!verifyBytes(cid, data)) {
-        this.wrongBlock(p, key, data.byteLength, received)
+        this.wrongBlock(p, key, data.byteLength, received, shared)
         this.schedule()
         return
       }
@@ -239,7 +239,7 @@ export class FetchSession implements Walker {
       if (this.finished) return
       if (!landed.ok) {
         w.landing = false
-        this.wrongBlock(p, key, data.byteLength, received)
+        this.wrongBlock(p, key, data.byteLength, received, shared)
         return
       }
       received(p.peer, data.byteLength, false, false)
@@ -256,10 +256,11 @@ export class FetchSession implements Walker {
   }
 
   /** `p` sent bytes that do not hash to `key`: counted as invalid, and `p` banned from this download. */
-  private wrongBlock (p: FetchProvider, key: string, bytes: number, received: SessionHost['onReceived']): void {
+  private wrongBlock (p: FetchProvider, key: string, bytes: number, received: SessionHost['onReceived'], shared: boolean): void {
     this.invalid++
     received(p.peer, bytes, false, true)
-    this.providers.ban(p, key)
+    // one wrong copy handed to several downloads (peer-link.ts) is one offence: penalized once
+    this.providers.ban(p, key, !shared)
   }
 
   /** The first copy wins: the block is cancelled wherever else it is asked. */
@@ -291,7 +292,15 @@ export class FetchSession implements Walker {
   private afterLanding (): void {
     if (this.finished) return
     const fresh = this.wants.takeFresh()
-    if (fresh.length > 0) for (const p of this.providers.all.values()) p.link?.send(FrameType.WANT_HAVE, fresh)
+    if (fresh.length > 0) {
+      for (const p of this.providers.all.values()) p.link?.send(FrameType.WANT_HAVE, fresh)
+      // another download may have stored one since this one looked (it waited untracked beyond
+      // maxPendingBlocks, or a walk was between its store check and the want): take it from there
+      for (const cid of fresh) {
+        const key = cid.toString()
+        this.host.store.has(key).then((stored) => { if (stored) this.blockStored(key) }, () => {})
+      }
+    }
     this.schedule()
     if (this.wants.size === 0 && this.landing.pending === 0 && this.expanding === 0) this.complete()
   }

@@ -36,7 +36,15 @@ export async function walkLocal (d: Walker, cid: CID, isRoot: boolean, fileBytes
         if (item.cid.code !== DAG_PB_CODEC) d.bytesPresent += item.fileBytes
         continue
       }
-      if (!await d.host.store.has(key)) {
+      const stored = await d.host.store.has(key)
+      // another walk of this download may have reached the same block meanwhile (a block linked
+      // from two nodes): count it once
+      if (d.wants.addBytes(key, item.fileBytes)) continue
+      if (d.present.has(key)) {
+        if (item.cid.code !== DAG_PB_CODEC) d.bytesPresent += item.fileBytes
+        continue
+      }
+      if (!stored) {
         d.wants.add(item.cid, item.fileBytes, item.isRoot)
         continue
       }
