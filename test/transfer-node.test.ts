@@ -262,3 +262,25 @@ test('6. a CID nobody has: named error after the timeout, no record and nothing 
   await assert.rejects(access(output), { code: 'ENOENT' })
   assert.equal(fetcher.transfer.stats().fetches, 0)
 })
+
+test('7. the sharer stops mid-fetch: ProviderLeftError, and the record counts the blocks kept (listed and announced as a partial copy)', async (t) => {
+  const swarm = await createLocalSwarm(2, t)
+  const [sharer, fetcher] = swarm.nodes
+  assert.ok(sharer != null && fetcher != null)
+  const size = 16 * MiB
+  const record = await sharer.share(seededContent('test-7', size), { name: 'left.bin' })
+  await waitFor(() => fetcher.protocol.providers(record.cid).includes(sharer.peerId), { message: 'the announcement' })
+  let stopping: Promise<void> | undefined
+  await assert.rejects(fetcher.fetch(record.cid, {
+    onProgress: (evt) => {
+      if (evt.type === 'transfer:fetch:block' && stopping == null && evt.detail.bytes >= 3 * MiB) stopping = sharer.stop()
+    }
+  }), { name: 'ProviderLeftError' })
+  await stopping
+  // the record as the fetch left it (missing() below walks the store, and would update it)
+  const kept = await fetcher.store.get(record.cid)
+  assert.ok(kept != null && kept.complete !== true)
+  assert.ok(kept.blocks.present >= 3, `blocks present: ${kept.blocks.present}`)
+  const missing = await fetcher.store.missing(record.cid)
+  assert.equal(kept.blocks.present + missing.length, kept.blocks.total, 'the record counted what the store holds')
+})

@@ -108,9 +108,11 @@ export async function fetch (c: CommandContext, cid: string, options: NodeFetchO
   } catch (err: any) {
     // nothing of it arrived: leave no trace of the attempt
     if (!existed && !await c.store.has(cid).catch(() => true)) await c.store.remove(cid).catch(() => {})
+    // else the record counts what was kept (missing() walks the store and updates it): listed, and
+    // announced as a partial copy after a restart, as what it is
+    const kept = await c.store.missing(cid).then(async () => (await c.store.get(cid))?.blocks.present ?? 0, () => 0)
     if (err?.name === 'NoSpaceError' && err.file == null) {
       // a full disk names the file, not the block being written, and says what was kept
-      const kept = await c.store.missing(cid).then(async () => (await c.store.get(cid))?.blocks.present ?? 0, () => 0)
       throw new NoSpaceError(c.store.path, err.code, {
         file: `"${record.name}" (${cid})`,
         kept: kept > 0 ? `the ${kept} block(s) received so far are kept, and the next get resumes from them` : 'nothing of it was kept'
