@@ -137,6 +137,22 @@ test('replicate: true fetches and pins what peers share, and what the catalog na
   assert.equal(await alice.store.get(fromLate.cid), undefined)
 })
 
+test('replicate: a folder is reported with the folder\'s size, and its rate from the bytes received', async (t) => {
+  const swarm = await createLocalSwarm({ size: 2, nodes: { 1: { replicate: true } } }, t)
+  const [alice, keeper] = swarm.nodes as [SwarmNode, SwarmNode]
+  const dir = await mkdtemp(join(tmpdir(), 'swarmdrop-library-folder-'))
+  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
+  await mkdir(join(dir, 'photos'))
+  await writeFile(join(dir, 'photos', 'a.bin'), new Uint8Array(3000).fill(1))
+  await writeFile(join(dir, 'photos', 'b.bin'), new Uint8Array(5000).fill(2))
+  const done = nextEvent(keeper, 'replicate:done', () => true)
+  const shared = await alice.share(join(dir, 'photos'))
+  const event = await done
+  assert.equal(event.cid, shared.cid)
+  assert.equal(event.size, 8000, 'the folder\'s size, not its root block\'s file size (0)')
+  assert.ok(event.received >= 8000, `received ${event.received}`)
+})
+
 test('waitForPeers resolves with the swarm\'s peers once they come, and says how many came at its timeout', async (t) => {
   const dir = await tempDir(t)
   const a = await createSwarmNode({ repo: join(dir, 'a'), name: 'a', listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })

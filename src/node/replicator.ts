@@ -23,7 +23,8 @@ export interface ReplicationEvents {
   /** Blocks arrived: `bytes` of `total` present here, from `providers` peers (at most one event per block). */
   'replicate:progress': { cid: string, name: string, bytes: number, total?: number, providers: number }
   /** It is complete and pinned here. */
-  'replicate:done': { cid: string, name: string, size: number, elapsed: number }
+  /** `size`: the file's or folder's size; `received`: the bytes that came over the network (less when it resumed). */
+  'replicate:done': { cid: string, name: string, size: number, received: number, elapsed: number }
   /** It could not be fetched; a later announcement retries. */
   'replicate:failed': { cid: string, name: string, error: Error }
 }
@@ -142,7 +143,9 @@ export class Replicator {
           }
         })
         await this.c.store().pin(cid)
-        this.c.emit('replicate:done', { cid, name, size: res.size, elapsed: res.elapsed })
+        // a folder's root has no file size: its record has the folder's (as `get` reports it)
+        const size = (await this.c.store().get(cid))?.size ?? res.size
+        this.c.emit('replicate:done', { cid, name, size, received: res.bytesReceived, elapsed: res.elapsed })
       } catch (err: any) {
         if (signal.aborted) return
         this.seen.delete(cid)

@@ -93,11 +93,12 @@ export const start: CommandFn<'start'> = async (ctx) => {
   node.addEventListener('replicate:progress', ({ detail: { cid, bytes, total, providers } }) => {
     bars.get(cid)?.update(bytes, { ...(total != null ? { total } : {}), providers })
   })
-  node.addEventListener('replicate:done', ({ detail: { cid, name, size, elapsed } }) => {
-    const rate = averageRate(size, elapsed)
+  node.addEventListener('replicate:done', ({ detail: { cid, name, size, received, elapsed } }) => {
+    // the same figure as get's: what came over the network, over the time it took
+    const rate = averageRate(received, elapsed)
     bars.get(cid)?.finish('done', { rate })
     bars.delete(cid)
-    log('replicate:done', { cid, name, size, elapsed, rate: Math.round(rate) }, `replicated   ${printable(name)} (${formatBytes(size)}) in ${formatDuration(elapsed)}, ${formatRate(rate)}`)
+    log('replicate:done', { cid, name, size, received, elapsed, rate: Math.round(rate) }, `replicated   ${printable(name)} (${formatBytes(size)}) in ${formatDuration(elapsed)}, ${formatRate(rate)}`)
   })
   node.addEventListener('replicate:failed', ({ detail: { cid, name, error } }) => {
     bars.get(cid)?.finish(ctx.signal.aborted ? 'cancelled' : 'failed')
