@@ -108,6 +108,21 @@ test('an encrypted share is fetched and decrypted by its link; the bare CID give
   await assert.rejects(alice!.share((async function * () { yield plaintext })(), { encrypt: true }), { name: 'EncryptInputError' })
 })
 
+test('get to a path that exists: OutputExistsError advises in the library\'s terms (the CLI prints its flags instead)', async (t) => {
+  const swarm = await createLocalSwarm(2, t)
+  const [alice, bob] = swarm.nodes as [SwarmNode, SwarmNode]
+  const dir = await tempDir(t)
+  const shared = await alice.share(new TextEncoder().encode('exists'), { name: 'exists.txt' })
+  const output = join(dir, 'exists.txt')
+  await writeFile(output, 'already here')
+  const err: any = await bob.get(shared.cid, { output }).then(() => undefined, (e: unknown) => e)
+  assert.equal(err?.name, 'OutputExistsError')
+  assert.match(err.message, /force option.*output option/)
+  assert.doesNotMatch(err.message, /--force|-o PATH/)
+  assert.match(err.cliMessage, /--force.*-o PATH/)
+  assert.equal(await readFile(output, 'utf8'), 'already here')
+})
+
 test('replicate: true fetches and pins what peers share, and what the catalog named before it joined', async (t) => {
   const swarm = await createLocalSwarm({ size: 2, nodes: { 1: { replicate: true } } }, t)
   const [alice, keeper] = swarm.nodes as [SwarmNode, SwarmNode]

@@ -138,7 +138,9 @@ const USAGE_ERRORS = new Set(['NoNodeError', 'InvalidMultiaddrError', 'InvalidSw
 /** An error's message with durations in ms said as people say them ("(waited 30000 ms)" → "(waited 30 s)"). */
 function humane (err: any): unknown {
   if (!(err instanceof Error)) return err
-  const message = humaneDurations(err.message)
+  // advice given in the library's terms has a command-line form (src/node/errors.ts)
+  const own = typeof (err as { cliMessage?: unknown }).cliMessage === 'string' ? (err as unknown as { cliMessage: string }).cliMessage : err.message
+  const message = humaneDurations(own)
   if (message === err.message) return err
   const copy = new Error(message)
   copy.name = err.name

@@ -159,7 +159,9 @@ export class Output {
 
   /** An error: one line on stderr, the stack too when DEBUG is set. */
   error (err: unknown): void {
-    const message = err instanceof Error ? err.message : String(err)
+    // advice in the library's terms has a command-line wording (src/node/errors.ts)
+    const cli = (err as { cliMessage?: unknown } | undefined)?.cliMessage
+    const message = typeof cli === 'string' ? cli : err instanceof Error ? err.message : String(err)
     this.withBarsCleared(() => {
       this.stderr.write(`${this.styleErr('red', 'swarmdrop: error:')} ${message}\n`)
       if (this.debug && err instanceof Error && err.stack != null) this.stderr.write(err.stack + '\n')

@@ -29,14 +29,14 @@ export interface RequestOptions<E = unknown> {
 }
 
 /** The control API's own errors come back as their classes; any other error of the node as a RemoteError. */
-function remoteError (name: string, message: string): Error {
+function remoteError (name: string, message: string, cliMessage?: string): Error {
   switch (name) {
     case 'InvalidParamsError': return new InvalidParamsError('', '', message)
     case 'UnknownMethodError': return new UnknownMethodError('', message)
     case 'UnsupportedVersionError': return new UnsupportedVersionError(undefined, message)
     case 'MalformedRequestError': return Object.assign(new MalformedRequestError(''), { message })
     case 'RequestTooLargeError': return new RequestTooLargeError(message)
-    default: return new RemoteError(name, message)
+    default: return new RemoteError(name, message, cliMessage)
   }
 }
 
@@ -98,7 +98,7 @@ export async function request<M extends ControlMethod> (repo: string, method: M,
       } else if ('result' in reply) {
         finish(undefined, reply.result as ResultOf<M>)
       } else if ('error' in reply) {
-        finish(remoteError(String(reply.error?.name), String(reply.error?.message)))
+        finish(remoteError(String(reply.error?.name), String(reply.error?.message), typeof reply.error?.cliMessage === 'string' ? reply.error.cliMessage : undefined))
       }
     })
     socket.once('close', () => { finish(new ControlConnectionError('the node closed the connection before answering (did it stop?)')) })

@@ -293,10 +293,11 @@ export interface ControlRequest<M extends ControlMethod = ControlMethod> {
   params?: ParamsOf<M>
 }
 
-/** An error as it travels: the error's `name` and `message`. */
+/** An error as it travels: the error's `name` and `message` (and its command-line wording, when it has one). */
 export interface ControlErrorReply {
   name: string
   message: string
+  cliMessage?: string
 }
 
 export type ControlReply =

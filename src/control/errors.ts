@@ -83,10 +83,13 @@ export class ControlConnectionError extends Error {
 export class RemoteError extends Error {
   static override name = 'RemoteError'
   readonly remoteName: string
+  /** The node's advice in the command line's terms (src/node/errors.ts), when it gave one. */
+  readonly cliMessage?: string
 
-  constructor (remoteName: string, message: string) {
+  constructor (remoteName: string, message: string, cliMessage?: string) {
     super(message)
     this.name = 'RemoteError'
     this.remoteName = remoteName
+    if (cliMessage != null) this.cliMessage = cliMessage
   }
 }

@@ -113,7 +113,7 @@ export class ControlServer {
       send({ result: result ?? null })
     } catch (err: any) {
       if (!signal.aborted) this.onError(err)
-      send({ error: { name: err?.name ?? 'Error', message: err?.message ?? String(err) } })
+      send({ error: { name: err?.name ?? 'Error', message: err?.message ?? String(err), ...(typeof err?.cliMessage === 'string' ? { cliMessage: err.cliMessage } : {}) } })
     }
   }
 }

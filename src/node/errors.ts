@@ -60,14 +60,20 @@ export class ReservedTopicError extends Error {
   }
 }
 
+/**
+ * The errors below advise in the library's terms (`force`, `output`); `cliMessage` is the same
+ * with the command line's flags (`--force`, `-o`), which the CLI prints instead.
+ */
 export class OutputExistsError extends Error {
   static override name = 'OutputExistsError'
   readonly path: string
+  readonly cliMessage: string
 
   constructor (path: string) {
-    super(`${path} already exists; nothing was fetched. Replace it with --force, or write elsewhere with -o PATH`)
+    super(`${path} already exists; nothing was fetched. Replace it with the force option, or write elsewhere with the output option`)
     this.name = 'OutputExistsError'
     this.path = path
+    this.cliMessage = `${path} already exists; nothing was fetched. Replace it with --force, or write elsewhere with -o PATH`
   }
 }
 
@@ -75,15 +81,20 @@ export class OutputFolderError extends Error {
   static override name = 'OutputFolderError'
   readonly path: string
   readonly code?: string
+  readonly cliMessage: string
 
   /** `folder`: the problem is the folder itself (missing, not writable), named instead of the file. */
   constructor (path: string, reason: string, code?: string, folder?: string) {
-    super(folder != null
-      ? `${reason}; nothing was fetched. ${code === 'ENOENT' || code === 'ENOTDIR' ? `Create it (mkdir -p ${folder}) or pick another folder with -o FOLDER/` : 'Pick a folder you can write to with -o FOLDER/'}`
-      : `cannot write ${path}: ${reason}; nothing was fetched. Pick a folder that exists and that you can write to (-o FOLDER/)`)
+    const advice = (cli: boolean): string => {
+      const other = cli ? 'with -o FOLDER/' : 'as the output option (a path ending in /)'
+      if (folder == null) return `cannot write ${path}: ${reason}; nothing was fetched. Pick a folder that exists and that you can write to ${cli ? '(-o FOLDER/)' : `(${other})`}`
+      return `${reason}; nothing was fetched. ${code === 'ENOENT' || code === 'ENOTDIR' ? `Create it (mkdir -p ${folder}) or pick another folder ${other}` : `Pick a folder you can write to ${other}`}`
+    }
+    super(advice(false))
     this.name = 'OutputFolderError'
     this.path = path
     if (code != null) this.code = code
+    this.cliMessage = advice(true)
   }
 }
 
@@ -92,9 +103,12 @@ export class NotEnoughSpaceError extends Error {
   readonly path: string
   readonly needed: number
   readonly free: number
+  readonly cliMessage: string
 
   constructor (path: string, needed: number, free: number) {
-    super(`not enough space for ${path}: the file needs ${needed} bytes, the disk has ${free} free; nothing was fetched. Free some space or write elsewhere with -o PATH`)
+    const base = `not enough space for ${path}: the file needs ${needed} bytes, the disk has ${free} free; nothing was fetched. Free some space or write elsewhere`
+    super(`${base} with the output option`)
+    this.cliMessage = `${base} with -o PATH`
     this.name = 'NotEnoughSpaceError'
     this.path = path
     this.needed = needed
