@@ -22,7 +22,7 @@ import { fetch, providersOf, type NodeFetchOptions } from './fetch.js'
 /** Progress of one fetch as plain numbers (what the CLI draws as a bar). */
 export interface FetchProgressInfo {
   cid: string
-  /** The file's name, when the catalog or the store knows it. */
+  /** The file's name, when the caller knows it: progressOf() alone leaves it out (the CLI and the control socket add the catalog's). */
   name?: string
   /** File bytes present locally. */
   bytes: number
@@ -31,7 +31,7 @@ export interface FetchProgressInfo {
   received: number
   providers: number
   rate: number
-  /** A folder: the files in it, when the catalog says. */
+  /** A folder: the files in it, when the caller knows it (as `name`). */
   files?: number
 }
 
@@ -77,7 +77,10 @@ export interface FetchedFile {
   encryptedDisputed?: boolean
   size: number
   path: string
-  /** Bytes that came over the network (less than size when the fetch resumed). */
+  /**
+   * Bytes that came over the network: the file's blocks, its inner dag-pb nodes and any duplicate
+   * copies (so a little over `size` for a whole fetch, less when it resumed).
+   */
   received: number
   /** Peers that sent blocks. */
   providers: number

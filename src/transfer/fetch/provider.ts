@@ -117,7 +117,11 @@ export class FetchProvider implements PlanProvider {
   }
 }
 
-/** Receive rate over the last two seconds, bytes per second (the figure the bar and the log show). */
+/**
+ * Receive rate over the last two seconds, bytes per second: the `rate` of progress events (what
+ * `--json` and the web page show live). The bar, the summary and the log show one figure, the
+ * average of the bytes received over the time taken.
+ */
 export class RateMeter {
   private readonly samples: Array<[number, number]> = []
 
