@@ -123,6 +123,19 @@ test('get to a path that exists: OutputExistsError advises in the library\'s ter
   assert.equal(await readFile(output, 'utf8'), 'already here')
 })
 
+test('stablePort: a stop() and start() in one process listen on the same port, the one remembered', async (t) => {
+  const swarm = await createLocalSwarm({ size: 1, nodes: { 0: { stablePort: true } } }, t)
+  const [node] = swarm.nodes as [SwarmNode]
+  const portOf = (): string | undefined => node.getMultiaddrs().map(a => /\/tcp\/(\d+)/.exec(a)?.[1]).find(p => p != null)
+  const first = portOf()
+  assert.ok(first != null && first !== '0')
+  assert.equal((await readFile(join(node.repo, 'listen-port'), 'utf8')).trim(), first)
+  await node.stop()
+  await node.start()
+  assert.equal(portOf(), first, 'the same port after a restart')
+  assert.equal((await readFile(join(node.repo, 'listen-port'), 'utf8')).trim(), first)
+})
+
 test('replicate: true fetches and pins what peers share, and what the catalog named before it joined', async (t) => {
   const swarm = await createLocalSwarm({ size: 2, nodes: { 1: { replicate: true } } }, t)
   const [alice, keeper] = swarm.nodes as [SwarmNode, SwarmNode]

@@ -1,6 +1,7 @@
 /**
- * A stable listening port: the first start of a repository listens on a port the OS picks and
- * remembers it in `<repo>/listen-port`; later starts listen on it again, so a peer that dials this
+ * A stable listening port: the first start of a repository listens on a port the OS picks (picked
+ * before the node is made, so that a stop() and start() in one process keep it) and remembers it
+ * in `<repo>/listen-port`; later starts listen on it again, so a peer that dials this
  * node with `--peer /ip4/…/tcp/PORT/p2p/ID` finds it after a restart. When the remembered port is
  * taken the node falls back to a random one (and says so) and keeps the file, so the next start
  * tries the remembered port again.
@@ -43,7 +44,12 @@ export async function stableListen (repo: string, listen: string[]): Promise<Sta
   const hosts = listen.map(a => ANY_PORT.exec(a)).filter(m => m != null).map(m => m[2] ?? '')
   if (hosts.length === 0) return { listen }
   const remembered = await readListenPort(repo)
-  if (remembered == null) return { listen }
+  if (remembered == null) {
+    // the first start: a port picked now, not by the listener, so that a stop() and start() in
+    // this process listens on it again (libp2p keeps the listen addresses it was made with)
+    const picked = await freePort(hosts)
+    return picked == null ? { listen } : { listen: listen.map(a => ANY_PORT.test(a) ? a.replace(/\/tcp\/0$/, `/tcp/${picked}`) : a) }
+  }
   for (const host of hosts) {
     const problem = await tryBind(host, remembered)
     if (problem != null) return { listen, remembered, fallback: problem }
@@ -69,6 +75,25 @@ export async function rememberListenPort (repo: string, multiaddrs: string[]): P
       if (err.code !== 'EEXIST') throw err
     }
     return port
+  }
+  return undefined
+}
+
+/** A port free on every one of `hosts` (the OS picks it on the first), or undefined after a few tries. */
+async function freePort (hosts: string[]): Promise<number | undefined> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await new Promise<number | undefined>(resolve => {
+      const server = createServer()
+      server.once('error', () => { resolve(undefined) })
+      server.listen({ host: hosts[0], port: 0, exclusive: true }, () => {
+        const address = server.address()
+        server.close(() => { resolve(typeof address === 'object' && address != null ? address.port : undefined) })
+      })
+    })
+    if (port == null) return undefined
+    let free = true
+    for (const host of hosts.slice(1)) if (await tryBind(host, port) != null) free = false
+    if (free) return port
   }
   return undefined
 }
