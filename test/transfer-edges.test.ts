@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto'
 import * as dagPb from '@ipld/dag-pb'
 import { UnixFS } from 'ipfs-unixfs'
 import * as lp from 'it-length-prefixed'
-import { pushable } from 'it-pushable'
+import { pushable, type Pushable } from 'it-pushable'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import { parseCid } from '../src/content/index.js'
@@ -80,6 +80,26 @@ function fakeStream (peer: string, source: AsyncIterable<Uint8Array>, aborted: s
     abort: (err: Error) => { aborted.push(err.message) }
   } as unknown as ByteStream
 }
+
+/** A provider stream whose answers `onFrame` pushes to `out` as each request frame is read; `onEnd` when either side ends it. */
+function scriptedStream (peer: string, onFrame: (frame: ReturnType<typeof decodeFrame>, out: Pushable<Uint8Array>) => void, onEnd?: () => void): ByteStream {
+  const out = pushable<Uint8Array>()
+  const end = (): void => { onEnd?.(); out.end() }
+  return {
+    remotePeer: peer,
+    protocol: BLOCKS_PROTOCOL,
+    source: out,
+    sink: async (source: AsyncIterable<any>) => {
+      for await (const buf of lp.decode(source)) onFrame(decodeFrame(buf), out)
+      end()
+    },
+    close: async () => {},
+    abort: end
+  } as unknown as ByteStream
+}
+
+/** One frame, length-prefixed, as a provider writes it. */
+const framed = (bytes: Parameters<typeof lp.encode.single>[0]): Uint8Array => lp.encode.single(bytes).subarray()
 
 /** A small file of a store no peer serves, and a started transfer on `network` fetching it from 'mallory'. */
 async function fetchFromMallory (t: TestContext, network: TransferNetwork, fill: number): Promise<{ cid: string, statuses: string[], end: () => Promise<void> }> {
@@ -393,30 +413,20 @@ test('two downloads on one slow provider: blocks it sends for one show the other
   // one block every 50 ms, the first file's before anything else: the second waits ~1.5 s
   // behind it, longer than the stall timeout, while the stream never pauses for more than 50 ms
   const network = fakeNetwork((peer) => {
-    const out = pushable<Uint8Array>()
     const queue: CID[] = []
+    let out: Pushable<Uint8Array> | undefined
     const timer = setInterval(() => {
       const i = queue.findIndex(c => firstKeys.has(c.toString()))
       const [cid] = queue.splice(i >= 0 ? i : 0, 1)
-      if (cid != null) out.push(lp.encode.single(encodeBlock(cid, blocks.get(cid.toString()) ?? new Uint8Array())).subarray())
+      if (cid != null) out?.push(framed(encodeBlock(cid, blocks.get(cid.toString()) ?? new Uint8Array())))
     }, 50)
-    const stop = (): void => { clearInterval(timer); out.end() }
-    return {
-      remotePeer: peer,
-      protocol: BLOCKS_PROTOCOL,
-      source: out,
-      sink: async (source: AsyncIterable<any>) => {
-        for await (const buf of lp.decode(source)) {
-          const frame = decodeFrame(buf)
-          if (frame.type === FrameType.WANT_HAVE) out.push(lp.encode.single(encodeList(FrameType.HAVE, frame.cids.filter(c => blocks.has(c.toString())))).subarray())
-          if (frame.type === FrameType.WANT_BLOCK) queue.push(...frame.cids)
-          if (frame.type === FrameType.CANCEL) for (const c of frame.cids) { const i = queue.findIndex(q => q.equals(c)); if (i >= 0) queue.splice(i, 1) }
-        }
-        stop()
-      },
-      close: async () => {},
-      abort: stop
-    } as unknown as ByteStream
+    const stream = scriptedStream(peer, (frame, o) => {
+      out = o
+      if (frame.type === FrameType.WANT_HAVE) o.push(framed(encodeList(FrameType.HAVE, frame.cids.filter(c => blocks.has(c.toString())))))
+      if (frame.type === FrameType.WANT_BLOCK) queue.push(...frame.cids)
+      if (frame.type === FrameType.CANCEL) for (const c of frame.cids) { const i = queue.findIndex(q => q.equals(c)); if (i >= 0) queue.splice(i, 1) }
+    }, () => { clearInterval(timer) })
+    return stream
   })
   const transfer = createTransfer({ network, store: createMemoryBlockStore(), stallTimeout: 1_000 })
   await transfer.start()
@@ -440,40 +450,26 @@ test('one wrong block handed to two downloads sharing the peer link: both ban th
   const penalties: number[] = []
   let wrongSent = 0
   const network = fakeNetwork((peer) => {
-    const out = pushable<Uint8Array>()
     let haves = 0
     let asked = false
     let sent = false
-    // one wrong copy, once both downloads are on the stream (two WANT_HAVEs) and the block was
-    // asked; a second later, so that the second download has asked too (its WANT_BLOCK is not
-    // sent again on the shared stream: the copy is handed to both)
-    const answer = (): void => {
+    // the liar: HAVE for everything asked about; one wrong copy, once both downloads are on the
+    // stream (two WANT_HAVEs) and the block was asked; a second later, so that the second
+    // download has asked too (its WANT_BLOCK is not sent again on the shared stream: the copy
+    // is handed to both)
+    return scriptedStream(peer, (frame, out) => {
+      if (frame.type === FrameType.WANT_HAVE) {
+        haves++
+        out.push(framed(encodeList(FrameType.HAVE, frame.cids)))
+      }
+      if (frame.type === FrameType.WANT_BLOCK) asked = true
       if (sent || !asked || haves < 2) return
       sent = true
       setTimeout(() => {
         wrongSent++
-        out.push(lp.encode.single(encodeBlock(root, new Uint8Array(1000).fill(6))).subarray())
+        out.push(framed(encodeBlock(root, new Uint8Array(1000).fill(6))))
       }, 1000)
-    }
-    return {
-      remotePeer: peer,
-      protocol: BLOCKS_PROTOCOL,
-      source: out,
-      // the liar: HAVE for everything asked about
-      sink: async (source: AsyncIterable<any>) => {
-        for await (const buf of lp.decode(source)) {
-          const frame = decodeFrame(buf)
-          if (frame.type === FrameType.WANT_HAVE) {
-            haves++
-            out.push(lp.encode.single(encodeList(FrameType.HAVE, frame.cids)).subarray())
-          }
-          if (frame.type === FrameType.WANT_BLOCK) asked = true
-          answer()
-        }
-      },
-      close: async () => {},
-      abort: () => { out.end() }
-    } as unknown as ByteStream
+    })
   })
   network.penalize = (_peer: string, amount: number) => { penalties.push(amount) }
   const transfer = createTransfer({ network, store: createMemoryBlockStore(), stallTimeout: 60_000 })
