@@ -275,7 +275,13 @@ export async function get (c: CommandContext, target: string, options: GetOption
   }
   // a file the catalog did not name before the fetch may be named now (by the providers it came from)
   const after = c.protocol.entry(cid)
-  const { name, from } = chosen.from === 'cid' ? chooseName(cid, await c.store.get(cid), after) : chosen
+  let { name, from } = chosen
+  if (from === 'cid') {
+    // the record the fetch made took the name providers announced meanwhile: announced, not local
+    const now = chooseName(cid, await c.store.get(cid), after)
+    name = now.name
+    from = now.from === 'local' ? 'announced' : now.from
+  }
   const { path, explicit } = await outputPath(name, options)
   const nameFrom = explicit ? 'output' : from
   // the stored root says what it is (the catalog's file count is only a hint)
