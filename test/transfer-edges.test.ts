@@ -555,3 +555,83 @@ test('a block already here, linked from two nodes whose walks run at once, is co
   assert.equal(result.blocks, 6, 'root, 2 nodes, 3 distinct leaves')
   assert.equal(result.size, 4000)
 })
+
+/** Makes `network`'s dials hang (no RST on a dead Wi-Fi link) while `outage.on`, until their signal gives up. */
+function hangDuringOutage (network: { openStream: TransferNetwork['openStream'] }): { on: boolean, hanging: number } {
+  const outage = { on: false, hanging: 0 }
+  const open = network.openStream.bind(network)
+  network.openStream = async (peer, protocol, options) => {
+    if (!outage.on) return await open(peer, protocol, options)
+    outage.hanging++
+    return await new Promise((_resolve, reject) => {
+      options?.signal?.addEventListener('abort', () => { reject(options.signal?.reason) }, { once: true })
+    })
+  }
+  return outage
+}
+
+test('two downloads from one peer, the dial made during the outage hangs, the peer comes back: both go on', async (t) => {
+  const net = new MemoryNet()
+  const [sharer, fetcher] = await startMemoryPeers(t, 2, {}, net)
+  assert.ok(sharer != null && fetcher != null)
+  const contents = [randomContent(8 * MiB), randomContent(8 * MiB)]
+  const cids = [await sharer.store.add(contents[0] ?? new Uint8Array()), await sharer.store.add(contents[1] ?? new Uint8Array())]
+  const outage = hangDuringOutage(fetcher.network)
+  let cut = false
+  const fetches = cids.map(async cid => await fetcher.transfer.fetch(cid, {
+    providers: [sharer.id],
+    timeout: 60_000,
+    onProgress: (evt) => {
+      if (evt.type === 'transfer:fetch:block' && !cut) {
+        cut = true
+        outage.on = true
+        net.freeze(fetcher.id, sharer.id)
+        fetcher.network.safeDispatchEvent('peer:disconnect', { peer: sharer.id } as any)
+      }
+    }
+  }).catch((err: Error) => err))
+  // both downloads wait for the one open made during the outage; the peer comes back
+  await waitFor(() => outage.hanging >= 1, { timeout: 20_000, message: 'a dial during the outage' })
+  outage.on = false
+  net.freeze(fetcher.id, sharer.id, false)
+  fetcher.network.safeDispatchEvent('peer:connect', { peer: sharer.id } as any)
+  for (const [i, result] of (await Promise.all(fetches)).entries()) {
+    assert.ok(!(result instanceof Error), `download ${i}: ${String(result)}`)
+    assert.deepEqual(await readFile(fetcher.store, cids[i] ?? ''), contents[i])
+  }
+})
+
+test('a stall, then peer:disconnect while the new dial hangs, then the peer comes back: the download goes on', async (t) => {
+  const net = new MemoryNet()
+  // in-process streams have no flow control: a small window keeps most of the file unsent when the link fails
+  const [sharer, fetcher] = await startMemoryPeers(t, 2, { stallTimeout: 1_000, initialWindow: 4, minWindow: 2, maxWindow: 4 }, net)
+  assert.ok(sharer != null && fetcher != null)
+  const content = randomContent(24 * MiB)
+  const cid = await sharer.store.add(content)
+  const outage = hangDuringOutage(fetcher.network)
+  let blocks = 0
+  const statuses: string[] = []
+  const fetching = fetcher.transfer.fetch(cid, {
+    providers: [sharer.id],
+    timeout: 60_000,
+    onProgress: (evt) => {
+      if (evt.type === 'transfer:fetch:provider') statuses.push(evt.detail.status)
+      // the link dies with the TCP connection kept: a stall, then a new dial that hangs
+      if (evt.type === 'transfer:fetch:block' && ++blocks === 4) {
+        outage.on = true
+        net.freeze(fetcher.id, sharer.id)
+      }
+    }
+  })
+  fetching.catch(() => {})
+  await waitFor(() => statuses.includes('failed') && outage.hanging >= 1, { timeout: 30_000, message: () => `a stall and a hanging dial (${statuses.join(',')})` })
+  // then the keep-alive gives up on the connection; the peer comes back on a new one
+  fetcher.network.safeDispatchEvent('peer:disconnect', { peer: sharer.id } as any)
+  await waitFor(() => statuses.includes('left'), { timeout: 20_000, message: () => `left (${statuses.join(',')})` })
+  outage.on = false
+  net.freeze(fetcher.id, sharer.id, false)
+  fetcher.network.safeDispatchEvent('peer:connect', { peer: sharer.id } as any)
+  const result = await fetching.catch((err: Error) => err)
+  assert.ok(!(result instanceof Error), `${String(result)} (statuses ${statuses.join(',')})`)
+  assert.deepEqual(await readFile(fetcher.store, cid), content)
+})

@@ -119,6 +119,35 @@ test('the sharer leaves while three fetch from it and from each other: each gets
   assert.ok(errors.some(e => e != null), 'the sharer left before every fetcher had the file')
 })
 
+test('the sharer leaves while the other downloader is still getting the missing blocks elsewhere: the download waits for them', async (t) => {
+  const net = new MemoryNet()
+  const [sharer, complete, other, me] = await startMemoryPeers(t, 4, {}, net)
+  if (sharer == null || complete == null || other == null || me == null) throw new Error('4 peers')
+  const content = randomContent(8 * MiB)
+  const cid = await sharer.store.add(content)
+  assert.equal(await complete.store.add(content), cid)
+  // other's source, a complete copy this node does not know of, is unreachable for 5 s
+  net.freeze(other.id, complete.id)
+  other.transfer.fetch(cid, { providers: [complete.id], timeout: 60_000 }).catch(() => {})
+  let left = false
+  const fetching = me.transfer.fetch(cid, {
+    providers: [sharer.id, other.id],
+    timeout: 60_000,
+    onProgress: (evt: TransferFetchEvents) => {
+      if (evt.type === 'transfer:fetch:block' && !left) {
+        left = true
+        net.leave(sharer.id)
+      }
+    }
+  })
+  const thaw = setTimeout(() => { net.freeze(other.id, complete.id, false) }, 5_000)
+  t.after(() => { clearTimeout(thaw) })
+  const result = await within(fetching.catch((err: Error) => err), 60_000, 'the fetch')
+  // other is silent (it has none of the missing blocks) for less than the stall timeout: not taken for a peer that never will
+  assert.ok(!(result instanceof Error), String(result))
+  assert.deepEqual(await readFile(me.store, cid), content)
+})
+
 test('the sharer leaves mid-fetch over real TCP: ProviderLeftError, blocks kept', async (t) => {
   const [sharer, fetcher] = await startPeers(t, 2, { transfer: SMALL_WINDOW })
   if (sharer == null || fetcher == null) throw new Error('2 peers')

@@ -162,9 +162,12 @@ export const PROVIDER_LEFT_GRACE_MS = 2_000
 
 /**
  * Nor does a connected provider keep it waiting when it said HAVE for none of the missing
- * blocks and sent nothing for this long: another downloader that got its blocks from those who
- * left. Twice the longest pause between a complete copy's reveals (REVEAL_IDLE_MS × 16), so a
- * super-seeding copy that hides the missing blocks is never taken for one.
+ * blocks and sent nothing for the stall timeout (10 s by default), and at least this long:
+ * another downloader that got its blocks from those who left. It may still be getting them from
+ * a source this node does not know (it says HAVE only once it has one), so the wait is a stall
+ * timeout's, not less; and at least twice the longest pause between a complete copy's reveals
+ * (REVEAL_IDLE_MS × 16), so a super-seeding copy that hides the missing blocks is never taken
+ * for one.
  */
 export const SILENT_PEER_MS = 2 * 16 * REVEAL_IDLE_MS
 

@@ -62,6 +62,23 @@ export class LinkEndedError extends Error {
   }
 }
 
+interface Opening {
+  promise: Promise<void>
+  abort: AbortController
+  /** Each waiting download's reject: redial() fails them all. */
+  waiters: Set<(err: Error) => void>
+}
+
+/** attach(): the open this download waited for was dropped, because the peer connected again (redial()). */
+export class LinkRedialError extends Error {
+  static override name = 'LinkRedialError'
+
+  constructor () {
+    super('the peer connected again: the block stream is opened anew')
+    this.name = 'LinkRedialError'
+  }
+}
+
 class Handle implements LinkHandle {
   detached = false
   /** Why the stream ended, when it ended under this handle (ended()). */
@@ -97,10 +114,8 @@ class Handle implements LinkHandle {
 class PeerLink {
   readonly handles = new Set<Handle>()
   private stream?: ProviderLink
-  private opening?: Promise<void>
-  /** Aborts the open in progress: only once every download waiting for it gave up. */
-  private openAbort?: AbortController
-  private waiting = 0
+  /** The open in progress: its promise, its abort, and the downloads waiting for it. */
+  private opening?: Opening
 
   constructor (readonly peer: string, private readonly owner: PeerLinks) {}
 
@@ -110,22 +125,20 @@ class PeerLink {
 
   /**
    * Opens the stream unless it is open or being opened. `signal` ends this download's wait;
-   * the open itself stops only when every download waiting for it has stopped waiting.
+   * the open itself stops only when every download waiting for it has stopped waiting (or on
+   * redial()).
    */
   async connect (signal: AbortSignal): Promise<void> {
     if (this.isOpen) return
     if (this.opening == null) {
-      const controller = new AbortController()
-      this.openAbort = controller
-      this.opening = this.open(controller.signal).finally(() => {
-        this.opening = undefined
-        this.openAbort = undefined
-      })
-      // nobody may be waiting when it fails: each waiter sees the failure through its own race
-      this.opening.catch(() => {})
+      const abort = new AbortController()
+      const opening: Opening = { promise: this.open(abort.signal), abort, waiters: new Set() }
+      this.opening = opening
+      // a newer open (after redial()) is not this one's to clear
+      opening.promise.finally(() => { if (this.opening === opening) this.opening = undefined }).catch(() => {})
     }
     const opening = this.opening
-    this.waiting++
+    let waiter: ((err: Error) => void) | undefined
     try {
       await new Promise<void>((resolve, reject) => {
         const onAbort = (): void => { reject(signal.reason) }
@@ -133,17 +146,41 @@ class PeerLink {
           onAbort()
           return
         }
+        waiter = reject
+        opening.waiters.add(reject)
         signal.addEventListener('abort', onAbort, { once: true })
-        opening.then(resolve, reject).finally(() => { signal.removeEventListener('abort', onAbort) })
+        opening.promise.then(resolve, reject).finally(() => { signal.removeEventListener('abort', onAbort) })
       })
     } finally {
-      this.waiting--
-      if (this.waiting === 0 && signal.aborted) this.openAbort?.abort(signal.reason)
+      if (waiter != null) opening.waiters.delete(waiter)
+      // nobody waits for it any more: stop it, and let the next connect() open anew
+      if (opening.waiters.size === 0 && signal.aborted && this.opening === opening) {
+        this.opening = undefined
+        opening.abort.abort(signal.reason)
+      }
     }
+  }
+
+  /**
+   * The peer connected again: an open made before may hang on the old connection's dead
+   * addresses. It is dropped for every download waiting for it (LinkRedialError); they attach again.
+   */
+  redial (): void {
+    const opening = this.opening
+    if (opening == null) return
+    this.opening = undefined
+    opening.abort.abort(new LinkRedialError())
+    for (const reject of [...opening.waiters]) reject(new LinkRedialError())
+    opening.waiters.clear()
   }
 
   private async open (signal: AbortSignal): Promise<void> {
     const stream = await this.owner.network.openStream(this.peer, BLOCKS_PROTOCOL, { signal })
+    if (signal.aborted) {
+      // dropped (redial(), or nobody waits any more) while it opened: not the link's stream
+      stream.abort(new Error('the open was dropped'))
+      throw signal.reason
+    }
     this.owner.stats.opened++
     const link: ProviderLink = new ProviderLink(stream, {
       onFrame: (frame) => { if (this.stream === link) this.dispatch(frame) },
@@ -312,6 +349,11 @@ export class PeerLinks {
 
   forget (link: PeerLink): void {
     if (this.links.get(link.peer) === link) this.links.delete(link.peer)
+  }
+
+  /** `peer` connected again: an open to it in progress is dropped and made anew (PeerLink.redial). */
+  redial (peer: string): void {
+    this.links.get(peer)?.redial()
   }
 
   /** Every link reset (the transfer stops). */

@@ -50,7 +50,7 @@ export class FetchProvider implements PlanProvider {
   retryAt = 0
   /** When it was seen leaving (peer:disconnect, or a dial refused). */
   leftAt?: number
-  /** Aborts the stream being opened (connect()); replaced by each new attempt. */
+  /** Aborts this download's wait for the stream being opened (connect()); replaced by each new attempt. */
   dial?: AbortController
   lastError?: string
   bytes = 0

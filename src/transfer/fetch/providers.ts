@@ -7,7 +7,7 @@ import type { CID } from '../../content/index.js'
 import { INVALID_BLOCK_PENALTY, PROTOCOL_VIOLATION_PENALTY } from '../constants.js'
 import { BlockProtocolError } from '../errors.js'
 import { FrameType, type Frame } from '../messages.js'
-import { LinkEndedError, type LinkHandle } from './peer-link.js'
+import { LinkEndedError, LinkRedialError, type LinkHandle } from './peer-link.js'
 import { FetchProvider } from './provider.js'
 import type { FetchProviderProgress, SessionHost } from './types.js'
 
@@ -29,9 +29,6 @@ export interface ProvidersOwner {
   changed: () => void
   emit: (p: FetchProvider, status: FetchProviderProgress['status'], reason?: string) => void
 }
-
-/** Why a dial is aborted when the peer connects again meanwhile (peerEvent). */
-const REDIAL = new Error('the peer connected again: dialling anew')
 
 export class ProviderSet {
   readonly all = new Map<string, FetchProvider>()
@@ -62,12 +59,12 @@ export class ProviderSet {
     const p = this.all.get(peer)
     if (p == null || this.owner.finished || p.state === 'banned') return
     if (type === 'peer:connect') {
+      // an open made while it was away may hang on its old connection's dead addresses: dropped
+      // for every download waiting for it (they get LinkRedialError and attach again)
+      this.host.links.redial(peer)
       if (p.state === 'down' || p.state === 'left') {
         p.retryAt = 0
         this.check(Date.now())
-      } else if (p.state === 'connecting' && p.leftAt != null) {
-        // a dial made while it was away may hang on the old addresses: start again on the new connection
-        p.dial?.abort(REDIAL)
       }
       return
     }
@@ -114,7 +111,7 @@ export class ProviderSet {
       this.owner.changed()
     } catch (err: any) {
       if (this.owner.finished || p.state !== 'connecting' || p.dial !== dial) return
-      if (dial.signal.reason === REDIAL) {
+      if (err instanceof LinkRedialError) {
         void this.connect(p)
         return
       }
@@ -146,6 +143,8 @@ export class ProviderSet {
   /** Its stream broke or it disconnected: requests go to the others, it is retried after a backoff. */
   private linkDown (p: FetchProvider, state: 'down' | 'left', reason: string): void {
     const now = Date.now()
+    // a stream being opened is given up too: a new attempt follows after the backoff
+    if (p.state === 'connecting') p.dial?.abort(new Error(reason))
     const link = p.link
     p.link = undefined
     link?.reset(new Error(reason))

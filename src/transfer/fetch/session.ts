@@ -157,7 +157,7 @@ export class FetchSession implements Walker {
     if (this.finished) return
     const now = Date.now()
     this.providers.check(now)
-    const left = leftError(this.rootKey, this.providers.all.values(), this.wants.size, now, PROVIDER_LEFT_GRACE_MS, peer => this.wants.mayHold(peer), SILENT_PEER_MS)
+    const left = leftError(this.rootKey, this.providers.all.values(), this.wants.size, now, PROVIDER_LEFT_GRACE_MS, peer => this.wants.mayHold(peer), Math.max(SILENT_PEER_MS, this.host.limits.stallTimeout))
     if (left != null) this.fail(left)
   }
 
