@@ -367,17 +367,8 @@ test('a provider back on a new connection while a dial made during the outage ha
   assert.ok(sharer != null && fetcher != null)
   const content = randomContent(8 * MiB)
   const cid = await sharer.store.add(content)
-  // while the peer is away, a dial hangs (no RST on a dead Wi-Fi link) until its signal gives up
-  let outage = false
-  let hanging = 0
-  const open = fetcher.network.openStream.bind(fetcher.network)
-  fetcher.network.openStream = async (peer, protocol, options) => {
-    if (!outage) return await open(peer, protocol, options)
-    hanging++
-    return await new Promise((_resolve, reject) => {
-      options?.signal?.addEventListener('abort', () => { reject(options.signal?.reason) }, { once: true })
-    })
-  }
+  // while the peer is away, a dial hangs until its signal gives up
+  const outage = hangDuringOutage(fetcher.network)
   let cut = false
   const statuses: string[] = []
   const fetching = fetcher.transfer.fetch(cid, {
@@ -388,7 +379,7 @@ test('a provider back on a new connection while a dial made during the outage ha
       if (evt.type === 'transfer:fetch:block' && !cut) {
         // the first block is here: the connection drops
         cut = true
-        outage = true
+        outage.on = true
         net.freeze(fetcher.id, sharer.id)
         fetcher.network.safeDispatchEvent('peer:disconnect', { peer: sharer.id } as any)
       }
@@ -396,8 +387,8 @@ test('a provider back on a new connection while a dial made during the outage ha
   })
   fetching.catch(() => {})
   // it left and a new dial is on its way (and hangs): the peer comes back on a new connection
-  await waitFor(() => hanging >= 1, { timeout: 20_000, message: () => `a dial during the outage (statuses ${statuses.join(',')})` })
-  outage = false
+  await waitFor(() => outage.hanging >= 1, { timeout: 20_000, message: () => `a dial during the outage (statuses ${statuses.join(',')})` })
+  outage.on = false
   net.freeze(fetcher.id, sharer.id, false)
   fetcher.network.safeDispatchEvent('peer:connect', { peer: sharer.id } as any)
   const result = await fetching.catch((err: Error) => err)
