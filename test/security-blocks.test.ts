@@ -26,7 +26,7 @@ import { create as createDigest } from 'multiformats/hashes/digest'
 import { identity } from 'multiformats/hashes/identity'
 import { loadOrCreateIdentity } from '../src/net/identity.js'
 import { createNetwork, type ByteStream } from '../src/net/network.js'
-import { MAX_CIDS_PER_FRAME, MAX_CONTROL_FRAMES_PER_STREAM, PROTOCOL_VIOLATION_PENALTY } from '../src/transfer/constants.js'
+import { MAX_CIDS_PER_FRAME, MAX_CONTROL_FRAMES_PER_STREAM, MAX_STREAMS_PER_PEER, MAX_UNREAD_REQUEST_BYTES_PER_PEER, PROTOCOL_VIOLATION_PENALTY } from '../src/transfer/constants.js'
 import { BLOCKS_PROTOCOL } from '../src/transfer/index.js'
 import { decodeFrame, encodeList, FrameType, type ListFrameType } from '../src/transfer/messages.js'
 import { waitFor } from '../src/util/wait.js'
@@ -359,4 +359,48 @@ test('answer frames queued per stream stay at MAX_CONTROL_FRAMES_PER_STREAM for 
     stream.abort(new Error('the attacker leaves'))
     await leave(sharer, attacker)
   })
+})
+
+test('request backlog: 8 streams that keep sending requests and never read hold at most MAX_UNREAD_REQUEST_BYTES_PER_PEER unread; the fullest are reset; an honest fetch completes', async (t) => {
+  const { sharer, honest, content, cid, attacker, held } = await attackScene(t)
+  // what the sharer holds received and unread on the attacker's streams (ByteStream.unread,
+  // read through the network's libp2p connections: test-only access to a private field)
+  const unread = (): number => {
+    let total = 0
+    for (const c of (sharer.network as any).libp2p.getConnections()) {
+      if (c.remotePeer.toString() !== attacker.peerId) continue
+      for (const s of c.streams) total += s.sourceReadableLength?.() ?? 0
+    }
+    return total
+  }
+  // frames of 1,024 CIDs the sharer lacks (37 KB each), asked as blocks, as long as the streams
+  // take them: each stream stops being read at MAX_CONTROL_FRAMES_PER_STREAM answers, and then
+  // js-yamux still lets it send up to two receive windows (8 MiB)
+  const FRAMES = 400
+  const ended: string[] = []
+  for (let i = 0; i < MAX_STREAMS_PER_PEER; i++) {
+    const stream = await attacker.openStream(sharer.id, BLOCKS_PROTOCOL)
+    held.push(stream)
+    void stream.sink((function * () {
+      for (let f = 0; f < FRAMES; f++) {
+        yield frame(FrameType.WANT_BLOCK, Array.from({ length: MAX_CIDS_PER_FRAME }, (_, n) => rawCid(new Uint8Array([i, f & 0xff, f >> 8, n & 0xff, n >> 8]))))
+      }
+    })()).catch((err: Error) => { ended.push(err.name) })
+  }
+  let most = 0
+  await waitFor(() => {
+    most = Math.max(most, unread())
+    return sharer.transfer.stats().served.backlogResets > 0
+  }, { timeout: 30_000, message: () => `a stream to be reset for its backlog (unread now ${unread()} B, at most ${most} B; ${JSON.stringify(sharer.transfer.stats().served)})` })
+  // once the fullest are reset, and the rest can send no more than they were credited, what is
+  // left unread settles within the limit
+  await waitFor(() => {
+    most = Math.max(most, unread())
+    return unread() <= MAX_UNREAD_REQUEST_BYTES_PER_PEER
+  }, { timeout: 30_000, message: () => `the unread requests to settle within ${MAX_UNREAD_REQUEST_BYTES_PER_PEER} B (now ${unread()} B)` })
+  const served = sharer.transfer.stats().served
+  t.diagnostic(`request backlog: ${served.backlogResets} stream(s) reset; unread at most ${(most / MiB).toFixed(1)} MiB, then ${(unread() / MiB).toFixed(1)} MiB; attacker sinks ended: ${ended.join(', ') || 'none'}`)
+  assert.ok(served.backlogResets < MAX_STREAMS_PER_PEER || unread() === 0, 'only the fullest streams are reset')
+  assert.equal(sharer.penalties.get(attacker.peerId) ?? 0, 0, 'a backlog is not a protocol violation: no penalty')
+  await honestFetch(honest, sharer, cid, content)
 })

@@ -83,10 +83,10 @@ async function pingMs (target: NodeProcess): Promise<number> {
 
 /** Asserts the target's memory stayed within the stated bounds since `baseline`. */
 async function checkMemory (t: TestContext, target: NodeProcess, baseline: Memory): Promise<void> {
-  const now: Memory & { peak: number } = await target.request('memory')
+  const now: Memory & { peak: number, unread: number } = await target.request('memory')
   const rss = now.peak - baseline.rss
   const live = now.heapUsed + now.external - baseline.heapUsed - baseline.external
-  t.diagnostic(`target memory: RSS ${Math.round(baseline.rss / MiB)} MiB, peak +${Math.round(rss / MiB)} MiB; live after GC +${Math.round(live / MiB)} MiB (heap ${Math.round(now.heapUsed / MiB)} MiB, buffers ${Math.round(now.external / MiB)} MiB)`)
+  t.diagnostic(`target memory: RSS ${Math.round(baseline.rss / MiB)} MiB, peak +${Math.round(rss / MiB)} MiB; live after GC +${Math.round(live / MiB)} MiB (heap ${Math.round(now.heapUsed / MiB)} MiB, buffers ${Math.round(now.external / MiB)} MiB, of which unread on streams ${Math.round(now.unread / MiB)} MiB)`)
   assert.ok(rss < MAX_RSS_GROWTH, `RSS grew by ${Math.round(rss / MiB)} MiB (limit ${MAX_RSS_GROWTH / MiB} MiB)`)
   assert.ok(live < MAX_LIVE_GROWTH, `the target holds ${Math.round(live / MiB)} MiB more after a full GC (limit ${MAX_LIVE_GROWTH / MiB} MiB)`)
 }
@@ -221,7 +221,7 @@ test('flood: 10,000 wants and 10,000 block requests as fast as possible → memo
   t.diagnostic(`flood: ${WANTS} wants + ${catalogRequests} catalog requests and ${sent} block requests sent in ${floodMs} ms; processed after ${Math.round(elapsed * 1000)} ms; ` +
     `honest fetch of 8 MiB ${Math.round(fetched.ms)} ms; stalled streams took ${stalledSent.join(' and ')} of ${STALLED_ATTEMPT} frames; stream failures ${failures.length}`)
   t.diagnostic(`target: wants accepted ${accepted()}, ignored ${stats.protocol.ignored}, haves sent ${stats.protocol.publishedByType.have ?? 0}; ` +
-    `blocks served ${stats.served.blocks}, BUSY ${stats.served.busy}; attacker received ${Math.round(answerBytes / 1024)} KiB`)
+    `blocks served ${stats.served.blocks}, BUSY ${stats.served.busy}, streams reset for their request backlog ${stats.served.backlogResets}; attacker received ${Math.round(answerBytes / 1024)} KiB`)
 
   await checkMemory(t, target, baseline)
   assert.equal(sent, BLOCK_REQUESTS, 'every block request was sent')
@@ -232,7 +232,9 @@ test('flood: 10,000 wants and 10,000 block requests as fast as possible → memo
   // block requests beyond a stream's queue were answered BUSY, and the streams that never read were not read either
   assert.ok(stats.served.busy > 0, 'block requests were answered BUSY')
   // (what they got in: the few frames read before the pause, and at most two receive windows, since
-  // yamux credits a whole window, MAX_STREAM_WINDOW_BYTES, at every read, whatever is still unread)
+  // yamux credits a whole window, MAX_STREAM_WINDOW_BYTES, at every read, whatever is still unread;
+  // fewer once the attacker's unread requests pass MAX_UNREAD_REQUEST_BYTES_PER_PEER and the
+  // fullest of its streams are reset)
   for (const n of stalledSent) {
     assert.ok(n * large[0]!.byteLength < 3 * MAX_STREAM_WINDOW_BYTES, `a stream that never reads got ${n} frames (${(n * large[0]!.byteLength / MiB).toFixed(1)} MiB) in`)
   }

@@ -185,7 +185,7 @@ test('ledger: counters are kept for the most recently served peers only; the tot
   const byPeer = ledger.byPeer()
   assert.deepEqual(Object.keys(byPeer).sort(), ['a', 'c', 'd'], 'b, served least recently, was dropped')
   assert.deepEqual(byPeer.a, { bytes: 50, blocks: 2 })
-  assert.deepEqual(ledger.totals, { bytes: 150, blocks: 5, busy: 0, later: 0, again: 0 })
+  assert.deepEqual(ledger.totals, { bytes: 150, blocks: 5, busy: 0, later: 0, again: 0, backlogResets: 0 })
   byPeer.a!.bytes = 0
   assert.equal(ledger.byPeer().a?.bytes, 50, 'byPeer() is a copy')
 })

@@ -51,7 +51,10 @@ function toByteStream (stream: any, remotePeer: string, count?: (n: number) => v
     source: count == null ? stream.source : counted(stream.source, count),
     sink: async (source) => { await stream.sink(count == null ? source : counted(source, count)) },
     close: async (options) => { await stream.close(options) },
-    abort: (err) => { stream.abort(err) }
+    abort: (err) => { stream.abort(err) },
+    // AbstractStream (@libp2p/utils) documents it for this use: "to prevent large amounts of
+    // data building up when the stream consumer is too slow"
+    unread: () => typeof stream.sourceReadableLength === 'function' ? stream.sourceReadableLength() : 0
   }
 }
 

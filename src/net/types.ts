@@ -18,6 +18,13 @@ export interface ByteStream {
   close: (options?: { signal?: AbortSignal }) => Promise<void>
   /** Tears the stream down at once, telling the other side it failed. */
   abort: (err: Error) => void
+  /**
+   * Bytes received on the stream and not yet read from `source`, where the muxer can tell
+   * (yamux can). Not bounded by the stream's receive window: js-yamux gives the sender a whole
+   * window of credit at every read, whatever is still unread, so a reader slower than its peer
+   * must watch this itself (as rust-yamux resets a stream whose "buffer grows beyond limit").
+   */
+  unread?: () => number
 }
 
 /** A message received on a topic. `from` is the signer (StrictSign), never a field a sender can fill in. */

@@ -55,6 +55,17 @@ export const MAX_BYTES_IN_FLIGHT_PER_PEER = 8 * 1024 * 1024
 /** Same, summed over every peer; excess waits. */
 export const MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024
 
+/**
+ * Request bytes one peer's block streams may have received and not yet had read by the server,
+ * summed over its streams; past it, its streams holding the most are reset (RequestBacklogError).
+ * A stream's receive window does not bound them (ByteStream.unread): a peer that sends requests
+ * faster than they are taken in, or keeps sending on streams whose answers it never reads, would
+ * otherwise park up to two windows per stream (8 × 8 MiB) or, while they are read, without limit.
+ * An honest fetcher's requests are want lists of 37 bytes per CID, sent as its walk finds them:
+ * 8 MiB is about 226,000 CIDs, a 220 GiB file's every block asked at once.
+ */
+export const MAX_UNREAD_REQUEST_BYTES_PER_PEER = 2 * MAX_STREAM_WINDOW_BYTES
+
 /** "A provider queues at most 256 wanted blocks per stream"; the excess is answered BUSY. */
 export const MAX_QUEUED_PER_STREAM = 256
 

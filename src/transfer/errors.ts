@@ -67,6 +67,16 @@ export class BlockProtocolError extends Error {
   }
 }
 
+/** A peer's block streams hold more requests than the server has read (MAX_UNREAD_REQUEST_BYTES_PER_PEER): this one is reset. */
+export class RequestBacklogError extends Error {
+  static override name = 'RequestBacklogError'
+
+  constructor (unread: number, limit: number) {
+    super(`the peer has sent ${unread} bytes of block requests that are not read yet (limit ${limit} over its streams): it sends faster than it is answered, or does not read its answers`)
+    this.name = 'RequestBacklogError'
+  }
+}
+
 /** fetch() was called on a transfer that is not started (or was stopped during the fetch). */
 export class TransferNotStartedError extends Error {
   static override name = 'TransferNotStartedError'

@@ -119,7 +119,7 @@ export function createTransfer (init: TransferInit): Transfer {
 }
 
 export { BLOCKS_PROTOCOL } from './constants.js'
-export { NotFoundInSwarmError, TransferTimeoutError, UnsupportedCidError, BlockProtocolError, TransferNotStartedError, ProviderLeftError, ProviderStalledError, ProviderBannedError } from './errors.js'
+export { NotFoundInSwarmError, TransferTimeoutError, UnsupportedCidError, BlockProtocolError, TransferNotStartedError, ProviderLeftError, ProviderStalledError, ProviderBannedError, RequestBacklogError } from './errors.js'
 export { createMemoryBlockStore, type MemoryBlockStore } from './memory-store.js'
 export type { BlockStore, TransferNetwork } from './types.js'
 export type { FetchResult, FetchProgress, FetchBlockProgress, FetchProviderProgress, TransferFetchEvents, PeerReceived } from './fetch/types.js'

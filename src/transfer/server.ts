@@ -10,7 +10,7 @@
 import type { Logger } from '../util/logger.js'
 import { ByteBudget } from './budget.js'
 import { BLOCKS_PROTOCOL, PROTOCOL_VIOLATION_PENALTY, REVEAL_IDLE_MS, SEND_STALL_MS, VERIFIED_CACHE_BLOCKS } from './constants.js'
-import { BlockProtocolError } from './errors.js'
+import { BlockProtocolError, RequestBacklogError } from './errors.js'
 import { FrameType } from './messages.js'
 import { Admission } from './serve/admission.js'
 import { readInput, type InputContext } from './serve/input.js'
@@ -32,6 +32,8 @@ export interface ServerLimits {
   maxBytesInFlight: number
   maxQueuedPerStream: number
   maxHaveSubscriptions: number
+  /** Request bytes a peer's streams may hold unread (MAX_UNREAD_REQUEST_BYTES_PER_PEER). */
+  maxUnreadPerPeer: number
 }
 
 /** One serving stream that sent blocks has ended: who got how much of what. */
@@ -69,10 +71,13 @@ export interface ServerStats {
   later: number
   /** Blocks sent while another connected peer had already got them from us. */
   again: number
+  /** Streams reset because their peer's unread requests passed maxUnreadPerPeer (RequestBacklogError). */
+  backlogResets: number
 }
 
 export class BlockServer {
   private readonly streams = new Set<ServeStream>()
+  private readonly streamsOf = new Map<string, Set<ServeStream>>()
   private readonly total: ByteBudget
   private readonly perPeer = new Map<string, ByteBudget>()
   private readonly admission: Admission
@@ -96,7 +101,7 @@ export class BlockServer {
     this.total = new ByteBudget(limits.maxBytesInFlight)
     this.admission = new Admission(limits)
     this.seeder = new SuperSeeder(() => this.streams.size, limits.maxHaveSubscriptions)
-    this.input = { store, landing, admission: this.admission, seeder: this.seeder, ledger: this.ledger, maxHaveSubscriptions: limits.maxHaveSubscriptions }
+    this.input = { store, landing, admission: this.admission, seeder: this.seeder, ledger: this.ledger, maxHaveSubscriptions: limits.maxHaveSubscriptions, checkBacklog: (peer) => { this.checkBacklog(peer) } }
     this.output = {
       store,
       landing,
@@ -138,13 +143,14 @@ export class BlockServer {
       subscriptions += s.subscriptions.size + s.ready.size
       maxQueuedAnswers = Math.max(maxQueuedAnswers, s.answerFrames)
     }
-    const { bytes, blocks, busy, later, again } = this.ledger.totals
+    const { bytes, blocks, busy, later, again, backlogResets } = this.ledger.totals
     return {
       bytes,
       blocks,
       busy,
       later,
       again,
+      backlogResets,
       byPeer: this.ledger.byPeer(),
       streams: this.streams.size,
       activeStreams: this.admission.activeStreams,
@@ -175,8 +181,10 @@ export class BlockServer {
    * Stalls the streams whose peer took no frame for SEND_STALL_MS: they give back their block
    * reservations and their place among the `maxActiveStreams` (else peers that ask and never
    * read would have every other peer answered BUSY for as long as they keep their streams open).
+   * Checks the request backlog of streams whose input is paused too (checkBacklog).
    */
   private sweep (): void {
+    for (const peer of [...this.streamsOf.keys()]) this.checkBacklog(peer)
     const now = Date.now()
     for (const s of this.streams) {
       if (s.stalled || s.waitingSince == null || now - s.waitingSince < SEND_STALL_MS) continue
@@ -184,6 +192,28 @@ export class BlockServer {
       this.admission.setActive(s, false)
       this.log('%p took nothing for %d ms: its block reservations and its active place are given back', s.peer, now - s.waitingSince)
       s.onStall?.()
+    }
+  }
+
+  /**
+   * Resets `peer`'s streams holding the most unread request bytes until the rest hold at most
+   * maxUnreadPerPeer. The stream's receive window does not bound them (ByteStream.unread).
+   */
+  private checkBacklog (peer: string): void {
+    const mine = this.streamsOf.get(peer)
+    if (mine == null) return
+    const unread = (o: ServeStream): number => o.stream.unread?.() ?? 0
+    let total = 0
+    for (const o of mine) total += unread(o)
+    const limit = this.limits.maxUnreadPerPeer
+    if (total <= limit) return
+    const err = new RequestBacklogError(total, limit)
+    for (const o of [...mine].sort((a, b) => unread(b) - unread(a))) {
+      if (total <= limit) break
+      total -= unread(o)
+      this.ledger.totals.backlogResets++
+      this.log('%p: %s; its stream holding %d of them is reset', peer, err.message, unread(o))
+      this.closeStream(o, err)
     }
   }
 
@@ -199,6 +229,12 @@ export class BlockServer {
   private serve (stream: ByteStream): void {
     const s = new ServeStream(stream, REVEAL_IDLE_MS, Date.now())
     this.streams.add(s)
+    let mine = this.streamsOf.get(s.peer)
+    if (mine == null) {
+      mine = new Set()
+      this.streamsOf.set(s.peer, mine)
+    }
+    mine.add(s)
     this.log('serving blocks to %p', s.peer)
     const controller = new AbortController()
     const output = new StreamOutput(this.output, s, this.budgetFor(s.peer), controller.signal)
@@ -227,13 +263,16 @@ export class BlockServer {
     s.closed = true
     this.admission.setActive(s, false)
     this.streams.delete(s)
+    const mine = this.streamsOf.get(s.peer)
+    mine?.delete(s)
+    if (mine?.size === 0) this.streamsOf.delete(s.peer)
     s.clear()
     this.seeder.forget(s)
     this.ledger.forget(s)
     s.notify()
     s.notifyDrained()
     if (err != null) s.stream.abort(err)
-    if (![...this.streams].some(o => o.peer === s.peer)) this.perPeer.delete(s.peer)
+    if (!this.streamsOf.has(s.peer)) this.perPeer.delete(s.peer)
     if (s.blocksSent > 0 && this.onStreamServed != null) {
       const info: ServedStream = { peer: s.peer, bytes: s.bytesSent, blocks: s.blocksSent, ended: err == null ? 'done' : 'aborted' }
       if (s.firstWanted != null) info.cid = s.firstWanted

@@ -1,7 +1,7 @@
 import type { Logger } from '../util/logger.js'
 import { createLogger } from '../util/logger.js'
 import {
-  FETCH_TIMEOUT_MS, INITIAL_WINDOW, MAX_ACTIVE_STREAMS, MAX_BYTES_IN_FLIGHT, MAX_BYTES_IN_FLIGHT_PER_PEER, MAX_HAVE_SUBSCRIPTIONS_PER_STREAM,
+  FETCH_TIMEOUT_MS, INITIAL_WINDOW, MAX_ACTIVE_STREAMS, MAX_BYTES_IN_FLIGHT, MAX_BYTES_IN_FLIGHT_PER_PEER, MAX_HAVE_SUBSCRIPTIONS_PER_STREAM, MAX_UNREAD_REQUEST_BYTES_PER_PEER,
   MAX_PENDING_BLOCKS, MAX_PENDING_WRITES, MAX_QUEUED_PER_STREAM, MAX_STREAMS_PER_PEER, MAX_WINDOW, MIN_WINDOW, STALL_TIMEOUT_MS, WINDOW_SECONDS
 } from './constants.js'
 import { parseCid, type BlockBytes } from '../content/index.js'
@@ -55,7 +55,8 @@ export class BlockTransfer implements Transfer {
       maxBytesInFlightPerPeer: init.maxBytesInFlightPerPeer ?? MAX_BYTES_IN_FLIGHT_PER_PEER,
       maxBytesInFlight: init.maxBytesInFlight ?? MAX_BYTES_IN_FLIGHT,
       maxQueuedPerStream: init.maxQueuedPerStream ?? MAX_QUEUED_PER_STREAM,
-      maxHaveSubscriptions: MAX_HAVE_SUBSCRIPTIONS_PER_STREAM
+      maxHaveSubscriptions: MAX_HAVE_SUBSCRIPTIONS_PER_STREAM,
+      maxUnreadPerPeer: MAX_UNREAD_REQUEST_BYTES_PER_PEER
     }, this.log, init.onServed)
   }
 

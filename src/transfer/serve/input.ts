@@ -2,7 +2,8 @@
  * The input loop of one serving stream: reads request frames (WANT_HAVE, WANT_BLOCK, CANCEL)
  * and turns them into wants, remembered want-haves and answers. A peer that does not read its
  * answers is not read either: at MAX_CONTROL_FRAMES_PER_STREAM queued answer frames the loop
- * waits until the output sends some, so answers cannot pile up.
+ * waits until the output sends some, so answers cannot pile up. Nor can requests: a peer whose
+ * streams hold more unread requests than MAX_UNREAD_REQUEST_BYTES_PER_PEER loses the fullest.
  */
 import * as lp from 'it-length-prefixed'
 import type { CID } from 'multiformats/cid'
@@ -22,11 +23,16 @@ export interface InputContext {
   seeder: SuperSeeder
   ledger: Ledger
   maxHaveSubscriptions: number
+  /** Resets the peer's streams holding the most unread requests while they hold more than allowed. */
+  checkBacklog: (peer: string) => void
 }
 
 /** Reads `s` until its peer ends it; a malformed frame throws BlockProtocolError (messages.ts). */
 export async function readInput (ctx: InputContext, s: ServeStream): Promise<void> {
   for await (const buf of lp.decode(s.stream.source, { maxDataLength: MAX_FRAME_SIZE })) {
+    // every read gives the peer a window of credit anew (ByteStream.unread): what it sent and
+    // is not read yet is checked at every frame, and by the server's sweep while paused here
+    ctx.checkBacklog(s.peer)
     while (s.answersFull && !s.closed) await s.backlogged()
     if (s.closed) return
     const frame = decodeFrame(buf)

@@ -19,6 +19,7 @@ export interface ServedTotals {
   busy: number
   later: number
   again: number
+  backlogResets: number
 }
 
 /** A stream counts as a holder of what it got while its peer reads from it. */
@@ -32,7 +33,7 @@ export class Ledger {
   /** Open streams each block was sent on. */
   private readonly holders = new Map<string, Set<ServeStream>>()
   private readonly counters: PeerTally
-  readonly totals: ServedTotals = { bytes: 0, blocks: 0, busy: 0, later: 0, again: 0 }
+  readonly totals: ServedTotals = { bytes: 0, blocks: 0, busy: 0, later: 0, again: 0, backlogResets: 0 }
 
   /** `maxPeers`: peers whose counters are kept (the most recently served; MAX_TALLIED_PEERS). */
   constructor (maxPeers?: number) {
