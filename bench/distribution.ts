@@ -98,7 +98,8 @@ async function fetcher (): Promise<void> {
       await peer.store.gc()
       send({ type: 'forgotten', served: peer.transfer.stats().served.bytes })
     } else if (msg.type === 'stats') {
-      send({ type: 'stats', served: peer.transfer.stats().served.bytes, maxRssMiB: process.resourceUsage().maxRSS / 1024 })
+      const served = peer.transfer.stats().served
+      send({ type: 'stats', served: served.bytes, backlogResets: served.backlogResets, maxRssMiB: process.resourceUsage().maxRSS / 1024 })
     } else if (msg.type === 'cpu') {
       send({ type: 'cpu', ms: cpuMs(), threads: threadCpu() })
     } else if (msg.type === 'profile') {
@@ -213,6 +214,8 @@ async function main (): Promise<void> {
   }))
   const served = stats.map(s => s.served as number)
   const maxRss = stats.map(s => s.maxRssMiB as number)
+  // honest peers must never pass the unread-request bound (MAX_UNREAD_REQUEST_BYTES_PER_PEER)
+  const backlogResets = stats.reduce((n, s) => n + (s.backlogResets as number), sharerStats.backlogResets)
   for (const c of children) c.proc.stdin.end()
   await Promise.all(children.map(async c => new Promise(resolve => c.proc.once('exit', resolve))))
   await sharer.stop()
@@ -228,8 +231,8 @@ async function main (): Promise<void> {
   process.stdout.write(`fetchers uploaded ${served.map(b => (b / MiB).toFixed(0)).join(', ')} MiB; ${duplicates} duplicate blocks in total; peak RSS of each fetcher ${maxRss.map(r => r.toFixed(0)).join(', ')} MiB (the sharer ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB)\n`)
   process.stdout.write(`wall time until all ${fetchers} have it: ${wall.toFixed(0)} ms = ${(wall / soloResult.ms).toFixed(2)} x one fetcher alone (${(soloResult.ms as number).toFixed(0)} ms); per fetcher ${results.map(r => r.at.toFixed(0)).join(', ')} ms\n`)
   process.stdout.write(`CPU of all ${fetchers + 1} processes during the swarm fetch: ${(cpu / 1000).toFixed(1)} s = ${(cpu / (fetchers * size / MiB)).toFixed(2)} ms per MiB delivered; ${(cpu / wall).toFixed(2)} cores busy on average (of ${availableParallelism()}); by thread, ms per MiB delivered: ${(Object.keys(byThread) as Array<keyof ThreadCpu>).filter(k => !k.endsWith('Gcs') && k !== 'gcPauseMs').map(k => `${k} ${(byThread[k] / (fetchers * size / MiB)).toFixed(2)}`).join(', ')}\n`)
-  process.stdout.write(`sharer: ${sharerStats.again} blocks sent again to a second connected peer, ${sharerStats.later} requests answered LATER; load average ${loadavg().map(l => l.toFixed(1)).join(' ')}\n`)
-  process.stdout.write(JSON.stringify({ sizeMiB: size / MiB, fetchers, sharerUploadRatio: +ratio.toFixed(3), wallMs: Math.round(wall), soloMs: Math.round(soloResult.ms), wallVsSolo: +(wall / soloResult.ms).toFixed(2), cpuMsPerMiB: +(cpu / (fetchers * size / MiB)).toFixed(2), maxFetcherRssMiB: Math.round(Math.max(...maxRss)), duplicates, load: loadavg()[0] }) + '\n')
+  process.stdout.write(`sharer: ${sharerStats.again} blocks sent again to a second connected peer, ${sharerStats.later} requests answered LATER; streams reset for a request backlog, all nodes: ${backlogResets}; load average ${loadavg().map(l => l.toFixed(1)).join(' ')}\n`)
+  process.stdout.write(JSON.stringify({ sizeMiB: size / MiB, fetchers, sharerUploadRatio: +ratio.toFixed(3), wallMs: Math.round(wall), soloMs: Math.round(soloResult.ms), wallVsSolo: +(wall / soloResult.ms).toFixed(2), cpuMsPerMiB: +(cpu / (fetchers * size / MiB)).toFixed(2), maxFetcherRssMiB: Math.round(Math.max(...maxRss)), duplicates, backlogResets, load: loadavg()[0] }) + '\n')
 }
 
 if (values.fetcher) await fetcher()
