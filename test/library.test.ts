@@ -123,6 +123,17 @@ test('get to a path that exists: OutputExistsError advises in the library\'s ter
   assert.equal(await readFile(output, 'utf8'), 'already here')
 })
 
+test('waitForMesh names the node that is not meshed and why', async (t) => {
+  const swarm = await createLocalSwarm(2, t)
+  // a third node started without dialling anyone: connected to nobody
+  const loner = await swarm.addNode({ name: 'loner', start: false })
+  await loner.start()
+  const err: any = await swarm.waitForMesh({ timeout: 300 }).then(() => undefined, (e: unknown) => e)
+  assert.equal(err?.name, 'WaitTimeoutError')
+  assert.match(err.message, /2 of 3 nodes meshed; loner: no connection\)/)
+  assert.doesNotMatch(err.message, /node-0|node-1/, 'the meshed nodes are not named')
+})
+
 test('stablePort: a stop() and start() in one process listen on the same port, the one remembered', async (t) => {
   const swarm = await createLocalSwarm({ size: 1, nodes: { 0: { stablePort: true } } }, t)
   const [node] = swarm.nodes as [SwarmNode]

@@ -46,3 +46,43 @@ test('100 baits from one peer, then one file from another: it is fetched within 
   pending.get('holiday')!.resolve()
   await replicator.stop()
 })
+
+test('a replicated file leaves the dedup set once it is stored: announced again, it is found in the store, pinned and not fetched again', async () => {
+  const listeners: Array<(evt: any) => void> = []
+  const fetched: string[] = []
+  const done: string[] = []
+  const complete = new Set<string>()
+  const pinned: string[] = []
+  const replicator = new Replicator({
+    peerId: () => 'me',
+    store: () => ({
+      get: async (cid: string) => complete.has(cid) ? { complete: true, pinned: false, size: 1 } : undefined,
+      pin: async (cid: string) => { pinned.push(cid) },
+      stat: async () => ({ bytes: 0, refBytes: 0 })
+    }) as any,
+    protocol: {
+      addEventListener: (_type: string, fn: (evt: any) => void) => { listeners.push(fn) },
+      removeEventListener: () => {},
+      catalog: () => [],
+      entry: () => undefined
+    } as any,
+    fetch: async (cid) => {
+      fetched.push(cid)
+      complete.add(cid)
+      return { size: 1, elapsed: 1, bytesReceived: 1 } as any
+    },
+    emit: (type, detail: any) => { if (type === 'replicate:done') done.push(detail.cid) },
+    log: Object.assign(() => {}, { error: () => {}, trace: () => {}, enabled: false }) as any
+  })
+  replicator.start()
+  const announce = (cid: string): void => { for (const fn of listeners) fn({ detail: { peer: 'sharer', entry: { cid, name: cid } } }) }
+  for (let i = 0; i < 50; i++) announce(`file-${i}`)
+  await waitFor(() => done.length === 50, { message: () => `50 files replicated (${done.length})` })
+  assert.equal((replicator as any).seen.size, 0, 'what is stored is not remembered a second time')
+  pinned.length = 0
+  announce('file-7')
+  await waitFor(() => pinned.includes('file-7'), { message: 'the file announced again to be pinned from the store' })
+  assert.equal(fetched.length, 50, 'nothing fetched twice')
+  assert.equal((replicator as any).seen.size, 0)
+  await replicator.stop()
+})

@@ -46,16 +46,24 @@ export interface LocalSwarm {
 /** Mesh target: gossipsub keeps at least D_lo (4) mesh peers when it has that many. */
 const D_LO = 4
 
-function meshed (node: SwarmNode): boolean {
-  if (!node.isStarted()) return true
+/** Why `node` is not meshed yet (undefined: it is, or it is not running), for waitForMesh's error. */
+function notMeshed (node: SwarmNode): string | undefined {
+  if (!node.isStarted()) return undefined
   const connected = new Set(node.network.connections().map(c => c.peer))
-  if (connected.size === 0) return false
+  if (connected.size === 0) return 'no connection'
   for (const topic of [node.topics.announce, node.topics.request]) {
     const subs = new Set(node.network.getSubscribers(topic))
-    for (const p of connected) if (!subs.has(p)) return false
-    if (node.network.getMeshPeers(topic).length < Math.min(connected.size, D_LO)) return false
+    const unsubscribed = [...connected].filter(p => !subs.has(p))
+    if (unsubscribed.length > 0) return `${unsubscribed.length} of ${connected.size} connected peer(s) not yet seen subscribed to ${topic}`
+    const mesh = node.network.getMeshPeers(topic).length
+    const want = Math.min(connected.size, D_LO)
+    if (mesh < want) return `${mesh} mesh peer(s) on ${topic}, ${want} wanted`
   }
-  return true
+  return undefined
+}
+
+function meshed (node: SwarmNode): boolean {
+  return notMeshed(node) == null
 }
 
 export async function startLocalSwarm (init: LocalSwarmInit = {}): Promise<LocalSwarm> {
@@ -74,7 +82,10 @@ export async function startLocalSwarm (init: LocalSwarmInit = {}): Promise<Local
   const waitForMesh = async (options: { timeout?: number } = {}): Promise<void> => {
     await waitFor(() => nodes.filter(n => n.isStarted()).length < 2 || nodes.every(meshed), {
       timeout: options.timeout ?? timeout,
-      message: () => `a meshed swarm (${nodes.filter(meshed).length} of ${nodes.length} nodes meshed)`
+      message: () => {
+        const missing = nodes.flatMap(n => { const why = notMeshed(n); return why == null ? [] : [`${n.name}: ${why}`] })
+        return `a meshed swarm (${nodes.length - missing.length} of ${nodes.length} nodes meshed; ${missing.join('; ')})`
+      }
     })
   }
 

@@ -45,6 +45,11 @@ export class Replicator {
   /** Files to fetch, by the peer that announced them; `turns` is the order peers are served in. */
   private queues = new Map<string, Item[]>()
   private turns: string[] = []
+  /**
+   * Files queued or being fetched: each is queued once however often it is announced. A file
+   * leaves it when it is stored (announced again, the store has it: it is pinned, not fetched)
+   * or failed (a later announcement retries), so it holds no more than the queue.
+   */
   private readonly seen = new Set<string>()
   private controller = new AbortController()
   private readonly workers = new Set<Promise<void>>()
@@ -129,6 +134,7 @@ export class Replicator {
         const store = this.c.store()
         const rec = await store.get(cid)
         if (rec?.complete === true) {
+          this.seen.delete(cid)
           if (!rec.pinned) await store.pin(cid)
           continue
         }
@@ -145,6 +151,7 @@ export class Replicator {
         await this.c.store().pin(cid)
         // a folder's root has no file size: its record has the folder's (as `get` reports it)
         const size = (await this.c.store().get(cid))?.size ?? res.size
+        this.seen.delete(cid)
         this.c.emit('replicate:done', { cid, name, size, received: res.bytesReceived, elapsed: res.elapsed })
       } catch (err: any) {
         if (signal.aborted) return
