@@ -8,19 +8,30 @@ import * as assert from 'node:assert/strict'
 import { Replicator, REPLICATE_CONCURRENCY } from '../src/node/replicator.js'
 import { waitFor } from '../src/util/wait.js'
 
-test('100 baits from one peer, then one file from another: it is fetched within one round of turns, not after 100 baits', async () => {
+/** A swarm protocol with an empty catalog whose `file:announced` events the test sends itself. */
+function announcer (): { protocol: any, announce: (peer: string, cid: string) => void } {
   const listeners: Array<(evt: any) => void> = []
-  const started: string[] = []
-  const pending = new Map<string, { resolve: () => void, reject: (err: Error) => void }>()
-  const replicator = new Replicator({
-    peerId: () => 'me',
-    store: () => ({ get: async () => undefined, pin: async () => {}, stat: async () => ({ bytes: 0, refBytes: 0 }) }) as any,
+  return {
     protocol: {
       addEventListener: (_type: string, fn: (evt: any) => void) => { listeners.push(fn) },
       removeEventListener: () => {},
       catalog: () => [],
       entry: () => undefined
-    } as any,
+    },
+    announce: (peer, cid) => { for (const fn of listeners) fn({ detail: { peer, entry: { cid, name: cid } } }) }
+  }
+}
+
+const quietLog = Object.assign(() => {}, { error: () => {}, trace: () => {}, enabled: false }) as any
+
+test('100 baits from one peer, then one file from another: it is fetched within one round of turns, not after 100 baits', async () => {
+  const swarm = announcer()
+  const started: string[] = []
+  const pending = new Map<string, { resolve: () => void, reject: (err: Error) => void }>()
+  const replicator = new Replicator({
+    peerId: () => 'me',
+    store: () => ({ get: async () => undefined, pin: async () => {}, stat: async () => ({ bytes: 0, refBytes: 0 }) }) as any,
+    protocol: swarm.protocol,
     fetch: async (cid, { signal }) => {
       started.push(cid)
       return new Promise((resolve, reject) => {
@@ -29,10 +40,10 @@ test('100 baits from one peer, then one file from another: it is fetched within 
       })
     },
     emit: () => {},
-    log: Object.assign(() => {}, { error: () => {}, trace: () => {}, enabled: false }) as any
+    log: quietLog
   })
   replicator.start()
-  const announce = (peer: string, cid: string): void => { for (const fn of listeners) fn({ detail: { peer, entry: { cid, name: cid } } }) }
+  const announce = swarm.announce
   for (let i = 0; i < 100; i++) announce('baiter', `bait-${i}`)
   announce('honest', 'holiday')
   await waitFor(() => started.length === REPLICATE_CONCURRENCY, { message: () => `${REPLICATE_CONCURRENCY} fetches at once (${started.join(', ')})` })
@@ -48,7 +59,7 @@ test('100 baits from one peer, then one file from another: it is fetched within 
 })
 
 test('a replicated file leaves the dedup set once it is stored: announced again, it is found in the store, pinned and not fetched again', async () => {
-  const listeners: Array<(evt: any) => void> = []
+  const swarm = announcer()
   const fetched: string[] = []
   const done: string[] = []
   const complete = new Set<string>()
@@ -60,22 +71,17 @@ test('a replicated file leaves the dedup set once it is stored: announced again,
       pin: async (cid: string) => { pinned.push(cid) },
       stat: async () => ({ bytes: 0, refBytes: 0 })
     }) as any,
-    protocol: {
-      addEventListener: (_type: string, fn: (evt: any) => void) => { listeners.push(fn) },
-      removeEventListener: () => {},
-      catalog: () => [],
-      entry: () => undefined
-    } as any,
+    protocol: swarm.protocol,
     fetch: async (cid) => {
       fetched.push(cid)
       complete.add(cid)
       return { size: 1, elapsed: 1, bytesReceived: 1 } as any
     },
     emit: (type, detail: any) => { if (type === 'replicate:done') done.push(detail.cid) },
-    log: Object.assign(() => {}, { error: () => {}, trace: () => {}, enabled: false }) as any
+    log: quietLog
   })
   replicator.start()
-  const announce = (cid: string): void => { for (const fn of listeners) fn({ detail: { peer: 'sharer', entry: { cid, name: cid } } }) }
+  const announce = (cid: string): void => { swarm.announce('sharer', cid) }
   for (let i = 0; i < 50; i++) announce(`file-${i}`)
   await waitFor(() => done.length === 50, { message: () => `50 files replicated (${done.length})` })
   assert.equal((replicator as any).seen.size, 0, 'what is stored is not remembered a second time')
