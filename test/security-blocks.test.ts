@@ -32,6 +32,7 @@ import { decodeFrame, encodeList, FrameType, type ListFrameType } from '../src/t
 import { waitFor } from '../src/util/wait.js'
 import { liveSettles } from './helpers/flood-node.js'
 import { liveBytes, peakLive, peakRss } from './helpers/memory.js'
+import { unreadBytes } from './helpers/unread.js'
 import { randomContent, readFile, startPeers, type Peer, type TestContext } from './fixtures/transfer-peers.js'
 
 const MiB = 1024 * 1024
@@ -363,16 +364,8 @@ test('answer frames queued per stream stay at MAX_CONTROL_FRAMES_PER_STREAM for 
 
 test('request backlog: 8 streams that keep sending requests and never read hold at most MAX_UNREAD_REQUEST_BYTES_PER_PEER unread; the fullest are reset; an honest fetch completes', async (t) => {
   const { sharer, honest, content, cid, attacker, held } = await attackScene(t)
-  // what the sharer holds received and unread on the attacker's streams (ByteStream.unread,
-  // read through the network's libp2p connections: test-only access to a private field)
-  const unread = (): number => {
-    let total = 0
-    for (const c of (sharer.network as any).libp2p.getConnections()) {
-      if (c.remotePeer.toString() !== attacker.peerId) continue
-      for (const s of c.streams) total += s.sourceReadableLength?.() ?? 0
-    }
-    return total
-  }
+  // what the sharer holds received and unread on the attacker's streams
+  const unread = (): number => unreadBytes(sharer.network, attacker.peerId)
   // frames of 1,024 CIDs the sharer lacks (37 KB each), asked as blocks, as long as the streams
   // take them: each stream stops being read at MAX_CONTROL_FRAMES_PER_STREAM answers, and then
   // js-yamux still lets it send up to two receive windows (8 MiB)
