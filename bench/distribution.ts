@@ -32,7 +32,7 @@ import { createNetwork } from '../src/net/network.js'
 import { createStore } from '../src/storage/index.js'
 import { createTransfer } from '../src/transfer/index.js'
 import { Profiler } from './lib/cpuprofile.js'
-import { diffCpu, threadCpu, type ThreadCpu } from './lib/thread-cpu.js'
+import { COUNTERS, diffCpu, threadCpu, type ThreadCpu } from './lib/thread-cpu.js'
 
 const MiB = 1024 * 1024
 const { values } = parseArgs({
@@ -230,7 +230,8 @@ async function main (): Promise<void> {
   process.stdout.write(`blocks each fetcher got from the sharer + from other fetchers: ${perFetcher.join(', ')}\n`)
   process.stdout.write(`fetchers uploaded ${served.map(b => (b / MiB).toFixed(0)).join(', ')} MiB; ${duplicates} duplicate blocks in total; peak RSS of each fetcher ${maxRss.map(r => r.toFixed(0)).join(', ')} MiB (the sharer ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB)\n`)
   process.stdout.write(`wall time until all ${fetchers} have it: ${wall.toFixed(0)} ms = ${(wall / soloResult.ms).toFixed(2)} x one fetcher alone (${(soloResult.ms as number).toFixed(0)} ms); per fetcher ${results.map(r => r.at.toFixed(0)).join(', ')} ms\n`)
-  process.stdout.write(`CPU of all ${fetchers + 1} processes during the swarm fetch: ${(cpu / 1000).toFixed(1)} s = ${(cpu / (fetchers * size / MiB)).toFixed(2)} ms per MiB delivered; ${(cpu / wall).toFixed(2)} cores busy on average (of ${availableParallelism()}); by thread, ms per MiB delivered: ${(Object.keys(byThread) as Array<keyof ThreadCpu>).filter(k => !k.endsWith('Gcs') && k !== 'gcPauseMs').map(k => `${k} ${(byThread[k] / (fetchers * size / MiB)).toFixed(2)}`).join(', ')}\n`)
+  process.stdout.write(`CPU of all ${fetchers + 1} processes during the swarm fetch: ${(cpu / 1000).toFixed(1)} s = ${(cpu / (fetchers * size / MiB)).toFixed(2)} ms per MiB delivered; ${(cpu / wall).toFixed(2)} cores busy on average (of ${availableParallelism()}); by thread, ms per MiB delivered: ${(Object.keys(byThread) as Array<keyof ThreadCpu>).filter(k => !k.endsWith('Gcs') && k !== 'gcPauseMs' && !(COUNTERS as readonly string[]).includes(k)).map(k => `${k} ${(byThread[k] / (fetchers * size / MiB)).toFixed(2)}`).join(', ')}\n`)
+  process.stdout.write(`per MiB delivered, all processes: ${COUNTERS.map(k => `${k} ${(byThread[k] / (fetchers * size / MiB)).toFixed(0)}`).join(', ')}\n`)
   process.stdout.write(`sharer: ${sharerStats.again} blocks sent again to a second connected peer, ${sharerStats.later} requests answered LATER; streams reset for a request backlog, all nodes: ${backlogResets}; load average ${loadavg().map(l => l.toFixed(1)).join(' ')}\n`)
   process.stdout.write(JSON.stringify({ sizeMiB: size / MiB, fetchers, sharerUploadRatio: +ratio.toFixed(3), wallMs: Math.round(wall), soloMs: Math.round(soloResult.ms), wallVsSolo: +(wall / soloResult.ms).toFixed(2), cpuMsPerMiB: +(cpu / (fetchers * size / MiB)).toFixed(2), maxFetcherRssMiB: Math.round(Math.max(...maxRss)), duplicates, backlogResets, load: loadavg()[0] }) + '\n')
 }

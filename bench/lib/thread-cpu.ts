@@ -8,7 +8,22 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { PerformanceObserver, constants } from 'node:perf_hooks'
 
-export type ThreadCpu = Record<'mainUser' | 'mainSystem' | 'libuv' | 'v8' | 'other' | 'minorGcs' | 'majorGcs' | 'gcPauseMs', number>
+export type ThreadCpu = Record<'mainUser' | 'mainSystem' | 'libuv' | 'v8' | 'other' | 'minorGcs' | 'majorGcs' | 'gcPauseMs' | Counter, number>
+
+/**
+ * Counts beside the CPU (not milliseconds): read and write calls of the process (/proc/self/io:
+ * sockets and files alike), and the main thread's context switches, voluntary (it slept: the event
+ * loop waited for the next event) and not (it was preempted), and the process's minor page faults
+ * (/proc/self/stat: memory touched for the first time, or again after it was given back).
+ */
+export const COUNTERS = ['readCalls', 'writeCalls', 'mainSleeps', 'mainPreempted', 'pageFaults'] as const
+type Counter = typeof COUNTERS[number]
+
+/** The field `name` of a /proc file of "name: value" lines (0 when absent). */
+function procField (text: string, name: string): number {
+  const at = text.indexOf(`${name}:`)
+  return at < 0 ? 0 : Number.parseInt(text.slice(at + name.length + 1), 10)
+}
 
 /** Garbage collections seen so far (perf_hooks 'gc' entries), counted from the first threadCpu() call. */
 const gcs = { minor: 0, major: 0, pauseMs: 0 }
@@ -30,7 +45,17 @@ const TICK_MS = 10
 
 export function threadCpu (): ThreadCpu {
   observeGc()
-  const out: ThreadCpu = { mainUser: 0, mainSystem: 0, libuv: 0, v8: 0, other: 0, minorGcs: gcs.minor, majorGcs: gcs.major, gcPauseMs: gcs.pauseMs }
+  const out: ThreadCpu = { mainUser: 0, mainSystem: 0, libuv: 0, v8: 0, other: 0, minorGcs: gcs.minor, majorGcs: gcs.major, gcPauseMs: gcs.pauseMs, readCalls: 0, writeCalls: 0, mainSleeps: 0, mainPreempted: 0, pageFaults: 0 }
+  try {
+    const io = readFileSync('/proc/self/io', 'utf8')
+    const status = readFileSync('/proc/self/status', 'utf8')
+    out.readCalls = procField(io, 'syscr')
+    out.writeCalls = procField(io, 'syscw')
+    out.mainSleeps = procField(status, 'voluntary_ctxt_switches')
+    out.mainPreempted = procField(status, 'nonvoluntary_ctxt_switches')
+    const stat = readFileSync('/proc/self/stat', 'utf8')
+    out.pageFaults = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7])
+  } catch {}
   let tasks: string[]
   try {
     tasks = readdirSync('/proc/self/task').sort((a, b) => Number(a) - Number(b))

@@ -25,7 +25,11 @@
  * INLINE_WRITE_SLOW_MS on average (the kernel throttling a slow disk), or reads longer than
  * INLINE_READ_SLOW_MS (they go to the disk: the page cache does not have them), the writes, or
  * the reads, of the next INLINE_BACKOFF_MS go through the pool (InlineTiming), so that the event
- * loop does not wait for a disk. `has` stats inline too.
+ * loop does not wait for a disk. A call counts the time its thread was blocked, not the time it
+ * waited for a core (util/thread-clock.ts, on Linux): timed by the clock, the writes of eight
+ * fetchers and a sharer on two cores averaged 20–23 ms and all went through the pool, which
+ * waits for the same cores and costs more CPU per block (docs/BENCHMARKS.md, "Writes timed by
+ * the thread's blocked time"). `has` stats inline too.
  */
 import { join } from 'node:path'
 import type { Blockstore, InputPair, Pair } from 'interface-blockstore'
@@ -53,10 +57,11 @@ const retriedSync = (err: unknown): boolean => {
 }
 
 /**
- * How long inline calls of one kind (block writes, block reads) take: a moving average, so that
- * one call that waited for the CPU (many processes on few cores) does not count as a slow disk,
- * while a disk that is slow call after call does. Over `limit` ms, the calls go through the
- * thread pool for INLINE_BACKOFF_MS, then inline again, the average started afresh.
+ * How long inline calls of one kind (block writes, block reads) hold their thread blocked (Mark:
+ * elapsed time where the system does not say): a moving average, so that one slow call does
+ * not count as a slow disk, while a disk that is slow call after call does. Over `limit` ms, the
+ * calls go through the thread pool for INLINE_BACKOFF_MS, then inline again, the average started
+ * afresh.
  */
 class InlineTiming {
   private average = 0
@@ -78,6 +83,19 @@ class InlineTiming {
     return average
   }
 }
+
+/**
+ * When an inline call started: elapsed time, and the thread's blocked time where the system
+ * gives it (InlineFs.blocked). A call is timed by the second when both ends have it: time spent
+ * waiting for a core (many processes on few cores) is not the disk's, and the pool would wait
+ * for the same cores.
+ */
+interface Mark {
+  wall: number
+  blocked: number | undefined
+}
+
+const mark = (fs: InlineFs): Mark => ({ wall: fs.now(), blocked: fs.blocked?.() })
 
 export interface AbortOptions {
   signal?: AbortSignal
@@ -262,7 +280,7 @@ export class FsBlockstore implements Blockstore {
   }
 
   private writeInline (shard: string, dest: string, bytes: ChunkedBytes, fs: InlineFs): void {
-    const start = fs.now()
+    const start = mark(fs)
     if (!this.shards.has(shard)) {
       fs.mkdirSync(shard, { recursive: true, mode: 0o700 })
       this.shardMade(shard)
@@ -281,15 +299,16 @@ export class FsBlockstore implements Blockstore {
     return fs != null && timing.on(fs.now()) ? fs : undefined
   }
 
-  private timed (timing: InlineTiming, start: number, fs: InlineFs): void {
+  private timed (timing: InlineTiming, start: Mark, fs: InlineFs): void {
     const now = fs.now()
-    const average = timing.record(now - start, now)
-    if (average != null) this.log?.('block %ss took %d ms on average: they go through the thread pool for the next %d s', timing.kind, Math.round(average), INLINE_BACKOFF_MS / 1000)
+    const blocked = start.blocked != null ? fs.blocked?.() : undefined
+    const average = timing.record(blocked != null ? Math.max(0, blocked - (start.blocked ?? blocked)) : now - start.wall, now)
+    if (average != null) this.log?.('block %ss held the thread %d ms on average: they go through the thread pool for the next %d s', timing.kind, Math.round(average), INLINE_BACKOFF_MS / 1000)
   }
 
   /** Reads a block file with synchronous calls (see the file header), timed. */
   private readInline (path: string, fs: InlineFs): Uint8Array {
-    const start = fs.now()
+    const start = mark(fs)
     const bytes = fs.readFileSync(path)
     this.timed(this.inlineReads, start, fs)
     return bytes

@@ -12,6 +12,7 @@
 import * as fss from 'node:fs'
 import * as fsp from 'node:fs/promises'
 import type { AtomicFs, AtomicFsSync } from '../util/atomic-write.js'
+import { threadBlockedMs } from '../util/thread-clock.js'
 
 /** The synchronous calls with which the store writes and reads blocks, and the clock that times each. */
 export interface InlineFs extends AtomicFsSync {
@@ -20,6 +21,12 @@ export interface InlineFs extends AtomicFsSync {
   readFileSync: typeof fss.readFileSync
   /** Milliseconds, monotonic (default `performance.now`); tests give a fake one. */
   now: () => number
+  /**
+   * Milliseconds this thread has spent blocked (asleep in the kernel, as on a disk), not running
+   * nor waiting for a core: only differences mean anything (default: util/thread-clock.ts, Linux).
+   * Absent, or undefined, where the system does not say: a call is then timed by `now`.
+   */
+  blocked?: () => number | undefined
 }
 
 export interface StoreFs extends AtomicFs {
@@ -42,7 +49,8 @@ export const nodeInlineFs: InlineFs = {
   statSync: fss.statSync,
   mkdirSync: fss.mkdirSync,
   readFileSync: fss.readFileSync,
-  now: () => performance.now()
+  now: () => performance.now(),
+  blocked: threadBlockedMs
 }
 
 export const nodeFs: StoreFs = {
