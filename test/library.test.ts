@@ -134,6 +134,24 @@ test('waitForMesh names the node that is not meshed and why', async (t) => {
   assert.doesNotMatch(err.message, /node-0|node-1/, 'the meshed nodes are not named')
 })
 
+test('a local swarm heals by itself when a node restarts, whether it dialled its neighbours or they dialled it', async (t) => {
+  const swarm = await createLocalSwarm(3, t)
+  const [first, , last] = swarm.nodes as [SwarmNode, SwarmNode, SwarmNode]
+  const content = new TextEncoder().encode('fetched after the restarts')
+  const { cid } = await first.share(content, { name: 'after.txt' })
+  // node-2 dialled the two others; node-0 dialled nobody, they dialled it
+  for (const node of [last, first]) {
+    const peersBefore = new Set(node.network.connections().map(c => c.peer))
+    assert.equal(peersBefore.size, 2)
+    await node.stop()
+    await node.start()
+    await swarm.waitForMesh()
+    assert.deepEqual(new Set(node.network.connections().map(c => c.peer)), peersBefore, `${node.name} is connected to the same peers again`)
+  }
+  const got = await last.fetch(cid)
+  assert.deepEqual([got.size, got.bytesReceived], [content.byteLength, content.byteLength], 'fetched from node-0 over the healed links')
+})
+
 test('stablePort: a stop() and start() in one process listen on the same port, the one remembered', async (t) => {
   const swarm = await createLocalSwarm({ size: 1, nodes: { 0: { stablePort: true } } }, t)
   const [node] = swarm.nodes as [SwarmNode]

@@ -1,7 +1,9 @@
 /**
- * A local swarm: N nodes in this process on 127.0.0.1 (port 0, temp repositories, explicit
- * dials, no mDNS: safe on any network), each logging under its own name, started once every
- * node has joined the gossipsub mesh of the swarm's topics. `swarmdrop demo` runs on it and
+ * A local swarm: N nodes in this process on 127.0.0.1 (a free port each, kept across restarts;
+ * temp repositories; no mDNS: safe on any network), each logging under its own name, started
+ * once every node has joined the gossipsub mesh of the swarm's topics. Each node has the nodes
+ * it joined as bootstrap peers: a node stopped and started again, or whose neighbour was, is
+ * connected again without the caller dialling. `swarmdrop demo` runs on it and
  * `swarmdrop/testing` wraps it for tests (teardown, in-memory repositories).
  */
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -91,25 +93,28 @@ export async function startLocalSwarm (init: LocalSwarmInit = {}): Promise<Local
 
   const startNode = async (extra: Partial<SwarmNodeInit> = {}): Promise<SwarmNode> => {
     const index = created++
-    const name = extra.name ?? init.nodes?.[index]?.name ?? init.node?.name ?? `node-${index}`
+    const own = { ...init.node, ...init.nodes?.[index], ...extra }
+    const name = own.name ?? `node-${index}`
+    // up to `degree` earlier running nodes, the nearest first so the graph stays connected
+    // (`start: false`: none, the caller starts and dials it)
+    const targets = own.start === false ? [] : nodes.filter(n => n.isStarted()).reverse().slice(0, degree)
     const node = await createSwarmNode({
       swarm: init.swarm,
       logPrefix: name,
       // the swarm's graph is the one `degree` draws: no peer exchange unless a test asks for it
       peerExchange: false,
-      ...init.node,
-      ...init.nodes?.[index],
-      ...extra,
+      // a node stopped and started again comes back on its port, where its neighbours redial it
+      stablePort: true,
+      ...own,
+      // its neighbours as bootstrap peers (no mDNS here): dialled at start and again whenever the
+      // connection is lost, so that the swarm heals after either side restarts
+      bootstrap: [...own.bootstrap ?? [], ...targets.flatMap(t => t.getMultiaddrs().slice(0, 1))],
       name,
       repo: join(dir, `node-${index}`),
       listen: ['/ip4/127.0.0.1/tcp/0'],
       mdns: false
     }, init.components?.(index))
     nodes.push(node)
-    if (!node.isStarted()) return node // `start: false`: the caller starts and dials it
-    // dial up to `degree` earlier running nodes, the nearest first so the graph stays connected
-    const targets = nodes.slice(0, -1).filter(n => n.isStarted()).reverse().slice(0, degree)
-    await Promise.all(targets.map(async t => node.dial(t.getMultiaddrs()[0] ?? '')))
     return node
   }
 

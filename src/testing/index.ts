@@ -1,9 +1,11 @@
 /**
  * `swarmdrop/testing`: a local swarm for your tests.
  *
- * Starts N nodes in this process on 127.0.0.1 (port 0, temp repositories, explicit dials,
- * no mDNS), each logging as `swarmdrop:node-<i>:*`, waits until every node has joined the
- * gossipsub mesh of the swarm's topics, and stops and deletes everything at teardown.
+ * Starts N nodes in this process on 127.0.0.1 (a free port each, temp repositories, no mDNS),
+ * each logging as `swarmdrop:node-<i>:*`, waits until every node has joined the gossipsub mesh
+ * of the swarm's topics, and stops and deletes everything at teardown. Each node keeps its port
+ * and redials the nodes it joined: a node stopped and started again (`node.stop()`,
+ * `node.start()`) is back in the swarm by itself; `swarm.waitForMesh()` waits for it.
  *
  * @example
  * ```ts
