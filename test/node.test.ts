@@ -215,3 +215,38 @@ test('identify tells a connecting peer only swarmdrop/<version>: the nickname an
   await waitFor(() => agent != null, { timeout: 10_000, message: 'b identified at a' })
   assert.equal(agent, `swarmdrop/${VERSION}`)
 })
+
+test('a stopped node keeps no long timer alive: a script ends once its nodes are stopped, not a second later', async (t) => {
+  const dir = await tempDir(t)
+  // in a child of its own: the timers alive at the end are what these nodes left, nothing else.
+  // Every timer is recorded as it is made (async_hooks); at the end, those still armed and holding
+  // the process (hasRef) are listed with their delay (Node's Timeout keeps it in _idleTimeout).
+  // gossipsub's last heartbeat tick (< 1 s) may still be armed; a second or more is what is looked for.
+  const script = `
+    const { createHook } = await import('node:async_hooks')
+    const timers = new Set()
+    createHook({ init (id, type, trigger, resource) { if (type === 'Timeout') timers.add(resource) } }).enable()
+    const { createSwarmNode } = await import(${JSON.stringify(new URL('../src/node/index.js', import.meta.url).href)})
+    const a = await createSwarmNode({ repo: ${JSON.stringify(join(dir, 'a'))}, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
+    const b = await createSwarmNode({ repo: ${JSON.stringify(join(dir, 'b'))}, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, bootstrap: [a.getMultiaddrs()[0]] })
+    await b.waitForPeers({ timeout: 20000 })
+    await b.stop()
+    await a.stop()
+    const armed = [...timers].filter(t => !t._destroyed && t.hasRef())
+    process.stdout.write(JSON.stringify(armed.map(t => t._idleTimeout)))
+  `
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  child.stdout.on('data', (d) => { out += String(d) })
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const code = await Promise.race([
+    new Promise<number | null>(resolve => child.once('exit', resolve)),
+    new Promise<string>(resolve => { timer = setTimeout(() => resolve('timeout'), 60_000) })
+  ])
+  clearTimeout(timer)
+  if (code === 'timeout') child.kill('SIGKILL')
+  assert.equal(code, 0)
+  const delays = JSON.parse(out) as number[]
+  // libp2p's address manager left a 1 s timer per node (src/net/network.ts, stopAddressUpdates)
+  assert.deepEqual(delays.filter(ms => ms >= 1000), [], `timers still armed after stop(), ms: ${delays.join(', ')}`)
+})

@@ -25,6 +25,19 @@ import type { SwarmKeyMismatch } from './private-swarm.js'
 import type { ByteStream, ConnectionInfo, Network, NetworkEvents, NetworkInit, StreamHandlerOptions, TopicValidator, Verdict } from './types.js'
 
 /** A peer id as text, flat in memory (see flatString): peer ids are held per catalog pair, per stream, per message. */
+/**
+ * libp2p 2.10's address manager writes our addresses to the peer store 1 s after the last change
+ * (a `debounce` of `@libp2p/utils`), and stopping the transports is a change: its timer, not
+ * unref'd and not cleared by `libp2p.stop()`, kept a process alive 1 s after every node in it
+ * had stopped. The debounced function's own `stop()` clears it. The component is not part of
+ * libp2p's public surface, so it is reached for by name and skipped when not there.
+ */
+function stopAddressUpdates (libp2p: unknown): void {
+  const update = (libp2p as { components?: { addressManager?: { _updatePeerStoreAddresses?: { stop?: () => void } } } })
+    .components?.addressManager?._updatePeerStoreAddresses
+  update?.stop?.()
+}
+
 function idOf (peer: { toString: () => string }): string {
   return flatString(peer.toString())
 }
@@ -135,6 +148,7 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
     this.topicCaps.stop()
     this.relayDialer.stop()
     await this.libp2p.stop()
+    stopAddressUpdates(this.libp2p)
   }
 
   /** A swarm-key mismatch from the protector: an event, once per address (a redial does not repeat it). */
