@@ -150,10 +150,12 @@ test('a 3-level folder of 50 files: shared on one node, fetched whole and by pat
   const out = join(dir, 'out')
   await mkdir(out)
   const before = received(bob!)
+  const bytesBefore = bob!.transfer.stats().received.bytes
   const one = await bob!.get(`${shared.cid}/pics ✓/raw/wide.bin`, { output: out + '/' })
   assert.equal(one.path, join(out, 'wide.bin'))
   assert.deepEqual(await readFile(one.path), await readFile(join(root, 'pics ✓', 'raw', 'wide.bin')))
   assert.equal(received(bob!) - before, 3 + 4, 'only the path\'s folder nodes and the file\'s own blocks crossed the network')
+  assert.equal(one.received, bob!.transfer.stats().received.bytes - bytesBefore, 'what get reports received counts the folder nodes too')
   // the written file is the copy: the store keeps the 3 folder nodes and the file's root, and reads the 3 leaves from wide.bin
   assert.equal(one.byReference, true)
   assert.equal((await bob!.store.stat()).blocks, 4, 'and nothing else is in the store')

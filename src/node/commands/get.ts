@@ -145,15 +145,18 @@ async function getInFolder (c: CommandContext, rootText: string, path: string[],
   const root = parseCid(rootText)
   const rootKey = cidKey(root)
   const signal = options.signal
+  /** Bytes of the folder nodes on the path that came over the network: part of what `received` reports. */
+  let pathBytes = 0
   const readBlock = async (cid: CID): Promise<Uint8Array> => {
     const key = cidKey(cid)
     if (!await c.store.has(key)) {
-      await c.transfer.fetch(key, {
+      const fetched = await c.transfer.fetch(key, {
         shallow: true,
         findProviders: providersOf(c, rootKey, options.wantTimeout ?? options.timeout ?? 30_000),
         ...(signal != null ? { signal } : {}),
         ...(options.timeout != null ? { timeout: options.timeout } : {})
       })
+      pathBytes += fetched.bytesReceived
     }
     return c.store.getBlock(key, signal != null ? { signal } : {})
   }
@@ -168,7 +171,7 @@ async function getInFolder (c: CommandContext, rootText: string, path: string[],
   const cid = cidKey(entry.cid)
   const result = await fetch(c, cid, { ...options, name, providersOf: rootKey })
   // the name is the folder's own (in its blocks, under the CID the caller gave): no announcement decides it
-  const base = { cid, name, nameFrom: explicit ? 'output' as const : 'path' as const, path: out, received: result.bytesReceived, providers: Object.keys(result.providers).length, elapsed: result.elapsed, encrypted: false, decrypted: false, local: false }
+  const base = { cid, name, nameFrom: explicit ? 'output' as const : 'path' as const, path: out, received: pathBytes + result.bytesReceived, providers: Object.keys(result.providers).length, elapsed: result.elapsed, encrypted: false, decrypted: false, local: false }
   if (folder) {
     const done = await exportFolder(c, cid, out, options, c.protocol.entry(rootKey)?.size)
     return { ...base, size: done.bytes, files: done.files, byReference: false }
