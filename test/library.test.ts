@@ -143,7 +143,11 @@ test('a local swarm heals by itself when a node restarts, whether it dialled its
   for (const node of [last, first]) {
     const peersBefore = new Set(node.network.connections().map(c => c.peer))
     assert.equal(peersBefore.size, 2)
+    const others = swarm.nodes.filter(n => n !== node)
+    const noticed = others.map(async n => { await waitFor(() => !n.network.connections().some(c => c.peer === node.peerId), { timeout: 20_000, message: `${n.name} saw ${node.name} leave` }) })
     await node.stop()
+    // its neighbours saw it go, so the links must be made anew
+    await Promise.all(noticed)
     await node.start()
     await swarm.waitForMesh()
     assert.deepEqual(new Set(node.network.connections().map(c => c.peer)), peersBefore, `${node.name} is connected to the same peers again`)

@@ -174,18 +174,18 @@ test('block writes slow on average (not one slow write) go through the thread po
   for (let i = 1; i <= n; i++) assert.deepEqual(await store.getBlock(rawCid(pattern(100, i)), { verify: true }), Buffer.from(pattern(100, i)))
 })
 
-test('block writes slow only because their thread waited for a core stay inline; slow because it was blocked, they go to the pool', async (t) => {
+test('block writes slow only because their thread waited for a core stay inline; slow because they held it, they go to the pool', async (t) => {
   const dir = await tempDir(t)
   const { inline, calls, clock } = countedInline()
-  // the thread's blocked time (util/thread-clock.ts): it moves only when `blocking` is on
-  const blocked = { ms: 0 }
-  inline.blocked = () => blocked.ms
+  // the thread's time waiting for a core (util/thread-clock.ts)
+  const waited = { ms: 0 }
+  inline.waited = () => waited.ms
   const writev = inline.writevSync
-  const state = { blocking: false }
+  const state = { contended: true }
   inline.writevSync = ((...args: Parameters<InlineFs['writevSync']>) => {
-    // every write takes 40 ms of wall time: nine processes on two cores
+    // every write takes 40 ms of wall time: waiting for a core (nine processes on two cores), or held by the disk
     clock.ms += 40
-    if (state.blocking) blocked.ms += 40
+    if (state.contended) waited.ms += 40
     return writev(...args)
   }) as InlineFs['writevSync']
   let poolWrites = 0
@@ -204,12 +204,12 @@ test('block writes slow only because their thread waited for a core stay inline;
     await store.putBlock(rawCid(pattern(100, n)), pattern(100, n))
   }
   for (let i = 0; i < 12; i++) await put()
-  assert.deepEqual([calls.get('writevSync'), poolWrites], [12, 0], '40 ms each, none of it blocked: all inline')
-  // now the disk holds each write: blocked 40 ms, the average passes 20 ms at the third (40 × (1 − 0.75³) = 23.1)
-  state.blocking = true
+  assert.deepEqual([calls.get('writevSync'), poolWrites], [12, 0], '40 ms each, all of it waiting for a core: all inline')
+  // now the disk holds each write 40 ms: the average passes 20 ms at the third (40 × (1 − 0.75³) = 23.1)
+  state.contended = false
   for (let i = 0; i < 3; i++) await put()
   await put()
-  assert.deepEqual([calls.get('writevSync'), poolWrites], [15, 1], 'blocked write after write: the next went through the pool')
+  assert.deepEqual([calls.get('writevSync'), poolWrites], [15, 1], 'held write after write: the next went through the pool')
 })
 
 /** node's readFile, counting the reads of files under a folder whose path contains `under`. */

@@ -196,7 +196,7 @@ export const COMMANDS = {
   demo: command({
     summary: 'a local swarm on this machine: share and fetch a file, print timings',
     usage: '[--nodes N] [--size MiB]',
-    description: 'Starts N nodes on 127.0.0.1 with temporary repositories (explicit dials, no mDNS: safe anywhere), shares a\ngenerated file from the first, fetches it on the others, prints a table and cleans up.',
+    description: 'Starts N nodes on 127.0.0.1 with temporary repositories (the nodes dial each other, no mDNS: safe anywhere), shares a\ngenerated file from the first, fetches it on the others, prints a table and cleans up.',
     flags: {
       nodes: flag.number('N', 'how many nodes (default 3, 2 to 16)'),
       size: flag.number('MiB', 'size of the generated file (default 16)')

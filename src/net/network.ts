@@ -24,7 +24,6 @@ import { MAX_CONNECTIONS_PER_ADDRESS } from './constants.js'
 import type { SwarmKeyMismatch } from './private-swarm.js'
 import type { ByteStream, ConnectionInfo, Network, NetworkEvents, NetworkInit, StreamHandlerOptions, TopicValidator, Verdict } from './types.js'
 
-/** A peer id as text, flat in memory (see flatString): peer ids are held per catalog pair, per stream, per message. */
 /**
  * libp2p 2.10's address manager writes our addresses to the peer store 1 s after the last change
  * (a `debounce` of `@libp2p/utils`), and stopping the transports is a change: its timer, not
@@ -38,6 +37,7 @@ function stopAddressUpdates (libp2p: unknown): void {
   update?.stop?.()
 }
 
+/** A peer id as text, flat in memory (see flatString): peer ids are held per catalog pair, per stream, per message. */
 function idOf (peer: { toString: () => string }): string {
   return flatString(peer.toString())
 }

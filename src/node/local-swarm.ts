@@ -39,7 +39,10 @@ export interface LocalSwarm {
   readonly dir: string
   /** Starts one more node, connects it like the others and waits until it is meshed (with `start: false`: only creates it). */
   addNode: (init?: Partial<SwarmNodeInit>) => Promise<SwarmNode>
-  /** Waits until every node is connected and meshed on the swarm's topics. */
+  /**
+   * Waits until every running node is connected to the running nodes it joined (dialling the
+   * links that are down, e.g. after a restart) and meshed on the swarm's topics.
+   */
   waitForMesh: (options?: { timeout?: number }) => Promise<void>
   /** Stops every node (even after failures) and deletes the temp folder. */
   stop: () => Promise<void>
@@ -48,9 +51,23 @@ export interface LocalSwarm {
 /** Mesh target: gossipsub keeps at least D_lo (4) mesh peers when it has that many. */
 const D_LO = 4
 
-/** Why `node` is not meshed yet (undefined: it is, or it is not running), for waitForMesh's error. */
-function notMeshed (node: SwarmNode): string | undefined {
+/** waitForMesh dials a link that is down about this often. */
+const RELINK_MS = 1000
+
+/** The running neighbours `node` (running) is not connected to. */
+function unlinked (node: SwarmNode, neighbours: readonly SwarmNode[]): SwarmNode[] {
+  const connected = new Set(node.network.connections().map(c => c.peer))
+  return neighbours.filter(n => n.isStarted() && !connected.has(n.peerId))
+}
+
+/**
+ * Why `node` is not meshed yet (undefined: it is, or it is not running), for waitForMesh's error:
+ * not connected to a running neighbour (a node it joined), or not in the gossipsub mesh.
+ */
+function notMeshed (node: SwarmNode, neighbours: readonly SwarmNode[]): string | undefined {
   if (!node.isStarted()) return undefined
+  const missing = unlinked(node, neighbours)
+  if (missing.length > 0) return `not connected to ${missing.map(n => n.name).join(', ')}`
   const connected = new Set(node.network.connections().map(c => c.peer))
   if (connected.size === 0) return 'no connection'
   for (const topic of [node.topics.announce, node.topics.request]) {
@@ -64,28 +81,51 @@ function notMeshed (node: SwarmNode): string | undefined {
   return undefined
 }
 
-function meshed (node: SwarmNode): boolean {
-  return notMeshed(node) == null
-}
-
 export async function startLocalSwarm (init: LocalSwarmInit = {}): Promise<LocalSwarm> {
   const size = init.size ?? 3
   const degree = init.degree ?? 8
   const timeout = init.timeout ?? 20_000
   const dir = await mkdtemp(join(init.dir ?? tmpdir(), 'swarmdrop-swarm-'))
   const nodes: SwarmNode[] = []
+  /** The earlier nodes each node joined (its bootstrap peers): the swarm's graph. */
+  const links = new Map<SwarmNode, SwarmNode[]>()
+  /** When waitForMesh last dialled a link (`from to`), so that it tries each about once a second. */
+  const dialled = new Map<string, number>()
   let created = 0
+  const neighbours = (node: SwarmNode): SwarmNode[] => links.get(node) ?? []
 
   const stop = async (): Promise<void> => {
     await Promise.allSettled(nodes.map(async n => { await n.stop() }))
     await rm(dir, { recursive: true, force: true })
   }
 
+  /**
+   * Dials the links of the graph that are down between running nodes. Each node's bootstrap
+   * dialer redials its own links too, but with a backoff that grows to REDIAL_MAX_MS while the
+   * other side is stopped: a caller that waits for the swarm should not wait for it.
+   */
+  const relink = (): void => {
+    const now = Date.now()
+    for (const node of nodes) {
+      if (!node.isStarted()) continue
+      for (const to of unlinked(node, neighbours(node))) {
+        const key = `${node.peerId} ${to.peerId}`
+        if (now - (dialled.get(key) ?? -Infinity) < RELINK_MS) continue
+        dialled.set(key, now)
+        const addr = to.getMultiaddrs()[0]
+        if (addr != null) node.dial(addr).catch(() => {}) // failed: tried again at the next relink
+      }
+    }
+  }
+
   const waitForMesh = async (options: { timeout?: number } = {}): Promise<void> => {
-    await waitFor(() => nodes.filter(n => n.isStarted()).length < 2 || nodes.every(meshed), {
+    await waitFor(() => {
+      relink()
+      return nodes.filter(n => n.isStarted()).length < 2 || nodes.every(n => notMeshed(n, neighbours(n)) == null)
+    }, {
       timeout: options.timeout ?? timeout,
       message: () => {
-        const missing = nodes.flatMap(n => { const why = notMeshed(n); return why == null ? [] : [`${n.name}: ${why}`] })
+        const missing = nodes.flatMap(n => { const why = notMeshed(n, neighbours(n)); return why == null ? [] : [`${n.name}: ${why}`] })
         return `a meshed swarm (${nodes.length - missing.length} of ${nodes.length} nodes meshed; ${missing.join('; ')})`
       }
     })
@@ -115,6 +155,7 @@ export async function startLocalSwarm (init: LocalSwarmInit = {}): Promise<Local
       mdns: false
     }, init.components?.(index))
     nodes.push(node)
+    links.set(node, targets)
     return node
   }
 

@@ -25,11 +25,11 @@
  * INLINE_WRITE_SLOW_MS on average (the kernel throttling a slow disk), or reads longer than
  * INLINE_READ_SLOW_MS (they go to the disk: the page cache does not have them), the writes, or
  * the reads, of the next INLINE_BACKOFF_MS go through the pool (InlineTiming), so that the event
- * loop does not wait for a disk. A call counts the time its thread was blocked, not the time it
- * waited for a core (util/thread-clock.ts, on Linux): timed by the clock, the writes of eight
- * fetchers and a sharer on two cores averaged 20–23 ms and all went through the pool, which
- * waits for the same cores and costs more CPU per block (docs/BENCHMARKS.md, "Writes timed by
- * the thread's blocked time"). `has` stats inline too.
+ * loop does not wait for a disk. A call does not count the time its thread waited for a core
+ * (util/thread-clock.ts, on Linux): timed by the clock alone, the writes of eight fetchers and a
+ * sharer on two cores averaged 20–23 ms and all went through the pool, which waits for the same
+ * cores and costs more CPU per block (docs/BENCHMARKS.md, "Writes not timed by the waits for a
+ * core"). `has` stats inline too.
  */
 import { join } from 'node:path'
 import type { Blockstore, InputPair, Pair } from 'interface-blockstore'
@@ -57,11 +57,10 @@ const retriedSync = (err: unknown): boolean => {
 }
 
 /**
- * How long inline calls of one kind (block writes, block reads) hold their thread blocked (Mark:
- * elapsed time where the system does not say): a moving average, so that one slow call does
- * not count as a slow disk, while a disk that is slow call after call does. Over `limit` ms, the
- * calls go through the thread pool for INLINE_BACKOFF_MS, then inline again, the average started
- * afresh.
+ * How long inline calls of one kind (block writes, block reads) hold their thread, not counting
+ * its waits for a core (Mark): a moving average, so that one slow call does not count as a slow
+ * disk, while a disk that is slow call after call does. Over `limit` ms, the calls go through the
+ * thread pool for INLINE_BACKOFF_MS, then inline again, the average started afresh.
  */
 class InlineTiming {
   private average = 0
@@ -85,17 +84,17 @@ class InlineTiming {
 }
 
 /**
- * When an inline call started: elapsed time, and the thread's blocked time where the system
- * gives it (InlineFs.blocked). A call is timed by the second when both ends have it: time spent
- * waiting for a core (many processes on few cores) is not the disk's, and the pool would wait
- * for the same cores.
+ * When an inline call started: elapsed time, and the thread's time waiting for a core where the
+ * system gives it (InlineFs.waited). A call is timed by the first less the second when both ends
+ * have it: time spent waiting for a core (many processes on few cores) is not the call's, and the
+ * pool would wait for the same cores.
  */
 interface Mark {
   wall: number
-  blocked: number | undefined
+  waited: number | undefined
 }
 
-const mark = (fs: InlineFs): Mark => ({ wall: fs.now(), blocked: fs.blocked?.() })
+const mark = (fs: InlineFs): Mark => ({ wall: fs.now(), waited: fs.waited?.() })
 
 export interface AbortOptions {
   signal?: AbortSignal
@@ -301,8 +300,8 @@ export class FsBlockstore implements Blockstore {
 
   private timed (timing: InlineTiming, start: Mark, fs: InlineFs): void {
     const now = fs.now()
-    const blocked = start.blocked != null ? fs.blocked?.() : undefined
-    const average = timing.record(blocked != null ? Math.max(0, blocked - (start.blocked ?? blocked)) : now - start.wall, now)
+    const waited = start.waited != null ? fs.waited?.() : undefined
+    const average = timing.record(Math.max(0, now - start.wall - (waited != null ? waited - (start.waited ?? waited) : 0)), now)
     if (average != null) this.log?.('block %ss held the thread %d ms on average: they go through the thread pool for the next %d s', timing.kind, Math.round(average), INLINE_BACKOFF_MS / 1000)
   }
 

@@ -12,7 +12,7 @@
 import * as fss from 'node:fs'
 import * as fsp from 'node:fs/promises'
 import type { AtomicFs, AtomicFsSync } from '../util/atomic-write.js'
-import { threadBlockedMs } from '../util/thread-clock.js'
+import { threadWaitMs } from '../util/thread-clock.js'
 
 /** The synchronous calls with which the store writes and reads blocks, and the clock that times each. */
 export interface InlineFs extends AtomicFsSync {
@@ -22,11 +22,11 @@ export interface InlineFs extends AtomicFsSync {
   /** Milliseconds, monotonic (default `performance.now`); tests give a fake one. */
   now: () => number
   /**
-   * Milliseconds this thread has spent blocked (asleep in the kernel, as on a disk), not running
-   * nor waiting for a core: only differences mean anything (default: util/thread-clock.ts, Linux).
-   * Absent, or undefined, where the system does not say: a call is then timed by `now`.
+   * Milliseconds this thread has spent waiting for a core (runnable while other threads ran):
+   * only differences mean anything (default: util/thread-clock.ts, Linux). A call is timed by
+   * `now` less this. Absent, or undefined, where the system does not say: by `now` alone.
    */
-  blocked?: () => number | undefined
+  waited?: () => number | undefined
 }
 
 export interface StoreFs extends AtomicFs {
@@ -50,7 +50,7 @@ export const nodeInlineFs: InlineFs = {
   mkdirSync: fss.mkdirSync,
   readFileSync: fss.readFileSync,
   now: () => performance.now(),
-  blocked: threadBlockedMs
+  waited: threadWaitMs
 }
 
 export const nodeFs: StoreFs = {

@@ -5,7 +5,9 @@
  * each logging as `swarmdrop:node-<i>:*`, waits until every node has joined the gossipsub mesh
  * of the swarm's topics, and stops and deletes everything at teardown. Each node keeps its port
  * and redials the nodes it joined: a node stopped and started again (`node.stop()`,
- * `node.start()`) is back in the swarm by itself; `swarm.waitForMesh()` waits for it.
+ * `node.start()`) is back in the swarm by itself; `swarm.waitForMesh()` waits for it (and dials
+ * the links still down). Not so a node added with `start: false`, which the caller dials, nor one
+ * given `stablePort: false`, which comes back on another port.
  *
  * @example
  * ```ts

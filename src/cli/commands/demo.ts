@@ -1,6 +1,6 @@
 /**
  * `swarmdrop demo`: a swarm of N nodes in this process on 127.0.0.1
- * (temporary repositories, explicit dials, no mDNS: safe on any network).
+ * (temporary repositories, the nodes dial each other, no mDNS: safe on any network).
  * The first node shares a generated file, the others fetch it at once; a
  * table shows discovery time, announcement latency, transfer rates and how
  * much the sharer uploaded. Everything is removed at the end.
