@@ -156,6 +156,31 @@ test('a local swarm heals by itself when a node restarts, whether it dialled its
   assert.deepEqual([got.size, got.bytesReceived], [content.byteLength, content.byteLength], 'fetched from node-0 over the healed links')
 })
 
+test('replicate: a file whose only sharer stopped mid-replication is fetched once the sharer is back, without a new announcement', async (t) => {
+  const swarm = await createLocalSwarm({ size: 2, nodes: { 1: { replicate: true } } }, t)
+  const [alice, keeper] = swarm.nodes as [SwarmNode, SwarmNode]
+  const content = new Uint8Array(32 * 1024 * 1024).map((_, i) => (i * 7919) % 251)
+  // alice stops once 4 MiB have reached the keeper
+  let stopping: Promise<void> | undefined
+  const onProgress = (evt: CustomEvent<SwarmNodeEvents['replicate:progress']>): void => { if (evt.detail.bytes >= 4 * 1024 * 1024) stopping ??= alice.stop() }
+  keeper.addEventListener('replicate:progress', onProgress)
+  const failed = nextEvent(keeper, 'replicate:failed', () => true)
+  const { cid } = await alice.share(content, { name: 'away.bin' })
+  const failure = await failed
+  keeper.removeEventListener('replicate:progress', onProgress)
+  await stopping
+  assert.equal(failure.cid, cid)
+  assert.equal(failure.error.name, 'ProviderLeftError')
+  const kept = (await keeper.store.get(cid))?.blocks.present ?? 0
+  // back: its catalog entry outlived the outage, so nothing is announced anew; the keeper retries when it connects
+  const done = nextEvent(keeper, 'replicate:done', d => d.cid === cid, 60_000)
+  await alice.start()
+  const result = await done
+  assert.equal(result.size, content.byteLength)
+  assert.ok(result.received <= content.byteLength - kept * 1024 * 1024 + 1024 * 1024, `resumed: ${result.received} bytes received, ${kept} blocks were kept`)
+  assert.deepEqual({ complete: (await keeper.store.get(cid))?.complete, pinned: (await keeper.store.get(cid))?.pinned }, { complete: true, pinned: true })
+})
+
 test('stablePort: a stop() and start() in one process listen on the same port, the one remembered', async (t) => {
   const swarm = await createLocalSwarm({ size: 1, nodes: { 0: { stablePort: true } } }, t)
   const [node] = swarm.nodes as [SwarmNode]

@@ -6,19 +6,30 @@
 import { test } from 'node:test'
 import * as assert from 'node:assert/strict'
 import { Replicator, REPLICATE_CONCURRENCY } from '../src/node/replicator.js'
+import { StoreLimitError } from '../src/node/errors.js'
 import { waitFor } from '../src/util/wait.js'
 
-/** A swarm protocol with an empty catalog whose `file:announced` events the test sends itself. */
-function announcer (): { protocol: any, announce: (peer: string, cid: string) => void } {
+/**
+ * A swarm protocol whose `file:announced` events the test sends itself; its catalog holds what
+ * was announced, with the announcers as providers. `connect` plays a peer connecting.
+ */
+function announcer (): { protocol: any, announce: (peer: string, cid: string) => void, onPeerConnect: (fn: (peer: string) => void) => () => void, connect: (peer: string) => void } {
   const listeners: Array<(evt: any) => void> = []
+  const providers = new Map<string, Set<string>>()
+  const connectListeners = new Set<(peer: string) => void>()
   return {
     protocol: {
       addEventListener: (_type: string, fn: (evt: any) => void) => { listeners.push(fn) },
       removeEventListener: () => {},
       catalog: () => [],
-      entry: () => undefined
+      entry: (cid: string) => providers.has(cid) ? { cid, name: cid, providers: [...providers.get(cid) ?? []].map(peer => ({ peer })) } : undefined
     },
-    announce: (peer, cid) => { for (const fn of listeners) fn({ detail: { peer, entry: { cid, name: cid } } }) }
+    announce: (peer, cid) => {
+      providers.set(cid, new Set([...providers.get(cid) ?? [], peer]))
+      for (const fn of listeners) fn({ detail: { peer, entry: { cid, name: cid } } })
+    },
+    onPeerConnect: (fn) => { connectListeners.add(fn); return () => { connectListeners.delete(fn) } },
+    connect: (peer) => { for (const fn of connectListeners) fn(peer) }
   }
 }
 
@@ -40,7 +51,8 @@ test('100 baits from one peer, then one file from another: it is fetched within 
       })
     },
     emit: () => {},
-    log: quietLog
+    log: quietLog,
+    onPeerConnect: swarm.onPeerConnect
   })
   replicator.start()
   const announce = swarm.announce
@@ -78,7 +90,8 @@ test('a replicated file leaves the dedup set once it is stored: announced again,
       return { size: 1, elapsed: 1, bytesReceived: 1 } as any
     },
     emit: (type, detail: any) => { if (type === 'replicate:done') done.push(detail.cid) },
-    log: quietLog
+    log: quietLog,
+    onPeerConnect: swarm.onPeerConnect
   })
   replicator.start()
   const announce = (cid: string): void => { swarm.announce('sharer', cid) }
@@ -90,5 +103,42 @@ test('a replicated file leaves the dedup set once it is stored: announced again,
   await waitFor(() => pinned.includes('file-7'), { message: 'the file announced again to be pinned from the store' })
   assert.equal(fetched.length, 50, 'nothing fetched twice')
   assert.equal((replicator as any).seen.size, 0)
+  await replicator.stop()
+})
+
+test('a file that failed for want of its provider is retried when a provider of it connects, not when another peer does; a full store waits for an announcement', async () => {
+  const swarm = announcer()
+  const fetched: string[] = []
+  const events: string[] = []
+  let sharerAway = true
+  const replicator = new Replicator({
+    peerId: () => 'me',
+    store: () => ({ get: async () => undefined, pin: async () => {}, stat: async () => ({ bytes: 0, refBytes: 0 }) }) as any,
+    protocol: swarm.protocol,
+    fetch: async (cid) => {
+      fetched.push(cid)
+      if (cid === 'big') throw new StoreLimitError('big', 'big', 10, 0, 1)
+      if (sharerAway) throw new Error('the only provider left the swarm')
+      return { size: 1, elapsed: 1, bytesReceived: 1 } as any
+    },
+    emit: (type, detail: any) => { events.push(`${type} ${String(detail.cid)}`) },
+    log: quietLog,
+    onPeerConnect: swarm.onPeerConnect
+  })
+  replicator.start()
+  swarm.announce('sharer', 'album')
+  swarm.announce('sharer', 'big')
+  await waitFor(() => events.includes('replicate:failed album') && events.includes('replicate:failed big'), { message: () => `both failed (${events.join('; ')})` })
+  // another peer connects: it provides neither, nothing is retried
+  swarm.connect('stranger')
+  assert.deepEqual(fetched, ['album', 'big'])
+  // the sharer is back: its file is fetched again; the one the store has no room for is not
+  sharerAway = false
+  swarm.connect('sharer')
+  await waitFor(() => events.includes('replicate:done album'), { message: () => `album replicated (${events.join('; ')})` })
+  assert.deepEqual(fetched, ['album', 'big', 'album'])
+  // done: a later connect of the sharer retries nothing
+  swarm.connect('sharer')
+  assert.deepEqual(fetched, ['album', 'big', 'album'])
   await replicator.stop()
 })

@@ -4,7 +4,9 @@
  * time. The queue is fair by announcer: files are taken from each announcing peer in turn,
  * so a peer that announces a thousand files nobody serves (each waits out the fetch timeout)
  * delays another peer's file by at most one round, not by a thousand timeouts. A failed file
- * is retried when it is announced again. Started and stopped with the node.
+ * is retried when it is announced again, or when a peer the catalog names as its provider
+ * connects (a sharer that left mid-fetch and came back: its catalog entry outlived the outage,
+ * so no new announcement says so). Started and stopped with the node.
  */
 import type { SwarmProtocol, SwarmProtocolEvents } from '../pubsub/index.js'
 import type { Store } from '../storage/index.js'
@@ -14,6 +16,9 @@ import { StoreLimitError } from './errors.js'
 
 /** Files fetched at once by a replica: a few slow or bait files do not stop the others. */
 export const REPLICATE_CONCURRENCY = 3
+
+/** Failed files kept for a retry when a provider of theirs connects; the oldest failure goes first. */
+export const MAX_FAILED_KEPT = 1024
 
 interface Item { cid: string, name: string }
 
@@ -25,7 +30,7 @@ export interface ReplicationEvents {
   /** It is complete and pinned here. */
   /** `size`: the file's or folder's size; `received`: the bytes that came over the network (less when it resumed). */
   'replicate:done': { cid: string, name: string, size: number, received: number, elapsed: number }
-  /** It could not be fetched; a later announcement retries. */
+  /** It could not be fetched; a later announcement, or a provider of it that connects, retries. */
   'replicate:failed': { cid: string, name: string, error: Error }
 }
 
@@ -36,6 +41,8 @@ export interface ReplicatorComponents {
   fetch: (cid: string, options: { signal: AbortSignal, onProgress?: (evt: TransferFetchEvents) => void }) => Promise<FetchResult>
   emit: <K extends keyof ReplicationEvents>(type: K, detail: ReplicationEvents[K]) => void
   log: Logger
+  /** Calls `listener` with each peer that connects; returns what stops it. */
+  onPeerConnect: (listener: (peer: string) => void) => () => void
   /** Most bytes the store may hold: a file that would take it over is not fetched (default: no limit). */
   maxStoreBytes?: number
 }
@@ -51,6 +58,9 @@ export class Replicator {
    * or failed (a later announcement retries), so it holds no more than the queue.
    */
   private readonly seen = new Set<string>()
+  /** Files that failed for want of a provider, by CID (oldest first), with their names: retried when one connects. */
+  private readonly failed = new Map<string, string>()
+  private stopWatching?: () => void
   private controller = new AbortController()
   private readonly workers = new Set<Promise<void>>()
   /** Announced bytes of the files being fetched now (--max-store counts them as held). */
@@ -67,6 +77,7 @@ export class Replicator {
   start (): void {
     this.controller = new AbortController()
     this.c.protocol.addEventListener('file:announced', this.onAnnounced)
+    this.stopWatching = this.c.onPeerConnect((peer) => { this.retryFrom(peer) })
     for (const e of this.c.protocol.catalog()) {
       const other = e.providers.find(p => p.peer !== this.c.peerId())
       if (other != null) this.add(e.cid, e.name, other.peer)
@@ -76,10 +87,14 @@ export class Replicator {
   /** Stops listening, aborts the fetch under way and waits for it; the queue is dropped. */
   async stop (): Promise<void> {
     this.c.protocol.removeEventListener('file:announced', this.onAnnounced)
+    this.stopWatching?.()
+    this.stopWatching = undefined
     this.controller.abort()
     this.queues = new Map()
     this.turns = []
     this.seen.clear()
+    // start() queues again whatever the catalog names
+    this.failed.clear()
     await Promise.all(this.workers)
   }
 
@@ -99,8 +114,18 @@ export class Replicator {
     return size
   }
 
+  /** Queues again the failed files the catalog says `peer` provides. */
+  private retryFrom (peer: string): void {
+    for (const [cid, name] of [...this.failed]) {
+      if (this.c.protocol.entry(cid)?.providers.some(p => p.peer === peer) !== true) continue
+      this.c.log('%s connected: retrying %s', peer, cid)
+      this.add(cid, name, peer)
+    }
+  }
+
   private add (cid: string, name: string, peer: string): void {
     if (this.seen.has(cid) || this.controller.signal.aborted) return
+    this.failed.delete(cid)
     this.seen.add(cid)
     const queue = this.queues.get(peer)
     if (queue != null) queue.push({ cid, name })
@@ -156,6 +181,14 @@ export class Replicator {
       } catch (err: any) {
         if (signal.aborted) return
         this.seen.delete(cid)
+        // a full store does not change when a peer connects: that failure waits for an announcement
+        if (!(err instanceof StoreLimitError)) {
+          this.failed.set(cid, name)
+          for (const oldest of this.failed.keys()) {
+            if (this.failed.size <= MAX_FAILED_KEPT) break
+            this.failed.delete(oldest)
+          }
+        }
         this.c.log('replication of %s failed: %e', cid, err)
         this.c.emit('replicate:failed', { cid, name, error: err instanceof Error ? err : new Error(String(err)) })
       } finally {

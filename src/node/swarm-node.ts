@@ -224,6 +224,11 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
         fetch: async (cid, options) => this.fetch(cid, options),
         emit: (type, detail) => { this.safeDispatchEvent(type, detail as SwarmNodeEvents[typeof type]) },
         log: logger.forComponent('replicate'),
+        onPeerConnect: (listener) => {
+          const onConnect = (evt: CustomEvent<{ peer: string }>): void => { listener(evt.detail.peer) }
+          network.addEventListener('peer:connect', onConnect)
+          return () => { network.removeEventListener('peer:connect', onConnect) }
+        },
         ...(init.maxStoreBytes != null ? { maxStoreBytes: init.maxStoreBytes } : {})
       })
     }
