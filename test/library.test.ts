@@ -154,6 +154,12 @@ test('a local swarm heals by itself when a node restarts, whether it dialled its
   }
   const got = await last.fetch(cid)
   assert.deepEqual([got.size, got.bytesReceived], [content.byteLength, content.byteLength], 'fetched from node-0 over the healed links')
+  // a node added while another is stopped is linked to it once it is back
+  await last.stop()
+  const late = await swarm.addNode()
+  await last.start()
+  await swarm.waitForMesh()
+  assert.ok(late.network.connections().some(c => c.peer === last.peerId), 'the late node is connected to the one that was stopped when it joined')
 })
 
 test('replicate: a file whose only sharer stopped mid-replication is fetched once the sharer is back, without a new announcement', async (t) => {
@@ -179,6 +185,27 @@ test('replicate: a file whose only sharer stopped mid-replication is fetched onc
   assert.equal(result.size, content.byteLength)
   assert.ok(result.received <= content.byteLength - kept * 1024 * 1024 + 1024 * 1024, `resumed: ${result.received} bytes received, ${kept} blocks were kept`)
   assert.deepEqual({ complete: (await keeper.store.get(cid))?.complete, pinned: (await keeper.store.get(cid))?.pinned }, { complete: true, pinned: true })
+})
+
+test('a node stopped during its own fetch: the fetch says so (not that the store closed), and after start() a fetch resumes', async (t) => {
+  const swarm = await createLocalSwarm(2, t)
+  const [alice, bob] = swarm.nodes as [SwarmNode, SwarmNode]
+  const content = new Uint8Array(32 * 1024 * 1024).map((_, i) => (i * 131) % 251)
+  const { cid } = await alice.share(content, { name: 'interrupted.bin' })
+  let stopping: Promise<void> | undefined
+  const err: any = await bob.fetch(cid, {
+    onProgress: (evt) => { if (evt.type === 'transfer:fetch:block' && evt.detail.bytes >= 4 * 1024 * 1024) stopping ??= bob.stop() }
+  }).then(() => undefined, (e: unknown) => e)
+  await stopping
+  assert.equal(err?.name, 'TransferNotStartedError', String(err))
+  assert.equal(err.stopped, true)
+  assert.match(err.message, /the node stopped during the fetch; the blocks received so far are kept/)
+  await bob.start()
+  const kept = (await bob.store.get(cid))?.blocks.present ?? 0
+  assert.ok(kept >= 4, `${kept} blocks kept`)
+  await swarm.waitForMesh()
+  const again = await bob.fetch(cid)
+  assert.equal(again.blocksReceived, again.blocks - kept, 'only the missing blocks came again')
 })
 
 test('stablePort: a stop() and start() in one process listen on the same port, the one remembered', async (t) => {

@@ -93,6 +93,13 @@ export async function startLocalSwarm (init: LocalSwarmInit = {}): Promise<Local
   const dialled = new Map<string, number>()
   let created = 0
   const neighbours = (node: SwarmNode): SwarmNode[] => links.get(node) ?? []
+  /** Each node's address once it has run (stablePort: the same after a restart), also while it is stopped. */
+  const addrs = new Map<SwarmNode, string>()
+  const addrOf = (node: SwarmNode): string | undefined => {
+    const now = node.getMultiaddrs()[0]
+    if (now != null) addrs.set(node, now)
+    return addrs.get(node)
+  }
 
   const stop = async (): Promise<void> => {
     await Promise.allSettled(nodes.map(async n => { await n.stop() }))
@@ -112,7 +119,7 @@ export async function startLocalSwarm (init: LocalSwarmInit = {}): Promise<Local
         const key = `${node.peerId} ${to.peerId}`
         if (now - (dialled.get(key) ?? -Infinity) < RELINK_MS) continue
         dialled.set(key, now)
-        const addr = to.getMultiaddrs()[0]
+        const addr = addrOf(to)
         if (addr != null) node.dial(addr).catch(() => {}) // failed: tried again at the next relink
       }
     }
@@ -135,9 +142,10 @@ export async function startLocalSwarm (init: LocalSwarmInit = {}): Promise<Local
     const index = created++
     const own = { ...init.node, ...init.nodes?.[index], ...extra }
     const name = own.name ?? `node-${index}`
-    // up to `degree` earlier running nodes, the nearest first so the graph stays connected
-    // (`start: false`: none, the caller starts and dials it)
-    const targets = own.start === false ? [] : nodes.filter(n => n.isStarted()).reverse().slice(0, degree)
+    // up to `degree` earlier nodes, the nearest first so the graph stays connected: running, or
+    // stopped for now (their address is known and kept: joined when they are back), not those
+    // never started (`start: false`: none either, the caller starts and dials it)
+    const targets = own.start === false ? [] : nodes.filter(n => addrOf(n) != null).reverse().slice(0, degree)
     const node = await createSwarmNode({
       swarm: init.swarm,
       logPrefix: name,
@@ -148,7 +156,7 @@ export async function startLocalSwarm (init: LocalSwarmInit = {}): Promise<Local
       ...own,
       // its neighbours as bootstrap peers (no mDNS here): dialled at start and again whenever the
       // connection is lost, so that the swarm heals after either side restarts
-      bootstrap: [...own.bootstrap ?? [], ...targets.flatMap(t => t.getMultiaddrs().slice(0, 1))],
+      bootstrap: [...own.bootstrap ?? [], ...targets.flatMap(t => addrOf(t) ?? [])],
       name,
       repo: join(dir, `node-${index}`),
       listen: ['/ip4/127.0.0.1/tcp/0'],
@@ -156,6 +164,7 @@ export async function startLocalSwarm (init: LocalSwarmInit = {}): Promise<Local
     }, init.components?.(index))
     nodes.push(node)
     links.set(node, targets)
+    addrOf(node)
     return node
   }
 

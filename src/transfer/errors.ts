@@ -77,13 +77,18 @@ export class RequestBacklogError extends Error {
   }
 }
 
-/** fetch() was called on a transfer that is not started (or was stopped during the fetch). */
+/** fetch() was called on a transfer that is not started, or it was stopped during the fetch (`stopped`). */
 export class TransferNotStartedError extends Error {
   static override name = 'TransferNotStartedError'
+  /** True when the transfer (its node) stopped while this fetch ran. */
+  readonly stopped: boolean
 
-  constructor () {
-    super('the transfer service is not started; start the node first')
+  constructor (stopped = false) {
+    super(stopped
+      ? 'the node stopped during the fetch; the blocks received so far are kept, and a fetch after the node starts again resumes from them'
+      : 'the transfer service is not started; start the node first')
     this.name = 'TransferNotStartedError'
+    this.stopped = stopped
   }
 }
 

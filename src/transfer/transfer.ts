@@ -73,8 +73,8 @@ export class BlockTransfer implements Transfer {
   async stop (): Promise<void> {
     if (!this.started) return
     this.started = false
-    for (const s of this.sessions) s.abort(new TransferNotStartedError())
-    this.links.close(new TransferNotStartedError())
+    for (const s of this.sessions) s.abort(new TransferNotStartedError(true))
+    this.links.close(new TransferNotStartedError(true))
     await this.server.stop()
   }
 

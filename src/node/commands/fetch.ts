@@ -109,8 +109,9 @@ export async function fetch (c: CommandContext, cid: string, options: NodeFetchO
     // nothing of it arrived: leave no trace of the attempt
     if (!existed && !await c.store.has(cid).catch(() => true)) await c.store.remove(cid).catch(() => {})
     // else the record counts what was kept (missing() walks the store and updates it): listed, and
-    // announced as a partial copy after a restart, as what it is
-    const kept = await c.store.missing(cid).then(async () => (await c.store.get(cid))?.blocks.present ?? 0, () => 0)
+    // announced as a partial copy after a restart, as what it is. A store that cannot say (closed
+    // by a stop meanwhile) counts nothing: the error thrown is the fetch's own
+    const kept = await c.store.missing(cid).then(async () => (await c.store.get(cid))?.blocks.present ?? 0).catch(() => 0)
     if (err?.name === 'NoSpaceError' && err.file == null) {
       // a full disk names the file, not the block being written, and says what was kept
       throw new NoSpaceError(c.store.path, err.code, {

@@ -330,7 +330,7 @@ export class FetchSession implements Walker {
   private planNow (): void {
     if (this.finished) return
     if (!this.host.isStarted()) {
-      this.fail(new TransferNotStartedError())
+      this.fail(new TransferNotStartedError(true))
       return
     }
     if (this.landing.pending >= this.host.limits.maxPendingWrites) return // a landing re-plans
