@@ -208,6 +208,21 @@ test('a node stopped during its own fetch: the fetch says so (not that the store
   assert.equal(again.blocksReceived, again.blocks - kept, 'only the missing blocks came again')
 })
 
+test('a fetch begun before the announcement reached the fetcher: the file takes the announced name, and no catalog gets the CID as another name', async (t) => {
+  const swarm = await createLocalSwarm(3, t)
+  const [alice, bob, carol] = swarm.nodes as [SwarmNode, SwarmNode, SwarmNode]
+  const { cid } = await alice.share(new Uint8Array(8 * 1024 * 1024).map((_, i) => i % 253), { name: 'big.bin' })
+  // no await in between: the announcement is still on its way to bob (in-process, a socket away)
+  await bob.fetch(cid)
+  assert.equal((await bob.store.get(cid))?.name, 'big.bin', 'named by the announcement that came during the fetch')
+  // once carol knows bob as a complete provider, she has heard whatever bob said of the file
+  await waitFor(() => carol.protocol.entry(cid)?.providers.some(p => p.peer === bob.peerId && p.complete) === true, { timeout: 20_000, message: 'bob a complete provider at carol' })
+  for (const node of [alice, bob, carol]) {
+    const listed = (await node.ls()).find(f => f.cid === cid)
+    assert.deepEqual({ name: listed?.name, otherNames: listed?.otherNames }, { name: 'big.bin', otherNames: undefined }, `${node.name}'s listing`)
+  }
+})
+
 test('stablePort: a stop() and start() in one process listen on the same port, the one remembered', async (t) => {
   const swarm = await createLocalSwarm({ size: 1, nodes: { 0: { stablePort: true } } }, t)
   const [node] = swarm.nodes as [SwarmNode]

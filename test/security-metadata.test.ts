@@ -61,6 +61,9 @@ test('metadata squatting at the node: the first provider\'s name is written with
   assert.ok(Buffer.from(await readFile(join(out1, 'quarterly-report.pdf'))).equals(report), 'the content is the real one')
   // what bob re-announces as its own word takes neither side of the dispute: its record names the file by its CID
   assert.equal((await bob.store.get(shared.cid))?.name, shared.cid, 'bob\'s record does not take up a disputed name')
+  // ...and it tells the swarm it holds the file without naming it: the CID is not one more name in alice's catalog
+  await waitFor(() => alice.protocol.entry(shared.cid)?.providers.some(p => p.peer === bob.peerId && p.complete) === true, { timeout: 20_000, message: 'bob a complete provider at alice' })
+  assert.deepEqual(alice.protocol.entry(shared.cid)?.conflicts?.map(c => c.name), ['run-me.sh'], 'alice hears of the squatter\'s name only')
   // named by the caller, or again from this node's store: said so, the other names still beside it
   const mine = await bob.get(shared.cid, { cwd: out1, output: 'mine.pdf' })
   assert.equal(mine.nameFrom, 'output')
@@ -94,11 +97,10 @@ test('metadata squatting at the node: the first provider\'s name is written with
   assert.equal((await stat(written)).mode & 0o111, 0, 'never executable')
   // bob, now a provider, does not spread the squatter's metadata under its own signature
   assert.equal((await bob.store.get(imported.cid))?.name, imported.cid, 'bob\'s record does not take up the squatter\'s name')
-  await waitFor(() => alice.protocol.entry(imported.cid)?.conflicts?.some(x => x.peer === bob.peerId) === true, { timeout: 20_000, message: 'bob\'s announcement heard by alice' })
-  const fromBob = alice.protocol.entry(imported.cid)?.conflicts?.find(x => x.peer === bob.peerId)
-  assert.equal(fromBob?.name, imported.cid, 'bob announces the file by its CID, not as run-me.sh')
-  assert.equal(fromBob?.size, annual.byteLength, 'with the size its blocks say')
-  assert.equal(fromBob?.encrypted, false, 'and not as encrypted')
+  // it says it holds the file (a complete Have) and lends it no metadata, neither the squatter's nor its CID as a name
+  await waitFor(() => alice.protocol.entry(imported.cid)?.providers.some(p => p.peer === bob.peerId && p.complete) === true, { timeout: 20_000, message: 'bob a complete provider at alice' })
+  assert.equal(alice.protocol.entry(imported.cid)?.conflicts?.some(x => x.peer === bob.peerId), false, 'no metadata of bob\'s at alice')
+  assert.deepEqual(alice.protocol.entry(imported.cid)?.conflicts?.map(x => x.name), ['run-me.sh'])
 
   // 3. the squatter first with a size no disk holds: the early disk check does not refuse it
   const budget = randomBytes(30_000)

@@ -8,7 +8,8 @@ import type { ProtocolContext } from './context.js'
 import { InvalidFileError } from './errors.js'
 import type { FileAnnouncement, LocalFile } from './types.js'
 
-interface OwnFile { meta: FileMeta, complete: boolean }
+/** An own file; `meta` absent: it has no name of its own to tell (below, `list`), and is told as a Have. */
+interface OwnFile { meta?: FileMeta, complete: boolean }
 
 /** A CID given to the API, as its key (CIDv1, base32); InvalidFileError otherwise. */
 export function cidOrThrow (value: string): string {
@@ -81,14 +82,17 @@ export class OwnFiles {
     return own.get(cid)?.complete ?? this.haves.get(cid)
   }
 
-  /** Announces every own file (in batches) and re-sends have for partial files without metadata. */
+  /** Announces every own file (in batches) and re-sends have for files without metadata of their own. */
   async publish (): Promise<void> {
     const { ctx } = this
     const own = await this.sync()
     if (!ctx.started) return
-    const files: AnnouncedFileInfo[] = [...own.values()].map(f => ({ meta: f.meta, complete: f.complete }))
+    const files: AnnouncedFileInfo[] = [...own.values()].flatMap(f => f.meta != null ? [{ meta: f.meta, complete: f.complete }] : [])
     for (const batch of batches(files, announcedFileBytes, MAX_BATCH_BYTES, MAX_FILES_PER_MESSAGE)) {
       await ctx.publish({ type: 'announce', files: batch, issued: ctx.issued() })
+    }
+    for (const [cid, f] of own) {
+      if (f.meta == null) await ctx.publish({ type: 'have', cid, complete: f.complete, issued: ctx.issued() })
     }
     for (const [cid, complete] of this.haves) {
       if (!own.has(cid)) await ctx.publish({ type: 'have', cid, complete, issued: ctx.issued() })
@@ -100,8 +104,10 @@ export class OwnFiles {
     const { ctx } = this
     const own = await this.list()
     const now = Date.now()
-    for (const f of own.values()) {
-      ctx.catalog.add({ cid: f.meta.cid, peer: ctx.self, meta: f.meta, complete: f.complete, lastSeen: now, firstHand: true })
+    for (const [cid, f] of own) {
+      // a file without metadata of its own is listed without any: this node's listing is its own
+      // word (catalog answers pass it on), and the catalog's metadata may be a squatter's
+      ctx.catalog.add({ cid, peer: ctx.self, complete: f.complete, lastSeen: now, firstHand: true, ...(f.meta != null ? { meta: f.meta } : {}) })
     }
     return own
   }
@@ -118,7 +124,11 @@ export class OwnFiles {
     for (const f of listed) {
       try {
         const meta = fileMeta(f)
-        if (!this.withdrawn.has(meta.cid)) out.set(meta.cid, { meta, complete: f.complete })
+        if (this.withdrawn.has(meta.cid)) continue
+        // a record named by its own CID has no name to tell: fetched before any announcement named
+        // it, or while providers disputed its metadata (node/commands/fetch.ts). Announced, the CID
+        // would be one more name beside the real one in every catalog; a Have lends no metadata
+        out.set(meta.cid, normalizeCid(meta.name) === meta.cid ? { complete: f.complete } : { meta, complete: f.complete })
       } catch (err) {
         this.ctx.log('not announcing local file %s: %e', f.cid, err)
       }

@@ -168,6 +168,11 @@ export interface TrackMeta {
   encrypted?: boolean
   /** A folder: the files in it, as announced. */
   files?: number
+  /**
+   * A record already named by its own CID (no name was known when it was first tracked) takes
+   * `name`, `mediaType` and `encrypted` from this call; any other record keeps its own (default false).
+   */
+  replaceCidName?: boolean
 }
 
 export interface GcOptions extends StoreOptions {

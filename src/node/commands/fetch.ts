@@ -3,7 +3,7 @@
  * `have`s), the transfer fetches the blocks, the store keeps them. SwarmNode.fetch hands off
  * here; `get` (commands/get.ts) adds writing the file out.
  */
-import type { CatalogEntry } from '../../pubsub/index.js'
+import type { CatalogEntry, FileAnnouncement } from '../../pubsub/index.js'
 import type { FetchResult, TransferFetchEvents } from '../../transfer/index.js'
 import { NoSpaceError } from '../../storage/index.js'
 import type { CommandContext } from './context.js'
@@ -62,6 +62,11 @@ export function providersOf (c: CommandContext, cid: string, wantTimeout: number
   }
 }
 
+/** The catalog's entry when no provider disputes its metadata (else the CID names the file here). */
+function undisputed (entry: CatalogEntry | undefined): CatalogEntry | undefined {
+  return entry != null && (entry.conflicts ?? []).length === 0 ? entry : undefined
+}
+
 /**
  * Fetches a file into the store: tracked as a partial file first (so a later fetch resumes),
  * announced as a partial `have` (so other downloaders use this node too) at once when the swarm
@@ -78,7 +83,7 @@ export async function fetch (c: CommandContext, cid: string, options: NodeFetchO
   // what this node records is what it re-announces as its own word: metadata that providers
   // dispute (a squatter's name, size or flag beside the real one) is not taken up, so an honest
   // fetcher never lends its signature to either side; the file is then known by its CID here
-  const meta = entry != null && (entry.conflicts ?? []).length === 0 ? entry : undefined
+  const meta = undisputed(entry)
   const existed = await c.store.get(cid) != null
   const record = await c.store.track(cid, {
     name: options.name ?? meta?.name ?? cid,
@@ -123,15 +128,38 @@ export async function fetch (c: CommandContext, cid: string, options: NodeFetchO
   }
   const missing = await c.store.missing(cid)
   if (missing.length === 0) {
+    // named by its CID because nothing was announced when the fetch began (a fetch right after
+    // the share): an announcement that came meanwhile, undisputed, names it now
+    const late = options.name == null && meta == null ? undisputed(c.protocol.entry(cid)) : undefined
+    if (late != null && record.name === cid) {
+      await c.store.track(cid, {
+        replaceCidName: true,
+        name: late.name,
+        ...(late.size != null ? { size: late.size } : {}),
+        ...(late.mediaType != null ? { mediaType: late.mediaType } : {}),
+        ...(options.encrypted === true || late.encrypted === true ? { encrypted: true } : {}),
+        ...(late.files != null ? { files: late.files } : {})
+      })
+    }
     const done = await c.store.get(cid) ?? record
-    await c.protocol.announce({
-      cid,
+    await announceRecord(c, cid, {
       name: done.name,
       size: done.files != null ? done.size : result.size,
       mediaType: done.mediaType,
       ...(done.encrypted === true ? { encrypted: true } : {}),
       ...(done.files != null ? { files: done.files } : {})
-    }).catch((err) => { c.log('announcing %s failed: %e', cid, err) })
+    })
   }
   return result
+}
+
+/**
+ * Announces a complete file this node holds. One named by its CID (no name was announced, or its
+ * metadata is disputed) is told as a complete Have, which lends no metadata: announced, the CID
+ * would be one more name beside the real one in every catalog (pubsub's OwnFiles does the same
+ * at every re-announce).
+ */
+export async function announceRecord (c: CommandContext, cid: string, meta: Omit<FileAnnouncement, 'cid'>): Promise<void> {
+  const done = meta.name === cid ? c.protocol.have(cid, true) : c.protocol.announce({ cid, ...meta })
+  await done.catch((err) => { c.log('announcing %s failed: %e', cid, err) })
 }

@@ -17,7 +17,7 @@ import { checkDestination } from './destination.js'
 import type { TransferFetchEvents } from '../../transfer/index.js'
 import { waitFor } from '../../util/wait.js'
 import type { CommandContext } from './context.js'
-import { fetch, providersOf, type NodeFetchOptions } from './fetch.js'
+import { announceRecord, fetch, providersOf, type NodeFetchOptions } from './fetch.js'
 
 /** Progress of one fetch as plain numbers (what the CLI draws as a bar). */
 export interface FetchProgressInfo {
@@ -207,7 +207,7 @@ async function exportFolder (c: CommandContext, cid: string, out: string, option
   const done = await writeFolder(c, cid, out, options, announced, total)
   if (record != null && record.files == null) {
     const rec = await c.store.track(cid, { name: record.name, files: done.files, size: done.bytes })
-    await c.protocol.announce({ cid, name: rec.name, size: rec.size, mediaType: FOLDER_MEDIA_TYPE, files: done.files }).catch((err) => { c.log('announcing %s failed: %e', cid, err) })
+    await announceRecord(c, cid, { name: rec.name, size: rec.size, mediaType: FOLDER_MEDIA_TYPE, files: done.files })
   }
   return done
 }

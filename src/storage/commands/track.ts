@@ -24,6 +24,11 @@ export async function track (ctx: StoreContext, cid: string | CID, meta: TrackMe
       blocks: { present: 0 }
     }
     if (old != null && meta.pin === true) rec.pinned = true
+    if (old != null && meta.replaceCidName === true && old.name === key && meta.name !== key) {
+      rec.name = clampName(meta.name, MAX_RECORD_NAME_BYTES)
+      rec.mediaType = meta.mediaType ?? guessMediaType(rec.name)
+      if (meta.encrypted != null) rec.encrypted = meta.encrypted
+    }
     if (old == null && meta.encrypted != null) rec.encrypted = meta.encrypted
     // a folder learns its file count (and their bytes) when it is first tracked, or once written out
     if (rec.files == null && meta.files != null && Number.isSafeInteger(meta.files) && meta.files >= 0) {
