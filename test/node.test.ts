@@ -177,6 +177,21 @@ test('createLocalSwarm({ size: 5 }) meshes every node', async (t) => {
   assert.deepEqual(await Promise.all(got), Array(4).fill(swarm.nodes[0]!.peerId))
 })
 
+/** Runs an ES module `script` in a node child; its exit code ('timeout': killed after `ms`) and stdout. */
+async function runScript (script: string, ms: number): Promise<{ code: number | null | 'timeout', out: string }> {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  child.stdout.on('data', (d) => { out += String(d) })
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const code = await Promise.race([
+    new Promise<number | null>(resolve => child.once('exit', resolve)),
+    new Promise<'timeout'>(resolve => { timer = setTimeout(() => resolve('timeout'), ms) })
+  ])
+  clearTimeout(timer)
+  if (code === 'timeout') child.kill('SIGKILL')
+  return { code, out }
+}
+
 test('a process that creates a local swarm of 5 and stops it exits by itself', async () => {
   const script = `
     const { createLocalSwarm } = await import(${JSON.stringify(new URL('../src/testing/index.js', import.meta.url).href)})
@@ -184,16 +199,7 @@ test('a process that creates a local swarm of 5 and stops it exits by itself', a
     await swarm.stop()
     process.stdout.write('stopped\\n')
   `
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
-  let out = ''
-  child.stdout.on('data', (d) => { out += String(d) })
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const code = await Promise.race([
-    new Promise<number | null>(resolve => child.once('exit', resolve)),
-    new Promise<string>(resolve => { timer = setTimeout(() => resolve('timeout'), 20_000) })
-  ])
-  clearTimeout(timer)
-  if (code === 'timeout') child.kill('SIGKILL')
+  const { code, out } = await runScript(script, 20_000)
   assert.equal(out.trim(), 'stopped')
   assert.equal(code, 0, 'exited on its own, without process.exit, after stop()')
 })
@@ -235,16 +241,7 @@ test('a stopped node keeps no long timer alive: a script ends once its nodes are
     const armed = [...timers].filter(t => !t._destroyed && t.hasRef())
     process.stdout.write(JSON.stringify(armed.map(t => t._idleTimeout)))
   `
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
-  let out = ''
-  child.stdout.on('data', (d) => { out += String(d) })
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const code = await Promise.race([
-    new Promise<number | null>(resolve => child.once('exit', resolve)),
-    new Promise<string>(resolve => { timer = setTimeout(() => resolve('timeout'), 60_000) })
-  ])
-  clearTimeout(timer)
-  if (code === 'timeout') child.kill('SIGKILL')
+  const { code, out } = await runScript(script, 60_000)
   assert.equal(code, 0)
   const delays = JSON.parse(out) as number[]
   // libp2p's address manager left a 1 s timer per node (src/net/network.ts, stopAddressUpdates)

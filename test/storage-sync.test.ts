@@ -133,45 +133,58 @@ test('blocks written inline (synchronous calls) are fsynced in batches before th
   assert.deepEqual(await fsp.readdir(join(path, 'dirty')), [], 'nothing unsynced is left, so no marker')
 })
 
+/**
+ * A store with `inline` whose block writes through the pool are counted (`poolWrites()`), and
+ * `put()`, which stores the next of a series of distinct 100-byte blocks (`written()` so far).
+ */
+async function poolCountingStore (t: { after: (fn: () => Promise<void>) => void }, path: string, inline: InlineFs): Promise<{ store: Awaited<ReturnType<typeof createStore>>, put: () => Promise<void>, poolWrites: () => number, written: () => number }> {
+  let pool = 0
+  const fs: Partial<StoreFs> = {
+    open: (async (p: any, flags?: any, mode?: any) => {
+      if (String(p).includes(join('tmp', 'block-'))) pool++
+      return await fsp.open(p, flags, mode)
+    }) as StoreFs['open'],
+    inline
+  }
+  const store = await createStore({ path, fs })
+  t.after(async () => { await store.close() })
+  let n = 0
+  return {
+    store,
+    put: async () => {
+      n++
+      await store.putBlock(rawCid(pattern(100, n)), pattern(100, n))
+    },
+    poolWrites: () => pool,
+    written: () => n
+  }
+}
+
 test('block writes slow on average (not one slow write) go through the thread pool for 10 s, then inline again', async (t) => {
   const dir = await tempDir(t)
   const { inline, calls, clock } = countedInline()
   // when on, the kernel holds each write 25 ms: a disk slower than the page cache
   const slow = slowDown(inline, 'writevSync', clock, 25)
-  let poolWrites = 0
-  const fs: Partial<StoreFs> = {
-    open: (async (p: any, flags?: any, mode?: any) => {
-      if (String(p).includes(join('tmp', 'block-'))) poolWrites++
-      return await fsp.open(p, flags, mode)
-    }) as StoreFs['open'],
-    inline
-  }
-  const store = await createStore({ path: join(dir, 'store'), fs })
-  t.after(async () => { await store.close() })
-  let n = 0
-  const put = async (): Promise<void> => {
-    n++
-    await store.putBlock(rawCid(pattern(100, n)), pattern(100, n))
-  }
+  const { store, put, poolWrites, written } = await poolCountingStore(t, join(dir, 'store'), inline)
   await put()
   // one write that waited (for the CPU, say) among fast ones
   slow.on = true
   await put()
   slow.on = false
   for (let i = 0; i < 5; i++) await put()
-  assert.deepEqual([calls.get('writevSync'), poolWrites], [7, 0], 'one slow write changes nothing')
+  assert.deepEqual([calls.get('writevSync'), poolWrites()], [7, 0], 'one slow write changes nothing')
   // a disk that is slow write after write: the moving average passes 20 ms at the sixth (25 × (1 − 0.75⁶) = 20.5)
   slow.on = true
   for (let i = 0; i < 6; i++) await put()
-  assert.deepEqual([calls.get('writevSync'), poolWrites], [13, 0], 'the six slow writes were inline')
+  assert.deepEqual([calls.get('writevSync'), poolWrites()], [13, 0], 'the six slow writes were inline')
   await put()
   await put()
-  assert.deepEqual([calls.get('writevSync'), poolWrites], [13, 2], 'the next writes went through the pool')
+  assert.deepEqual([calls.get('writevSync'), poolWrites()], [13, 2], 'the next writes went through the pool')
   clock.ms += 10_001
   slow.on = false
   await put()
-  assert.deepEqual([calls.get('writevSync'), poolWrites], [14, 2], 'inline again once the 10 s are over')
-  for (let i = 1; i <= n; i++) assert.deepEqual(await store.getBlock(rawCid(pattern(100, i)), { verify: true }), Buffer.from(pattern(100, i)))
+  assert.deepEqual([calls.get('writevSync'), poolWrites()], [14, 2], 'inline again once the 10 s are over')
+  for (let i = 1; i <= written(); i++) assert.deepEqual(await store.getBlock(rawCid(pattern(100, i)), { verify: true }), Buffer.from(pattern(100, i)))
 })
 
 test('block writes slow only because their thread waited for a core stay inline; slow because they held it, they go to the pool', async (t) => {
@@ -188,28 +201,14 @@ test('block writes slow only because their thread waited for a core stay inline;
     if (state.contended) waited.ms += 40
     return writev(...args)
   }) as InlineFs['writevSync']
-  let poolWrites = 0
-  const fs: Partial<StoreFs> = {
-    open: (async (p: any, flags?: any, mode?: any) => {
-      if (String(p).includes(join('tmp', 'block-'))) poolWrites++
-      return await fsp.open(p, flags, mode)
-    }) as StoreFs['open'],
-    inline
-  }
-  const store = await createStore({ path: join(dir, 'store'), fs })
-  t.after(async () => { await store.close() })
-  let n = 0
-  const put = async (): Promise<void> => {
-    n++
-    await store.putBlock(rawCid(pattern(100, n)), pattern(100, n))
-  }
+  const { put, poolWrites } = await poolCountingStore(t, join(dir, 'store'), inline)
   for (let i = 0; i < 12; i++) await put()
-  assert.deepEqual([calls.get('writevSync'), poolWrites], [12, 0], '40 ms each, all of it waiting for a core: all inline')
+  assert.deepEqual([calls.get('writevSync'), poolWrites()], [12, 0], '40 ms each, all of it waiting for a core: all inline')
   // now the disk holds each write 40 ms: the average passes 20 ms at the third (40 × (1 − 0.75³) = 23.1)
   state.contended = false
   for (let i = 0; i < 3; i++) await put()
   await put()
-  assert.deepEqual([calls.get('writevSync'), poolWrites], [15, 1], 'held write after write: the next went through the pool')
+  assert.deepEqual([calls.get('writevSync'), poolWrites()], [15, 1], 'held write after write: the next went through the pool')
 })
 
 /** node's readFile, counting the reads of files under a folder whose path contains `under`. */
