@@ -223,6 +223,21 @@ test('a fetch begun before the announcement reached the fetcher: the file takes 
   }
 })
 
+test('the only sharer stops as the fetch begins, before any HAVE or block: ProviderLeftError (the swarm said it has the file), not a "not found" at the idle timeout', async (t) => {
+  const swarm = await createLocalSwarm(2, t)
+  const [alice, bob] = swarm.nodes as [SwarmNode, SwarmNode]
+  const { cid } = await alice.share(new Uint8Array(32 * 1024 * 1024).map((_, i) => i % 249), { name: 'gone-early.bin' })
+  await waitFor(() => bob.protocol.providers(cid).includes(alice.peerId) || bob.protocol.entry(cid) != null, { timeout: 20_000, message: 'bob knows alice has it' })
+  let stopping: Promise<void> | undefined
+  const err: any = await bob.fetch(cid, {
+    // the download's first event, once its local walk is done and before any provider answered
+    onProgress: (evt) => { if (evt.type === 'transfer:fetch:root') stopping ??= alice.stop() }
+  }).then(() => undefined, (e: unknown) => e)
+  await stopping
+  assert.equal(err?.name, 'ProviderLeftError', String(err))
+  assert.match(err.message, /the only provider\) left the swarm/)
+})
+
 test('stablePort: a stop() and start() in one process listen on the same port, the one remembered', async (t) => {
   const swarm = await createLocalSwarm({ size: 1, nodes: { 0: { stablePort: true } } }, t)
   const [node] = swarm.nodes as [SwarmNode]

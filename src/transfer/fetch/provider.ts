@@ -37,7 +37,10 @@ export class FetchProvider implements PlanProvider {
   busyUntil = 0
   busyStrikes = 0
   saidLater = false
-  /** Said HAVE for something in this download. */
+  /**
+   * Had blocks of this download, by its word or the swarm's: it said HAVE for one, sent a wanted
+   * block, or was found as a provider of the file (the catalog, a want's answers).
+   */
   everHad = false
   /** Last frame received. */
   lastHeard: number
