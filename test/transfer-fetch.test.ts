@@ -73,6 +73,12 @@ test('verdicts: left, stalled, timed out and not found are told apart', () => {
   assert.equal(err?.name, 'ProviderLeftError')
   assert.match(err?.message ?? '', /alice \(the only provider\) left the swarm/)
   assert.equal(leftError('bafy', [alice, mk('carol', 'open', false)], 3, 3000, 2000), undefined, 'another provider is open')
+  // found as a provider of the file (the catalog, a want), and gone before its first HAVE: it left with blocks of this download
+  const eve = mk('eve', 'left', false)
+  eve.leftAt = 1000
+  assert.equal(leftError('bafy', [eve], 3, 3000, 2000), undefined, 'never said HAVE and not listed: not a provider that left')
+  eve.listed = true
+  assert.match(leftError('bafy', [eve], 3, 3000, 2000)?.message ?? '', /eve \(the only provider\) left the swarm/)
   // another downloader, connected: it holds the verdict while it has a missing block, or spoke lately
   const carol = mk('carol', 'open', true)
   carol.lastHeard = 1000

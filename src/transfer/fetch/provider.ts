@@ -37,11 +37,10 @@ export class FetchProvider implements PlanProvider {
   busyUntil = 0
   busyStrikes = 0
   saidLater = false
-  /**
-   * Had blocks of this download, by its word or the swarm's: it said HAVE for one, sent a wanted
-   * block, or was found as a provider of the file (the catalog, a want's answers).
-   */
+  /** Said HAVE for something in this download. */
   everHad = false
+  /** Found as a provider of the file (the catalog, a want's answers): the swarm says it has blocks of it. */
+  listed = false
   /** Last frame received. */
   lastHeard: number
   /** Since when it owes an answer: its last frame, or the first request after a quiet spell. */

@@ -150,7 +150,7 @@ export class FetchSession implements Walker {
         // before its first HAVE has left with blocks of this download, and the verdict names it
         // (leftError) instead of a "not found" at the idle timeout
         const p = this.providers.all.get(peer)
-        if (p != null) p.everHad = true
+        if (p != null) p.listed = true
       }
     } catch (err) {
       if (!this.finished) this.host.log('provider discovery for %s ended: %e', this.rootKey, err)
@@ -223,10 +223,6 @@ export class FetchSession implements Walker {
     this.meter.record(now, data.byteLength)
     if (asked) p.delivered(now, since, data.byteLength, this.host.limits)
     const w = this.wants.get(key)
-    // a provider that sent a wanted block had blocks of this download, HAVE or not (the root is
-    // asked of every provider at once, before any HAVE): if it leaves, the verdict names it
-    // (leftError) instead of waiting the idle timeout for a "not found" (a wrong block bans it)
-    if (w != null) p.everHad = true
     if (w == null || w.landing) {
       if (w != null) this.wants.release(p.peer, key)
       // a copy nobody waits for (cancelled on its way, or never asked) is checked all the same:

@@ -6,8 +6,9 @@ import { NotFoundInSwarmError, ProviderBannedError, ProviderLeftError, ProviderS
 import type { FetchProvider } from './provider.js'
 
 /**
- * ProviderLeftError when every provider that had blocks of the download has left for `grace`
- * ms and no other provider can deliver; else undefined. An open provider that said HAVE for
+ * ProviderLeftError when every provider that had blocks of the download (said HAVE, or was found
+ * as a provider of the file) has left for `grace` ms and no other provider can deliver; else
+ * undefined. An open provider that said HAVE for
  * none of the missing blocks (`holds`) and has sent nothing for `silent` ms cannot: it is
  * another downloader that got its blocks from those who left (a complete copy hiding blocks
  * reveals some within `silent`). A provider that is connecting or down may come back with
@@ -20,7 +21,9 @@ export function leftError (cid: string, providers: Iterable<FetchProvider>, miss
     if (p.state === 'banned') continue
     // a provider that left and is being dialled again counts as left until the dial succeeds
     if (p.state === 'left' || (p.state === 'connecting' && p.leftAt != null)) {
-      if (!p.everHad) continue
+      // one that said HAVE, or that the swarm named as a provider of the file (it left before
+      // its first HAVE): either left with blocks of this download
+      if (!p.everHad && !p.listed) continue
       if (p.leftAt == null || now - p.leftAt < grace) return undefined
       left.push(p.peer)
       continue
