@@ -54,9 +54,13 @@ const D_LO = 4
 /** waitForMesh dials a link that is down about this often. */
 const RELINK_MS = 1000
 
-/** The running neighbours `node` (running) is not connected to. */
-function unlinked (node: SwarmNode, neighbours: readonly SwarmNode[]): SwarmNode[] {
-  const connected = new Set(node.network.connections().map(c => c.peer))
+/** The peers `node` is connected to. */
+function connectedPeers (node: SwarmNode): Set<string> {
+  return new Set(node.network.connections().map(c => c.peer))
+}
+
+/** The running neighbours not among `connected` (a node's connected peers). */
+function unlinked (connected: ReadonlySet<string>, neighbours: readonly SwarmNode[]): SwarmNode[] {
   return neighbours.filter(n => n.isStarted() && !connected.has(n.peerId))
 }
 
@@ -66,9 +70,9 @@ function unlinked (node: SwarmNode, neighbours: readonly SwarmNode[]): SwarmNode
  */
 function notMeshed (node: SwarmNode, neighbours: readonly SwarmNode[]): string | undefined {
   if (!node.isStarted()) return undefined
-  const missing = unlinked(node, neighbours)
+  const connected = connectedPeers(node)
+  const missing = unlinked(connected, neighbours)
   if (missing.length > 0) return `not connected to ${missing.map(n => n.name).join(', ')}`
-  const connected = new Set(node.network.connections().map(c => c.peer))
   if (connected.size === 0) return 'no connection'
   for (const topic of [node.topics.announce, node.topics.request]) {
     const subs = new Set(node.network.getSubscribers(topic))
@@ -115,7 +119,7 @@ export async function startLocalSwarm (init: LocalSwarmInit = {}): Promise<Local
     const now = Date.now()
     for (const node of nodes) {
       if (!node.isStarted()) continue
-      for (const to of unlinked(node, neighbours(node))) {
+      for (const to of unlinked(connectedPeers(node), neighbours(node))) {
         const key = `${node.peerId} ${to.peerId}`
         if (now - (dialled.get(key) ?? -Infinity) < RELINK_MS) continue
         dialled.set(key, now)

@@ -301,7 +301,8 @@ export class FsBlockstore implements Blockstore {
   private timed (timing: InlineTiming, start: Mark, fs: InlineFs): void {
     const now = fs.now()
     const waited = start.waited != null ? fs.waited?.() : undefined
-    const average = timing.record(Math.max(0, now - start.wall - (waited != null ? waited - (start.waited ?? waited) : 0)), now)
+    const waitedMs = waited != null && start.waited != null ? waited - start.waited : 0
+    const average = timing.record(Math.max(0, now - start.wall - waitedMs), now)
     if (average != null) this.log?.('block %ss held the thread %d ms on average: they go through the thread pool for the next %d s', timing.kind, Math.round(average), INLINE_BACKOFF_MS / 1000)
   }
 

@@ -69,8 +69,9 @@ export const BACKGROUND_SYNC_BLOCKS = 16
  * page cache (~1 ms for 1 MiB); reads longer than INLINE_READ_SLOW_MS on average go to the disk
  * (~0.2 ms from the page cache). Either sends the next INLINE_BACKOFF_MS of writes, or of reads,
  * through the thread pool, so that a slow disk does not hold the event loop. A call does not
- * count the time its thread waited for a core (where the system says: util/thread-clock.ts). The average is moving, each call weighing INLINE_AVERAGE_WEIGHT: one
- * call that waited 80 ms does not switch writes, a disk that takes 25 ms a write does after six.
+ * count the time its thread waited for a core (where the system says: util/thread-clock.ts).
+ * The average is moving, each call weighing INLINE_AVERAGE_WEIGHT: one call that waited 80 ms
+ * does not switch writes, a disk that takes 25 ms a write does after six.
  */
 export const INLINE_WRITE_SLOW_MS = 20
 export const INLINE_READ_SLOW_MS = 10

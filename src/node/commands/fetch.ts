@@ -5,7 +5,7 @@
  */
 import type { CatalogEntry, FileAnnouncement } from '../../pubsub/index.js'
 import type { FetchResult, TransferFetchEvents } from '../../transfer/index.js'
-import { NoSpaceError } from '../../storage/index.js'
+import { NoSpaceError, type TrackMeta } from '../../storage/index.js'
 import type { CommandContext } from './context.js'
 
 export interface NodeFetchOptions {
@@ -67,6 +67,16 @@ function undisputed (entry: CatalogEntry | undefined): CatalogEntry | undefined 
   return entry != null && (entry.conflicts ?? []).length === 0 ? entry : undefined
 }
 
+/** What a record takes of an undisputed catalog entry besides its name (and the caller's `encrypted`). */
+function trackedMeta (meta: CatalogEntry | undefined, options: NodeFetchOptions): Omit<TrackMeta, 'name'> {
+  return {
+    ...(meta?.size != null ? { size: meta.size } : {}),
+    ...(meta?.mediaType != null ? { mediaType: meta.mediaType } : {}),
+    ...(options.encrypted === true || meta?.encrypted === true ? { encrypted: true } : {}),
+    ...(meta?.files != null ? { files: meta.files } : {})
+  }
+}
+
 /**
  * Fetches a file into the store: tracked as a partial file first (so a later fetch resumes),
  * announced as a partial `have` (so other downloaders use this node too) at once when the swarm
@@ -74,8 +84,8 @@ function undisputed (entry: CatalogEntry | undefined): CatalogEntry | undefined 
  * learn of each other before their first block, and each is asked for blocks as it gets them
  * (issue 12, swarm distribution); otherwise once its first block is here. Announced as complete
  * at the end. A fetch that found nothing leaves no record. The record takes the catalog's
- * metadata only when no provider disputes it (else the CID names it: the node re-announces its
- * record, and must not spread a squatter's name, size or flag).
+ * metadata only when no provider disputes it (else the CID names it: the node tells the swarm
+ * it holds the file without naming it, and must not spread a squatter's name, size or flag).
  */
 export async function fetch (c: CommandContext, cid: string, options: NodeFetchOptions = {}): Promise<FetchResult> {
   options.signal?.throwIfAborted()
@@ -85,13 +95,7 @@ export async function fetch (c: CommandContext, cid: string, options: NodeFetchO
   // fetcher never lends its signature to either side; the file is then known by its CID here
   const meta = undisputed(entry)
   const existed = await c.store.get(cid) != null
-  const record = await c.store.track(cid, {
-    name: options.name ?? meta?.name ?? cid,
-    ...(meta?.size != null ? { size: meta.size } : {}),
-    ...(meta?.mediaType != null ? { mediaType: meta.mediaType } : {}),
-    ...(options.encrypted === true || meta?.encrypted === true ? { encrypted: true } : {}),
-    ...(meta?.files != null ? { files: meta.files } : {})
-  })
+  const record = await c.store.track(cid, { name: options.name ?? meta?.name ?? cid, ...trackedMeta(meta, options) })
   let announcedPartial = false
   const announcePartial = (): void => {
     if (announcedPartial) return
@@ -132,14 +136,7 @@ export async function fetch (c: CommandContext, cid: string, options: NodeFetchO
     // the share): an announcement that came meanwhile, undisputed, names it now
     const late = options.name == null && meta == null ? undisputed(c.protocol.entry(cid)) : undefined
     if (late != null && record.name === cid) {
-      await c.store.track(cid, {
-        replaceCidName: true,
-        name: late.name,
-        ...(late.size != null ? { size: late.size } : {}),
-        ...(late.mediaType != null ? { mediaType: late.mediaType } : {}),
-        ...(options.encrypted === true || late.encrypted === true ? { encrypted: true } : {}),
-        ...(late.files != null ? { files: late.files } : {})
-      })
+      await c.store.track(cid, { replaceCidName: true, name: late.name, ...trackedMeta(late, options) })
     }
     const done = await c.store.get(cid) ?? record
     await announceRecord(c, cid, {
