@@ -13,6 +13,7 @@ import type { Store } from '../storage/index.js'
 import type { FetchResult, TransferFetchEvents } from '../transfer/index.js'
 import type { Logger } from '../util/logger.js'
 import { StoreLimitError } from './errors.js'
+import { setNewest } from '../util/newest-map.js'
 
 /** Files fetched at once by a replica: a few slow or bait files do not stop the others. */
 export const REPLICATE_CONCURRENCY = 3
@@ -183,11 +184,7 @@ export class Replicator {
         this.seen.delete(cid)
         // a full store does not change when a peer connects: that failure waits for an announcement
         if (!(err instanceof StoreLimitError)) {
-          this.failed.set(cid, name)
-          for (const oldest of this.failed.keys()) {
-            if (this.failed.size <= MAX_FAILED_KEPT) break
-            this.failed.delete(oldest)
-          }
+          setNewest(this.failed, cid, name, MAX_FAILED_KEPT)
         }
         this.c.log('replication of %s failed: %e', cid, err)
         this.c.emit('replicate:failed', { cid, name, error: err instanceof Error ? err : new Error(String(err)) })

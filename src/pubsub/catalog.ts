@@ -11,6 +11,7 @@
 import type { FileMeta } from './codec.js'
 import { MAX_CATALOG_BYTES, MAX_CATALOG_PAIRS, MAX_CONFLICTS_PER_FILE, MAX_FILES_PER_PROVIDER, MAX_ORPHAN_CIDS, MAX_PROVIDERS_PER_FILE, TOMBSTONE_KEEP_MS, MAX_TOMBSTONES } from './constants.js'
 import { CatalogBudget, entryBytes } from './budget.js'
+import { setNewest } from '../util/newest-map.js'
 
 export interface CatalogProvider {
   /** Peer id (base58). */
@@ -367,12 +368,7 @@ export class Catalog {
   }
 
   private tombstone (key: string, at: number, issued: number): void {
-    this.tombstones.delete(key)
-    this.tombstones.set(key, { at, issued })
-    if (this.tombstones.size > MAX_TOMBSTONES) {
-      const oldest = this.tombstones.keys().next().value
-      if (oldest != null) this.tombstones.delete(oldest)
-    }
+    setNewest(this.tombstones, key, { at, issued }, MAX_TOMBSTONES)
   }
 
   private dropIfEmpty (entry: EntryState): void {

@@ -4,6 +4,7 @@
  * answered nor relayed. Bounded: at most `maxPeers` buckets, the least
  * recently used dropped first.
  */
+import { setNewest } from '../util/newest-map.js'
 
 export interface TokenBucketInit {
   /** Tokens added per second. */
@@ -38,15 +39,10 @@ export class PeerRateLimiter {
     if (bucket == null) {
       bucket = { tokens: this.burst, at: now }
     } else {
-      this.buckets.delete(peer)
       bucket.tokens = Math.min(this.burst, bucket.tokens + (now - bucket.at) * this.rate / 1000)
       bucket.at = now
     }
-    this.buckets.set(peer, bucket)
-    if (this.buckets.size > this.maxPeers) {
-      const oldest = this.buckets.keys().next().value
-      if (oldest != null) this.buckets.delete(oldest)
-    }
+    setNewest(this.buckets, peer, bucket, this.maxPeers)
     if (bucket.tokens < cost) return false
     bucket.tokens -= cost
     return true

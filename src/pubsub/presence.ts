@@ -13,6 +13,7 @@
 import { MAX_HELLO_PEERS, HELLO_MIN_INTERVAL_MS } from './constants.js'
 import type { ProtocolContext } from './context.js'
 import { jitter } from './context.js'
+import { setNewest } from '../util/newest-map.js'
 
 export class Presence {
   private readonly ctx: ProtocolContext
@@ -43,12 +44,7 @@ export class Presence {
   /** A Hello from `from`: tells the node its name, and answers a stranger with ours. */
   onHello (from: string, name: string): void {
     const known = this.heard.get(from)
-    this.heard.delete(from)
-    this.heard.set(from, name)
-    if (this.heard.size > MAX_HELLO_PEERS) {
-      const oldest = this.heard.keys().next().value
-      if (oldest != null) this.heard.delete(oldest)
-    }
+    setNewest(this.heard, from, name, MAX_HELLO_PEERS)
     if (known !== name) this.ctx.dispatch('peer:hello', { peer: from, name })
     // schedule() keeps to one Hello per HELLO_MIN_INTERVAL_MS
     if (known == null) this.schedule()

@@ -5,6 +5,7 @@
  * every peer it ever met (its totals elsewhere still include what that peer moved).
  */
 import { MAX_TALLIED_PEERS } from './constants.js'
+import { setNewest } from '../util/newest-map.js'
 
 export interface PeerCounters {
   bytes: number
@@ -19,14 +20,9 @@ export class PeerTally {
 
   add (peer: string, bytes: number): void {
     const c = this.counters.get(peer) ?? { bytes: 0, blocks: 0 }
-    this.counters.delete(peer)
     c.bytes += bytes
     c.blocks++
-    this.counters.set(peer, c)
-    if (this.counters.size > this.max) {
-      const oldest = this.counters.keys().next().value
-      if (oldest != null) this.counters.delete(oldest)
-    }
+    setNewest(this.counters, peer, c, this.max)
   }
 
   get size (): number {

@@ -13,7 +13,7 @@
  * or when the kernel keeps no such statistics (the file reads zeros), or once a read fails, there
  * is no clock and callers use elapsed time.
  */
-import { openSync, readSync } from 'node:fs'
+import { closeSync, openSync, readSync } from 'node:fs'
 
 const SCHEDSTAT = '/proc/thread-self/schedstat'
 
@@ -45,7 +45,10 @@ export function waitClock (): (() => number | undefined) | undefined {
   }
   // this thread has run (it is running this code): a kernel that keeps no statistics says 0
   const first = read()
-  if (first == null || first[0] === 0) return undefined
+  if (first == null || first[0] === 0) {
+    try { closeSync(fd) } catch {}
+    return undefined
+  }
   return () => {
     const now = read()
     return now == null ? undefined : now[1] / 1e6

@@ -8,6 +8,8 @@
  * is hashed again. A block corrupted on disk after it was hashed may be served until it leaves
  * the cache: the requester's own check rejects it (docs/SECURITY.md).
  */
+import { setNewest } from './newest-map.js'
+
 export class VerifiedBlocks {
   private readonly keys = new Map<string, number>()
 
@@ -23,12 +25,7 @@ export class VerifiedBlocks {
   }
 
   add (key: string, length: number): void {
-    this.keys.delete(key)
-    this.keys.set(key, length)
-    if (this.keys.size > this.capacity) {
-      const oldest = this.keys.keys().next()
-      if (oldest.done !== true) this.keys.delete(oldest.value)
-    }
+    setNewest(this.keys, key, length, this.capacity)
   }
 
   delete (key: string): void {
