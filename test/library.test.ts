@@ -162,6 +162,15 @@ test('a local swarm heals by itself when a node restarts, whether it dialled its
   assert.ok(late.network.connections().some(c => c.peer === last.peerId), 'the late node is connected to the one that was stopped when it joined')
 })
 
+test('addNode after as many nodes as the degree were added and stopped: the new node joins the running ones', async (t) => {
+  const swarm = await createLocalSwarm({ size: 2, degree: 2 }, t)
+  for (let i = 0; i < 2; i++) await (await swarm.addNode()).stop()
+  // the two nearest earlier nodes are both stopped: joined only to them, it would reach nobody
+  const late = await swarm.addNode({ name: 'late' })
+  const running = swarm.nodes.filter(n => n.isStarted() && n !== late).map(n => n.peerId)
+  assert.deepEqual(new Set(late.network.connections().map(c => c.peer)), new Set(running), 'connected to both running nodes')
+})
+
 test('replicate: a file whose only sharer stopped mid-replication is fetched once the sharer is back, without a new announcement', async (t) => {
   const swarm = await createLocalSwarm({ size: 2, nodes: { 1: { replicate: true } } }, t)
   const [alice, keeper] = swarm.nodes as [SwarmNode, SwarmNode]

@@ -146,10 +146,13 @@ export async function startLocalSwarm (init: LocalSwarmInit = {}): Promise<Local
     const index = created++
     const own = { ...init.node, ...init.nodes?.[index], ...extra }
     const name = own.name ?? `node-${index}`
-    // up to `degree` earlier nodes, the nearest first so the graph stays connected: running, or
-    // stopped for now (their address is known and kept: joined when they are back), not those
-    // never started (`start: false`: none either, the caller starts and dials it)
-    const targets = own.start === false ? [] : nodes.filter(n => addrOf(n) != null).reverse().slice(0, degree)
+    // up to `degree` earlier nodes, the nearest first so the graph stays connected: running ones
+    // first, then those stopped for now (their address is known and kept: joined when they are
+    // back), not those never started (`start: false`: none either, the caller starts and dials
+    // it). Running first: once `degree` nodes were added and stopped, a new node that took the
+    // nearest would have joined only stopped ones and reached nobody
+    const known = nodes.filter(n => addrOf(n) != null).reverse()
+    const targets = own.start === false ? [] : [...known.filter(n => n.isStarted()), ...known.filter(n => !n.isStarted())].slice(0, degree)
     const node = await createSwarmNode({
       swarm: init.swarm,
       logPrefix: name,

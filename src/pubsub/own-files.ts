@@ -118,6 +118,10 @@ export class OwnFiles {
     let listed: LocalFile[] = []
     try {
       listed = await this.localFiles()
+      // a withdrawal only matters while the store still lists the file (a removed share, a failed
+      // fetch): kept beyond that, one CID per withdrawal would stay for the life of the node
+      const stored = new Set(listed.map(f => normalizeCid(f.cid)))
+      for (const cid of this.withdrawn) if (!stored.has(cid)) this.withdrawn.delete(cid)
     } catch (err) {
       this.ctx.log.error('could not list local files: %e', err)
     }

@@ -2,6 +2,8 @@
  * A typed EventTarget: `addEventListener('peer:connect', e => e.detail.id)`
  * is checked against the event map of the emitter.
  */
+import { setMaxListeners } from 'node:events'
+
 export type EventMap = object
 
 export type Listener<T> = ((evt: CustomEvent<T>) => void) | { handleEvent: (evt: CustomEvent<T>) => void }
@@ -9,6 +11,14 @@ export type Listener<T> = ((evt: CustomEvent<T>) => void) | { handleEvent: (evt:
 export class TypedEventEmitter<Events extends EventMap> extends EventTarget {
   /** Type-level only: lets helpers such as once() infer the event map. */
   declare readonly __events?: Events
+
+  constructor () {
+    super()
+    // every download listens to the node's network and protocol while it runs (and removes its
+    // listeners when it ends): twelve at once are no leak, yet Node warns from eleven
+    // (MaxListenersExceededWarning). libp2p's own TypedEventEmitter does the same
+    setMaxListeners(Infinity, this)
+  }
 
   override addEventListener<K extends keyof Events & string> (type: K, listener: Listener<Events[K]> | null, options?: boolean | { once?: boolean, signal?: AbortSignal }): void {
     super.addEventListener(type, listener as any, options)

@@ -73,7 +73,10 @@ export class LiveFeed {
     }
     const now = Date.now()
     if (t.state === 'running' && now - (this.lastSent.get(t.cid) ?? 0) < PROGRESS_MS) return
-    this.lastSent.set(t.cid, now)
+    // the throttle's clock is kept only while the transfer runs: one entry per download ever
+    // started from the page would grow for the life of the node
+    if (t.state === 'running') this.lastSent.set(t.cid, now)
+    else this.lastSent.delete(t.cid)
     this.broadcast('transfer', t)
   }
 

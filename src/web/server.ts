@@ -3,6 +3,7 @@
  * the IPFS gateway. Every request passes the checks of auth.ts first (Host, then the
  * token except for the gateway, then same-origin for anything but GET/HEAD).
  */
+import { setMaxListeners } from 'node:events'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { readFile } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
@@ -48,6 +49,8 @@ export class WebServer {
 
   constructor (o: WebServerOptions) {
     this.o = o
+    // every download started from the page listens to it until it ends
+    setMaxListeners(Infinity, this.closing.signal)
     this.live = new LiveFeed(o.node)
     this.server = createServer((req, res) => { void this.handle(req, res) })
   }

@@ -115,8 +115,13 @@ export async function fetch (c: CommandContext, cid: string, options: NodeFetchO
       }
     })
   } catch (err: any) {
-    // nothing of it arrived: leave no trace of the attempt
-    if (!existed && !await c.store.has(cid).catch(() => true)) await c.store.remove(cid).catch(() => {})
+    // nothing of it arrived: leave no trace of the attempt. A partial have told at the start is
+    // taken back, else the node would go on re-announcing a copy it does not hold, and answering
+    // wants with it, for as long as it runs (every catalog listing it as a provider of nothing)
+    if (!existed && !await c.store.has(cid).catch(() => true)) {
+      await c.store.remove(cid).catch(() => {})
+      if (announcedPartial) await c.protocol.withdraw(cid).catch((e) => { c.log('withdrawing the have of %s failed: %e', cid, e) })
+    }
     // else the record counts what was kept (missing() walks the store and updates it): listed, and
     // announced as a partial copy after a restart, as what it is. A store that cannot say (closed
     // by a stop meanwhile) counts nothing: the error thrown is the fetch's own
