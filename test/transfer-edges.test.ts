@@ -626,3 +626,54 @@ test('a stall, then peer:disconnect while the new dial hangs, then the peer come
   assert.ok(!(result instanceof Error), `${String(result)} (statuses ${statuses.join(',')})`)
   assert.deepEqual(await readFile(fetcher.store, cid), content)
 })
+
+test('LATER is super-seeding: a node still fetching a file serves the blocks of it that it has, even ones a reading peer got from it', async (t) => {
+  const [node, first, second, third] = await startPeers(t, 4)
+  assert.ok(node != null && first != null && second != null && third != null)
+  const content = seededContent('later', 4 * MiB)
+  const cid = await node.store.add(content)
+  const leaves = node.store.keys().filter(k => k !== cid).map(k => CID.parse(k))
+  assert.equal(leaves.length, 4)
+  // the askers' streams stay open (a stream whose peer closed it holds nothing for the LATER rule)
+  let over = (): void => {}
+  const testOver = new Promise<void>(resolve => { over = resolve })
+  /** `peer` asks `node` for `wanted` on a stream it keeps open; resolves with the answers' types. */
+  const ask = async (peer: typeof first, wanted: CID[], keep: ByteStream[]): Promise<number[]> => {
+    const stream = await peer.network.openStream(node.id, BLOCKS_PROTOCOL)
+    keep.push(stream)
+    void stream.sink((async function * () {
+      yield lp.encode.single(encodeList(FrameType.WANT_BLOCK, wanted)).subarray()
+      await testOver
+    })()).catch(() => {})
+    const answers: number[] = []
+    for await (const buf of lp.decode(stream.source, { maxDataLength: 2 * MiB })) {
+      const f = decodeFrame(buf)
+      // one answer per CID: a list frame (LATER) may answer several
+      if (f.type === 'unknown') answers.push(f.code)
+      else answers.push(...('cids' in f ? f.cids.map(() => f.type) : [f.type]))
+      if (answers.length >= wanted.length) break
+    }
+    return answers
+  }
+  const kept: ByteStream[] = []
+  t.after(() => {
+    over()
+    for (const s of kept) s.abort(new Error('the test is over'))
+  })
+  // a node holding the whole file super-seeds: a block a reading peer got from it is LATER to another
+  assert.deepEqual(await ask(first, [leaves[0]!], kept), [FrameType.BLOCK])
+  assert.deepEqual(await ask(second, [leaves[0]!], kept), [FrameType.LATER], 'the complete holder answers LATER')
+  // the node now fetches the file: two leaves are missing, asked of nobody yet (no provider)
+  node.store.delete(leaves[2]!.toString())
+  node.store.delete(leaves[3]!.toString())
+  const fetching = new AbortController()
+  let walked = (): void => {}
+  const rooted = new Promise<void>(resolve => { walked = resolve })
+  // the walk of what is stored is over when the download reports its root
+  const fetch = node.transfer.fetch(cid, { providers: [], timeout: 60_000, signal: fetching.signal, onProgress: (evt) => { if (evt.type === 'transfer:fetch:root') walked() } })
+  fetch.catch(() => {})
+  t.after(() => { fetching.abort(new Error('the test is over')) })
+  await rooted
+  assert.deepEqual(await ask(first, [leaves[1]!], kept), [FrameType.BLOCK])
+  assert.deepEqual(await ask(third, [leaves[0]!, leaves[1]!], kept), [FrameType.BLOCK, FrameType.BLOCK], 'a node still fetching the file answers no LATER for its blocks')
+})
