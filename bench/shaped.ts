@@ -3,8 +3,9 @@
  * measured in the same run. The lab (bench/lib/shaped-lan.ts) is made of network namespaces only:
  * one per host on a bridge in a hub namespace, private addresses 10.97.0.x, no route out, each
  * host's egress shaped by `tbf` (64 KiB burst, 50 ms of queue; download is not shaped: a host
- * receives what the others' uplinks send it). Everything is deleted at the end, also on failure,
- * and the namespaces of a killed run at the next start.
+ * receives what the others' uplinks send it). Everything is deleted at the end, also on failure
+ * or SIGINT / SIGTERM; what a killed run left (namespaces, its folder under the temporary
+ * folder) at the next start.
  *
  * Scenarios (--scenario, default swarm):
  *   swarm   1 sharer + N fetchers (--fetchers, default 8), a SIZE MiB file (--size, default 64),
@@ -43,8 +44,8 @@
 import '../src/polyfill.js'
 import { randomBytes } from 'node:crypto'
 import { execFile } from 'node:child_process'
-import { mkdir, mkdtemp, readFile, rm, writeFile, chmod } from 'node:fs/promises'
-import { existsSync } from 'node:fs'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile, chmod } from 'node:fs/promises'
+import { existsSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -53,7 +54,7 @@ import { parseArgs, promisify } from 'node:util'
 import { COMMON, CRYPTO, makeTorrent, sha256File, type Torrent } from './lib/aria2.js'
 import { load } from './lib/netns.js'
 import { Procs, settle, type Proc } from './lib/procs.js'
-import { ShapedLan, TRACKER_HOST, TRACKER_IP } from './lib/shaped-lan.js'
+import { removeLeftovers, ShapedLan, TRACKER_HOST, TRACKER_IP } from './lib/shaped-lan.js'
 import { ensureTools, versions } from './lib/tools.js'
 import { waitFor } from '../src/util/wait.js'
 
@@ -577,6 +578,19 @@ async function drop (bench: Bench, dir: string, sizeMiB: number, failures: Failu
   return result
 }
 
+/** Deletes the working folders of shaped benches that no longer run (a killed run's files and copies). */
+async function removeDeadRunDirs (): Promise<void> {
+  for (const name of await readdir(tmpdir())) {
+    const pid = Number(/^swarmdrop-shaped-(\d+)-/.exec(name)?.[1])
+    if (!(pid > 0)) continue
+    try {
+      process.kill(pid, 0)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') await rm(join(tmpdir(), name), { recursive: true, force: true })
+    }
+  }
+}
+
 async function main (): Promise<void> {
   const scenario = values.scenario ?? 'swarm'
   const scenarios = scenario === 'all' ? ['swarm', 'hetero', 'drop'] : [scenario]
@@ -594,9 +608,15 @@ async function main (): Promise<void> {
   say(`shaped: ${scenarios.join(', ')}; a private LAN of network namespaces (10.97.0.0/24, no route out); load average at start ${loadStart}`)
   say(`tools: ${Object.values(tools).join('; ')}`)
   const hosts = scenarios.includes('swarm') ? Math.max(3, fetchers + 1) : 3
-  const dir = await mkdtemp(join(tmpdir(), 'swarmdrop-shaped-'))
+  await removeDeadRunDirs()
+  const leftovers = removeLeftovers()
+  if (leftovers.length > 0) say(`deleted the namespaces of a run that no longer runs: ${leftovers.join(', ')}`)
+  const dir = await mkdtemp(join(tmpdir(), `swarmdrop-shaped-${process.pid}-`))
   let lan: ShapedLan | undefined
-  const closeLan = (): void => { lan?.close() }
+  const closeLan = (): void => {
+    lan?.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
   // also when a signal ends the process (Procs exits on SIGINT/SIGTERM): the 'exit' handler is synchronous
   process.once('exit', closeLan)
   let bench: Bench | undefined
