@@ -31,9 +31,9 @@
  *                 the fetch until the last one resolved; every block is checked against its CID
  *                 as it lands, and each fetcher's store must miss nothing after
  * Figures: wall time as ratios swarmdrop / aria2-crypto and / aria2-plain, each contender's wall
- * against the ideal (the ideal counts payload only; frames add ~4%), the sharer's upload / file
+ * against the ideal (the ideal counts payload only), the sharer's upload / file
  * size counted on the wire (the byte counter of its port on the bridge: frames with headers, so
- * ~1.04 is a single copy; swarmdrop's own count beside it), duplicate blocks (swarmdrop), and for
+ * 1.00–1.04 is a single copy; swarmdrop's own count beside it), duplicate blocks (swarmdrop), and for
  * hetero / drop the share of the bytes that came from the slow or dropping provider.
  *
  * Usage: npm run bench -- shaped [--scenario swarm|hetero|drop|all] [--rate 20] [--size 64]
