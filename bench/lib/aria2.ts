@@ -27,13 +27,13 @@ const RPC_PORT = 6800
 const TABLE = 'swarmdrop_anchors'
 
 /** Flags on every aria2c: nothing but the tracker on loopback. */
-const COMMON = [
+export const COMMON = [
   '--no-conf=true', '--disable-ipv6=true',
   '--enable-dht=false', '--enable-dht6=false', '--bt-enable-lpd=false', '--enable-peer-exchange=false',
   '--seed-ratio=0.0', '--file-allocation=none', '--summary-interval=0', '--console-log-level=warn',
   '--bt-stop-timeout=0', `--stop-with-process=${process.pid}`
 ]
-const CRYPTO = ['--bt-require-crypto=true', '--bt-min-crypto-level=arc4']
+export const CRYPTO = ['--bt-require-crypto=true', '--bt-min-crypto-level=arc4']
 
 export interface Torrent { path: string, infoHash: string, file: string }
 
@@ -58,10 +58,10 @@ export async function sha256File (path: string): Promise<string> {
   return hash.digest('hex')
 }
 
-/** A private torrent of `file` with 1 MiB pieces announcing to the loopback tracker. */
-export function makeTorrent (dir: string, file: string): Torrent {
+/** A private torrent of `file` with 1 MiB pieces announcing to the loopback tracker (or to `announce`, bench/shaped.ts's lab tracker). */
+export function makeTorrent (dir: string, file: string, announce = `http://${TRACKER}:${TRACKER_PORT}/announce`): Torrent {
   const path = join(dir, 'bench.torrent')
-  const mk = spawnSync('mktorrent', ['-p', '-l', '20', '-a', `http://${TRACKER}:${TRACKER_PORT}/announce`, '-o', path, file], { encoding: 'utf8' })
+  const mk = spawnSync('mktorrent', ['-p', '-l', '20', '-a', announce, '-o', path, file], { encoding: 'utf8' })
   if (mk.status !== 0) throw new Error(`mktorrent failed: ${mk.stderr}`)
   const show = spawnSync('aria2c', ['-S', path], { encoding: 'utf8' })
   const infoHash = /Info Hash: ([0-9a-f]{40})/.exec(show.stdout)?.[1]

@@ -1,6 +1,6 @@
 /**
  * The anchors are Debian packages: aria2 (BitTorrent client), opentracker, mktorrent, syncthing,
- * and nftables for counting bytes. `ensureTools()` installs the missing ones with apt-get (an
+ * nftables for counting bytes, and iproute2 and curl for bench/shaped.ts's lab. `ensureTools()` installs the missing ones with apt-get (an
  * `apt-get update` first only when an install fails) and returns their versions. It runs before
  * the bench enters its private namespace, since apt needs the machine's package mirror.
  */
@@ -14,7 +14,10 @@ const PACKAGES: Record<string, string> = {
   syncthing: 'syncthing',
   nft: 'nftables',
   setpriv: 'util-linux',
-  unshare: 'util-linux'
+  unshare: 'util-linux',
+  ip: 'iproute2',
+  tc: 'iproute2',
+  curl: 'curl'
 }
 
 function has (cmd: string): boolean {
