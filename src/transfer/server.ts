@@ -96,9 +96,7 @@ export class BlockServer {
     private readonly limits: ServerLimits,
     private readonly log: Logger,
     /** Told when a stream that sent blocks ends. */
-    private readonly onStreamServed?: (info: ServedStream) => void,
-    /** The block belongs to a download running on this node (never answered LATER: serve/output.ts). */
-    fetching: (cid: CID) => boolean = () => false
+    private readonly onStreamServed?: (info: ServedStream) => void
   ) {
     this.total = new ByteBudget(limits.maxBytesInFlight)
     this.admission = new Admission(limits)
@@ -114,8 +112,7 @@ export class BlockServer {
       setIdle: (s) => { this.admission.setActive(s, false) },
       setResumed: (s) => { this.admission.setActive(s, true) },
       onServed: (s) => { this.seeder.onServed(s) },
-      onIdle: (s) => { this.seeder.arm(s) },
-      fetching
+      onIdle: (s) => { this.seeder.arm(s) }
     }
   }
 

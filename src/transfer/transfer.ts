@@ -4,8 +4,7 @@ import {
   FETCH_TIMEOUT_MS, INITIAL_WINDOW, MAX_ACTIVE_STREAMS, MAX_BYTES_IN_FLIGHT, MAX_BYTES_IN_FLIGHT_PER_PEER, MAX_HAVE_SUBSCRIPTIONS_PER_STREAM, MAX_UNREAD_REQUEST_BYTES_PER_PEER,
   MAX_PENDING_BLOCKS, MAX_PENDING_WRITES, MAX_QUEUED_PER_STREAM, MAX_STREAMS_PER_PEER, MAX_WINDOW, MIN_WINDOW, STALL_TIMEOUT_MS, WINDOW_SECONDS
 } from './constants.js'
-import type { CID as WireCid } from 'multiformats/cid'
-import { cidKey, parseCid, type BlockBytes, type CID } from '../content/index.js'
+import { parseCid, type BlockBytes } from '../content/index.js'
 import { TransferNotStartedError } from './errors.js'
 import { BlockServer } from './server.js'
 import { PeerTally } from './peer-tally.js'
@@ -58,7 +57,7 @@ export class BlockTransfer implements Transfer {
       maxQueuedPerStream: init.maxQueuedPerStream ?? MAX_QUEUED_PER_STREAM,
       maxHaveSubscriptions: MAX_HAVE_SUBSCRIPTIONS_PER_STREAM,
       maxUnreadPerPeer: MAX_UNREAD_REQUEST_BYTES_PER_PEER
-    }, this.log, init.onServed, (cid) => this.fetching(cid))
+    }, this.log, init.onServed)
   }
 
   isStarted (): boolean {
@@ -119,15 +118,6 @@ export class BlockTransfer implements Transfer {
     } finally {
       this.sessions.delete(session)
     }
-  }
-
-  /** Whether `cid` is a block of a download running here (wanted, or already here). */
-  private fetching (cid: WireCid): boolean {
-    if (this.sessions.size === 0) return false
-    // the server's CIDs and the store's are one class from two copies of multiformats' types
-    const key = cidKey(cid as unknown as CID)
-    for (const s of this.sessions) if (s.covers(key)) return true
-    return false
   }
 
   notifyStored (cid: string): void {

@@ -122,11 +122,6 @@ export class FetchSession implements Walker {
   }
 
   /** Another download stored `key`: if this one wants it, take it from the store. */
-  /** Whether the block `key` is part of this download, wanted or already here (the server answers no LATER for it). */
-  covers (key: string): boolean {
-    return !this.finished && (this.present.has(key) || this.wants.get(key) != null)
-  }
-
   blockStored (key: string): void {
     const w = this.wants.get(key)
     if (this.finished || w == null || w.landing) return

@@ -38,8 +38,6 @@ export interface OutputContext {
   onServed: (s: ServeStream) => void
   /** The stream has nothing to send for now (super-seeding arms its timer). */
   onIdle: (s: ServeStream) => void
-  /** The block belongs to a download running on this node (the LATER rule leaves it out). */
-  fetching: (cid: CID) => boolean
 }
 
 interface Loaded {
@@ -138,10 +136,7 @@ export class StreamOutput {
       if (cid == null) return
       const key = cid.toString()
       if (!s.queued.has(key)) continue // cancelled
-      // LATER is super-seeding, for a node that holds the file: one still fetching it serves what
-      // it has, as a BitTorrent leecher does. Its LATERs sent fetchers back to the sharer, whose
-      // uplink then carried blocks again (a slow LAN, 8 fetchers: sharer 1.3x the file, 1.05x without)
-      if (!this.ctx.fetching(cid) && this.ctx.ledger.defer(s, key, now)) {
+      if (this.ctx.ledger.defer(s, key, now)) {
         // another peer reading from us got it: let this one get it there
         this.later.push(s.wire(cid, s.queued.get(key)))
         s.queued.delete(key)
