@@ -251,13 +251,16 @@ export class Catalog {
   /**
    * Every (file, provider) pair with metadata that this node verified itself: the provider is this
    * node or was heard first-hand. Catalog answers are built from these only, so a report (true or
-   * made up) is never passed on.
+   * made up) is never passed on. This node is left out of a file it holds without metadata of its
+   * own (a Have: its record is named by the CID): an answer lists its own pair as a first-hand
+   * claim of the file's metadata, which would lend it the entry's metadata, a squatter's perhaps
+   * (its Haves tell the swarm it holds the file).
    */
   * pairs (): Generator<{ meta: FileMeta, peer: string, complete: boolean, lastSeen: number }> {
     for (const entry of this.entries.values()) {
       if (entry.meta == null) continue
       for (const [peer, s] of entry.providers) {
-        if (s.firstHand || peer === this.self) yield { meta: entry.meta, peer, complete: s.complete, lastSeen: s.lastSeen }
+        if (peer === this.self ? s.hasMeta : s.firstHand) yield { meta: entry.meta, peer, complete: s.complete, lastSeen: s.lastSeen }
       }
     }
   }
