@@ -44,14 +44,14 @@
 import '../src/polyfill.js'
 import { randomBytes } from 'node:crypto'
 import { execFile } from 'node:child_process'
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile, chmod } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { parseArgs, promisify } from 'node:util'
-import { COMMON, CRYPTO, makeTorrent, sha256File, type Torrent } from './lib/aria2.js'
+import { COMMON, CRYPTO, makeTorrent, prepareRun, sha256File, type Torrent } from './lib/aria2.js'
 import { load } from './lib/netns.js'
 import { Procs, settle, type Proc } from './lib/procs.js'
 import { removeLeftovers, ShapedLan, TRACKER_HOST, TRACKER_IP } from './lib/shaped-lan.js'
@@ -370,12 +370,7 @@ class Bench {
   private async aria2 (plan: Plan, runDir: string, crypto: boolean): Promise<Outcome> {
     const engine: Engine = crypto ? 'aria2-crypto' : 'aria2-plain'
     const { torrent } = plan
-    const otDir = join(runDir, 'tracker')
-    await mkdir(otDir, { recursive: true, mode: 0o755 })
-    await chmod(otDir, 0o755)
-    await writeFile(join(otDir, 'whitelist.txt'), `${torrent.infoHash}\n`, { mode: 0o644 })
-    const hook = join(runDir, 'done.sh')
-    await writeFile(hook, '#!/bin/sh\ndate +%s%N > "$ANCHOR_DONE_FILE"\n', { mode: 0o755 })
+    const { otDir, hook } = await prepareRun(runDir, torrent)
     const flags = [...COMMON, ...(crypto ? CRYPTO : [])]
     const started: Proc[] = []
     try {

@@ -112,17 +112,26 @@ async function seederUploaded (): Promise<number> {
 }
 
 /**
- * One BitTorrent distribution of `torrent` to `leechers` fresh aria2c processes, with its own
- * tracker and seeder (so nothing carries over between runs). Everything it starts is stopped.
+ * The files of one run under `run`: the tracker's folder with its whitelist (only `torrent`), and
+ * the completion hook each leecher runs (it writes the time to $ANCHOR_DONE_FILE).
  */
-export async function runBitTorrent (procs: Procs, dir: string, torrent: Torrent, options: { leechers: number, crypto: boolean, timeout: number }): Promise<BitTorrentResult> {
-  const run = join(dir, options.crypto ? 'bt-crypto' : 'bt-plain')
+export async function prepareRun (run: string, torrent: Torrent): Promise<{ otDir: string, hook: string }> {
   const otDir = join(run, 'tracker')
   await mkdir(otDir, { recursive: true, mode: 0o755 })
   await chmod(otDir, 0o755)
   await writeFile(join(otDir, 'whitelist.txt'), `${torrent.infoHash}\n`, { mode: 0o644 })
   const hook = join(run, 'done.sh')
   await writeFile(hook, '#!/bin/sh\ndate +%s%N > "$ANCHOR_DONE_FILE"\n', { mode: 0o755 })
+  return { otDir, hook }
+}
+
+/**
+ * One BitTorrent distribution of `torrent` to `leechers` fresh aria2c processes, with its own
+ * tracker and seeder (so nothing carries over between runs). Everything it starts is stopped.
+ */
+export async function runBitTorrent (procs: Procs, dir: string, torrent: Torrent, options: { leechers: number, crypto: boolean, timeout: number }): Promise<BitTorrentResult> {
+  const run = join(dir, options.crypto ? 'bt-crypto' : 'bt-plain')
+  const { otDir, hook } = await prepareRun(run, torrent)
   const flags = [...COMMON, ...(options.crypto ? CRYPTO : [])]
   const started = []
   try {
