@@ -242,6 +242,14 @@ export class Catalog {
     return this.entries.get(cid)?.meta
   }
 
+  /** The file's metadata while no provider disputes it (announced other metadata: a conflict in its view). */
+  undisputedMeta (cid: string): FileMeta | undefined {
+    const entry = this.entries.get(cid)
+    if (entry == null) return undefined
+    for (const s of entry.providers.values()) if (s.meta != null) return undefined
+    return entry.meta
+  }
+
   /** Providers of `cid` (known metadata or not), complete ones first, then the most recently heard. */
   providers (cid: string, now = Date.now()): CatalogProvider[] {
     const entry = this.entries.get(cid)

@@ -74,7 +74,7 @@ export class OwnFiles {
     // listed with the catalog's metadata only while no provider disputes it: a fetch then names its
     // record after it (node/commands/fetch.ts) and announces it; disputed, the record is named by
     // its CID and this node lends no metadata, in catalog answers either (Catalog.pairs)
-    const meta = ctx.catalog.get(cid)?.conflicts == null ? ctx.catalog.meta(cid) : undefined
+    const meta = ctx.catalog.undisputedMeta(cid)
     ctx.catalog.add({ cid, peer: ctx.self, complete, lastSeen: Date.now(), firstHand: true, ...(meta != null ? { meta } : {}) })
     await ctx.publish({ type: 'have', cid, complete, issued: ctx.issued() })
   }
