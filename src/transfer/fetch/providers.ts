@@ -149,6 +149,7 @@ export class ProviderSet {
     p.link = undefined
     link?.reset(new Error(reason))
     this.releaseAsked(p)
+    const leaving = state === 'left' && p.leftAt == null
     if (state === 'left') {
       if (p.state !== 'left') this.owner.emit(p, 'left', reason)
       p.leftAt ??= now
@@ -158,6 +159,10 @@ export class ProviderSet {
     this.host.log('provider %p %s: %s', p.peer, state === 'left' ? 'left' : 'is down', reason)
     if (p.state === 'open' || p.state === 'connecting' || state === 'left') p.state = state
     p.failed(now, reason)
+    // its connection is gone: asked again at once, whatever the backoff of earlier stalls. The
+    // verdict (leftError) comes PROVIDER_LEFT_GRACE_MS after this; a peer that is still there (a
+    // connection the ping monitor dropped after a blip) answers within it, one that left refuses
+    if (leaving) p.retryAt = now
     this.owner.changed()
     if (p.due(now)) void this.connect(p)
   }

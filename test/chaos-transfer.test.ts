@@ -1,0 +1,47 @@
+/**
+ * Chaos trial (h-chaos) reproductions: a connection that drops after a long blip, while the
+ * peer itself is still there, must not end the download.
+ */
+import '../src/polyfill.js'
+import { test } from 'node:test'
+import * as assert from 'node:assert/strict'
+import { setTimeout as delay } from 'node:timers/promises'
+import { waitFor } from '../src/util/wait.js'
+import type { TransferFetchEvents } from '../src/transfer/index.js'
+import { MemoryNet, startMemoryPeers } from './fixtures/transfer-memnet.js'
+import { randomContent, readFile } from './fixtures/transfer-peers.js'
+
+const MiB = 1024 * 1024
+const SMALL_WINDOW = { initialWindow: 4, minWindow: 2, maxWindow: 4 }
+
+test('after a long blip the connection is dropped (ping monitor) while the provider is reachable again: the fetch heals, no ProviderLeftError', async (t) => {
+  const net = new MemoryNet()
+  const [sharer, fetcher] = await startMemoryPeers(t, 2, { stallTimeout: 500, ...SMALL_WINDOW }, net)
+  if (sharer == null || fetcher == null) throw new Error('2 peers')
+  const content = randomContent(24 * MiB)
+  const cid = await sharer.store.add(content)
+  let blocks = 0
+  const statuses: string[] = []
+  const fetching = fetcher.transfer.fetch(cid, {
+    providers: [sharer.id],
+    timeout: 60_000,
+    onProgress: (evt: TransferFetchEvents) => {
+      if (evt.type === 'transfer:fetch:block' && ++blocks === 4) net.freeze(sharer.id, fetcher.id)
+      if (evt.type === 'transfer:fetch:provider') statuses.push(`${evt.detail.status}:${evt.detail.reason ?? ''}`)
+    }
+  })
+  fetching.catch(() => {})
+  await waitFor(() => blocks >= 4, { timeout: 30_000, message: '4 blocks' })
+  // the laptop's Wi-Fi is off for a while: stalls and hanging re-opens pile up failures (backoff grows)
+  await delay(7_000)
+  // it comes back; the old connection is found dead by the ping monitor and closed on both sides
+  // (what libp2p's connection monitor does 20-30 s into an outage), the peer is reachable again
+  net.freeze(sharer.id, fetcher.id, false)
+  for (const s of [...fetcher.network.streams].filter(s => s.remotePeer === sharer.id)) s.abort(new Error('connection aborted: ping failure'))
+  fetcher.network.safeDispatchEvent('peer:disconnect', { peer: sharer.id })
+  const ac = new AbortController()
+  const outcome = await Promise.race([fetching.then(() => 'completed', (err: any) => `${err?.name}: ${err?.message}`), delay(30_000, 'hang', { signal: ac.signal }).catch(() => 'hang')])
+  ac.abort()
+  assert.equal(outcome, 'completed', `statuses: ${statuses.join(' | ')}`)
+  assert.deepEqual(await readFile(fetcher.store, cid), content)
+})
