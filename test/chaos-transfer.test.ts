@@ -45,3 +45,50 @@ test('after a long blip the connection is dropped (ping monitor) while the provi
   assert.equal(outcome, 'completed', `statuses: ${statuses.join(' | ')}`)
   assert.deepEqual(await readFile(fetcher.store, cid), content)
 })
+
+test('this node loses its own network (dials fail with ENETUNREACH) for longer than the left-grace: the fetch waits and heals; past the idle timeout it says this node is offline', async (t) => {
+  const net = new MemoryNet()
+  const [sharer, fetcher] = await startMemoryPeers(t, 2, { stallTimeout: 500, ...SMALL_WINDOW }, net)
+  if (sharer == null || fetcher == null) throw new Error('2 peers')
+  const content = randomContent(24 * MiB)
+  const cid = await sharer.store.add(content)
+  const realOpen = fetcher.network.openStream.bind(fetcher.network)
+  let offline = false
+  fetcher.network.openStream = async (peer, protocol, options) => {
+    if (offline) throw Object.assign(new Error(`connection error 10.98.0.1:4001: connect ENETUNREACH 10.98.0.1:4001 - Local (0.0.0.0:0)`), { code: 'ENETUNREACH' })
+    return await realOpen(peer, protocol, options)
+  }
+  const goOffline = (): void => {
+    offline = true
+    for (const s of [...fetcher.network.streams]) s.abort(new Error('connection aborted: ping failure'))
+    fetcher.network.safeDispatchEvent('peer:disconnect', { peer: sharer.id })
+  }
+  // 1. offline for 6 s (3 times the left grace), then back: the same fetch completes
+  let blocks = 0
+  const fetching = fetcher.transfer.fetch(cid, {
+    providers: [sharer.id],
+    timeout: 20_000,
+    onProgress: (evt: TransferFetchEvents) => { if (evt.type === 'transfer:fetch:block' && ++blocks === 4) goOffline() }
+  })
+  fetching.catch(() => {})
+  await waitFor(() => blocks >= 4, { timeout: 30_000, message: '4 blocks' })
+  await delay(6_000)
+  offline = false
+  const ac = new AbortController()
+  const outcome = await Promise.race([fetching.then(() => 'completed', (err: any) => `${err?.name}: ${err?.message}`), delay(30_000, 'hang', { signal: ac.signal }).catch(() => 'hang')])
+  ac.abort()
+  assert.equal(outcome, 'completed')
+  assert.deepEqual(await readFile(fetcher.store, cid), content)
+  // 2. offline for good: the idle timeout ends it, saying this node is offline (not that the sharer left)
+  const cid2 = await sharer.store.add(randomContent(24 * MiB))
+  let blocks2 = 0
+  const t0 = Date.now()
+  const err: any = await fetcher.transfer.fetch(cid2, {
+    providers: [sharer.id],
+    timeout: 5_000,
+    onProgress: (evt: TransferFetchEvents) => { if (evt.type === 'transfer:fetch:block' && ++blocks2 === 4) goOffline() }
+  }).then(() => undefined, (e: unknown) => e)
+  assert.equal(err?.name, 'ProviderStalledError', String(err))
+  assert.match(err.message, /this node lost its network connection/)
+  assert.ok(Date.now() - t0 < 15_000)
+})

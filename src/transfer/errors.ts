@@ -129,10 +129,17 @@ export class ProviderStalledError extends Error {
   readonly peer: string
   readonly missing: number
 
-  constructor (cid: string, peer: string, silentMs: number, missing: number, others: number) {
+  /** Every provider was out of reach because this node had no network (its dials failed with ENETUNREACH). */
+  readonly offline: boolean
+
+  constructor (cid: string, peer: string, silentMs: number, missing: number, others: number, offline = false) {
     const also = others > 0 ? ` (and ${others} other provider(s) too)` : ''
-    super(`${peer} stopped answering ${Math.round(silentMs / 1000)} s ago${also} while fetching ${cid}; ${missing} block(s) are still missing; the blocks received so far are kept, run the fetch again to resume`)
+    const why = offline
+      ? `this node lost its network connection (no route to any provider) ${Math.round(silentMs / 1000)} s ago`
+      : `${peer} stopped answering ${Math.round(silentMs / 1000)} s ago${also}`
+    super(`${why} while fetching ${cid}; ${missing} block(s) are still missing; the blocks received so far are kept, run the fetch again to resume`)
     this.name = 'ProviderStalledError'
+    this.offline = offline
     this.cid = cid
     this.peer = peer
     this.missing = missing

@@ -30,6 +30,16 @@ export interface ProvidersOwner {
   emit: (p: FetchProvider, status: FetchProviderProgress['status'], reason?: string) => void
 }
 
+/** A dial error that says this node itself has no network (no route out of it), not that the peer is gone. */
+export function isOffline (err: any): boolean {
+  for (let e = err, depth = 0; e != null && depth < 5; e = e.cause, depth++) {
+    if (['ENETUNREACH', 'ENETDOWN'].includes(e.code)) return true
+    if (/\b(ENETUNREACH|ENETDOWN)\b/.test(String(e.message ?? ''))) return true
+    if (Array.isArray(e.errors) && e.errors.some((x: unknown) => isOffline(x))) return true
+  }
+  return false
+}
+
 export class ProviderSet {
   readonly all = new Map<string, FetchProvider>()
   readonly banned: string[] = []
@@ -102,6 +112,7 @@ export class ProviderSet {
       if (!link.open) throw new LinkEndedError()
       p.link = link
       p.state = 'open'
+      p.offline = false
       p.leftAt = undefined
       p.stalledSince = undefined
       p.heard(Date.now())
@@ -120,9 +131,12 @@ export class ProviderSet {
       this.host.log('cannot open a block stream to %p: %s', p.peer, reason)
       p.failed(Date.now(), reason)
       if (err instanceof LinkEndedError) this.penalizeViolation(p.peer, err.cause)
+      // this node has no route at all (its own link is down: ENETUNREACH): the provider did not
+      // leave, this node is offline. Down, not left: the idle timeout decides, and names it
+      p.offline = !timedOut && isOffline(err)
       // a refused dial means it is gone; a dial that hangs, or a stream that ended as it opened,
       // may be a network blip: retried after the backoff
-      if (timedOut || err instanceof LinkEndedError) {
+      if (timedOut || err instanceof LinkEndedError || p.offline) {
         p.state = 'down'
         this.owner.emit(p, 'failed', reason)
       } else {

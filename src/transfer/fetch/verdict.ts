@@ -70,7 +70,7 @@ export function explainTimeout (c: TimeoutContext): Error {
   if (holders.length > 0 && silent.length === holders.length) {
     // name the one heard from last: the others were silent even longer
     const last = silent.reduce((a, b) => (b.lastHeard > a.lastHeard ? b : a))
-    return new ProviderStalledError(c.cid, last.peer, c.now - last.lastHeard, c.missing, silent.length - 1)
+    return new ProviderStalledError(c.cid, last.peer, c.now - last.lastHeard, c.missing, silent.length - 1, holders.every(p => p.offline))
   }
   return new TransferTimeoutError(c.cid, c.timeout, c.missing)
 }
