@@ -134,6 +134,7 @@ export class ProviderSet {
       // this node has no route at all (its own link is down: ENETUNREACH): the provider did not
       // leave, this node is offline. Down, not left: the idle timeout decides, and names it
       p.offline = !timedOut && isOffline(err)
+      if (p.offline) p.leftAt = undefined
       // a refused dial means it is gone; a dial that hangs, or a stream that ended as it opened,
       // may be a network blip: retried after the backoff
       if (timedOut || err instanceof LinkEndedError || p.offline) {
