@@ -92,3 +92,49 @@ test('this node loses its own network (dials fail with ENETUNREACH) for longer t
   assert.match(err.message, /this node lost its network connection/)
   assert.ok(Date.now() - t0 < 15_000)
 })
+
+test('the sharer\'s host stops answering (its Wi-Fi dropped): the connection is dropped, redials fail with EHOSTUNREACH after a while; the fetch waits and heals when it is back', async (t) => {
+  const net = new MemoryNet()
+  const [sharer, fetcher] = await startMemoryPeers(t, 2, { stallTimeout: 1000, ...SMALL_WINDOW }, net)
+  if (sharer == null || fetcher == null) throw new Error('2 peers')
+  const content = randomContent(24 * MiB)
+  const cid = await sharer.store.add(content)
+  const realOpen = fetcher.network.openStream.bind(fetcher.network)
+  let away = false
+  fetcher.network.openStream = async (peer, protocol, options) => {
+    if (away) {
+      // ARP finds nobody: the kernel says so after ~3 s
+      await delay(3000, undefined, options?.signal != null ? { signal: options.signal } : {})
+      throw Object.assign(new Error('connection error 10.98.0.1:4001: connect EHOSTUNREACH 10.98.0.1:4001'), { code: 'EHOSTUNREACH' })
+    }
+    return await realOpen(peer, protocol, options)
+  }
+  let blocks = 0
+  const statuses: string[] = []
+  const fetching = fetcher.transfer.fetch(cid, {
+    providers: [sharer.id],
+    timeout: 20_000,
+    onProgress: (evt: TransferFetchEvents) => {
+      if (evt.type === 'transfer:fetch:block' && ++blocks === 4) {
+        away = true
+        net.freeze(sharer.id, fetcher.id)
+        // the ping monitor drops the connection a while later
+        setTimeout(() => {
+          for (const s of [...fetcher.network.streams]) s.abort(new Error('connection aborted: ping failure'))
+          fetcher.network.safeDispatchEvent('peer:disconnect', { peer: sharer.id })
+        }, 1500)
+      }
+      if (evt.type === 'transfer:fetch:provider') statuses.push(`${evt.detail.status}:${evt.detail.reason ?? ''}`)
+    }
+  })
+  fetching.catch(() => {})
+  await waitFor(() => blocks >= 4, { timeout: 30_000, message: '4 blocks' })
+  await delay(9_000)
+  away = false
+  net.freeze(sharer.id, fetcher.id, false)
+  const ac = new AbortController()
+  const outcome = await Promise.race([fetching.then(() => 'completed', (err: any) => `${err?.name}: ${err?.message}`), delay(30_000, 'hang', { signal: ac.signal }).catch(() => 'hang')])
+  ac.abort()
+  assert.equal(outcome, 'completed', statuses.join(' | '))
+  assert.deepEqual(await readFile(fetcher.store, cid), content)
+})

@@ -40,6 +40,16 @@ export function isOffline (err: any): boolean {
   return false
 }
 
+/** A dial error that says the peer's host did not answer (its link is down), not that its node refused. */
+export function isUnreachable (err: any): boolean {
+  for (let e = err, depth = 0; e != null && depth < 5; e = e.cause, depth++) {
+    if (['EHOSTUNREACH', 'EHOSTDOWN', 'ETIMEDOUT'].includes(e.code)) return true
+    if (/\b(EHOSTUNREACH|EHOSTDOWN|ETIMEDOUT)\b/.test(String(e.message ?? ''))) return true
+    if (Array.isArray(e.errors) && e.errors.some((x: unknown) => isUnreachable(x))) return true
+  }
+  return false
+}
+
 export class ProviderSet {
   readonly all = new Map<string, FetchProvider>()
   readonly banned: string[] = []
@@ -134,10 +144,13 @@ export class ProviderSet {
       // this node has no route at all (its own link is down: ENETUNREACH): the provider did not
       // leave, this node is offline. Down, not left: the idle timeout decides, and names it
       p.offline = !timedOut && isOffline(err)
-      if (p.offline) p.leftAt = undefined
+      // nor did it leave when its host does not answer (EHOSTUNREACH, a dial that hangs): a
+      // laptop whose Wi-Fi dropped for a while. Only a refusal (its node stopped) says it left
+      const unreachable = timedOut || p.offline || isUnreachable(err)
+      if (unreachable) p.leftAt = undefined
       // a refused dial means it is gone; a dial that hangs, or a stream that ended as it opened,
       // may be a network blip: retried after the backoff
-      if (timedOut || err instanceof LinkEndedError || p.offline) {
+      if (unreachable || err instanceof LinkEndedError) {
         p.state = 'down'
         this.owner.emit(p, 'failed', reason)
       } else {

@@ -19,8 +19,9 @@ export function leftError (cid: string, providers: Iterable<FetchProvider>, miss
   let others = 0
   for (const p of providers) {
     if (p.state === 'banned') continue
-    // a provider that left and is being dialled again counts as left until the dial succeeds
-    if (p.state === 'left' || (p.state === 'connecting' && p.leftAt != null)) {
+    // a provider that left and is being dialled again is undecided until the dial ends: refused
+    // (left), or its host does not answer (down: a blip, the idle timeout decides)
+    if (p.state === 'left') {
       // one that said HAVE, or that the swarm named as a provider of the file (it left before
       // its first HAVE): either left with blocks of this download
       if (!p.everHad && !p.listed) continue
