@@ -138,3 +138,33 @@ test('the sharer\'s host stops answering (its Wi-Fi dropped): the connection is 
   assert.equal(outcome, 'completed', statuses.join(' | '))
   assert.deepEqual(await readFile(fetcher.store, cid), content)
 })
+
+test('the process is suspended (a laptop lid closed, SIGSTOP) for longer than the idle timeout: on waking, the fetch goes on instead of failing at once', async (t) => {
+  const net = new MemoryNet()
+  const [sharer, fetcher] = await startMemoryPeers(t, 2, { stallTimeout: 1000, ...SMALL_WINDOW }, net)
+  if (sharer == null || fetcher == null) throw new Error('2 peers')
+  const content = randomContent(24 * MiB)
+  const cid = await sharer.store.add(content)
+  let blocks = 0
+  const fetching = fetcher.transfer.fetch(cid, {
+    providers: [sharer.id],
+    timeout: 3_000,
+    onProgress: (evt: TransferFetchEvents) => {
+      // the whole process stops (every peer here shares the event loop, as when the lid closes)
+      // nothing in flight (the link frozen), then the process sleeps 5 s: longer than the idle timeout
+      if (evt.type === 'transfer:fetch:block' && ++blocks === 4) {
+        net.freeze(sharer.id, fetcher.id)
+        setTimeout(() => {
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5_000)
+          // awake: the link works again from the next timer on (the overdue ones fire first, as on a real wake-up)
+          setTimeout(() => { net.freeze(sharer.id, fetcher.id, false) }, 1)
+        }, 200)
+      }
+    }
+  })
+  const ac = new AbortController()
+  const outcome = await Promise.race([fetching.then(() => 'completed', (err: any) => `${err?.name}: ${err?.message}`), delay(30_000, 'hang', { signal: ac.signal }).catch(() => 'hang')])
+  ac.abort()
+  assert.equal(outcome, 'completed')
+  assert.deepEqual(await readFile(fetcher.store, cid), content)
+})

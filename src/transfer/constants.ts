@@ -172,6 +172,14 @@ export const BACKOFF_MAX_MS = 8_000
 export const PROVIDER_LEFT_GRACE_MS = 2_000
 
 /**
+ * A download's health round runs every second at most; when it has not run for this long the
+ * process was suspended (a laptop's lid closed, SIGSTOP) or its event loop was blocked, and the
+ * download's clocks (idle timeout, stalls, providers that left) start again rather than judge
+ * the providers by a silence that was this node's (fetch/session.ts, wokeUp).
+ */
+export const SUSPEND_GAP_MS = 3_000
+
+/**
  * Nor does a connected provider keep it waiting when it said HAVE for none of the missing
  * blocks and sent nothing for the stall timeout (10 s by default), and at least this long:
  * another downloader that got its blocks from those who left. It may still be getting them from

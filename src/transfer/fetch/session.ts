@@ -9,7 +9,7 @@
 import { setMaxListeners } from 'node:events'
 import { CustomProgressEvent } from 'progress-events'
 import { verifyBytes, type BlockBytes, type CID, type DagNode } from '../../content/index.js'
-import { BUSY_BACKOFF_MS, LATER_MS, MAX_DUPLICATE_REQUESTS, PROVIDER_LEFT_GRACE_MS, SILENT_PEER_MS } from '../constants.js'
+import { BUSY_BACKOFF_MS, LATER_MS, MAX_DUPLICATE_REQUESTS, PROVIDER_LEFT_GRACE_MS, SILENT_PEER_MS, SUSPEND_GAP_MS } from '../constants.js'
 import { TransferNotStartedError } from '../errors.js'
 import { FrameType, type Frame } from '../messages.js'
 import { Landing } from './landing.js'
@@ -102,6 +102,7 @@ export class FetchSession implements Walker {
       }
       this.progress('transfer:fetch:root')
       this.resetIdle()
+      this.lastTick = Date.now()
       const tick = Math.max(100, Math.min(1000, this.host.limits.stallTimeout / 4))
       this.healthTimer = setInterval(() => { this.checkHealth() }, tick)
       this.healthTimer.unref?.()
@@ -161,6 +162,7 @@ export class FetchSession implements Walker {
   private checkHealth (): void {
     if (this.finished) return
     const now = Date.now()
+    if (this.wokeUp(now)) return
     this.providers.check(now)
     const left = leftError(this.rootKey, this.providers.all.values(), this.wants.size, now, PROVIDER_LEFT_GRACE_MS, peer => this.wants.mayHold(peer), Math.max(SILENT_PEER_MS, this.host.limits.stallTimeout))
     if (left != null) this.fail(left)
@@ -404,10 +406,38 @@ export class FetchSession implements Walker {
     this.options.onProgress?.(new CustomProgressEvent('transfer:fetch:provider', detail))
   }
 
+  /**
+   * The process was suspended (a laptop's lid closed, SIGSTOP) or its event loop blocked: the
+   * health round, due every second at most, did not run for SUSPEND_GAP_MS. Nothing that
+   * happened meanwhile says anything about the providers (their silence was this node's sleep,
+   * and they may have dropped the connections to it): the idle and stall clocks start again and
+   * every provider that is not open is asked again at once. True when it was so.
+   */
+  private wokeUp (now: number): boolean {
+    const gap = now - this.lastTick
+    this.lastTick = now
+    if (gap < SUSPEND_GAP_MS) return false
+    this.host.log('fetch of %s: the process was suspended for %d ms; its clocks start again', this.rootKey, gap)
+    this.resetIdle()
+    for (const p of this.providers.all.values()) {
+      p.lastHeard = now
+      p.owingSince = now
+      p.leftAt = undefined
+      if (p.state === 'down' || p.state === 'left') p.retryAt = 0
+    }
+    this.providers.check(now)
+    this.schedule()
+    return true
+  }
+
+  private lastTick = Date.now()
+
   private resetIdle (): void {
     if (this.idleTimer != null) clearTimeout(this.idleTimer)
     const timeout = this.options.timeout
     this.idleTimer = setTimeout(() => {
+      // a timer that fires late by more than a health round's gap: the process was suspended
+      if (this.wokeUp(Date.now())) return
       this.fail(explainTimeout({
         cid: this.rootKey,
         timeout,
