@@ -40,12 +40,12 @@ export function isOffline (err: any): boolean {
   return false
 }
 
-/** A dial error that says the peer's host did not answer (its link is down), not that its node refused. */
-export function isUnreachable (err: any): boolean {
+/** A dial error that says nothing listens at the peer's addresses (its node stopped), or it has none left. */
+export function isRefused (err: any): boolean {
   for (let e = err, depth = 0; e != null && depth < 5; e = e.cause, depth++) {
-    if (['EHOSTUNREACH', 'EHOSTDOWN', 'ETIMEDOUT'].includes(e.code)) return true
-    if (/\b(EHOSTUNREACH|EHOSTDOWN|ETIMEDOUT)\b/.test(String(e.message ?? ''))) return true
-    if (Array.isArray(e.errors) && e.errors.some((x: unknown) => isUnreachable(x))) return true
+    if (e.code === 'ECONNREFUSED' || e.name === 'NoValidAddressesError') return true
+    if (/\bECONNREFUSED\b|connection refused/i.test(String(e.message ?? ''))) return true
+    if (Array.isArray(e.errors) && e.errors.length > 0 && e.errors.every((x: unknown) => isRefused(x))) return true
   }
   return false
 }
@@ -144,9 +144,11 @@ export class ProviderSet {
       // this node has no route at all (its own link is down: ENETUNREACH): the provider did not
       // leave, this node is offline. Down, not left: the idle timeout decides, and names it
       p.offline = !timedOut && isOffline(err)
-      // nor did it leave when its host does not answer (EHOSTUNREACH, a dial that hangs): a
-      // laptop whose Wi-Fi dropped for a while. Only a refusal (its node stopped) says it left
-      const unreachable = timedOut || p.offline || isUnreachable(err)
+      // only a refusal says it left (its node stopped: nothing listens on its port). Anything
+      // else may be a blip: its host does not answer (EHOSTUNREACH, a dial that hangs: a laptop
+      // whose Wi-Fi dropped), or a connection that died in an outage ends as it is used (EOF,
+      // reset) before the ping monitor closed it. Down, not left: the idle timeout decides
+      const unreachable = timedOut || p.offline || !isRefused(err)
       if (unreachable) p.leftAt = undefined
       // a refused dial means it is gone; a dial that hangs, or a stream that ended as it opened,
       // may be a network blip: retried after the backoff
