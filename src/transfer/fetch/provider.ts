@@ -55,6 +55,8 @@ export class FetchProvider implements PlanProvider {
   /** Aborts this download's wait for the stream being opened (connect()); replaced by each new attempt. */
   dial?: AbortController
   lastError?: string
+  /** When a dropped connection was last retried at once, out of the backoff (providers.ts, linkDown). */
+  quickRetryAt = -Infinity
   /** The last open failed because this node has no network (ENETUNREACH), not because of the peer. */
   offline = false
   bytes = 0

@@ -4,7 +4,7 @@
  * bans a provider that sent a wrong block. What comes in on the streams goes to the session.
  */
 import type { CID } from '../../content/index.js'
-import { INVALID_BLOCK_PENALTY, PROTOCOL_VIOLATION_PENALTY } from '../constants.js'
+import { BACKOFF_MAX_MS, INVALID_BLOCK_PENALTY, PROTOCOL_VIOLATION_PENALTY } from '../constants.js'
 import { BlockProtocolError } from '../errors.js'
 import { FrameType, type Frame } from '../messages.js'
 import { LinkEndedError, LinkRedialError, type LinkHandle } from './peer-link.js'
@@ -192,7 +192,12 @@ export class ProviderSet {
     // its connection is gone: asked again at once, whatever the backoff of earlier stalls. The
     // verdict (leftError) comes PROVIDER_LEFT_GRACE_MS after this; a peer that is still there (a
     // connection the ping monitor dropped after a blip) answers within it, one that left refuses
-    if (leaving) p.retryAt = now
+    // (once per BACKOFF_MAX_MS: a peer whose every new connection ends at once must not be
+    // redialled in a loop)
+    if (leaving && now - p.quickRetryAt >= BACKOFF_MAX_MS) {
+      p.retryAt = now
+      p.quickRetryAt = now
+    }
     this.owner.changed()
     if (p.due(now)) void this.connect(p)
   }
