@@ -168,3 +168,47 @@ test('the process is suspended (a laptop lid closed, SIGSTOP) for longer than th
   assert.equal(outcome, 'completed')
   assert.deepEqual(await readFile(fetcher.store, cid), content)
 })
+
+test('a redial whose own connection is reported (peer:connect) while it completes is not dropped: the provider comes back after a disconnect', async (t) => {
+  const net = new MemoryNet()
+  const [sharer, fetcher] = await startMemoryPeers(t, 2, { stallTimeout: 1000, ...SMALL_WINDOW }, net)
+  if (sharer == null || fetcher == null) throw new Error('2 peers')
+  const content = randomContent(24 * MiB)
+  const cid = await sharer.store.add(content)
+  const realOpen = fetcher.network.openStream.bind(fetcher.network)
+  let connected = true
+  fetcher.network.openStream = async (peer, protocol, options) => {
+    const stream = await realOpen(peer, protocol, options)
+    if (!connected) {
+      // as libp2p does: a dial that makes a new connection reports peer:connect before it returns,
+      // and a dial whose signal is aborted then closes the connection it made
+      connected = true
+      fetcher.network.safeDispatchEvent('peer:connect', { peer })
+      if (options?.signal?.aborted === true) {
+        stream.abort(new Error('aborted'))
+        connected = false
+        fetcher.network.safeDispatchEvent('peer:disconnect', { peer })
+        throw Object.assign(new Error('unexpected end of input'), { name: 'UnexpectedEOFError' })
+      }
+    }
+    return stream
+  }
+  let blocks = 0
+  const fetching = fetcher.transfer.fetch(cid, {
+    providers: [sharer.id],
+    timeout: 20_000,
+    onProgress: (evt: TransferFetchEvents) => {
+      if (evt.type === 'transfer:fetch:block' && ++blocks === 4) {
+        // the connection drops (the other side closed it while this node slept); the peer is there
+        connected = false
+        for (const s of [...fetcher.network.streams]) s.abort(new Error('connection closed'))
+        fetcher.network.safeDispatchEvent('peer:disconnect', { peer: sharer.id })
+      }
+    }
+  })
+  const ac = new AbortController()
+  const outcome = await Promise.race([fetching.then(() => 'completed', (err: any) => `${err?.name}: ${err?.message}`), delay(30_000, 'hang', { signal: ac.signal }).catch(() => 'hang')])
+  ac.abort()
+  assert.equal(outcome, 'completed', `opens: ${fetcher.network.dials.get(sharer.id) ?? 0}`)
+  assert.ok((fetcher.network.dials.get(sharer.id) ?? 0) < 10, `opens: ${fetcher.network.dials.get(sharer.id) ?? 0}`)
+})

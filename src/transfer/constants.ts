@@ -180,6 +180,13 @@ export const PROVIDER_LEFT_GRACE_MS = 2_000
 export const SUSPEND_GAP_MS = 3_000
 
 /**
+ * A peer:connect drops a block-stream open in progress to that peer (it may hang on the old
+ * connection's dead addresses: peer-link.ts, redial) only when the open is older than this: a
+ * younger one is the dial that made the connection, reported while it completes.
+ */
+export const REDIAL_MIN_AGE_MS = 2_000
+
+/**
  * Nor does a connected provider keep it waiting when it said HAVE for none of the missing
  * blocks and sent nothing for the stall timeout (10 s by default), and at least this long:
  * another downloader that got its blocks from those who left. It may still be getting them from

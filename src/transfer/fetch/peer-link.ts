@@ -21,7 +21,7 @@
  * is drained (our side ended, the rest read and dropped) and a later download opens a new one.
  */
 import { CID } from 'multiformats/cid'
-import { BLOCKS_PROTOCOL, MAX_CIDS_PER_FRAME } from '../constants.js'
+import { BLOCKS_PROTOCOL, MAX_CIDS_PER_FRAME, REDIAL_MIN_AGE_MS } from '../constants.js'
 import { FrameType, type Frame, type ListFrameType } from '../messages.js'
 import type { TransferNetwork } from '../types.js'
 import { ProviderLink } from './link.js'
@@ -67,6 +67,8 @@ interface Opening {
   abort: AbortController
   /** Each waiting download's reject: redial() fails them all. */
   waiters: Set<(err: Error) => void>
+  /** When the open began (redial() spares an open younger than REDIAL_MIN_AGE_MS: it made the connection). */
+  startedAt: number
 }
 
 /** attach(): the open this download waited for was dropped, because the peer connected again (redial()). */
@@ -132,7 +134,7 @@ class PeerLink {
     if (this.isOpen) return
     if (this.opening == null) {
       const abort = new AbortController()
-      const opening: Opening = { promise: this.open(abort.signal), abort, waiters: new Set() }
+      const opening: Opening = { promise: this.open(abort.signal), abort, waiters: new Set(), startedAt: Date.now() }
       this.opening = opening
       // a newer open (after redial()) is not this one's to clear
       opening.promise.finally(() => { if (this.opening === opening) this.opening = undefined }).catch(() => {})
@@ -168,6 +170,10 @@ class PeerLink {
   redial (): void {
     const opening = this.opening
     if (opening == null) return
+    // the peer:connect of the connection this very open is making (libp2p reports it while the
+    // dial is still in progress): dropping it would abort that dial, which closes the new
+    // connection, and the next open would do the same, for ever
+    if (Date.now() - opening.startedAt < REDIAL_MIN_AGE_MS) return
     this.opening = undefined
     opening.abort.abort(new LinkRedialError())
     for (const reject of [...opening.waiters]) reject(new LinkRedialError())
