@@ -55,7 +55,7 @@ test('this node loses its own network (dials fail with ENETUNREACH) for longer t
   const realOpen = fetcher.network.openStream.bind(fetcher.network)
   let offline = false
   fetcher.network.openStream = async (peer, protocol, options) => {
-    if (offline) throw Object.assign(new Error(`connection error 10.98.0.1:4001: connect ENETUNREACH 10.98.0.1:4001 - Local (0.0.0.0:0)`), { code: 'ENETUNREACH' })
+    if (offline) throw Object.assign(new Error('connection error 10.98.0.1:4001: connect ENETUNREACH 10.98.0.1:4001 - Local (0.0.0.0:0)'), { code: 'ENETUNREACH' })
     return await realOpen(peer, protocol, options)
   }
   const goOffline = (): void => {
