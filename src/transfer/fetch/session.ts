@@ -444,7 +444,8 @@ export class FetchSession implements Walker {
         found: this.found || this.present.has(this.rootKey),
         providers: [...this.providers.all.values()],
         missing: this.wants.size,
-        now: Date.now()
+        now: Date.now(),
+        holds: peer => this.wants.mayHold(peer)
       }))
     }, timeout)
   }

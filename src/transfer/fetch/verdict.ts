@@ -47,6 +47,8 @@ export interface TimeoutContext {
   providers: FetchProvider[]
   missing: number
   now: number
+  /** `peer` may hold a missing block (said HAVE for one); default: any provider may. */
+  holds?: (peer: string) => boolean
 }
 
 /** The error of a download in which no block arrived for the whole idle timeout. */
@@ -62,7 +64,11 @@ export function explainTimeout (c: TimeoutContext): Error {
     const asked = c.providers.length - unreachable
     return new NotFoundInSwarmError(c.cid, c.timeout, asked + unreachable, unreachable)
   }
-  const holders = c.providers.filter(p => p.everHad && p.state !== 'banned')
+  const had = c.providers.filter(p => p.everHad && p.state !== 'banned')
+  // those that may hold a missing block: connected downloaders that have none of them say nothing
+  // about why the missing ones stopped coming (all of them, when none is known to hold one)
+  const holding = had.filter(p => c.holds?.(p.peer) ?? true)
+  const holders = holding.length > 0 ? holding : had
   if (holders.length > 0 && holders.every(p => p.state === 'left')) {
     return new ProviderLeftError(c.cid, holders.map(p => p.peer), c.missing)
   }
