@@ -181,10 +181,10 @@ export const SUSPEND_GAP_MS = 3_000
 
 /**
  * A peer:connect drops a block-stream open in progress to that peer (it may hang on the old
- * connection's dead addresses: peer-link.ts, redial) only when the open is older than this: a
- * younger one is the dial that made the connection, reported while it completes.
+ * connection's dead addresses: peer-link.ts, redial) when the open has not ended this long after:
+ * an open that ends sooner was the dial that made the connection, reported while it completed.
  */
-export const REDIAL_MIN_AGE_MS = 2_000
+export const REDIAL_GRACE_MS = 1_000
 
 /**
  * Nor does a connected provider keep it waiting when it said HAVE for none of the missing

@@ -21,7 +21,7 @@
  * is drained (our side ended, the rest read and dropped) and a later download opens a new one.
  */
 import { CID } from 'multiformats/cid'
-import { BLOCKS_PROTOCOL, MAX_CIDS_PER_FRAME, REDIAL_MIN_AGE_MS } from '../constants.js'
+import { BLOCKS_PROTOCOL, MAX_CIDS_PER_FRAME, REDIAL_GRACE_MS } from '../constants.js'
 import { FrameType, type Frame, type ListFrameType } from '../messages.js'
 import type { TransferNetwork } from '../types.js'
 import { ProviderLink } from './link.js'
@@ -67,8 +67,8 @@ interface Opening {
   abort: AbortController
   /** Each waiting download's reject: redial() fails them all. */
   waiters: Set<(err: Error) => void>
-  /** When the open began (redial() spares an open younger than REDIAL_MIN_AGE_MS: it made the connection). */
-  startedAt: number
+  /** Set by redial(): drops the open if it has not ended REDIAL_GRACE_MS later. */
+  redialTimer?: ReturnType<typeof setTimeout>
 }
 
 /** attach(): the open this download waited for was dropped, because the peer connected again (redial()). */
@@ -134,10 +134,13 @@ class PeerLink {
     if (this.isOpen) return
     if (this.opening == null) {
       const abort = new AbortController()
-      const opening: Opening = { promise: this.open(abort.signal), abort, waiters: new Set(), startedAt: Date.now() }
+      const opening: Opening = { promise: this.open(abort.signal), abort, waiters: new Set() }
       this.opening = opening
       // a newer open (after redial()) is not this one's to clear
-      opening.promise.finally(() => { if (this.opening === opening) this.opening = undefined }).catch(() => {})
+      opening.promise.finally(() => {
+        clearTimeout(opening.redialTimer)
+        if (this.opening === opening) this.opening = undefined
+      }).catch(() => {})
     }
     const opening = this.opening
     let waiter: ((err: Error) => void) | undefined
@@ -165,19 +168,23 @@ class PeerLink {
 
   /**
    * The peer connected again: an open made before may hang on the old connection's dead
-   * addresses. It is dropped for every download waiting for it (LinkRedialError); they attach again.
+   * addresses. Unless it ends within REDIAL_GRACE_MS, it is dropped for every download waiting
+   * for it (LinkRedialError); they attach again. Not at once: libp2p reports the connection that
+   * this very open's dial makes (peer:connect) while that dial completes, and dropping the open
+   * then would abort the dial, which closes the new connection; the next open would do the same,
+   * for ever.
    */
   redial (): void {
     const opening = this.opening
-    if (opening == null) return
-    // the peer:connect of the connection this very open is making (libp2p reports it while the
-    // dial is still in progress): dropping it would abort that dial, which closes the new
-    // connection, and the next open would do the same, for ever
-    if (Date.now() - opening.startedAt < REDIAL_MIN_AGE_MS) return
-    this.opening = undefined
-    opening.abort.abort(new LinkRedialError())
-    for (const reject of [...opening.waiters]) reject(new LinkRedialError())
-    opening.waiters.clear()
+    if (opening == null || opening.redialTimer != null) return
+    opening.redialTimer = setTimeout(() => {
+      if (this.opening !== opening) return
+      this.opening = undefined
+      opening.abort.abort(new LinkRedialError())
+      for (const reject of [...opening.waiters]) reject(new LinkRedialError())
+      opening.waiters.clear()
+    }, REDIAL_GRACE_MS)
+    opening.redialTimer.unref?.()
   }
 
   private async open (signal: AbortSignal): Promise<void> {
