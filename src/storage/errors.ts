@@ -103,7 +103,7 @@ export class NoSpaceError extends Error {
   constructor (path: string, code = 'ENOSPC', what: { file?: string, kept?: string } = {}) {
     super(what.file != null
       ? `the disk holding the store ${path} is full (${code}) while storing ${what.file}; ${what.kept ?? 'nothing partial was kept'}. Free some space (\`swarmdrop gc\` drops unneeded blocks) and try again`
-      : `the disk holding ${path} is full (${code}); nothing partial was kept. Free some space (\`swarmdrop gc\` drops unneeded blocks) and try again`)
+      : `the disk holding ${path} is full (${code}); the write that failed left nothing behind, and what was stored before is kept. Free some space (\`swarmdrop gc\` drops unneeded blocks) and try again`)
     this.name = 'NoSpaceError'
     this.path = path
     this.code = code
