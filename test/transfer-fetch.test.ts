@@ -100,6 +100,24 @@ test('verdicts: left, stalled, timed out and not found are told apart', () => {
   assert.equal(e.name, 'ProviderStalledError')
   assert.match(e.message, /dave stopped answering 30 s ago/)
   assert.equal(explainTimeout({ ...ctx, found: true, providers: [mk('erin', 'open', true)] }).name, 'TransferTimeoutError', 'open and owing nothing: not stalled')
+  // the sharer down for good behind a dead link, a connected downloader that has none of the
+  // missing blocks: the sharer is named, the downloader does not count as a live holder
+  const sharer = mk('sam', 'down', true)
+  sharer.lastHeard = 8_000
+  const peerOpen = mk('fay', 'open', true)
+  peerOpen.lastHeard = 39_000
+  const holdsSam = (peer: string): boolean => peer === 'sam'
+  const named = explainTimeout({ ...ctx, found: true, providers: [sharer, peerOpen], holds: holdsSam })
+  assert.equal(named.name, 'ProviderStalledError')
+  assert.match(named.message, /sam stopped answering 32 s ago/)
+  assert.equal(explainTimeout({ ...ctx, found: true, providers: [sharer, peerOpen] }).name, 'TransferTimeoutError', 'without knowing who holds what, the open downloader counts')
+  // every holder's dials found no route: this node is offline, and says so
+  sharer.offline = true
+  assert.match(explainTimeout({ ...ctx, found: true, providers: [sharer, peerOpen], holds: holdsSam }).message, /this node lost its network connection/)
+  // a provider that left and is being dialled again is undecided until the dial ends
+  const redialled = mk('gus', 'connecting', true)
+  redialled.leftAt = 1000
+  assert.equal(leftError('bafy', [redialled], 3, 5000, 2000), undefined, 'a redial in progress: neither left nor there')
 })
 
 test('a fetch with at most 3 pending blocks tracked still completes, byte-identical', async (t) => {
