@@ -8,11 +8,20 @@ import * as assert from 'node:assert/strict'
 import { setTimeout as delay } from 'node:timers/promises'
 import { waitFor } from '../src/util/wait.js'
 import type { TransferFetchEvents } from '../src/transfer/index.js'
-import { MemoryNet, startMemoryPeers } from './fixtures/transfer-memnet.js'
+import { MemoryNet, startMemoryPeers, type MemoryPeer } from './fixtures/transfer-memnet.js'
 import { randomContent, readFile } from './fixtures/transfer-peers.js'
 
 const MiB = 1024 * 1024
 const SMALL_WINDOW = { initialWindow: 4, minWindow: 2, maxWindow: 4 }
+
+/** A sharer holding 24 MiB and a fetcher on one in-memory net, with a small window (most of the file unsent when the link fails). */
+async function sharerAndFetcher (t: { after: (fn: () => Promise<void>) => void }, stallTimeout: number): Promise<{ net: MemoryNet, sharer: MemoryPeer, fetcher: MemoryPeer, content: Uint8Array, cid: string }> {
+  const net = new MemoryNet()
+  const [sharer, fetcher] = await startMemoryPeers(t, 2, { stallTimeout, ...SMALL_WINDOW }, net)
+  if (sharer == null || fetcher == null) throw new Error('2 peers')
+  const content = randomContent(24 * MiB)
+  return { net, sharer, fetcher, content, cid: await sharer.store.add(content) }
+}
 
 /** 'completed', the error's name and message, or 'hang' when the fetch has not settled within 30 s. */
 async function outcomeOf (fetching: Promise<unknown>): Promise<string> {
@@ -25,11 +34,7 @@ async function outcomeOf (fetching: Promise<unknown>): Promise<string> {
 }
 
 test('after a long blip the connection is dropped (ping monitor) while the provider is reachable again: the fetch heals, no ProviderLeftError', async (t) => {
-  const net = new MemoryNet()
-  const [sharer, fetcher] = await startMemoryPeers(t, 2, { stallTimeout: 500, ...SMALL_WINDOW }, net)
-  if (sharer == null || fetcher == null) throw new Error('2 peers')
-  const content = randomContent(24 * MiB)
-  const cid = await sharer.store.add(content)
+  const { net, sharer, fetcher, content, cid } = await sharerAndFetcher(t, 500)
   let blocks = 0
   const statuses: string[] = []
   const fetching = fetcher.transfer.fetch(cid, {
@@ -56,11 +61,7 @@ test('after a long blip the connection is dropped (ping monitor) while the provi
 })
 
 test('this node loses its own network (dials fail with ENETUNREACH) for longer than the left-grace: the fetch waits and heals; past the idle timeout it says this node is offline', async (t) => {
-  const net = new MemoryNet()
-  const [sharer, fetcher] = await startMemoryPeers(t, 2, { stallTimeout: 500, ...SMALL_WINDOW }, net)
-  if (sharer == null || fetcher == null) throw new Error('2 peers')
-  const content = randomContent(24 * MiB)
-  const cid = await sharer.store.add(content)
+  const { sharer, fetcher, content, cid } = await sharerAndFetcher(t, 500)
   const realOpen = fetcher.network.openStream.bind(fetcher.network)
   let offline = false
   fetcher.network.openStream = async (peer, protocol, options) => {
@@ -99,11 +100,7 @@ test('this node loses its own network (dials fail with ENETUNREACH) for longer t
 })
 
 test('the sharer\'s host stops answering (its Wi-Fi dropped): the connection is dropped, redials fail with EHOSTUNREACH after a while; the fetch waits and heals when it is back', async (t) => {
-  const net = new MemoryNet()
-  const [sharer, fetcher] = await startMemoryPeers(t, 2, { stallTimeout: 1000, ...SMALL_WINDOW }, net)
-  if (sharer == null || fetcher == null) throw new Error('2 peers')
-  const content = randomContent(24 * MiB)
-  const cid = await sharer.store.add(content)
+  const { net, sharer, fetcher, content, cid } = await sharerAndFetcher(t, 1000)
   const realOpen = fetcher.network.openStream.bind(fetcher.network)
   let away = false
   fetcher.network.openStream = async (peer, protocol, options) => {
@@ -143,11 +140,7 @@ test('the sharer\'s host stops answering (its Wi-Fi dropped): the connection is 
 })
 
 test('the process is suspended (a laptop lid closed, SIGSTOP) for longer than the idle timeout: on waking, the fetch goes on instead of failing at once', async (t) => {
-  const net = new MemoryNet()
-  const [sharer, fetcher] = await startMemoryPeers(t, 2, { stallTimeout: 1000, ...SMALL_WINDOW }, net)
-  if (sharer == null || fetcher == null) throw new Error('2 peers')
-  const content = randomContent(24 * MiB)
-  const cid = await sharer.store.add(content)
+  const { net, sharer, fetcher, content, cid } = await sharerAndFetcher(t, 1000)
   let blocks = 0
   const fetching = fetcher.transfer.fetch(cid, {
     providers: [sharer.id],
@@ -171,11 +164,7 @@ test('the process is suspended (a laptop lid closed, SIGSTOP) for longer than th
 })
 
 test('a redial whose own connection is reported (peer:connect) while it completes is not dropped: the provider comes back after a disconnect', async (t) => {
-  const net = new MemoryNet()
-  const [sharer, fetcher] = await startMemoryPeers(t, 2, { stallTimeout: 1000, ...SMALL_WINDOW }, net)
-  if (sharer == null || fetcher == null) throw new Error('2 peers')
-  const content = randomContent(24 * MiB)
-  const cid = await sharer.store.add(content)
+  const { sharer, fetcher, cid } = await sharerAndFetcher(t, 1000)
   const realOpen = fetcher.network.openStream.bind(fetcher.network)
   let connected = true
   fetcher.network.openStream = async (peer, protocol, options) => {
