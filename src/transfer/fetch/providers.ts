@@ -30,24 +30,26 @@ export interface ProvidersOwner {
   emit: (p: FetchProvider, status: FetchProviderProgress['status'], reason?: string) => void
 }
 
-/** A dial error that says this node itself has no network (no route out of it), not that the peer is gone. */
-export function isOffline (err: any): boolean {
+/**
+ * Whether `test` holds for a dial error: for the error or one of its causes, or for `attempts`
+ * ('some' or 'every') of the errors an aggregate holds (libp2p's dial: one per address).
+ */
+function dialErrorIs (err: any, test: (e: any) => boolean, attempts: 'some' | 'every'): boolean {
   for (let e = err, depth = 0; e != null && depth < 5; e = e.cause, depth++) {
-    if (['ENETUNREACH', 'ENETDOWN'].includes(e.code)) return true
-    if (/\b(ENETUNREACH|ENETDOWN)\b/.test(String(e.message ?? ''))) return true
-    if (Array.isArray(e.errors) && e.errors.some((x: unknown) => isOffline(x))) return true
+    if (test(e)) return true
+    if (Array.isArray(e.errors) && e.errors.length > 0 && e.errors[attempts]((x: unknown) => dialErrorIs(x, test, attempts))) return true
   }
   return false
 }
 
+/** A dial error that says this node itself has no network (no route out of it), not that the peer is gone. */
+export function isOffline (err: unknown): boolean {
+  return dialErrorIs(err, e => ['ENETUNREACH', 'ENETDOWN'].includes(e.code) || /\b(ENETUNREACH|ENETDOWN)\b/.test(String(e.message ?? '')), 'some')
+}
+
 /** A dial error that says nothing listens at the peer's addresses (its node stopped), or it has none left. */
-export function isRefused (err: any): boolean {
-  for (let e = err, depth = 0; e != null && depth < 5; e = e.cause, depth++) {
-    if (e.code === 'ECONNREFUSED' || e.name === 'NoValidAddressesError') return true
-    if (/\bECONNREFUSED\b|connection refused/i.test(String(e.message ?? ''))) return true
-    if (Array.isArray(e.errors) && e.errors.length > 0 && e.errors.every((x: unknown) => isRefused(x))) return true
-  }
-  return false
+export function isRefused (err: unknown): boolean {
+  return dialErrorIs(err, e => e.code === 'ECONNREFUSED' || e.name === 'NoValidAddressesError' || /\bECONNREFUSED\b|connection refused/i.test(String(e.message ?? '')), 'every')
 }
 
 export class ProviderSet {
