@@ -7,7 +7,7 @@
  * opened is reopened (a store handed in as a component is the caller's to close).
  * What a node does with files lives in commands/<verb>.ts; the class hands off to them.
  */
-import { TypedEventEmitter } from '../util/events.js'
+import { TypedEventEmitter, ownSignal } from '../util/events.js'
 import { isReservedTopic, swarmTopics, userTopic, type SwarmTopics } from '../pubsub/topics.js'
 import { createStore, type Store } from '../storage/index.js'
 import { createSwarmProtocol, type LocalFile, type SwarmProtocol, type SwarmProtocolEvents, type SwarmProtocolOptions } from '../pubsub/index.js'
@@ -372,7 +372,7 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
    * fetches and decrypts it.
    */
   async share (input: ImportInput, options: ShareOptions = {}): Promise<SharedFile> {
-    return share(this.context, input, options)
+    return share(this.context, input, ownSignal(options))
   }
 
   /**
@@ -381,17 +381,17 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
    * earlier fetch left. get() also writes it out.
    */
   async fetch (cid: string, options: NodeFetchOptions = {}): Promise<FetchResult> {
-    return fetch(this.context, cid, options)
+    return fetch(this.context, cid, ownSignal(options))
   }
 
   /** Fetches a file by CID or capability link and writes it to `output` (decrypted for a link). */
   async get (target: string, options: GetOptions = {}): Promise<FetchedFile> {
-    return get(this.context, target, options)
+    return get(this.context, target, ownSignal(options))
   }
 
   /** Resolves with the swarm's peers once `count` (default 1) are here; NoPeersError at the timeout. */
   async waitForPeers (options: WaitForPeersOptions = {}): Promise<string[]> {
-    return waitForPeers(this.context, options)
+    return waitForPeers(this.context, ownSignal(options))
   }
 
   /** Files the swarm's catalog names and this node holds, once each. */
@@ -417,7 +417,7 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
   /** Dials a multiaddr or peer id once (no redial); resolves with the peer id. */
   async dial (target: string, options: { signal?: AbortSignal } = {}): Promise<string> {
     if (!this.started) throw new NotStartedError()
-    return this.network.dial(target, options)
+    return this.network.dial(target, ownSignal(options))
   }
 
   /** Peers met since start: members of the swarm first, connected ones first within each. */

@@ -58,3 +58,18 @@ export async function once<Events extends EventMap, K extends keyof Events & str
     options.signal?.addEventListener('abort', onAbort, { once: true })
   })
 }
+
+/**
+ * `options` with a signal of this call's own in place of the caller's: it aborts when the
+ * caller's does (with its reason) and adds no listener to it. A caller may share one signal
+ * among many calls at once (one AbortController for a batch of downloads), and each call
+ * listens to its signal in several places while it runs: on the caller's own signal that drew
+ * Node's MaxListenersExceededWarning from eleven calls, and the caller's signal is theirs to
+ * configure, not ours (no setMaxListeners on it). AbortSignal.any links the two with a weak
+ * reference, not an event listener.
+ */
+export function ownSignal<T extends { signal?: AbortSignal }> (options: T): T {
+  const signal = options.signal
+  if (signal == null || signal.aborted) return options
+  return { ...options, signal: AbortSignal.any([signal]) }
+}
