@@ -4,6 +4,7 @@ import * as assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import { mkdtemp, rm, writeFile, readFile, truncate, stat } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -175,6 +176,32 @@ test('createLocalSwarm({ size: 5 }) meshes every node', async (t) => {
   await waitFor(() => swarm.nodes[0]!.network.getSubscribers(userTopic(swarm.nodes[0]!.swarm, topic)).length === 4, { timeout: 10_000, message: 'four subscribers' })
   await swarm.nodes[0]!.publish(topic, new Uint8Array([1]))
   assert.deepEqual(await Promise.all(got), Array(4).fill(swarm.nodes[0]!.peerId))
+})
+
+test('removeNode stops a node for good: the swarm forgets it, no node dials it again, and the graph stays connected', async (t) => {
+  // degree 1: a chain node-0 <- node-1 <- node-2, whose middle goes
+  const swarm = await createLocalSwarm({ size: 3, degree: 1, memory: true }, t)
+  const [n0, n1, n2] = swarm.nodes as [SwarmNode, SwarmNode, SwarmNode]
+  const port = Number(/\/tcp\/(\d+)/.exec(n1.getMultiaddrs()[0] ?? '')?.[1])
+  await swarm.removeNode(n1)
+  assert.deepEqual(swarm.nodes.map(n => n.name), [n0.name, n2.name])
+  assert.equal(n1.isStarted(), false)
+  assert.equal(existsSync(n1.repo), false, 'its repository is deleted')
+  await assert.rejects(swarm.removeNode(n1), /is not a node of this swarm/)
+  // node-2, which had joined only node-1, joins node-0 instead
+  await swarm.waitForMesh()
+  assert.ok(n2.network.connections().some(c => c.peer === n0.peerId), 'node-2 is connected to node-0')
+
+  // something else listens on its old port now: node-2, restarted, dials its bootstrap peers at
+  // once, and that one is not among them any more
+  let dialled = 0
+  const server = createServer(socket => { dialled++; socket.destroy() })
+  await new Promise<void>((resolve, reject) => { server.once('error', reject).listen(port, '127.0.0.1', resolve) })
+  t.after(() => { server.close() })
+  await n2.stop()
+  await n2.start()
+  await swarm.waitForMesh()
+  assert.equal(dialled, 0, 'no node dialled the removed node\'s address')
 })
 
 /** Runs an ES module `script` in a node child; its exit code ('timeout': killed after `ms`) and stdout. */

@@ -17,7 +17,7 @@ interface Target {
 
 export class BootstrapDialer {
   private readonly network: Network
-  private readonly targets: Target[]
+  private targets: Target[]
   private readonly log: Logger
   private running = false
   private readonly onDisconnect = (evt: CustomEvent<{ peer: string }>): void => {
@@ -50,8 +50,20 @@ export class BootstrapDialer {
     }
   }
 
+  /**
+   * Stops dialling `peer` (a peer id, or an address ending in /p2p/<id>): a peer gone for good.
+   * Returns whether it was a target.
+   */
+  forget (peer: string): boolean {
+    const id = peer.split('/p2p/').pop()
+    const gone = this.targets.filter(t => t.peer === id || t.addr === peer || t.addr.endsWith(`/p2p/${id ?? ''}`))
+    for (const t of gone) clearTimeout(t.timer)
+    this.targets = this.targets.filter(t => !gone.includes(t))
+    return gone.length > 0
+  }
+
   private schedule (t: Target): void {
-    if (!this.running) return
+    if (!this.running || !this.targets.includes(t)) return
     const base = Math.min(REDIAL_MAX_MS, REDIAL_MIN_MS * 2 ** t.attempt)
     const delay = Math.round(base * (1 - REDIAL_JITTER + Math.random() * 2 * REDIAL_JITTER))
     t.attempt++

@@ -40,6 +40,13 @@ export interface LocalSwarm {
   /** Starts one more node, connects it like the others and waits until it is meshed (with `start: false`: only creates it). */
   addNode: (init?: Partial<SwarmNodeInit>) => Promise<SwarmNode>
   /**
+   * Stops `node` for good and deletes its repository: `nodes` no longer lists it, waitForMesh no
+   * longer counts it, and no node redials it. A node that had joined it joins the nearest earlier
+   * node it did not join yet instead (dialled now and by waitForMesh), so that the graph stays
+   * connected. To stop a node for a while, use `node.stop()` and `node.start()`.
+   */
+  removeNode: (node: SwarmNode) => Promise<void>
+  /**
    * Waits until every running node is connected to the running nodes it joined (dialling the
    * links that are down, e.g. after a restart) and meshed on the swarm's topics.
    */
@@ -183,11 +190,33 @@ export async function startLocalSwarm (init: LocalSwarmInit = {}): Promise<Local
     throw err
   }
 
+  const removeNode = async (node: SwarmNode): Promise<void> => {
+    const at = nodes.indexOf(node)
+    if (at < 0) throw new Error(`${node.name} is not a node of this swarm`)
+    await node.stop()
+    nodes.splice(at, 1)
+    links.delete(node)
+    addrs.delete(node)
+    for (const [i, n] of nodes.entries()) {
+      const was = neighbours(n)
+      if (was.includes(node)) {
+        const kept = was.filter(x => x !== node)
+        const nearest = nodes.slice(0, i).reverse().find(x => !kept.includes(x) && addrOf(x) != null)
+        links.set(n, nearest != null ? [...kept, nearest] : kept)
+      }
+      // stopped ones too: a node's redials outlive its restarts
+      await n.forget(node.peerId)
+    }
+    await rm(node.repo, { recursive: true, force: true })
+    relink()
+  }
+
   return {
     nodes,
     dir,
     stop,
     waitForMesh,
+    removeNode,
     addNode: async (extra) => {
       const node = await startNode(extra)
       await waitForMesh()

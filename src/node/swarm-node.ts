@@ -420,6 +420,20 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
     return this.network.dial(target, ownSignal(options))
   }
 
+  /**
+   * Forgets a peer gone for good (a peer id or its address): it is no longer dialled again as a
+   * bootstrap peer or relay, and a connection to it is closed. It may still dial this node, or
+   * be found again by mDNS. Returns whether it was one of the peers this node redials.
+   */
+  async forget (peer: string): Promise<boolean> {
+    const redialled = this.bootstrap.forget(peer)
+    const id = peer.split('/p2p/').pop() ?? peer
+    if (this.started && this.network.connections().some(c => c.peer === id)) {
+      await this.network.hangUp(id).catch((err) => { this.log('hanging up on %s failed: %e', id, err) })
+    }
+    return redialled
+  }
+
   /** Peers met since start: members of the swarm first, connected ones first within each. */
   async peers (): Promise<PeerInfo[]> {
     const open = new Map<string, string[]>()

@@ -7,7 +7,8 @@
  * and redials the nodes it joined: a node stopped and started again (`node.stop()`,
  * `node.start()`) is back in the swarm by itself; `swarm.waitForMesh()` waits for it (and dials
  * the links still down). Not so a node added with `start: false`, which the caller dials, nor one
- * given `stablePort: false`, which comes back on another port.
+ * given `stablePort: false`, which comes back on another port. `swarm.removeNode(node)` stops a
+ * node for good: the others forget it and no longer redial it.
  *
  * @example
  * ```ts
