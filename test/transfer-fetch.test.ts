@@ -10,7 +10,7 @@ import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import { parseCid } from '../src/content/index.js'
 import { BACKOFF_BASE_MS, BACKOFF_MAX_MS } from '../src/transfer/constants.js'
-import { backoffMs, FetchProvider } from '../src/transfer/fetch/provider.js'
+import { backoffMs, FetchProvider, RateMeter } from '../src/transfer/fetch/provider.js'
 import { explainTimeout, leftError } from '../src/transfer/fetch/verdict.js'
 import { WantList } from '../src/transfer/fetch/want-list.js'
 import { PeerLinks } from '../src/transfer/fetch/peer-link.js'
@@ -57,6 +57,23 @@ test('backoff: the first retry at once, then doubling from BACKOFF_BASE_MS, neve
   p.failed(1000, 'x')
   assert.equal(p.due(1000), false)
   assert.equal(p.due(1000 + BACKOFF_BASE_MS), true)
+})
+
+test('rate meter: the rate over the last two seconds, 0 two seconds into a stall, not the last burst spread over the stall', () => {
+  const MiB = 1 << 20
+  const meter = new RateMeter()
+  assert.equal(meter.rate(0), 0)
+  // 10 MiB/s for 4 s: a MiB every 100 ms
+  for (let t = 0; t <= 4000; t += 100) meter.record(t, MiB)
+  assert.equal(Math.round(meter.rate(4000) / MiB), 10)
+  // the stall: the rate falls with the window, and is 0 once the window holds no byte
+  assert.equal(Math.round(meter.rate(5000) / MiB), 5)
+  assert.equal(meter.rate(6000), 0)
+  assert.equal(meter.rate(60_000), 0)
+  // back, at 1 MiB/s: over the whole window, not over the time since its oldest sample
+  meter.record(61_000, MiB)
+  meter.record(62_000, MiB)
+  assert.equal(meter.rate(62_500) / MiB, 1)
 })
 
 test('verdicts: left, stalled, timed out and not found are told apart', () => {

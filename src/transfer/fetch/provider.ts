@@ -126,22 +126,36 @@ export class FetchProvider implements PlanProvider {
 /**
  * Receive rate over the last two seconds, bytes per second: the `rate` of progress events (what
  * `--json` and the web page show live). The bar, the summary and the log show one figure, the
- * average of the bytes received over the time taken.
+ * average of the bytes received over the time taken. Bytes older than the window no longer
+ * count when the rate is read, so a stall shows as a rate falling to 0 within two seconds,
+ * not as the last burst spread over ever more time.
  */
+/** RateMeter's window. */
+const RATE_WINDOW_MS = 2000
+
 export class RateMeter {
   private readonly samples: Array<[number, number]> = []
+  /** When the first bytes came: until the window is full, the rate is over the time since. */
+  private since?: number
 
   record (now: number, bytes: number): void {
+    this.since ??= now
     this.samples.push([now, bytes])
-    while (this.samples.length > 0 && (this.samples[0]?.[0] ?? now) < now - 2000) this.samples.shift()
+    this.prune(now)
   }
 
   rate (now: number): number {
-    const first = this.samples[0]
-    if (first == null) return 0
-    const span = Math.max(250, now - first[0]) / 1000
+    this.prune(now)
+    if (this.since == null || this.samples.length === 0) return 0
+    // over the whole window once it is full, not from the oldest sample left in it: a block that
+    // landed just after the window's start would otherwise count as if it had taken no time
+    const span = Math.max(250, Math.min(RATE_WINDOW_MS, now - this.since)) / 1000
     let sum = 0
     for (const [, b] of this.samples) sum += b
     return sum / span
+  }
+
+  private prune (now: number): void {
+    while ((this.samples[0]?.[0] ?? now) <= now - RATE_WINDOW_MS) this.samples.shift()
   }
 }
