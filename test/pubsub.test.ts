@@ -168,6 +168,40 @@ test('acceptance 3b: a provider that shuts down leaves every catalog after the T
   for (const n of [n1, ...others]) assert.deepEqual(providersOf(n.protocol.entry(file.cid)), [n1.peerId])
 })
 
+test('a node left alone (its network gone, then back) joins again: a catalog request when the first peer returns, and the files that expired meanwhile listed again', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'swarmdrop-rejoin-'))
+  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
+  const pubsub = { providerTtl: 2_000, reannounceInterval: 1_500 }
+  const a = await createSwarmNode({ repo: join(dir, 'a'), name: 'a', listen: LOCAL, mdns: false, pubsub })
+  t.after(async () => { await a.stop() })
+  const b = await createSwarmNode({ repo: join(dir, 'b'), name: 'b', listen: LOCAL, mdns: false, pubsub })
+  t.after(async () => { await b.stop() })
+  const addrA = a.getMultiaddrs()[0]!
+  await b.dial(addrA)
+  const file = await fileOf('rejoin')
+  await a.protocol.announce(file)
+  await waitFor(() => b.protocol.entry(file.cid) != null, { message: 'b lists a\'s file' })
+
+  // b's network goes: no connection, a's entry expires from b's catalog, and b has seen itself alone
+  assert.equal(b.protocol.stats().rejoins, 0)
+  await b.forget(a.peerId)
+  await waitFor(() => b.protocol.entry(file.cid) == null && b.protocol.stats().rejoins >= 1, { message: 'b alone, a\'s file expired from its catalog' })
+
+  const requests: string[] = []
+  const onMessage = (evt: CustomEvent<TopicMessage>): void => {
+    if (evt.detail.from !== b.peerId || evt.detail.topic !== a.topics.request) return
+    const r = decodeWire('request', evt.detail.data)
+    if (r.ok && r.message.type === 'catalog-request') requests.push(r.message.requestId)
+  }
+  a.network.addEventListener('message', onMessage)
+  t.after(() => { a.network.removeEventListener('message', onMessage) })
+  // back: b meets the swarm as at start
+  await b.dial(addrA)
+  await waitFor(() => requests.length > 0 && b.protocol.entry(file.cid) != null, {
+    message: () => `b's catalog request after the return (${requests.length}) and a's file in its catalog again (${String(b.protocol.entry(file.cid) != null)})`
+  })
+})
+
 test('acceptance 5: two swarms on the same connected nodes never see each other\'s files', async (t) => {
   const alpha = await createLocalSwarm({ size: 3, swarm: 'alpha' }, t)
   const beta = await createLocalSwarm({ size: 3, swarm: 'beta' }, t)

@@ -37,7 +37,7 @@ export class ProtocolContext {
   readonly timing: Timing
   readonly dispatch: Dispatch
   readonly counters: SwarmProtocolStats = {
-    published: 0, publishedByType: {}, received: 0, receivedByType: {}, rejected: 0, rejectedByReason: {}, ignored: 0, ignoredByLimit: {}, stale: 0, suppressed: 0, pendingAnswers: 0, pendingRequests: 0, catalogPairs: 0, catalogBytes: 0
+    published: 0, publishedByType: {}, received: 0, receivedByType: {}, rejected: 0, rejectedByReason: {}, ignored: 0, ignoredByLimit: {}, stale: 0, suppressed: 0, rejoins: 0, pendingAnswers: 0, pendingRequests: 0, catalogPairs: 0, catalogBytes: 0
   }
 
   started = false

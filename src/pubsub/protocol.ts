@@ -274,6 +274,15 @@ class SwarmProtocolImpl extends TypedEventEmitter<SwarmProtocolEvents> implement
     const now = Date.now()
     this.ctx.catalog.expire(now, this.ctx.timing.providerTtl)
     this.sync.sweep(now)
+    // alone: every peer of the swarm is gone (this laptop lost its Wi-Fi, or slept). The first peer
+    // back is met as at start (Hello, catalog request, own files), not with a Hello alone, which left
+    // the entries that expired meanwhile, on either side, out of the catalogs until each provider's
+    // next re-announce (up to 25 s: `get NAME` failed in that time)
+    if (this.joined && this.ctx.network.getSubscribers(this.topics.request).length === 0) {
+      this.joined = false
+      this.ctx.counters.rejoins++
+      this.ctx.log('alone in the swarm: the first peer back is met as at start')
+    }
   }
 
   private requireStarted (): void {

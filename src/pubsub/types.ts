@@ -103,6 +103,12 @@ export interface SwarmProtocolStats {
   stale: number
   /** Catalog and want answers not sent because others had already answered. */
   suppressed: number
+  /**
+   * Times this node found itself alone (no peer subscribed to the swarm's request topic at an
+   * expiry sweep: its network went away, or it slept), after which the first peer back is met as
+   * at start: Hello, catalog request, own files (docs/PROTOCOL.md §6).
+   */
+  rejoins: number
   /** Answers waiting for their timer. */
   pendingAnswers: number
   /** This node's own catalog request awaiting answers (1) or settled (0). */
