@@ -17,7 +17,7 @@ import { quotedName } from '../output.js'
 import { nodeInit } from './start.js'
 
 const DEFAULT_TIMEOUT_S = 30
-/** How long a temporary node waits for the catalog to name the file before fetching anyway. */
+/** How long `get` waits for the catalog to name the file (get NAME), or a temporary node before fetching a CID anyway. */
 const CATALOG_WAIT_MS = 3000
 
 export class NoPeersError extends Error {
@@ -37,6 +37,21 @@ interface Target { cid: string, key?: Uint8Array }
 interface Getter {
   list: (name: string) => Promise<ListedFile[]>
   fetch: (target: Target, output: string | undefined, onProgress: (info: FetchProgressInfo) => void) => Promise<FetchedFile>
+}
+
+/**
+ * The catalog's files, once `name` is among them or after CATALOG_WAIT_MS: the catalog, asked for
+ * when the node met the swarm, may still be coming in (a temporary node just started; a running
+ * node whose peers just came back after its network went away).
+ */
+async function listWaiting (ls: () => Promise<ListedFile[]>, signal: AbortSignal): Promise<Getter['list']> {
+  const { waitFor } = await import('../../util/wait.js')
+  return async (name) => {
+    await waitFor(async () => (await ls()).some(f => f.name === name), { timeout: CATALOG_WAIT_MS, interval: 100, signal }).catch((err) => {
+      if (err.name !== 'WaitTimeoutError') throw err
+    })
+    return ls()
+  }
 }
 
 /** A CID, a link, or the name of exactly one file of the catalog (else a named error listing the candidates). */
@@ -135,7 +150,7 @@ export const get: CommandFn<'get'> = async (ctx) => {
         .filter(([, given]) => given).map(([flag]) => flag)
       if (nodeFlags.length > 0) ctx.out.note(`a node runs on ${ctx.repo}: it fetches with its own options (${nodeFlags.map(f => `--${f}`).join(' ')} ignored)`)
       await getAll(ctx, output, stdoutDir != null, {
-        list: async () => (await request(ctx.repo, 'ls', {}, { signal: ctx.signal })).files,
+        list: await listWaiting(async () => (await request(ctx.repo, 'ls', {}, { signal: ctx.signal })).files, ctx.signal),
         fetch: async ({ cid, key }, out, onProgress) => request(ctx.repo, 'get', {
           cid,
           cwd: ctx.cwd,
@@ -297,7 +312,6 @@ export class NotCompleteHereError extends Error {
 async function withTemporaryNode (ctx: Context<'get'>, seconds: number, output: string | undefined, toStdout: boolean): Promise<void> {
   const init = await nodeInit(ctx)
   const { createSwarmNode } = await import('../../node/index.js')
-  const { waitFor } = await import('../../util/wait.js')
   ctx.out.note(`no node runs on ${ctx.repo}; starting a temporary one`)
   ctx.signal.throwIfAborted()
   const node = await createSwarmNode({ ...init, lock: true, start: false })
@@ -313,13 +327,7 @@ async function withTemporaryNode (ctx: Context<'get'>, seconds: number, output: 
       throw err
     }
     await getAll(ctx, output, toStdout, {
-      // the catalog (asked for at join) may still be coming in: wait a little for the name
-      list: async (name) => {
-        await waitFor(async () => (await node.ls()).some(f => f.name === name), { timeout: CATALOG_WAIT_MS, signal: ctx.signal }).catch((err) => {
-          if (err.name !== 'WaitTimeoutError') throw err
-        })
-        return node.ls()
-      },
+      list: await listWaiting(async () => node.ls(), ctx.signal),
       fetch: async ({ cid, key }, out, onProgress) => fetchToFile(node, cid, {
         ...(key != null ? { key } : {}),
         ...(out != null ? { output: out } : {}),
