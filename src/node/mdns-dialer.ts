@@ -26,7 +26,14 @@ export class MdnsDialer {
    * connected or already dialing, backing off after failures.
    */
   async dial (peer: string): Promise<void> {
-    if (!this.running() || this.dialing.has(peer) || this.network.connections().some(c => c.peer === peer)) return
+    if (!this.running() || this.dialing.has(peer)) return
+    if (this.network.connections().some(c => c.peer === peer)) {
+      // met: when it is heard again after a disconnect (a network that went away and came back),
+      // that is a new meeting, where the higher peer id leaves the first dial to the lower one
+      // again. Kept, the old sighting made both sides dial at once: two connections per pair
+      this.firstSeen.delete(peer)
+      return
+    }
     const failed = this.dialFailures.get(peer)
     if (failed != null && Date.now() < failed.retryAt) return
     // both sides hear each other's answers at once; two crossing dials can both fail, so the
@@ -38,6 +45,7 @@ export class MdnsDialer {
     try {
       await this.network.dial(peer)
       this.dialFailures.delete(peer)
+      this.firstSeen.delete(peer)
       this.log('dialled mDNS peer %s', peer)
     } catch (err) {
       const attempts = (failed?.attempts ?? 0) + 1
