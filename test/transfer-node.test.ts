@@ -266,19 +266,23 @@ test('6. a CID nobody has: named error after the timeout, no record and nothing 
   assert.equal(fetcher.transfer.stats().fetches, 0)
 })
 
-test('7. the sharer stops mid-fetch: ProviderLeftError, and the record counts the blocks kept (listed and announced as a partial copy)', async (t) => {
+test('7. the sharer stops mid-fetch: ProviderLeftError naming it by its nickname, and the record counts the blocks kept (listed and announced as a partial copy)', async (t) => {
   const swarm = await createLocalSwarm(2, t)
   const [sharer, fetcher] = swarm.nodes
   assert.ok(sharer != null && fetcher != null)
   const size = 16 * MiB
   const record = await sharer.share(seededContent('test-7', size), { name: 'left.bin' })
-  await waitFor(() => fetcher.protocol.providers(record.cid).includes(sharer.peerId), { message: 'the announcement' })
+  await waitFor(() => fetcher.protocol.providers(record.cid).includes(sharer.peerId) && fetcher.peerName(sharer.peerId) === sharer.name, { message: 'the announcement and the sharer\'s Hello' })
   let stopping: Promise<void> | undefined
   await assert.rejects(fetcher.fetch(record.cid, {
     onProgress: (evt) => {
       if (evt.type === 'transfer:fetch:block' && stopping == null && evt.detail.bytes >= 3 * MiB) stopping = sharer.stop()
     }
-  }), { name: 'ProviderLeftError' })
+  }), {
+    name: 'ProviderLeftError',
+    // "node-0 (12D3Ko…ZB8D) (the only provider) left the swarm …", not the bare peer id
+    message: new RegExp(`^${sharer.name} \\(${sharer.peerId.slice(0, 6)}…${sharer.peerId.slice(-6)}\\) \\(the only provider\\) left the swarm`)
+  })
   await stopping
   // the record as the fetch left it (missing() below walks the store, and would update it)
   const kept = await fetcher.store.get(record.cid)

@@ -54,10 +54,7 @@ export function swarmLabel (swarm: string, fingerprint?: string): string {
   return fingerprint != null ? `${swarm} (private, key ${fingerprint})` : swarm
 }
 
-/** Shortens a peer id or CID for tables: first 6 and last 6 characters. */
-export function shortId (id: string): string {
-  return id.length <= 16 ? id : `${id.slice(0, 6)}…${id.slice(-6)}`
-}
+export { shortId } from '../util/strings.js'
 
 /** Rows of cells → aligned text lines (first row is the header). */
 export function formatTable (rows: readonly (readonly string[])[], options: { align?: ('left' | 'right')[], gap?: number } = {}): string[] {

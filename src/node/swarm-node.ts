@@ -211,6 +211,8 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
       network,
       store: blocks,
       logger: logger.forComponent('transfer'),
+      // errors name a provider by its nickname: "alice (12D3Ko…ZB8D) stopped answering"
+      peerName: (peer) => this.book.name(peer),
       onServed: (info) => {
         init.transfer?.onServed?.(info)
         void describeServed(info, this.currentStore, this.protocol).then((e) => { this.safeDispatchEvent('file:served', e) })

@@ -92,9 +92,14 @@ export class TransferNotStartedError extends Error {
   }
 }
 
+/** How a message names a peer: its nickname and short id where known (TransferInit.peerName), else its id. */
+export type PeerLabel = (peer: string) => string
+
+const bareId: PeerLabel = peer => peer
+
 /** "P (the only provider)" or "all N providers (P, Q, …)". */
-function whoOf (peers: string[]): string {
-  return peers.length === 1 ? `${peers[0] ?? ''} (the only provider)` : `all ${peers.length} providers (${peers.join(', ')})`
+function whoOf (peers: string[], label: PeerLabel): string {
+  return peers.length === 1 ? `${label(peers[0] ?? '')} (the only provider)` : `all ${peers.length} providers (${peers.map(label).join(', ')})`
 }
 
 /**
@@ -108,10 +113,10 @@ export class ProviderLeftError extends Error {
   readonly missing: number
   readonly others: number
 
-  constructor (cid: string, peers: string[], missing: number, others = 0) {
+  constructor (cid: string, peers: string[], missing: number, others = 0, label: PeerLabel = bareId) {
     const who = others === 0
-      ? whoOf(peers)
-      : peers.length === 1 ? `${peers[0] ?? ''} (the only provider of the missing blocks)` : `all ${peers.length} providers of the missing blocks (${peers.join(', ')})`
+      ? whoOf(peers, label)
+      : peers.length === 1 ? `${label(peers[0] ?? '')} (the only provider of the missing blocks)` : `all ${peers.length} providers of the missing blocks (${peers.map(label).join(', ')})`
     const rest = others === 0 ? '' : ` and the ${others} peer(s) still connected have none of them`
     super(`${who} left the swarm while fetching ${cid}; ${missing} block(s) are still missing${rest}; the blocks received so far are kept, run the fetch again to resume when a provider is back`)
     this.name = 'ProviderLeftError'
@@ -132,11 +137,11 @@ export class ProviderStalledError extends Error {
   /** Every provider was out of reach because this node had no network (its dials failed with ENETUNREACH). */
   readonly offline: boolean
 
-  constructor (cid: string, peer: string, silentMs: number, missing: number, others: number, offline = false) {
+  constructor (cid: string, peer: string, silentMs: number, missing: number, others: number, offline = false, label: PeerLabel = bareId) {
     const also = others > 0 ? ` (and ${others} other provider(s) too)` : ''
     const why = offline
       ? `this node lost its network connection (no route to any provider) ${Math.round(silentMs / 1000)} s ago`
-      : `${peer} stopped answering ${Math.round(silentMs / 1000)} s ago${also}`
+      : `${label(peer)} stopped answering ${Math.round(silentMs / 1000)} s ago${also}`
     super(`${why} while fetching ${cid}; ${missing} block(s) are still missing; the blocks received so far are kept, run the fetch again to resume`)
     this.name = 'ProviderStalledError'
     this.offline = offline
@@ -153,9 +158,9 @@ export class ProviderBannedError extends Error {
   readonly peers: string[]
   readonly missing: number
 
-  constructor (cid: string, peers: string[], missing: number) {
+  constructor (cid: string, peers: string[], missing: number, label: PeerLabel = bareId) {
     const was = peers.length === 1 ? 'was' : 'were'
-    super(`${whoOf(peers)} sent blocks that do not match their CIDs and ${was} dropped from fetching ${cid}; ${missing} block(s) are still missing; the blocks received so far were checked and are kept, run the fetch again to resume from another provider`)
+    super(`${whoOf(peers, label)} sent blocks that do not match their CIDs and ${was} dropped from fetching ${cid}; ${missing} block(s) are still missing; the blocks received so far were checked and are kept, run the fetch again to resume from another provider`)
     this.name = 'ProviderBannedError'
     this.cid = cid
     this.peers = peers

@@ -67,6 +67,11 @@ export interface TransferInit {
    * left): the peer, the first CID it asked about there (a download's root) and the bytes sent.
    */
   onServed?: (info: ServedStream) => void
+  /**
+   * A peer's nickname, where one is known: errors then name a provider as `alice (12D3Ko…ZB8D)`
+   * rather than by its whole peer id ("alice (…) stopped answering 30 s ago").
+   */
+  peerName?: (peer: string) => string | undefined
 }
 
 export interface FetchOptions extends AbortOptions {

@@ -5,7 +5,8 @@ import {
   MAX_PENDING_BLOCKS, MAX_PENDING_WRITES, MAX_QUEUED_PER_STREAM, MAX_STREAMS_PER_PEER, MAX_WINDOW, MIN_WINDOW, STALL_TIMEOUT_MS, WINDOW_SECONDS
 } from './constants.js'
 import { parseCid, type BlockBytes } from '../content/index.js'
-import { TransferNotStartedError } from './errors.js'
+import { TransferNotStartedError, type PeerLabel } from './errors.js'
+import { shortId } from '../util/strings.js'
 import { BlockServer } from './server.js'
 import { PeerTally } from './peer-tally.js'
 import { FetchSession } from './fetch/session.js'
@@ -29,12 +30,17 @@ export class BlockTransfer implements Transfer {
   /** Verified blocks being written to the store: served from memory until they are on disk. */
   private readonly landing = new Map<string, BlockBytes>()
   private started = false
+  private readonly label: PeerLabel
 
   constructor (init: TransferInit) {
     this.network = init.network
     this.store = init.store
     this.log = init.logger ?? createLogger('transfer')
     this.defaultTimeout = init.timeout ?? FETCH_TIMEOUT_MS
+    const peerName = init.peerName
+    this.label = peerName == null
+      ? peer => peer
+      : peer => { const name = peerName(peer); return name != null ? `${name} (${shortId(peer)})` : peer }
     // a minWindow over the default maximum raises the maximum with it; an explicit one under it is an error
     const minWindow = init.minWindow ?? MIN_WINDOW
     const maxWindow = init.maxWindow ?? Math.max(MAX_WINDOW, minWindow)
@@ -104,7 +110,8 @@ export class BlockTransfer implements Transfer {
         else if (invalid) this.received.invalid++
         else this.received.blocks++
         this.receivedBy.add(peer, bytes)
-      }
+      },
+      label: this.label
     }, {
       ...options,
       timeout: options.timeout ?? this.defaultTimeout

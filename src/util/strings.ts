@@ -10,3 +10,8 @@ export function flatString (s: string): string {
   void Number(s)
   return s
 }
+
+/** Shortens a peer id or CID for tables and messages: first 6 and last 6 characters. */
+export function shortId (id: string): string {
+  return id.length <= 16 ? id : `${id.slice(0, 6)}…${id.slice(-6)}`
+}

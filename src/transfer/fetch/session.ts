@@ -164,7 +164,7 @@ export class FetchSession implements Walker {
     const now = Date.now()
     if (this.wokeUp(now)) return
     this.providers.check(now)
-    const left = leftError(this.rootKey, this.providers.all.values(), this.wants.size, now, PROVIDER_LEFT_GRACE_MS, peer => this.wants.mayHold(peer), Math.max(SILENT_PEER_MS, this.host.limits.stallTimeout))
+    const left = leftError(this.rootKey, this.providers.all.values(), this.wants.size, now, PROVIDER_LEFT_GRACE_MS, peer => this.wants.mayHold(peer), Math.max(SILENT_PEER_MS, this.host.limits.stallTimeout), this.host.label)
     if (left != null) this.fail(left)
   }
 
@@ -445,7 +445,8 @@ export class FetchSession implements Walker {
         providers: [...this.providers.all.values()],
         missing: this.wants.size,
         now: Date.now(),
-        holds: peer => this.wants.mayHold(peer)
+        holds: peer => this.wants.mayHold(peer),
+        label: this.host.label
       }))
     }, timeout)
   }

@@ -7,6 +7,7 @@ import type { BlockBytes } from '../../content/index.js'
 import type { Logger } from '../../util/logger.js'
 import type { BlockStore, TransferNetwork } from '../types.js'
 import type { PeerLinks } from './peer-link.js'
+import type { PeerLabel } from '../errors.js'
 
 export interface FetchProgress {
   /** The root CID being fetched. */
@@ -112,4 +113,6 @@ export interface SessionHost {
   onLanded: (key: string, stored: boolean) => void
   /** Bytes received over the network, for the transfer's totals. */
   onReceived: (peer: string, bytes: number, duplicate: boolean, invalid: boolean) => void
+  /** How errors name a peer. */
+  label: PeerLabel
 }

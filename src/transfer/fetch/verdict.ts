@@ -2,7 +2,7 @@
  * Why a download gives up, in words: the provider left, it stopped answering, nobody had the
  * CID, or blocks simply stopped coming. Pure functions over the providers' health.
  */
-import { NotFoundInSwarmError, ProviderBannedError, ProviderLeftError, ProviderStalledError, TransferTimeoutError } from '../errors.js'
+import { NotFoundInSwarmError, ProviderBannedError, ProviderLeftError, ProviderStalledError, TransferTimeoutError, type PeerLabel } from '../errors.js'
 import type { FetchProvider } from './provider.js'
 
 /**
@@ -14,7 +14,7 @@ import type { FetchProvider } from './provider.js'
  * reveals some within `silent`). A provider that is connecting or down may come back with
  * anything, and holds the verdict.
  */
-export function leftError (cid: string, providers: Iterable<FetchProvider>, missing: number, now: number, grace: number, holds: (peer: string) => boolean = () => true, silent = Infinity): ProviderLeftError | undefined {
+export function leftError (cid: string, providers: Iterable<FetchProvider>, missing: number, now: number, grace: number, holds: (peer: string) => boolean = () => true, silent = Infinity, label?: PeerLabel): ProviderLeftError | undefined {
   const left: string[] = []
   let others = 0
   for (const p of providers) {
@@ -36,7 +36,7 @@ export function leftError (cid: string, providers: Iterable<FetchProvider>, miss
     // open with some of the missing blocks (or lately heard from), connecting or down: it may still deliver
     return undefined
   }
-  return left.length > 0 ? new ProviderLeftError(cid, left, missing, others) : undefined
+  return left.length > 0 ? new ProviderLeftError(cid, left, missing, others, label) : undefined
 }
 
 export interface TimeoutContext {
@@ -49,6 +49,8 @@ export interface TimeoutContext {
   now: number
   /** `peer` may hold a missing block (said HAVE for one); default: any provider may. */
   holds?: (peer: string) => boolean
+  /** How the error names a peer (default: its id). */
+  label?: PeerLabel
 }
 
 /** The error of a download in which no block arrived for the whole idle timeout. */
@@ -56,7 +58,7 @@ export function explainTimeout (c: TimeoutContext): Error {
   // every provider that was ever useful (or, before any was, every provider) sent a wrong block
   const banned = c.providers.filter(p => p.state === 'banned')
   if (banned.length > 0 && !c.providers.some(p => p.state !== 'banned' && (p.everHad || !c.found))) {
-    return new ProviderBannedError(c.cid, banned.map(p => p.peer), c.missing)
+    return new ProviderBannedError(c.cid, banned.map(p => p.peer), c.missing, c.label)
   }
   if (!c.found) {
     // never reached: refused or lost before a stream carried an answer
@@ -70,14 +72,14 @@ export function explainTimeout (c: TimeoutContext): Error {
   const holding = had.filter(p => c.holds?.(p.peer) ?? true)
   const holders = holding.length > 0 ? holding : had
   if (holders.length > 0 && holders.every(p => p.state === 'left')) {
-    return new ProviderLeftError(c.cid, holders.map(p => p.peer), c.missing)
+    return new ProviderLeftError(c.cid, holders.map(p => p.peer), c.missing, 0, c.label)
   }
   // silent: stalled, down, or owing blocks for the whole timeout (one that owes nothing is idle, not silent)
   const silent = holders.filter(p => !p.usable || (p.asked.size > 0 && c.now - p.owingSince >= c.timeout))
   if (holders.length > 0 && silent.length === holders.length) {
     // name the one heard from last: the others were silent even longer
     const last = silent.reduce((a, b) => (b.lastHeard > a.lastHeard ? b : a))
-    return new ProviderStalledError(c.cid, last.peer, c.now - last.lastHeard, c.missing, silent.length - 1, holders.every(p => p.offline))
+    return new ProviderStalledError(c.cid, last.peer, c.now - last.lastHeard, c.missing, silent.length - 1, holders.every(p => p.offline), c.label)
   }
   return new TransferTimeoutError(c.cid, c.timeout, c.missing)
 }
