@@ -31,6 +31,9 @@ export const MAX_STREAM_WINDOW_BYTES = 4 * 1024 * 1024
  */
 export const MAX_MUX_MESSAGE_BYTES = 4 * 65_519
 
+/** How often the node reads its own addresses, to close the connections a lost or changed network left dead (link-watch.ts). */
+export const LINK_WATCH_MS = 2_000
+
 /** Shortest time a connection-monitor ping may take before libp2p aborts the connection (libp2p's default: 5 s). */
 export const PING_TIMEOUT_MS = 20_000
 

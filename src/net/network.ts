@@ -20,7 +20,8 @@ import { counted, isRelayed, RelayDialer, wanConfig } from './relay.js'
 import { libp2pOptions, type Services } from './config.js'
 import { PeerExchange } from './peer-exchange.js'
 import { AddressLimiter } from './address-limit.js'
-import { MAX_CONNECTIONS_PER_ADDRESS } from './constants.js'
+import { LINK_WATCH_MS, MAX_CONNECTIONS_PER_ADDRESS } from './constants.js'
+import { inSubnets, LinkWatch, type OwnAddress } from './link-watch.js'
 import type { SwarmKeyMismatch } from './private-swarm.js'
 import type { ByteStream, ConnectionInfo, Network, NetworkEvents, NetworkInit, StreamHandlerOptions, TopicValidator, Verdict } from './types.js'
 
@@ -81,9 +82,11 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
   private readonly relayDialer: RelayDialer
   private readonly peerExchange?: PeerExchange
   private readonly mismatches = new Set<string>()
+  private readonly linkWatch: LinkWatch
 
-  constructor (libp2p: Libp2p<Services>, listen: string[], discovery: EventTarget[], relayListen: string[] = [], peerExchangeTopic?: string) {
+  constructor (libp2p: Libp2p<Services>, listen: string[], discovery: EventTarget[], relayListen: string[] = [], peerExchangeTopic?: string, linkWatch: NetworkInit['linkWatch'] = {}) {
     super()
+    this.linkWatch = new LinkWatch((gone) => { this.closeDeadConnections(gone) }, linkWatch.interval ?? LINK_WATCH_MS, linkWatch.interfaces)
     if (peerExchangeTopic != null) this.peerExchange = new PeerExchange(libp2p, peerExchangeTopic)
     this.relayDialer = new RelayDialer(libp2p as any, relayListen)
     this.relayDialer.onLimit = (err) => { this.safeDispatchEvent('relay:limit', { peer: err.peer, relay: err.relay, message: err.message }) }
@@ -141,9 +144,24 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
     }
     this.relayDialer.start()
     await this.peerExchange?.start()
+    this.linkWatch.start()
+  }
+
+  /** Closes the connections to peers in the subnets of addresses this host lost (link-watch.ts). */
+  private closeDeadConnections (gone: OwnAddress[]): void {
+    const dead = this.libp2p.getConnections().filter(c => {
+      try {
+        return inSubnets(gone, c.remoteAddr.toOptions().host)
+      } catch {
+        return false
+      }
+    })
+    this.log('this host lost the address(es) %s: closing %d connection(s) to peers on their networks', gone.map(g => g.cidr).join(', '), dead.length)
+    for (const c of dead) c.abort(new Error(`this host lost its address ${gone.map(g => g.address).join(', ')}`))
   }
 
   async stop (): Promise<void> {
+    this.linkWatch.stop()
     await this.peerExchange?.stop()
     this.topicCaps.stop()
     this.relayDialer.stop()
@@ -304,6 +322,6 @@ export async function createNetwork (init: NetworkInit): Promise<Network & { sta
     denyInbound: (addr) => limiter.denyInbound(addr)
   }))
   limiter.attach(libp2p)
-  ref.net = new Libp2pNetwork(libp2p, listen, discovery, wan.listen, init.peerExchangeTopic)
+  ref.net = new Libp2pNetwork(libp2p, listen, discovery, wan.listen, init.peerExchangeTopic, init.linkWatch)
   return ref.net
 }

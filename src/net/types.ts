@@ -4,6 +4,7 @@
  */
 import type { GossipsubOpts } from '@chainsafe/libp2p-gossipsub'
 import type { PrivateKey } from '@libp2p/interface'
+import type { NetworkInterfaceInfo } from 'node:os'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import type { TypedEventEmitter } from '../util/events.js'
 import type { RelayServiceLimits } from './relay.js'
@@ -66,6 +67,9 @@ export interface NetworkEvents {
   'swarm-key:mismatch': { direction: 'inbound' | 'outbound', addr: string, message: string }
 }
 
+/** What `os.networkInterfaces()` returns (link-watch.ts). */
+export type InterfaceLister = () => NodeJS.Dict<NetworkInterfaceInfo[]>
+
 export interface NetworkInit {
   privateKey: PrivateKey
   /** Multiaddrs to listen on. */
@@ -99,6 +103,11 @@ export interface NetworkInit {
   limitLoopback?: boolean
   /** Overrides of the yamux sizes (benchmarks measure them; default MAX_STREAM_WINDOW_BYTES, MAX_MUX_MESSAGE_BYTES). */
   muxer?: { maxStreamWindowSize?: number, maxMessageSize?: number }
+  /**
+   * The watch of this host's own addresses (link-watch.ts): how often (default LINK_WATCH_MS) and
+   * where the addresses come from (default `os.networkInterfaces`; tests pass their own).
+   */
+  linkWatch?: { interval?: number, interfaces?: InterfaceLister }
 }
 
 /** Gossipsub overrides a caller may pass (heartbeat, mesh sizes, scoring). */
