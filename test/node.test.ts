@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { createSwarmNode, type SwarmNode } from '../src/node/index.js'
+import { dialableAddrs } from '../src/node/swarm-node.js'
 import { createLocalSwarm } from '../src/testing/index.js'
 import { once } from '../src/util/events.js'
 import { waitFor } from '../src/util/wait.js'
@@ -273,4 +274,12 @@ test('a stopped node keeps no long timer alive: a script ends once its nodes are
   const delays = JSON.parse(out) as number[]
   // libp2p's address manager left a 1 s timer per node (src/net/network.ts, stopAddressUpdates)
   assert.deepEqual(delays.filter(ms => ms >= 1000), [], `timers still armed after stop(), ms: ${delays.join(', ')}`)
+})
+
+test('peers: a LAN peer\'s loopback addresses are left out of its dialable addresses, a peer on this host keeps them', () => {
+  const lan = ['/ip4/10.99.0.1/tcp/4001', '/ip4/127.0.0.1/tcp/4001', '/ip6/::1/tcp/4001', '/ip6/fd00::1/tcp/4001']
+  assert.deepEqual(dialableAddrs(lan, ['/ip4/10.99.0.1/tcp/4001/p2p/12D3KooWX']), ['/ip4/10.99.0.1/tcp/4001', '/ip6/fd00::1/tcp/4001'])
+  assert.deepEqual(dialableAddrs(lan, []), ['/ip4/10.99.0.1/tcp/4001', '/ip6/fd00::1/tcp/4001'], 'not connected: what others can dial')
+  assert.deepEqual(dialableAddrs(lan, ['/ip4/127.0.0.1/tcp/51234/p2p/12D3KooWX']), lan, 'on this host: every address')
+  assert.deepEqual(dialableAddrs(['/ip4/127.0.0.1/tcp/4001'], []), ['/ip4/127.0.0.1/tcp/4001'], 'it told no other')
 })

@@ -93,6 +93,20 @@ export interface SwarmNodeComponents {
 
 export type NodeNetwork = Network & { start: () => Promise<void>, stop: () => Promise<void> }
 
+/** A loopback multiaddr: reachable only from the host it names. */
+const LOOPBACK = /^\/(ip4\/127\.|ip6\/::1\/)/
+
+/**
+ * A peer's listening addresses that this node could dial: its loopback ones only when it runs on
+ * this host (a connection to it over loopback), or when it told no other. A peer on the LAN lists
+ * `/ip4/127.0.0.1/…` among its addresses (it listens on every interface), which only it can dial.
+ */
+export function dialableAddrs (listening: readonly string[], connections: readonly string[]): string[] {
+  if (connections.some(a => LOOPBACK.test(a))) return [...listening]
+  const outside = listening.filter(a => !LOOPBACK.test(a))
+  return outside.length > 0 ? outside : [...listening]
+}
+
 export interface PeerInfo {
   /** Peer id (base58). */
   id: string
@@ -450,7 +464,7 @@ export class SwarmNode extends TypedEventEmitter<SwarmNodeEvents> {
     const out: PeerInfo[] = []
     for (const id of new Set([...open.keys(), ...this.book.peers()])) {
       const connected = open.has(id)
-      const listening = await this.network.peerAddrs(id)
+      const listening = dialableAddrs(await this.network.peerAddrs(id), open.get(id) ?? [])
       const info: PeerInfo = { id, addrs: listening.length > 0 ? listening : open.get(id) ?? [], connected, member: subscribers.has(id) || this.book.name(id) != null }
       if (connected) info.connections = open.get(id) ?? []
       const name = this.book.name(id)
