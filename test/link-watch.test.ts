@@ -40,6 +40,16 @@ test('link watch: the addresses that leave the list are told, with their subnets
     now = { lo: now.lo, wlan0: now.wlan0 }
     watch.check()
     assert.deepEqual(told[1], [{ address: '192.168.1.7', cidr: '192.168.1.7/24' }])
+    // an IPv6 privacy address expires beside the stable one of its subnet: not news
+    now = { ...now, wlan0: [...now.wlan0 ?? [], iface('fd00::77', 'fd00::77/64')] }
+    watch.check()
+    now = { ...now, wlan0: (now.wlan0 ?? []).filter(i => i.address !== 'fd00::77') }
+    watch.check()
+    assert.equal(told.length, 2)
+    // the whole IPv6 subnet goes (another network): it is
+    now = { ...now, wlan0: (now.wlan0 ?? []).filter(i => i.address !== 'fd00::2') }
+    watch.check()
+    assert.deepEqual(told[2], [{ address: 'fd00::2', cidr: 'fd00::2/64' }])
   } finally {
     watch.stop()
   }

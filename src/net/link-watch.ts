@@ -15,7 +15,9 @@
  * carrier lost, address removed or replaced) makes every connection to a peer in its subnet dead
  * for certain, and those are closed (`onGone`), so the peers are dialled again at once on whatever
  * network there is. A second interface in the same subnet may lose a healthy connection that way:
- * it is dialled again at once. Peers beyond a router are left to the monitor.
+ * it is dialled again at once. An IPv6 address whose subnet still holds another address of this
+ * host does not count (temporary privacy addresses expire beside the stable one). Peers beyond a
+ * router are left to the monitor.
  */
 import { BlockList, isIPv4 } from 'node:net'
 import { networkInterfaces } from 'node:os'
@@ -88,7 +90,11 @@ export class LinkWatch {
     } catch {
       return
     }
+    // an IPv6 address whose subnet still holds another of ours is not news: temporary (privacy)
+    // addresses come and go every few hours beside the stable one, whose connections live on
+    const still = [...now.values()]
     const gone = [...this.known.entries()].filter(([key]) => !now.has(key)).map(([, a]) => a)
+      .filter(a => isIPv4(a.address) || !still.some(b => !isIPv4(b.address) && inSubnets([a], b.address)))
     this.known = now
     if (gone.length > 0) this.onGone(gone)
   }
