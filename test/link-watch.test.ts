@@ -9,7 +9,7 @@ import * as assert from 'node:assert/strict'
 import type { NetworkInterfaceInfo } from 'node:os'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { createNetwork } from '../src/net/network.js'
-import { inSubnets, LinkWatch, ownAddresses, type OwnAddress } from '../src/net/link-watch.js'
+import { inSubnets, isDead, LinkWatch, ownAddresses, type Family, type OwnAddress } from '../src/net/link-watch.js'
 import { waitFor } from '../src/util/wait.js'
 
 const LOCAL = ['/ip4/127.0.0.1/tcp/0']
@@ -27,7 +27,8 @@ test('link watch: the addresses that leave the list are told, with their subnets
   }
   assert.deepEqual([...ownAddresses(() => now).keys()].sort(), ['10.99.0.2/24', '192.168.1.7/24', 'fd00::2/64'])
   const told: OwnAddress[][] = []
-  const watch = new LinkWatch(gone => { told.push(gone) }, 60_000, () => now)
+  const families: Array<Set<Family>> = []
+  const watch = new LinkWatch((gone, allGone) => { told.push(gone); families.push(allGone) }, 60_000, () => now)
   watch.start()
   try {
     watch.check()
@@ -36,6 +37,7 @@ test('link watch: the addresses that leave the list are told, with their subnets
     now = { ...now, wlan0: [iface('10.99.0.52', '10.99.0.52/24'), iface('fd00::2', 'fd00::2/64')] }
     watch.check()
     assert.deepEqual(told, [[{ address: '10.99.0.2', cidr: '10.99.0.2/24' }]])
+    assert.deepEqual([...families[0] ?? []], [], 'eth0 still has an IPv4 address')
     // the cable is pulled: eth0 is no longer listed
     now = { lo: now.lo, wlan0: now.wlan0 }
     watch.check()
@@ -50,6 +52,11 @@ test('link watch: the addresses that leave the list are told, with their subnets
     now = { ...now, wlan0: (now.wlan0 ?? []).filter(i => i.address !== 'fd00::2') }
     watch.check()
     assert.deepEqual(told[2], [{ address: 'fd00::2', cidr: 'fd00::2/64' }])
+    assert.deepEqual([...families[2] ?? []], ['ipv6'], 'no IPv6 address left')
+    // the laptop moves to another network: its one IPv4 address is replaced
+    now = { lo: now.lo, wlan0: [iface('172.20.1.9', '172.20.1.9/16')] }
+    watch.check()
+    assert.deepEqual([...families[3] ?? []], ['ipv4'], 'none of the IPv4 addresses it had is left')
   } finally {
     watch.stop()
   }
@@ -60,6 +67,13 @@ test('link watch: the addresses that leave the list are told, with their subnets
   assert.equal(inSubnets(gone, 'fd00::9'), true)
   assert.equal(inSubnets(gone, 'fd01::9'), false)
   assert.equal(inSubnets(gone, 'not an address'), false)
+  // every IPv4 address gone: a relay beyond the router is dead too, a peer on loopback is not
+  const ipv4 = new Set<Family>(['ipv4'])
+  assert.equal(isDead('203.0.113.7', gone, ipv4), true)
+  assert.equal(isDead('203.0.113.7', gone, new Set()), false, 'an address is left: the monitor decides')
+  assert.equal(isDead('10.99.0.1', gone, new Set()), true)
+  assert.equal(isDead('127.0.0.1', [], ipv4), false)
+  assert.equal(isDead('2001:db8::1', gone, ipv4), false)
 })
 
 test('an address of this host goes away: the connections to peers on its subnet are closed at once, and the others are not', async (t) => {

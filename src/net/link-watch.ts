@@ -17,7 +17,9 @@
  * network there is. A second interface in the same subnet may lose a healthy connection that way:
  * it is dialled again at once. An IPv6 address whose subnet still holds another address of this
  * host does not count (temporary privacy addresses expire beside the stable one). Peers beyond a
- * router are left to the monitor.
+ * router (a relay, a peer across the internet) are closed too when every address of their family
+ * that the host had is gone (a laptop with one network moved to another): each connection was
+ * made from one of them. With an address left (a second interface), they are left to the monitor.
  */
 import { BlockList, isIPv4 } from 'node:net'
 import { networkInterfaces } from 'node:os'
@@ -40,6 +42,20 @@ export function ownAddresses (list: InterfaceLister = networkInterfaces): Map<st
     }
   }
   return out
+}
+
+export type Family = 'ipv4' | 'ipv6'
+
+const familyOf = (ip: string): Family => isIPv4(ip) ? 'ipv4' : 'ipv6'
+
+/**
+ * Whether a connection to `host` cannot have survived the change: the peer is in a subnet that
+ * went, or every address of its family that this host had is gone (`allGone`), except a peer on
+ * loopback, which the loss of no network address touches.
+ */
+export function isDead (host: string, gone: readonly OwnAddress[], allGone: ReadonlySet<Family>): boolean {
+  const loopback = /^127\./.test(host) || host === '::1'
+  return inSubnets(gone, host) || (!loopback && allGone.has(familyOf(host)))
 }
 
 /** Whether `ip` lies in one of the subnets of `gone`. */
@@ -65,7 +81,8 @@ export class LinkWatch {
   private known = new Map<string, OwnAddress>()
 
   constructor (
-    private readonly onGone: (gone: OwnAddress[]) => void,
+    /** `allGone`: the families of which no address the host had is left. */
+    private readonly onGone: (gone: OwnAddress[], allGone: Set<Family>) => void,
     private readonly interval: number,
     private readonly list: InterfaceLister = networkInterfaces
   ) {}
@@ -95,7 +112,12 @@ export class LinkWatch {
     const still = [...now.values()]
     const gone = [...this.known.entries()].filter(([key]) => !now.has(key)).map(([, a]) => a)
       .filter(a => isIPv4(a.address) || !still.some(b => !isIPv4(b.address) && inSubnets([a], b.address)))
+    const allGone = new Set<Family>()
+    for (const family of ['ipv4', 'ipv6'] as const) {
+      const before = [...this.known.keys()].filter(key => familyOf(key.split('/')[0] ?? '') === family)
+      if (before.length > 0 && before.every(key => !now.has(key))) allGone.add(family)
+    }
     this.known = now
-    if (gone.length > 0) this.onGone(gone)
+    if (gone.length > 0) this.onGone(gone, allGone)
   }
 }

@@ -21,7 +21,7 @@ import { libp2pOptions, type Services } from './config.js'
 import { PeerExchange } from './peer-exchange.js'
 import { AddressLimiter } from './address-limit.js'
 import { LINK_WATCH_MS, MAX_CONNECTIONS_PER_ADDRESS } from './constants.js'
-import { inSubnets, LinkWatch, type OwnAddress } from './link-watch.js'
+import { isDead, LinkWatch, type Family, type OwnAddress } from './link-watch.js'
 import type { SwarmKeyMismatch } from './private-swarm.js'
 import type { ByteStream, ConnectionInfo, Network, NetworkEvents, NetworkInit, StreamHandlerOptions, TopicValidator, Verdict } from './types.js'
 
@@ -86,7 +86,7 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
 
   constructor (libp2p: Libp2p<Services>, listen: string[], discovery: EventTarget[], relayListen: string[] = [], peerExchangeTopic?: string, linkWatch: NetworkInit['linkWatch'] = {}) {
     super()
-    this.linkWatch = new LinkWatch((gone) => { this.closeDeadConnections(gone) }, linkWatch.interval ?? LINK_WATCH_MS, linkWatch.interfaces)
+    this.linkWatch = new LinkWatch((gone, allGone) => { this.closeDeadConnections(gone, allGone) }, linkWatch.interval ?? LINK_WATCH_MS, linkWatch.interfaces)
     if (peerExchangeTopic != null) this.peerExchange = new PeerExchange(libp2p, peerExchangeTopic)
     this.relayDialer = new RelayDialer(libp2p as any, relayListen)
     this.relayDialer.onLimit = (err) => { this.safeDispatchEvent('relay:limit', { peer: err.peer, relay: err.relay, message: err.message }) }
@@ -147,16 +147,16 @@ class Libp2pNetwork extends TypedEventEmitter<NetworkEvents> implements Network 
     this.linkWatch.start()
   }
 
-  /** Closes the connections to peers in the subnets of addresses this host lost (link-watch.ts). */
-  private closeDeadConnections (gone: OwnAddress[]): void {
+  /** Closes the connections that the loss of these addresses of this host left dead (link-watch.ts). */
+  private closeDeadConnections (gone: OwnAddress[], allGone: Set<Family>): void {
     const dead = this.libp2p.getConnections().filter(c => {
       try {
-        return inSubnets(gone, c.remoteAddr.toOptions().host)
+        return isDead(c.remoteAddr.toOptions().host, gone, allGone)
       } catch {
         return false
       }
     })
-    this.log('this host lost the address(es) %s: closing %d connection(s) to peers on their networks', gone.map(g => g.cidr).join(', '), dead.length)
+    this.log('this host lost the address(es) %s%s: closing %d connection(s) that were made through them', gone.map(g => g.cidr).join(', '), allGone.size > 0 ? ` (no ${[...allGone].join(' or ')} address left)` : '', dead.length)
     for (const c of dead) c.abort(new Error(`this host lost its address ${gone.map(g => g.address).join(', ')}`))
   }
 
