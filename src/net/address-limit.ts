@@ -17,7 +17,7 @@ export function ipOf (ma: Multiaddr | string): string | undefined {
   return /^\/ip[46]\/([^/]+)/u.exec(text)?.[1]
 }
 
-function isLoopback (ip: string): boolean {
+export function isLoopback (ip: string): boolean {
   return ip.startsWith('127.') || ip === '::1'
 }
 

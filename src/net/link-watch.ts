@@ -24,6 +24,7 @@
 import { BlockList, isIPv4 } from 'node:net'
 import { networkInterfaces } from 'node:os'
 import type { InterfaceLister } from './types.js'
+import { isLoopback } from './address-limit.js'
 
 /** An address of this host and its subnet, as `os.networkInterfaces()` gives them. */
 export interface OwnAddress {
@@ -54,8 +55,7 @@ const familyOf = (ip: string): Family => isIPv4(ip) ? 'ipv4' : 'ipv6'
  * loopback, which the loss of no network address touches.
  */
 export function isDead (host: string, gone: readonly OwnAddress[], allGone: ReadonlySet<Family>): boolean {
-  const loopback = /^127\./.test(host) || host === '::1'
-  return inSubnets(gone, host) || (!loopback && allGone.has(familyOf(host)))
+  return inSubnets(gone, host) || (!isLoopback(host) && allGone.has(familyOf(host)))
 }
 
 /** Whether `ip` lies in one of the subnets of `gone`. */
@@ -64,13 +64,12 @@ export function inSubnets (gone: readonly OwnAddress[], ip: string): boolean {
   for (const g of gone) {
     const [net, bits] = g.cidr.split('/')
     if (net == null || bits == null) continue
-    const family = isIPv4(net) ? 'ipv4' : 'ipv6'
     try {
-      list.addSubnet(net, Number(bits), family)
+      list.addSubnet(net, Number(bits), familyOf(net))
     } catch {}
   }
   try {
-    return list.check(ip, isIPv4(ip) ? 'ipv4' : 'ipv6')
+    return list.check(ip, familyOf(ip))
   } catch {
     return false
   }
@@ -114,8 +113,8 @@ export class LinkWatch {
       .filter(a => isIPv4(a.address) || !still.some(b => !isIPv4(b.address) && inSubnets([a], b.address)))
     const allGone = new Set<Family>()
     for (const family of ['ipv4', 'ipv6'] as const) {
-      const before = [...this.known.keys()].filter(key => familyOf(key.split('/')[0] ?? '') === family)
-      if (before.length > 0 && before.every(key => !now.has(key))) allGone.add(family)
+      const had = [...this.known.values()].filter(a => familyOf(a.address) === family)
+      if (had.length > 0 && had.every(a => !now.has(a.cidr))) allGone.add(family)
     }
     this.known = now
     if (gone.length > 0) this.onGone(gone, allGone)
